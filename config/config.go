@@ -1,0 +1,149 @@
+// Package config holds gather's configuration as plain Go values: the YAML
+// schema, its defaults, loading with a private viper instance, environment
+// overrides and validation. It knows nothing of colly or SQLite, so the
+// crawler and storage packages can be used as a library without YAML.
+package config
+
+import "time"
+
+// Config is a whole crawl job: where results go, what to fetch, what to
+// extract and when to run again.
+type Config struct {
+	// File is the path the config was loaded from ("" when built in code).
+	// Relative paths in the config are resolved against its directory.
+	File string `mapstructure:"-"`
+
+	// Database is the SQLite file; relative to the config file's directory.
+	Database string `mapstructure:"database"`
+	Crawl    Crawl  `mapstructure:"crawl"`
+	// Items maps item names to their extraction rules; ItemOrder keeps the
+	// order they were written in, which is the order tables are created in.
+	Items     map[string]Item `mapstructure:"items"`
+	ItemOrder []string        `mapstructure:"-"`
+	Schedule  Schedule        `mapstructure:"schedule"`
+}
+
+// Crawl says what to fetch and how politely.
+type Crawl struct {
+	// Name is the job name recorded with every run; defaults to the config
+	// file's base name without extension.
+	Name  string `mapstructure:"name"`
+	Start Start  `mapstructure:"start"`
+	// AllowedDomains are the hosts requests and redirects may go to; empty
+	// means the hosts of the start URLs.
+	AllowedDomains []string `mapstructure:"allowed_domains"`
+	// Parallelism is the number of requests in flight at most, per host.
+	Parallelism int `mapstructure:"parallelism"`
+	// Delay is a pause after each request, per parallelism slot; 0: none.
+	Delay time.Duration `mapstructure:"delay"`
+	// RandomDelay adds up to this much extra pause; 0: none.
+	RandomDelay time.Duration `mapstructure:"random_delay"`
+	// Timeout bounds one request from connect to last byte.
+	Timeout time.Duration `mapstructure:"timeout"`
+	// Retries is the number of extra attempts for retryable failures; 0: none.
+	Retries int `mapstructure:"retries"`
+	// MaxBodySize fails larger responses as "response too large".
+	MaxBodySize ByteSize `mapstructure:"max_body_size"`
+	// UserAgent defaults to "gather/VERSION" when empty.
+	UserAgent string            `mapstructure:"user_agent"`
+	Headers   map[string]string `mapstructure:"headers"`
+	RobotsTxt bool              `mapstructure:"robots_txt"`
+	// MaxDepth 1 crawls the start pages only; more follows links matched by
+	// Follow up to that many pages deep.
+	MaxDepth int      `mapstructure:"max_depth"`
+	Follow   []Follow `mapstructure:"follow"`
+	// RefreshAfter 0 means a page stored once is never fetched again, so a
+	// re-run resumes; more means pages stored longer ago are fetched again.
+	RefreshAfter time.Duration `mapstructure:"refresh_after"`
+}
+
+// Start lists the pages a crawl begins with.
+type Start struct {
+	URLs []string `mapstructure:"urls"`
+	// URLTemplate is filled with each id in place of "{id}".
+	URLTemplate string   `mapstructure:"url_template"`
+	IDs         []string `mapstructure:"ids"`
+	// IDsFile holds one id per line; blank lines and '#' comments are
+	// ignored. It is streamed, never loaded whole.
+	IDsFile string `mapstructure:"ids_file"`
+}
+
+// Follow selects links to crawl from a page when MaxDepth allows.
+type Follow struct {
+	CSS   string `mapstructure:"css"`
+	Match string `mapstructure:"match"`
+}
+
+// Item is one kind of record, stored in a table of its name.
+type Item struct {
+	// URL is a regex on the page URL; empty means every page.
+	URL string `mapstructure:"url"`
+	// Expect is a CSS selector that must match, else the page fails.
+	Expect string `mapstructure:"expect"`
+	// Each makes one record per match; zero means one record per page.
+	Each Each `mapstructure:"each"`
+	// Key is the upsert key; empty means _url (plus _index with Each).
+	Key []string `mapstructure:"key"`
+	// JSONFrom is a CSS selector for the element whose text is the page's
+	// JSON document when the body itself is not JSON.
+	JSONFrom   string           `mapstructure:"json_from"`
+	Fields     map[string]Field `mapstructure:"fields"`
+	FieldOrder []string         `mapstructure:"-"`
+}
+
+// Each is the selector that splits a page into records: exactly one of CSS,
+// XPath or JSON (a gjson path to an array) is set.
+type Each struct {
+	CSS   string `mapstructure:"css"`
+	XPath string `mapstructure:"xpath"`
+	JSON  string `mapstructure:"json"`
+	// Items, with JSON, is a path inside each JSON match to an array whose
+	// elements become the records; fields read the outer match with paths
+	// that start with "^." (e.g. each crew member of each category).
+	Items string `mapstructure:"items"`
+}
+
+// IsZero reports whether no each selector was given.
+func (e Each) IsZero() bool { return e.CSS == "" && e.XPath == "" && e.JSON == "" }
+
+// Field is one column of an item: exactly one source (CSS, XPath, JSON or
+// URL) and optional modifiers.
+type Field struct {
+	CSS   string `mapstructure:"css"`
+	XPath string `mapstructure:"xpath"`
+	JSON  string `mapstructure:"json"`
+	URL   string `mapstructure:"url"`
+
+	// Attr takes an attribute instead of the element's text.
+	Attr string `mapstructure:"attr"`
+	// Regex keeps its first capture group, else the whole match.
+	Regex string `mapstructure:"regex"`
+	// Type is text (default), integer, real, boolean or json.
+	Type string `mapstructure:"type"`
+	// All stores every match as a JSON array instead of the first.
+	All bool `mapstructure:"all"`
+	// Required drops a record without this field, with a page warning.
+	Required bool `mapstructure:"required"`
+	// Default is used when the source yields nothing.
+	Default any `mapstructure:"default"`
+}
+
+// Field types.
+const (
+	TypeText    = "text"
+	TypeInteger = "integer"
+	TypeReal    = "real"
+	TypeBoolean = "boolean"
+	TypeJSON    = "json"
+)
+
+// Schedule says when `gather schedule` runs the job.
+type Schedule struct {
+	// Cron is a 5-field cron spec or a descriptor such as @daily or
+	// "@every 6h"; empty means the job is not scheduled.
+	Cron string `mapstructure:"cron"`
+	// Timezone is an IANA zone name for Cron; empty means local time.
+	Timezone string `mapstructure:"timezone"`
+	// Jitter delays each scheduled run by a random duration up to this.
+	Jitter time.Duration `mapstructure:"jitter"`
+}

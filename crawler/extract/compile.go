@@ -1,0 +1,161 @@
+package extract
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/andybalholm/cascadia"
+	"github.com/antchfx/xpath"
+
+	"github.com/gather-crawler/gather/config"
+)
+
+type sourceKind int
+
+const (
+	srcCSS sourceKind = iota
+	srcXPath
+	srcJSON
+	srcURL
+)
+
+type field struct {
+	name     string
+	kind     sourceKind
+	src      string // the selector, path or pattern as written, for messages
+	css      cascadia.SelectorGroup
+	xpath    *xpath.Expr
+	json     string
+	parent   bool // json path starts with "^.": read from the outer each match
+	urlRe    *regexp.Regexp
+	attr     string
+	regex    *regexp.Regexp
+	typ      string
+	all      bool
+	required bool
+	def      any
+}
+
+// jsonSource locates the page's JSON document inside HTML. When the
+// selector is a plain tag#id (e.g. script#__NEXT_DATA__) the element is
+// found with the tokenizer, without building a tree.
+type jsonSource struct {
+	sel   string
+	css   cascadia.SelectorGroup
+	tag   string // "" matches any tag
+	id    string // set when the fast path applies
+	quick bool
+}
+
+var simpleIDSel = regexp.MustCompile(`^([a-z][a-z0-9]*)?(?:#([A-Za-z_][-A-Za-z0-9_]*)|\[id=["']?([-A-Za-z0-9_]+)["']?\])$`)
+
+func compileJSONSource(sel string) (*jsonSource, error) {
+	g, err := cascadia.ParseGroup(sel)
+	if err != nil {
+		return nil, err
+	}
+	js := &jsonSource{sel: sel, css: g}
+	if m := simpleIDSel.FindStringSubmatch(strings.TrimSpace(sel)); m != nil {
+		js.tag, js.id, js.quick = m[1], m[2]+m[3], true
+	}
+	return js, nil
+}
+
+func compileItem(name string, spec config.Item) (*item, error) {
+	it := &item{name: name, expectS: spec.Expect}
+	var err error
+	if spec.URL != "" {
+		if it.urlRe, err = regexp.Compile(spec.URL); err != nil {
+			return nil, fmt.Errorf("url: %w", err)
+		}
+	}
+	if spec.Expect != "" {
+		if it.expect, err = cascadia.ParseGroup(spec.Expect); err != nil {
+			return nil, fmt.Errorf("expect: %w", err)
+		}
+		it.needsDOM = true
+	}
+	if spec.JSONFrom != "" {
+		if it.jsonFrom, err = compileJSONSource(spec.JSONFrom); err != nil {
+			return nil, fmt.Errorf("json_from: %w", err)
+		}
+		if !it.jsonFrom.quick {
+			it.needsDOM = true
+		}
+	}
+	switch {
+	case spec.Each.CSS != "":
+		it.each = eachRule{kind: eachCSS, src: spec.Each.CSS}
+		if it.each.css, err = cascadia.ParseGroup(spec.Each.CSS); err != nil {
+			return nil, fmt.Errorf("each.css: %w", err)
+		}
+		it.needsDOM = true
+	case spec.Each.XPath != "":
+		it.each = eachRule{kind: eachXPath, src: spec.Each.XPath}
+		if it.each.xpath, err = xpath.Compile(spec.Each.XPath); err != nil {
+			return nil, fmt.Errorf("each.xpath: %w", err)
+		}
+		it.needsDOM = true
+	case spec.Each.JSON != "":
+		it.each = eachRule{kind: eachJSON, src: spec.Each.JSON, json: spec.Each.JSON, inner: spec.Each.Items}
+		it.needJSON = true
+	}
+	for _, fname := range spec.FieldOrder {
+		f, err := compileField(fname, spec.Fields[fname])
+		if err != nil {
+			return nil, fmt.Errorf("fields.%s: %w", fname, err)
+		}
+		switch f.kind {
+		case srcCSS, srcXPath:
+			it.needsDOM = true
+		case srcJSON:
+			it.needJSON = true
+		}
+		it.fields = append(it.fields, f)
+	}
+	for _, k := range spec.Key {
+		for i, f := range it.fields {
+			if f.name == k {
+				it.keyIdx = append(it.keyIdx, i)
+			}
+		}
+	}
+	return it, nil
+}
+
+func compileField(name string, spec config.Field) (*field, error) {
+	f := &field{name: name, attr: spec.Attr, typ: spec.Type, all: spec.All, required: spec.Required, def: spec.Default}
+	if f.typ == "" {
+		f.typ = config.TypeText
+	}
+	var err error
+	switch {
+	case spec.CSS != "":
+		f.kind, f.src = srcCSS, spec.CSS
+		f.css, err = cascadia.ParseGroup(spec.CSS)
+	case spec.XPath != "":
+		f.kind, f.src = srcXPath, spec.XPath
+		f.xpath, err = xpath.Compile(spec.XPath)
+	case spec.JSON != "":
+		f.kind, f.src = srcJSON, spec.JSON
+		f.json = spec.JSON
+		if rest, ok := strings.CutPrefix(spec.JSON, "^."); ok {
+			f.json, f.parent = rest, true
+		}
+	case spec.URL != "":
+		f.kind, f.src = srcURL, spec.URL
+		f.urlRe, err = regexp.Compile(spec.URL)
+	default:
+		return nil, fmt.Errorf("no source")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if spec.Regex != "" {
+		if f.regex, err = regexp.Compile(spec.Regex); err != nil {
+			return nil, fmt.Errorf("regex: %w", err)
+		}
+	}
+	return f, nil
+}

@@ -1,0 +1,158 @@
+// Package extract turns item specs into compiled extractors and evaluates
+// them on a page parsed once. Everything here is a pure function of the page
+// URL and body, so it is tested without a network.
+package extract
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/andybalholm/cascadia"
+	"github.com/antchfx/xpath"
+
+	"github.com/gather-crawler/gather/config"
+)
+
+// Extractor holds every item's compiled rules. It is safe for concurrent use.
+type Extractor struct {
+	items  []*item
+	follow []followRule
+	// needDOM is set when some rule can only be answered by an HTML tree;
+	// otherwise pages are scanned with the tokenizer for their JSON alone.
+	needDOM bool
+}
+
+// Result is what one page yielded.
+type Result struct {
+	// Items has one entry per item of the config, in config order; items
+	// whose url pattern does not match the page have no records.
+	Items []ItemRecords
+	// Warnings are problems that did not fail the page, such as records
+	// dropped for lacking a required field.
+	Warnings []string
+	// Links are absolute URLs matched by the follow rules (only when asked).
+	Links []string
+}
+
+// ItemRecords are the records one item took from a page.
+type ItemRecords struct {
+	Name    string
+	Records []Record
+}
+
+// Record is one row: its field values in the item's field order, and for
+// items with `each` the 1-based position of its element on the page.
+type Record struct {
+	Values []any
+	Index  int
+}
+
+// PageError says why a page cannot be used; the page is recorded as failed
+// with this reason and nothing it contained is stored.
+type PageError struct{ Reason string }
+
+func (e *PageError) Error() string { return e.Reason }
+
+type item struct {
+	name     string
+	urlRe    *regexp.Regexp
+	expect   cascadia.SelectorGroup
+	expectS  string
+	jsonFrom *jsonSource
+	each     eachRule
+	fields   []*field
+	keyIdx   []int // field indexes that are part of the key
+	needsDOM bool
+	needJSON bool
+}
+
+type eachKind int
+
+const (
+	eachNone eachKind = iota
+	eachCSS
+	eachXPath
+	eachJSON
+)
+
+type eachRule struct {
+	kind  eachKind
+	src   string
+	css   cascadia.SelectorGroup
+	xpath *xpath.Expr
+	json  string
+	// inner is an optional path, relative to each JSON match, to an array
+	// whose elements become the records; fields reach the outer match
+	// through paths starting with "^.".
+	inner string
+}
+
+type followRule struct {
+	css   cascadia.SelectorGroup
+	match *regexp.Regexp
+}
+
+// New compiles the items and follow rules of cfg. cfg must be validated;
+// errors here mean a rule that validation let through.
+func New(cfg *config.Config) (*Extractor, error) {
+	e := &Extractor{}
+	for _, name := range cfg.ItemOrder {
+		it, err := compileItem(name, cfg.Items[name])
+		if err != nil {
+			return nil, fmt.Errorf("items.%s: %w", name, err)
+		}
+		e.items = append(e.items, it)
+		if it.needsDOM {
+			e.needDOM = true
+		}
+	}
+	if cfg.Crawl.MaxDepth > 1 {
+		for i, f := range cfg.Crawl.Follow {
+			sel, err := cascadia.ParseGroup(f.CSS)
+			if err != nil {
+				return nil, fmt.Errorf("crawl.follow[%d].css: %w", i, err)
+			}
+			r := followRule{css: sel}
+			if f.Match != "" {
+				if r.match, err = regexp.Compile(f.Match); err != nil {
+					return nil, fmt.Errorf("crawl.follow[%d].match: %w", i, err)
+				}
+			}
+			e.follow = append(e.follow, r)
+		}
+	}
+	return e, nil
+}
+
+// Extract evaluates every item on one page. wantLinks asks for the follow
+// rules' links too. A *PageError means the page is not what the items
+// expect (no expected element, no JSON document) and must fail.
+func (e *Extractor) Extract(pageURL string, body []byte, contentType string, wantLinks bool) (*Result, error) {
+	p := newPage(pageURL, body, contentType)
+	if e.needDOM || (wantLinks && len(e.follow) > 0) {
+		if err := p.parseDOM(); err != nil {
+			return nil, &PageError{Reason: fmt.Sprintf("unparsable HTML: %v", err)}
+		}
+	}
+	res := &Result{Items: make([]ItemRecords, len(e.items))}
+	for i, it := range e.items {
+		res.Items[i].Name = it.name
+		if it.urlRe != nil && !it.urlRe.MatchString(pageURL) {
+			continue
+		}
+		recs, warns, err := it.extract(p)
+		if err != nil {
+			return nil, err
+		}
+		res.Items[i].Records = recs
+		res.Warnings = append(res.Warnings, warns...)
+	}
+	if wantLinks {
+		res.Links = e.links(p)
+	}
+	return res, nil
+}
+
+// NeedsDOM reports whether pages are parsed into an HTML tree; when false
+// only the JSON document is located, with the tokenizer.
+func (e *Extractor) NeedsDOM() bool { return e.needDOM }

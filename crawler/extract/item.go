@@ -1,0 +1,272 @@
+package extract
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/andybalholm/cascadia"
+	"github.com/antchfx/htmlquery"
+	"github.com/antchfx/xpath"
+	"github.com/tidwall/gjson"
+	"golang.org/x/net/html"
+)
+
+// scope is what a field is evaluated against: the each match, when the item
+// has one of the field's kind, else the whole page.
+type scope struct {
+	node   *html.Node   // the each element (css/xpath each), else nil
+	elem   *gjson.Result // the each element (json each), else nil
+	parent *gjson.Result // the outer match when each.items is used
+	doc    []byte        // the page's JSON document, when the item needs it
+}
+
+// itemWarnings counts problems per kind so that a page with 200 bad rows
+// yields one line, not 200.
+type itemWarnings struct {
+	item   string
+	counts map[string]int
+	order  []string
+}
+
+func (w *itemWarnings) add(msg string) {
+	if w.counts == nil {
+		w.counts = map[string]int{}
+	}
+	if w.counts[msg] == 0 {
+		w.order = append(w.order, msg)
+	}
+	w.counts[msg]++
+}
+
+func (w *itemWarnings) list() []string {
+	var out []string
+	for _, m := range w.order {
+		if n := w.counts[m]; n > 1 {
+			out = append(out, fmt.Sprintf("%s: %s (%d times)", w.item, m, n))
+		} else {
+			out = append(out, fmt.Sprintf("%s: %s", w.item, m))
+		}
+	}
+	return out
+}
+
+func (it *item) extract(p *page) ([]Record, []string, error) {
+	if it.expect != nil && cascadia.Query(p.root, it.expect) == nil {
+		return nil, nil, &PageError{Reason: "unexpected page: no match for " + it.expectS}
+	}
+	var sc scope
+	if it.needJSON {
+		doc, err := p.jsonDocument(it.jsonFrom)
+		if err != nil {
+			return nil, nil, err
+		}
+		sc.doc = doc
+	}
+	w := &itemWarnings{item: it.name}
+	var recs []Record
+	emit := func(s scope, index int) {
+		if rec, ok := it.record(p, s, w); ok {
+			rec.Index = index
+			recs = append(recs, rec)
+		}
+	}
+	switch it.each.kind {
+	case eachNone:
+		emit(sc, 0)
+	case eachCSS:
+		for i, n := range cascadia.QueryAll(p.root, it.each.css) {
+			s := sc
+			s.node = n
+			emit(s, i+1)
+		}
+	case eachXPath:
+		for i, n := range htmlquery.QuerySelectorAll(p.root, it.each.xpath) {
+			s := sc
+			s.node = n
+			emit(s, i+1)
+		}
+	case eachJSON:
+		idx := 0
+		gjson.GetBytes(sc.doc, it.each.json).ForEach(func(_, outer gjson.Result) bool {
+			if it.each.inner == "" {
+				idx++
+				s := sc
+				s.elem = &outer
+				emit(s, idx)
+				return true
+			}
+			outer.Get(it.each.inner).ForEach(func(_, inner gjson.Result) bool {
+				idx++
+				s := sc
+				in, out := inner, outer
+				s.elem, s.parent = &in, &out
+				emit(s, idx)
+				return true
+			})
+			return true
+		})
+	}
+	return recs, w.list(), nil
+}
+
+// record evaluates every field in one scope. It reports false, with a
+// warning, when a required or key field has no value.
+func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
+	vals := make([]any, len(it.fields))
+	for i, f := range it.fields {
+		v := f.value(p, s, w)
+		if v == nil && (f.required || it.isKey(i)) {
+			if f.required {
+				w.add(fmt.Sprintf("record without required %s dropped", f.name))
+			} else {
+				w.add(fmt.Sprintf("record without key field %s dropped", f.name))
+			}
+			return Record{}, false
+		}
+		vals[i] = v
+	}
+	return Record{Values: vals}, true
+}
+
+func (it *item) isKey(i int) bool {
+	for _, k := range it.keyIdx {
+		if k == i {
+			return true
+		}
+	}
+	return false
+}
+
+// value evaluates one field: raw matches, then regex, then type, then all
+// or first, then default.
+func (f *field) value(p *page, s scope, w *itemWarnings) any {
+	var out []any
+	add := func(raw rawValue) {
+		if v := f.convert(raw, w); v != nil {
+			out = append(out, v)
+		}
+	}
+	switch f.kind {
+	case srcURL:
+		if m := f.urlRe.FindStringSubmatch(p.url); m != nil {
+			add(rawValue{text: firstGroup(m), isText: true})
+		}
+	case srcCSS:
+		base := p.root
+		if s.node != nil {
+			base = s.node
+		}
+		if f.all {
+			for _, n := range cascadia.QueryAll(base, f.css) {
+				add(f.nodeValue(n))
+			}
+		} else if n := cascadia.Query(base, f.css); n != nil {
+			add(f.nodeValue(n))
+		}
+	case srcXPath:
+		base := p.root
+		if s.node != nil {
+			base = s.node
+		}
+		f.xpathValues(base, add)
+	case srcJSON:
+		var r gjson.Result
+		switch {
+		case f.parent && s.parent != nil:
+			r = s.parent.Get(f.json)
+		case s.elem != nil:
+			r = s.elem.Get(f.json)
+		default:
+			r = gjson.GetBytes(s.doc, f.json)
+		}
+		if !r.Exists() || r.Type == gjson.Null {
+			break
+		}
+		if r.IsArray() && (f.all || f.typ != "json") {
+			r.ForEach(func(_, e gjson.Result) bool {
+				add(rawValue{json: e})
+				return f.all
+			})
+		} else {
+			add(rawValue{json: r})
+		}
+	}
+	if len(out) == 0 {
+		return f.defaultValue()
+	}
+	if f.all {
+		return jsonArray(out, f.typ)
+	}
+	return out[0]
+}
+
+func (f *field) nodeValue(n *html.Node) rawValue {
+	if f.attr != "" {
+		for _, a := range n.Attr {
+			if a.Key == f.attr {
+				return rawValue{text: a.Val, isText: true}
+			}
+		}
+		return rawValue{}
+	}
+	return rawValue{text: nodeText(n), isText: true}
+}
+
+func (f *field) xpathValues(base *html.Node, add func(rawValue)) {
+	switch v := f.xpath.Evaluate(htmlquery.CreateXPathNavigator(base)).(type) {
+	case string:
+		add(rawValue{text: v, isText: true})
+	case float64:
+		add(rawValue{text: strconv.FormatFloat(v, 'f', -1, 64), isText: true})
+	case bool:
+		add(rawValue{text: strconv.FormatBool(v), isText: true})
+	case *xpath.NodeIterator:
+		for v.MoveNext() {
+			nav, ok := v.Current().(*htmlquery.NodeNavigator)
+			if !ok {
+				continue
+			}
+			if nav.NodeType() == xpath.AttributeNode {
+				add(rawValue{text: nav.Value(), isText: true})
+			} else {
+				add(f.nodeValue(nav.Current()))
+			}
+			if !f.all {
+				return
+			}
+		}
+	}
+}
+
+func firstGroup(m []string) string {
+	if len(m) > 1 {
+		return m[1]
+	}
+	return m[0]
+}
+
+// nodeText is the element's text with runs of white space (including
+// non-breaking spaces) collapsed to one space and trimmed.
+func nodeText(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		switch n.Type {
+		case html.TextNode:
+			b.WriteString(n.Data)
+			b.WriteByte(' ')
+		case html.CommentNode:
+		default:
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	return collapseSpace(b.String())
+}
+
+func collapseSpace(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

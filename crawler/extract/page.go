@@ -1,0 +1,176 @@
+package extract
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/andybalholm/cascadia"
+	"github.com/tidwall/gjson"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// page is one response, parsed at most once into each form it is asked for.
+type page struct {
+	url         string
+	body        []byte
+	contentType string
+	root        *html.Node
+	// jsonDocs caches the JSON document per json_from selector.
+	jsonDocs map[string]jsonDoc
+}
+
+type jsonDoc struct {
+	raw []byte
+	err error
+}
+
+func newPage(url string, body []byte, contentType string) *page {
+	return &page{url: url, body: body, contentType: contentType}
+}
+
+func (p *page) parseDOM() error {
+	if p.root != nil {
+		return nil
+	}
+	root, err := html.Parse(bytes.NewReader(p.body))
+	if err != nil {
+		return err
+	}
+	p.root = root
+	return nil
+}
+
+// isJSONBody reports whether the response itself is the JSON document.
+func (p *page) isJSONBody() bool {
+	if strings.Contains(p.contentType, "json") {
+		return true
+	}
+	b := bytes.TrimLeft(p.body, " \t\r\n\ufeff")
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[') && gjson.ValidBytes(b)
+}
+
+// jsonDocument returns the page's JSON document: the body when it is JSON,
+// else the text of the element src selects.
+func (p *page) jsonDocument(src *jsonSource) ([]byte, error) {
+	key := ""
+	if src != nil {
+		key = src.sel
+	}
+	if d, ok := p.jsonDocs[key]; ok {
+		return d.raw, d.err
+	}
+	raw, err := p.findJSON(src)
+	if p.jsonDocs == nil {
+		p.jsonDocs = map[string]jsonDoc{}
+	}
+	p.jsonDocs[key] = jsonDoc{raw, err}
+	return raw, err
+}
+
+func (p *page) findJSON(src *jsonSource) ([]byte, error) {
+	if p.isJSONBody() {
+		return p.body, nil
+	}
+	if src == nil {
+		return nil, &PageError{Reason: "unexpected page: the body is not JSON and the item has no json_from selector"}
+	}
+	var raw []byte
+	found := false
+	if p.root == nil && src.quick {
+		raw, found = scanElementText(p.body, src.tag, src.id)
+	} else {
+		if err := p.parseDOM(); err != nil {
+			return nil, &PageError{Reason: fmt.Sprintf("unparsable HTML: %v", err)}
+		}
+		if n := cascadia.Query(p.root, src.css); n != nil {
+			raw, found = []byte(rawText(n)), true
+		}
+	}
+	if !found {
+		return nil, &PageError{Reason: "unexpected page: no match for " + src.sel}
+	}
+	raw = bytes.TrimSpace(raw)
+	if !gjson.ValidBytes(raw) {
+		return nil, &PageError{Reason: "unexpected page: the text of " + src.sel + " is not valid JSON"}
+	}
+	return raw, nil
+}
+
+// rawText concatenates the text children of n, as written (script content
+// is not HTML-escaped).
+func rawText(n *html.Node) string {
+	var b strings.Builder
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.TextNode {
+			b.WriteString(c.Data)
+		}
+	}
+	return b.String()
+}
+
+// scanElementText finds the element with the given id (and tag, if set) and
+// returns its raw text, using the tokenizer only from where the id appears:
+// far cheaper than parsing a 400 KB page into a tree to read one script.
+func scanElementText(body []byte, tag, id string) ([]byte, bool) {
+	needle := []byte(id)
+	for off := 0; off < len(body); {
+		i := bytes.Index(body[off:], needle)
+		if i < 0 {
+			return nil, false
+		}
+		at := off + i
+		off = at + len(needle)
+		lt := bytes.LastIndexByte(body[:at], '<')
+		if lt < 0 {
+			continue
+		}
+		z := html.NewTokenizer(bytes.NewReader(body[lt:]))
+		if z.Next() != html.StartTagToken {
+			continue
+		}
+		tagLen := len(z.Raw())
+		name, hasAttr := z.TagName()
+		if tag != "" && string(name) != tag {
+			continue
+		}
+		ok := false
+		for hasAttr {
+			var k, v []byte
+			k, v, hasAttr = z.TagAttr()
+			if string(k) == "id" && string(v) == id {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		if a := atom.Lookup(name); a == atom.Script || a == atom.Style || a == atom.Textarea || a == atom.Title {
+			// Raw-text elements: the content runs to the closing tag.
+			start := lt + tagLen
+			end := bytes.Index(body[start:], []byte("</"+string(name)))
+			if end < 0 {
+				return body[start:], true
+			}
+			return body[start : start+end], true
+		}
+		var b bytes.Buffer
+		depth := 1
+		for depth > 0 {
+			switch z.Next() {
+			case html.ErrorToken:
+				return b.Bytes(), true
+			case html.TextToken:
+				b.Write(z.Text())
+			case html.StartTagToken:
+				depth++
+			case html.EndTagToken:
+				depth--
+			}
+		}
+		return b.Bytes(), true
+	}
+	return nil, false
+}

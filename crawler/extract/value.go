@@ -1,0 +1,213 @@
+package extract
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/gather-crawler/gather/config"
+)
+
+// rawValue is one match before conversion: text from HTML or a URL, or a
+// JSON value.
+type rawValue struct {
+	text   string
+	isText bool
+	json   gjson.Result
+}
+
+// convert applies the regex modifier and the field's type. It returns nil
+// when there is no value, with a warning when a value did not convert.
+func (f *field) convert(r rawValue, w *itemWarnings) any {
+	if !r.isText && !r.json.Exists() {
+		return nil
+	}
+	if f.regex != nil {
+		s := r.text
+		if !r.isText {
+			s = jsonText(r.json)
+		}
+		m := f.regex.FindStringSubmatch(s)
+		if m == nil {
+			return nil
+		}
+		r = rawValue{text: firstGroup(m), isText: true}
+	}
+	if r.isText {
+		return f.fromText(strings.TrimSpace(r.text), w)
+	}
+	return f.fromJSON(r.json, w)
+}
+
+func (f *field) fromText(s string, w *itemWarnings) any {
+	if s == "" {
+		return nil
+	}
+	switch f.typ {
+	case config.TypeInteger:
+		t := strings.NewReplacer(",", "", "_", "", " ", "").Replace(s)
+		if n, err := strconv.ParseInt(t, 10, 64); err == nil {
+			return n
+		}
+		if x, err := strconv.ParseFloat(t, 64); err == nil && x == float64(int64(x)) {
+			return int64(x)
+		}
+	case config.TypeReal:
+		t := strings.NewReplacer(",", "", "_", "", " ", "").Replace(s)
+		if x, err := strconv.ParseFloat(t, 64); err == nil {
+			return x
+		}
+	case config.TypeBoolean:
+		switch strings.ToLower(s) {
+		case "true", "yes", "y", "1", "on":
+			return true
+		case "false", "no", "n", "0", "off":
+			return false
+		}
+	case config.TypeJSON:
+		if gjson.Valid(s) {
+			return compactJSON(s)
+		}
+	default:
+		return s
+	}
+	w.add(fmt.Sprintf("%s: %s is not %s", f.name, quoteShort(s), article(f.typ)))
+	return nil
+}
+
+func (f *field) fromJSON(r gjson.Result, w *itemWarnings) any {
+	switch r.Type {
+	case gjson.Null:
+		return nil
+	case gjson.String:
+		if f.typ == config.TypeJSON {
+			return r.Raw
+		}
+		return f.fromText(r.Str, w)
+	case gjson.Number:
+		switch f.typ {
+		case config.TypeInteger:
+			if x := r.Float(); x == float64(int64(x)) {
+				return int64(x)
+			}
+			w.add(fmt.Sprintf("%s: %s is not an integer", f.name, r.Raw))
+			return nil
+		case config.TypeReal:
+			return r.Float()
+		case config.TypeBoolean:
+			return r.Float() != 0
+		case config.TypeJSON:
+			return r.Raw
+		}
+		return r.Raw
+	case gjson.True, gjson.False:
+		switch f.typ {
+		case config.TypeBoolean:
+			return r.Bool()
+		case config.TypeInteger:
+			if r.Bool() {
+				return int64(1)
+			}
+			return int64(0)
+		case config.TypeJSON:
+			return r.Raw
+		}
+		return strconv.FormatBool(r.Bool())
+	}
+	// Objects and arrays.
+	if f.typ == config.TypeJSON || f.typ == config.TypeText {
+		return compactJSON(r.Raw)
+	}
+	w.add(fmt.Sprintf("%s: a JSON %s is not %s", f.name, jsonKind(r), article(f.typ)))
+	return nil
+}
+
+func (f *field) defaultValue() any {
+	if f.def == nil {
+		return nil
+	}
+	switch f.typ {
+	case config.TypeInteger:
+		switch d := f.def.(type) {
+		case int:
+			return int64(d)
+		case float64:
+			return int64(d)
+		}
+	case config.TypeReal:
+		switch d := f.def.(type) {
+		case int:
+			return float64(d)
+		case int64:
+			return float64(d)
+		}
+	case config.TypeJSON:
+		b, _ := json.Marshal(f.def)
+		return string(b)
+	case config.TypeText:
+		return fmt.Sprint(f.def)
+	}
+	return f.def
+}
+
+func jsonText(r gjson.Result) string {
+	if r.Type == gjson.String {
+		return r.Str
+	}
+	return r.Raw
+}
+
+// jsonArray renders the values of an `all` field as a JSON array.
+func jsonArray(vals []any, typ string) string {
+	parts := make([]json.RawMessage, len(vals))
+	for i, v := range vals {
+		if s, ok := v.(string); ok && typ == config.TypeJSON {
+			parts[i] = json.RawMessage(s)
+			continue
+		}
+		b, _ := json.Marshal(v)
+		parts[i] = b
+	}
+	b, _ := json.Marshal(parts)
+	return string(b)
+}
+
+func compactJSON(s string) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(s)); err != nil {
+		return s
+	}
+	return b.String()
+}
+
+func jsonKind(r gjson.Result) string {
+	if r.IsArray() {
+		return "array"
+	}
+	return "object"
+}
+
+func article(typ string) string {
+	switch typ {
+	case config.TypeInteger:
+		return "an integer"
+	case config.TypeReal:
+		return "a number"
+	case config.TypeBoolean:
+		return "a boolean"
+	case config.TypeJSON:
+		return "valid JSON"
+	}
+	return typ
+}
+
+func quoteShort(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return strconv.Quote(s)
+}
