@@ -22,26 +22,26 @@ const EnvPrefix = "GATHER"
 // defaults are applied under the file's values. Every crawl key is listed so
 // that viper also looks up its environment override.
 var defaults = map[string]any{
-	"database":              "gather.db",
-	"crawl.name":            "",
-	"crawl.start.urls":      []string{},
+	"database":                 "gather.db",
+	"crawl.name":               "",
+	"crawl.start.urls":         []string{},
 	"crawl.start.url_template": "",
-	"crawl.start.ids":       []string{},
-	"crawl.start.ids_file":  "",
-	"crawl.allowed_domains": []string{},
-	"crawl.parallelism":     16,
-	"crawl.delay":           "0s",
-	"crawl.random_delay":    "0s",
-	"crawl.timeout":         "30s",
-	"crawl.retries":         3,
-	"crawl.max_body_size":   "10MB",
-	"crawl.user_agent":      "",
-	"crawl.robots_txt":      true,
-	"crawl.max_depth":       1,
-	"crawl.refresh_after":   "0s",
-	"schedule.cron":         "",
-	"schedule.timezone":     "",
-	"schedule.jitter":       "0s",
+	"crawl.start.ids":          []string{},
+	"crawl.start.ids_file":     "",
+	"crawl.allowed_domains":    []string{},
+	"crawl.parallelism":        16,
+	"crawl.delay":              "0s",
+	"crawl.random_delay":       "0s",
+	"crawl.timeout":            "30s",
+	"crawl.retries":            3,
+	"crawl.max_body_size":      "10MB",
+	"crawl.user_agent":         "",
+	"crawl.robots_txt":         true,
+	"crawl.max_depth":          1,
+	"crawl.refresh_after":      "0s",
+	"schedule.cron":            "",
+	"schedule.timezone":        "",
+	"schedule.jitter":          "0s",
 }
 
 // Load reads, overrides from the environment, normalizes and validates the
@@ -266,8 +266,7 @@ func stringSliceHook(from, to reflect.Type, data any) (any, error) {
 	return parts, nil
 }
 
-var (
-)
+var ()
 
 // decodeErrors turns mapstructure's errors into key-path errors.
 func decodeErrors(path string, err error) Errors {

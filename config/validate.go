@@ -446,4 +446,3 @@ func (c *Config) StartHosts() []string {
 	}
 	return hosts
 }
-

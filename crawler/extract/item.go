@@ -15,7 +15,7 @@ import (
 // scope is what a field is evaluated against: the each match, when the item
 // has one of the field's kind, else the whole page.
 type scope struct {
-	node   *html.Node   // the each element (css/xpath each), else nil
+	node   *html.Node    // the each element (css/xpath each), else nil
 	elem   *gjson.Result // the each element (json each), else nil
 	parent *gjson.Result // the outer match when each.items is used
 	doc    []byte        // the page's JSON document, when the item needs it
