@@ -1,0 +1,77 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// PageState is what the database knows of a URL.
+type PageState struct {
+	Status   string
+	Run      int64
+	StoredAt string // when its rows were last stored; "" if never
+}
+
+// PageStates looks up many URLs at once; URLs the database has never seen
+// are absent from the map.
+func (s *Store) PageStates(ctx context.Context, urls []string) (map[string]PageState, error) {
+	out := make(map[string]PageState, len(urls))
+	const chunk = 500
+	for i := 0; i < len(urls); i += chunk {
+		part := urls[i:min(i+chunk, len(urls))]
+		args := make([]any, len(part))
+		for j, u := range part {
+			args[j] = u
+		}
+		q := "SELECT url, status, coalesce(run, 0), coalesce(stored_at, '') FROM gather_pages WHERE url IN (" +
+			strings.TrimSuffix(strings.Repeat("?,", len(part)), ",") + ")"
+		rows, err := s.read.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("look up pages: %w", err)
+		}
+		for rows.Next() {
+			var u string
+			var st PageState
+			if err := rows.Scan(&u, &st.Status, &st.Run, &st.StoredAt); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[u] = st
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// DiscoveredPage is a followed link waiting in the frontier.
+type DiscoveredPage struct {
+	URL   string
+	Depth int
+}
+
+// UnfinishedDiscovered returns followed links (depth > 0) of job that are
+// not stored, after the given rowid, up to limit; with the last rowid seen.
+// A resumed crawl feeds them again, since no start list names them.
+func (s *Store) UnfinishedDiscovered(ctx context.Context, job string, after int64, limit int) ([]DiscoveredPage, int64, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT rowid, url, depth FROM gather_pages
+		WHERE depth > 0 AND status IN ('pending', 'failed') AND job = ? AND rowid > ? ORDER BY rowid LIMIT ?`, job, after, limit)
+	if err != nil {
+		return nil, after, fmt.Errorf("read frontier: %w", err)
+	}
+	defer rows.Close()
+	var out []DiscoveredPage
+	last := after
+	for rows.Next() {
+		var d DiscoveredPage
+		if err := rows.Scan(&last, &d.URL, &d.Depth); err != nil {
+			return nil, after, err
+		}
+		out = append(out, d)
+	}
+	return out, last, rows.Err()
+}

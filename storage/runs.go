@@ -1,0 +1,73 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Run statuses.
+const (
+	RunRunning     = "running"
+	RunFinished    = "finished"
+	RunInterrupted = "interrupted"
+	RunFailed      = "failed"
+)
+
+// RunCounts are a run's totals, as committed.
+type RunCounts struct {
+	PagesOK      int64
+	PagesFailed  int64
+	PagesSkipped int64
+	Items        int64
+	PagesChanged int64
+}
+
+// RunInfo is one row of gather_runs.
+type RunInfo struct {
+	ID         int64
+	Job        string
+	StartedAt  string
+	FinishedAt string
+	Status     string
+	RunCounts
+	Error string
+}
+
+// StartRun records a new run of job as running and returns its id.
+func (s *Store) StartRun(ctx context.Context, job string, at time.Time) (int64, error) {
+	res, err := s.write.ExecContext(ctx, `INSERT INTO gather_runs (job, started_at, status) VALUES (?, ?, ?)`, job, FormatTime(at), RunRunning)
+	if err != nil {
+		return 0, fmt.Errorf("record run start: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+// FinishRun records a run's final status and counts.
+func (s *Store) FinishRun(ctx context.Context, id int64, status string, c RunCounts, at time.Time, runErr string) error {
+	_, err := s.write.ExecContext(ctx, `UPDATE gather_runs SET finished_at = ?, status = ?, pages_ok = ?, pages_failed = ?,
+		pages_skipped = ?, items = ?, pages_changed = ?, error = ? WHERE id = ?`,
+		FormatTime(at), status, c.PagesOK, c.PagesFailed, c.PagesSkipped, c.Items, c.PagesChanged, nullString(runErr), id)
+	if err != nil {
+		return fmt.Errorf("record run end: %w", err)
+	}
+	return nil
+}
+
+// Run returns one run.
+func (s *Store) Run(ctx context.Context, id int64) (RunInfo, error) {
+	var r RunInfo
+	var fin, errText sql.NullString
+	err := s.read.QueryRowContext(ctx, `SELECT id, job, started_at, finished_at, status, pages_ok, pages_failed, pages_skipped, items, pages_changed, error
+		FROM gather_runs WHERE id = ?`, id).Scan(&r.ID, &r.Job, &r.StartedAt, &fin, &r.Status, &r.PagesOK, &r.PagesFailed, &r.PagesSkipped, &r.Items, &r.PagesChanged, &errText)
+	r.FinishedAt, r.Error = fin.String, errText.String
+	return r, err
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,242 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/gather-crawler/gather/config"
+)
+
+// Table is one item's table: its fields as columns, plus _url, _run,
+// _fetched_at and, for items with each, _index.
+type Table struct {
+	Name    string
+	Columns []Column // the item's fields, in config order
+	Key     []string
+	// Indexed is set for items with `each`: rows carry their position.
+	Indexed bool
+}
+
+// Column is one field of an item.
+type Column struct {
+	Name string
+	Type string // SQLite type affinity: TEXT, INTEGER or REAL
+}
+
+// TablesFor derives the item tables from a validated config.
+func TablesFor(cfg *config.Config) []Table {
+	var out []Table
+	for _, name := range cfg.ItemOrder {
+		it := cfg.Items[name]
+		t := Table{Name: name, Key: it.Key, Indexed: !it.Each.IsZero()}
+		for _, f := range it.FieldOrder {
+			t.Columns = append(t.Columns, Column{Name: f, Type: affinity(it.Fields[f])})
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func affinity(f config.Field) string {
+	if f.All {
+		return "TEXT"
+	}
+	switch f.Type {
+	case config.TypeInteger, config.TypeBoolean:
+		return "INTEGER"
+	case config.TypeReal:
+		return "REAL"
+	}
+	return "TEXT"
+}
+
+// allColumns is the column order rows are written in.
+func (t Table) allColumns() []string {
+	cols := make([]string, 0, len(t.Columns)+4)
+	for _, c := range t.Columns {
+		cols = append(cols, c.Name)
+	}
+	cols = append(cols, config.ColURL, config.ColRun, config.ColFetchedAt)
+	if t.Indexed {
+		cols = append(cols, config.ColIndex)
+	}
+	return cols
+}
+
+func (t Table) check() error {
+	if err := checkIdent(t.Name); err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	if strings.HasPrefix(t.Name, "gather_") || strings.HasPrefix(t.Name, "sqlite_") {
+		return fmt.Errorf("table %s: the gather_ and sqlite_ prefixes are reserved", t.Name)
+	}
+	if len(t.Columns) == 0 {
+		return fmt.Errorf("table %s: no columns", t.Name)
+	}
+	names := map[string]bool{}
+	for _, c := range t.allColumns() {
+		if err := checkIdent(c); err != nil {
+			return fmt.Errorf("table %s: column %w", t.Name, err)
+		}
+		if names[c] {
+			return fmt.Errorf("table %s: column %s twice", t.Name, c)
+		}
+		names[c] = true
+	}
+	if len(t.Key) == 0 {
+		return fmt.Errorf("table %s: no key", t.Name)
+	}
+	for _, k := range t.Key {
+		if !names[k] {
+			return fmt.Errorf("table %s: key column %s is not a column", t.Name, k)
+		}
+	}
+	return nil
+}
+
+func (t Table) createSQL() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s (\n", quote(t.Name))
+	for _, c := range t.Columns {
+		fmt.Fprintf(&b, "  %s %s,\n", quote(c.Name), c.Type)
+	}
+	fmt.Fprintf(&b, "  %s TEXT NOT NULL,\n  %s INTEGER NOT NULL,\n  %s TEXT NOT NULL,\n", quote(config.ColURL), quote(config.ColRun), quote(config.ColFetchedAt))
+	if t.Indexed {
+		fmt.Fprintf(&b, "  %s INTEGER,\n", quote(config.ColIndex))
+	}
+	fmt.Fprintf(&b, "  PRIMARY KEY (%s)\n)", quoteAll(t.Key))
+	return b.String()
+}
+
+const metaSchema = `
+CREATE TABLE IF NOT EXISTS gather_runs (
+  id INTEGER PRIMARY KEY,
+  job TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  status TEXT NOT NULL,
+  pages_ok INTEGER NOT NULL DEFAULT 0,
+  pages_failed INTEGER NOT NULL DEFAULT 0,
+  pages_skipped INTEGER NOT NULL DEFAULT 0,
+  items INTEGER NOT NULL DEFAULT 0,
+  pages_changed INTEGER NOT NULL DEFAULT 0,
+  error TEXT
+);
+CREATE TABLE IF NOT EXISTS gather_pages (
+  url TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  http_status INTEGER,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  error TEXT,
+  fetched_at TEXT,
+  run INTEGER,
+  bytes INTEGER,
+  content_hash TEXT,
+  changed_at TEXT,
+  job TEXT,
+  depth INTEGER NOT NULL DEFAULT 0,
+  warnings TEXT,
+  stored_at TEXT
+);
+CREATE INDEX IF NOT EXISTS gather_pages_status ON gather_pages (status, depth);
+CREATE TABLE IF NOT EXISTS gather_changes (
+  url TEXT NOT NULL,
+  run INTEGER NOT NULL,
+  item TEXT NOT NULL,
+  changed_at TEXT NOT NULL,
+  added INTEGER NOT NULL,
+  removed INTEGER NOT NULL,
+  modified INTEGER NOT NULL,
+  detail TEXT
+);
+CREATE INDEX IF NOT EXISTS gather_changes_changed_at ON gather_changes (changed_at);
+CREATE VIEW IF NOT EXISTS gather_failures AS
+  SELECT url, http_status, attempts, error, fetched_at, run
+  FROM gather_pages WHERE status = 'failed';
+`
+
+// migrate creates gather's own tables and the item tables, adding columns a
+// config gained since the table was made. A table whose key changed is an
+// error: silently re-keying would merge or split stored rows.
+func migrate(ctx context.Context, db *sql.DB, tables []Table) error {
+	if _, err := db.ExecContext(ctx, metaSchema); err != nil {
+		return fmt.Errorf("create gather tables: %w", err)
+	}
+	for _, t := range tables {
+		if err := t.check(); err != nil {
+			return err
+		}
+		existing, pk, err := tableInfo(ctx, db, t.Name)
+		if err != nil {
+			return err
+		}
+		if existing == nil {
+			if _, err := db.ExecContext(ctx, t.createSQL()); err != nil {
+				return fmt.Errorf("create table %s: %w", t.Name, err)
+			}
+		} else {
+			if strings.Join(pk, ",") != strings.Join(t.Key, ",") {
+				return fmt.Errorf("table %s exists with key (%s) but the config says (%s): drop or rename the table, or rename the item",
+					t.Name, strings.Join(pk, ", "), strings.Join(t.Key, ", "))
+			}
+			for _, c := range t.allColumns() {
+				if existing[c] {
+					continue
+				}
+				typ := "TEXT"
+				for _, col := range t.Columns {
+					if col.Name == c {
+						typ = col.Type
+					}
+				}
+				if c == config.ColIndex {
+					typ = "INTEGER"
+				}
+				if _, err := db.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", quote(t.Name), quote(c), typ)); err != nil {
+					return fmt.Errorf("add column %s.%s: %w", t.Name, c, err)
+				}
+			}
+		}
+		idx := fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s)", quote(t.Name+"__url"), quote(t.Name), quote(config.ColURL))
+		if _, err := db.ExecContext(ctx, idx); err != nil {
+			return fmt.Errorf("index %s._url: %w", t.Name, err)
+		}
+	}
+	return nil
+}
+
+// tableInfo returns the columns of a table (nil if it does not exist) and
+// its primary key columns in key order.
+func tableInfo(ctx context.Context, db *sql.DB, name string) (map[string]bool, []string, error) {
+	rows, err := db.QueryContext(ctx, "SELECT name, pk FROM pragma_table_info(?)", name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("inspect table %s: %w", name, err)
+	}
+	defer rows.Close()
+	cols := map[string]bool{}
+	pkPos := map[int]string{}
+	for rows.Next() {
+		var col string
+		var pk int
+		if err := rows.Scan(&col, &pk); err != nil {
+			return nil, nil, err
+		}
+		cols[col] = true
+		if pk > 0 {
+			pkPos[pk] = col
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	if len(cols) == 0 {
+		return nil, nil, nil
+	}
+	pk := make([]string, len(pkPos))
+	for i := range pk {
+		pk[i] = pkPos[i+1]
+	}
+	return cols, pk, nil
+}

@@ -1,0 +1,104 @@
+// Package storage holds every SQL statement of gather: the schema made from
+// item specs, the single batched writer, the frontier of pages, runs and
+// changes, and the read-only query connection.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+)
+
+// TimeFormat is how every time is stored: RFC 3339 UTC with fixed
+// milliseconds, so that text order is time order.
+const TimeFormat = "2006-01-02T15:04:05.000Z"
+
+// FormatTime renders t in TimeFormat.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+
+// Store is an open gather database. The write connection is used only by
+// the Writer goroutine and by short set-up statements; reads go through a
+// separate pool so that they never wait on a batch.
+type Store struct {
+	path   string
+	write  *sql.DB
+	read   *sql.DB
+	tables map[string]Table
+	order  []Table
+}
+
+// dsn builds a file: URI for path. _txlock=immediate makes every
+// transaction take the write lock up front, so a read-then-write
+// transaction never fails with "database is locked" halfway.
+func dsn(path string, params string) string {
+	u := url.URL{Scheme: "file", Path: path}
+	if !filepath.IsAbs(path) {
+		u = url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath()}
+	}
+	return u.String() + "?" + params
+}
+
+// Open opens or creates the database at path, in WAL mode, and creates or
+// extends the item tables.
+func Open(ctx context.Context, path string, tables []Table) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("open database %s: directory %s: %w", path, dir, err)
+		}
+	}
+	w, err := sql.Open("sqlite3", dsn(path, "_txlock=immediate&_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_foreign_keys=off"))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetMaxIdleConns(1)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	var mode string
+	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: cannot switch to WAL mode (journal_mode=%q): %v", path, mode, err)
+	}
+	if err := migrate(ctx, w, tables); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite3", dsn(path, "_busy_timeout=10000&_query_only=1"))
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(4)
+	s := &Store{path: path, write: w, read: r, tables: map[string]Table{}}
+	for _, t := range tables {
+		s.tables[t.Name] = t
+		s.order = append(s.order, t)
+	}
+	return s, nil
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes both connection pools. Close the Writer first.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// IntegrityCheck runs PRAGMA integrity_check and returns its verdict ("ok"
+// for a sound file).
+func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
+	var res string
+	err := s.read.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res)
+	return res, err
+}

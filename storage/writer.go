@@ -1,0 +1,422 @@
+package storage
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Page statuses in gather_pages.
+const (
+	PagePending = "pending"
+	PageOK      = "ok"
+	PageFailed  = "failed"
+	PageSkipped = "skipped"
+)
+
+// Page is the outcome of one page, written with its rows in one transaction.
+type Page struct {
+	URL        string
+	Status     string // PageOK, PageFailed or PageSkipped
+	HTTPStatus int
+	Attempts   int
+	Error      string
+	Warnings   []string
+	Bytes      int64
+	FetchedAt  time.Time
+	Depth      int
+	// Items holds the rows of each item table, for ok pages. The page's
+	// earlier rows in every table are replaced by these.
+	Items []ItemRows
+}
+
+// ItemRows are the rows one item took from a page.
+type ItemRows struct {
+	Table string
+	Rows  []Row
+}
+
+// Row is one record: values in the table's column order, and the position
+// of its element for tables with `each`.
+type Row struct {
+	Values []any
+	Index  int
+}
+
+// WriterOptions tune a Writer.
+type WriterOptions struct {
+	Run int64
+	Job string
+	// BatchPages and BatchDelay bound a transaction: it commits when it
+	// holds this many pages or this long after its first page, whichever
+	// comes first. Defaults: 256 pages, 100ms.
+	BatchPages int
+	BatchDelay time.Duration
+	// BatchRows commits early when a batch holds this many rows (default
+	// 50,000), which bounds memory when pages are large.
+	BatchRows int
+	// OnCommit, if set, is called on the writer goroutine with the URLs of
+	// the pages (not pending marks) each transaction committed.
+	OnCommit func(urls []string)
+}
+
+// Writer is the single goroutine that writes to the database. Put and
+// Pending hand it work through a bounded queue, so a slow disk slows the
+// crawl down instead of growing memory.
+type Writer struct {
+	s    *Store
+	opts WriterOptions
+	ch   chan op
+	done chan struct{}
+
+	mu     sync.Mutex
+	err    error // first write failure; the writer stops writing after it
+	closed bool
+
+	ok, failed, skipped, items, changed atomic.Int64
+
+	stmts writerStmts
+}
+
+type op struct {
+	pending bool
+	url     string
+	depth   int
+	page    *Page
+}
+
+// ErrWriterClosed is returned by Put after Close.
+var ErrWriterClosed = errors.New("writer closed")
+
+// NewWriter starts the writer goroutine for one run. Close it to flush.
+func (s *Store) NewWriter(opts WriterOptions) (*Writer, error) {
+	if opts.BatchPages <= 0 {
+		opts.BatchPages = 256
+	}
+	if opts.BatchDelay <= 0 {
+		opts.BatchDelay = 100 * time.Millisecond
+	}
+	if opts.BatchRows <= 0 {
+		opts.BatchRows = 50000
+	}
+	w := &Writer{s: s, opts: opts, ch: make(chan op, 2*opts.BatchPages), done: make(chan struct{})}
+	if err := w.prepare(); err != nil {
+		return nil, err
+	}
+	go w.loop()
+	return w, nil
+}
+
+// Pending marks url as about to be fetched, unless it is already stored,
+// so that a crash leaves a record of the frontier.
+func (w *Writer) Pending(ctx context.Context, url string, depth int) error {
+	return w.send(ctx, op{pending: true, url: url, depth: depth})
+}
+
+// Put queues a page's outcome. It blocks while the queue is full and
+// returns the writer's error once a transaction has failed.
+func (w *Writer) Put(ctx context.Context, p Page) error {
+	for _, it := range p.Items {
+		if _, ok := w.s.tables[it.Table]; !ok {
+			return fmt.Errorf("put %s: no table %s", p.URL, it.Table)
+		}
+	}
+	return w.send(ctx, op{page: &p, url: p.URL})
+}
+
+func (w *Writer) send(ctx context.Context, o op) error {
+	w.mu.Lock()
+	err, closed := w.err, w.closed
+	w.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if closed {
+		return ErrWriterClosed
+	}
+	select {
+	case w.ch <- o:
+		return nil
+	case <-w.done:
+		return w.Err()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Err returns the first write failure, if any.
+func (w *Writer) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// Close commits what is queued, stops the goroutine and returns the first
+// write failure. Callers must not Put concurrently with Close.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.ch)
+	}
+	w.mu.Unlock()
+	<-w.done
+	w.stmts.close()
+	return w.Err()
+}
+
+// Counts are the run's totals as committed so far.
+func (w *Writer) Counts() RunCounts {
+	return RunCounts{PagesOK: w.ok.Load(), PagesFailed: w.failed.Load(), PagesSkipped: w.skipped.Load(),
+		Items: w.items.Load(), PagesChanged: w.changed.Load()}
+}
+
+func (w *Writer) loop() {
+	defer close(w.done)
+	var batch []op
+	for {
+		first, ok := <-w.ch
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], first)
+		rows := first.rows()
+		timer := time.NewTimer(w.opts.BatchDelay)
+		closed := false
+	collect:
+		for len(batch) < w.opts.BatchPages && rows < w.opts.BatchRows {
+			select {
+			case o, ok := <-w.ch:
+				if !ok {
+					closed = true
+					break collect
+				}
+				batch = append(batch, o)
+				rows += o.rows()
+			case <-timer.C:
+				break collect
+			}
+		}
+		timer.Stop()
+		if w.Err() == nil {
+			if err := w.commit(batch); err != nil {
+				w.mu.Lock()
+				w.err = err
+				w.mu.Unlock()
+			}
+		}
+		if closed {
+			return
+		}
+	}
+}
+
+func (o op) rows() int {
+	if o.page == nil {
+		return 1
+	}
+	n := 1
+	for _, it := range o.page.Items {
+		n += len(it.Rows)
+	}
+	return n
+}
+
+// commit writes one batch in one transaction: each page's rows replace its
+// earlier rows and its gather_pages record is updated alongside, so a crash
+// leaves either both or neither.
+func (w *Writer) commit(batch []op) error {
+	ctx := context.Background()
+	tx, err := w.s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	var urls []string
+	var nOK, nFailed, nSkipped, nItems, nChanged int64
+	for _, o := range batch {
+		if o.pending {
+			if _, err := tx.Stmt(w.stmts.pending).Exec(o.url, w.opts.Run, w.opts.Job, o.depth); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("mark %s pending: %w", o.url, err)
+			}
+			continue
+		}
+		p := o.page
+		changed, err := w.writePage(tx, p)
+		if err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store %s: %w", p.URL, err)
+		}
+		urls = append(urls, p.URL)
+		switch p.Status {
+		case PageOK:
+			nOK++
+			for _, it := range p.Items {
+				nItems += int64(len(it.Rows))
+			}
+			if changed {
+				nChanged++
+			}
+		case PageFailed:
+			nFailed++
+		case PageSkipped:
+			nSkipped++
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	w.ok.Add(nOK)
+	w.failed.Add(nFailed)
+	w.skipped.Add(nSkipped)
+	w.items.Add(nItems)
+	w.changed.Add(nChanged)
+	if w.opts.OnCommit != nil && len(urls) > 0 {
+		w.opts.OnCommit(urls)
+	}
+	return nil
+}
+
+func (w *Writer) writePage(tx *sql.Tx, p *Page) (changed bool, err error) {
+	fetched := FormatTime(p.FetchedAt)
+	warnings := nullString(strings.Join(p.Warnings, "\n"))
+	switch p.Status {
+	case PageOK:
+		hash := contentHash(p.Items)
+		var prev sql.NullString
+		if err := tx.Stmt(w.stmts.prevHash).QueryRow(p.URL).Scan(&prev); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return false, err
+		}
+		changed = prev.Valid && prev.String != hash
+		for _, t := range w.s.order {
+			if _, err := tx.Stmt(w.stmts.del[t.Name]).Exec(p.URL); err != nil {
+				return false, fmt.Errorf("replace rows of %s: %w", t.Name, err)
+			}
+		}
+		for _, it := range p.Items {
+			t := w.s.tables[it.Table]
+			ins := tx.Stmt(w.stmts.ins[it.Table])
+			for _, r := range it.Rows {
+				args := make([]any, 0, len(r.Values)+4)
+				args = append(args, r.Values...)
+				args = append(args, p.URL, w.opts.Run, fetched)
+				if t.Indexed {
+					args = append(args, r.Index)
+				}
+				if _, err := ins.Exec(args...); err != nil {
+					return false, fmt.Errorf("insert into %s: %w", it.Table, err)
+				}
+			}
+		}
+		changedAt := any(nil)
+		if changed {
+			changedAt = fetched
+		}
+		_, err = tx.Stmt(w.stmts.pageOK).Exec(p.URL, PageOK, nullInt(p.HTTPStatus), p.Attempts, nullString(p.Error),
+			fetched, w.opts.Run, p.Bytes, hash, changedAt, w.opts.Job, p.Depth, warnings, fetched)
+	default:
+		_, err = tx.Stmt(w.stmts.pageFail).Exec(p.URL, p.Status, nullInt(p.HTTPStatus), p.Attempts, nullString(p.Error),
+			fetched, w.opts.Run, p.Bytes, w.opts.Job, p.Depth, warnings)
+	}
+	return changed, err
+}
+
+// contentHash fingerprints the records a page produced, so a re-fetch that
+// changed nothing can be told from one that did.
+func contentHash(items []ItemRows) string {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	for _, it := range items {
+		if len(it.Rows) == 0 {
+			continue
+		}
+		enc.Encode(it.Table)
+		for _, r := range it.Rows {
+			enc.Encode(r.Values)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func nullInt(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+type writerStmts struct {
+	pending, pageOK, pageFail, prevHash *sql.Stmt
+	del, ins                            map[string]*sql.Stmt
+}
+
+func (s *writerStmts) close() {
+	for _, st := range []*sql.Stmt{s.pending, s.pageOK, s.pageFail, s.prevHash} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	for _, st := range s.del {
+		st.Close()
+	}
+	for _, st := range s.ins {
+		st.Close()
+	}
+}
+
+func (w *Writer) prepare() error {
+	db := w.s.write
+	st := &w.stmts
+	st.del, st.ins = map[string]*sql.Stmt{}, map[string]*sql.Stmt{}
+	var err error
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var s *sql.Stmt
+		s, err = db.Prepare(q)
+		if err != nil {
+			err = fmt.Errorf("prepare %q: %w", q, err)
+		}
+		return s
+	}
+	st.pending = prep(`INSERT INTO gather_pages (url, status, run, job, depth) VALUES (?, 'pending', ?, ?, ?)
+		ON CONFLICT (url) DO UPDATE SET status = 'pending', run = excluded.run, job = excluded.job
+		WHERE gather_pages.status <> 'ok'`)
+	st.prevHash = prep(`SELECT content_hash FROM gather_pages WHERE url = ?`)
+	st.pageOK = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, content_hash, changed_at, job, depth, warnings, stored_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (url) DO UPDATE SET status = excluded.status, http_status = excluded.http_status, attempts = excluded.attempts,
+		error = excluded.error, fetched_at = excluded.fetched_at, run = excluded.run, bytes = excluded.bytes,
+		content_hash = excluded.content_hash, changed_at = coalesce(excluded.changed_at, gather_pages.changed_at),
+		job = excluded.job, depth = min(gather_pages.depth, excluded.depth), warnings = excluded.warnings, stored_at = excluded.stored_at`)
+	// A failed or skipped re-fetch keeps the page's hash and stored_at: the
+	// rows it stored earlier are still there and still valid.
+	st.pageFail = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, job, depth, warnings)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (url) DO UPDATE SET status = excluded.status, http_status = excluded.http_status, attempts = excluded.attempts,
+		error = excluded.error, fetched_at = excluded.fetched_at, run = excluded.run, bytes = excluded.bytes,
+		job = excluded.job, depth = min(gather_pages.depth, excluded.depth), warnings = excluded.warnings`)
+	for _, t := range w.s.order {
+		cols := t.allColumns()
+		st.del[t.Name] = prep(fmt.Sprintf("DELETE FROM %s WHERE %s = ?", quote(t.Name), quote("_url")))
+		var set []string
+		for _, c := range cols {
+			set = append(set, fmt.Sprintf("%s = excluded.%s", quote(c), quote(c)))
+		}
+		st.ins[t.Name] = prep(fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET %s",
+			quote(t.Name), quoteAll(cols), strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "), quoteAll(t.Key), strings.Join(set, ", ")))
+	}
+	if err != nil {
+		st.close()
+	}
+	return err
+}
