@@ -17,19 +17,19 @@ type Fault int
 
 // Faults the site can inject.
 const (
-	FaultNone             Fault = iota
-	FaultServerError            // 500
-	FaultUnavailable            // 503
-	FaultTooManyRequests        // 429 with Retry-After
-	FaultReset                  // connection reset before any response
-	FaultHang                   // never answers
-	FaultTruncated              // Content-Length promises more than is sent
-	FaultOversized              // a 12 MiB body
-	FaultGzipBomb               // 200 MB of zeros in a 200 KB gzip stream
-	FaultChallenge              // 202, empty body, x-amzn-waf-action: challenge
-	FaultRedirectLoop           // redirects to itself forever
-	FaultOffsiteRedirect        // redirects to another host
-	FaultNotFound               // 404
+	FaultNone            Fault = iota
+	FaultServerError           // 500
+	FaultUnavailable           // 503
+	FaultTooManyRequests       // 429 with Retry-After
+	FaultReset                 // connection reset before any response
+	FaultHang                  // never answers
+	FaultTruncated             // Content-Length promises more than is sent
+	FaultOversized             // a 12 MiB body
+	FaultGzipBomb              // 200 MB of zeros in a 200 KB gzip stream
+	FaultChallenge             // 202, empty body, x-amzn-waf-action: challenge
+	FaultRedirectLoop          // redirects to itself forever
+	FaultOffsiteRedirect       // redirects to another host
+	FaultNotFound              // 404
 )
 
 var faultNames = map[string]Fault{

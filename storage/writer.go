@@ -91,6 +91,7 @@ type op struct {
 	url     string
 	depth   int
 	page    *Page
+	flushed chan struct{} // a Flush barrier: closed once all before it is committed
 }
 
 // ErrWriterClosed is returned by Put after Close.
@@ -119,6 +120,21 @@ func (s *Store) NewWriter(opts WriterOptions) (*Writer, error) {
 // so that a crash leaves a record of the frontier.
 func (w *Writer) Pending(ctx context.Context, url string, depth int) error {
 	return w.send(ctx, op{pending: true, url: url, depth: depth})
+}
+
+// Flush returns once everything queued before it is committed (or the
+// writer has failed, which it then returns).
+func (w *Writer) Flush(ctx context.Context) error {
+	ch := make(chan struct{})
+	if err := w.send(ctx, op{flushed: ch}); err != nil {
+		return err
+	}
+	select {
+	case <-ch:
+		return w.Err()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Put queues a page's outcome. It blocks while the queue is full and
@@ -190,9 +206,9 @@ func (w *Writer) loop() {
 		batch = append(batch[:0], first)
 		rows := first.rows()
 		timer := time.NewTimer(w.opts.BatchDelay)
-		closed := false
+		closed, flush := false, first.flushed != nil
 	collect:
-		for len(batch) < w.opts.BatchPages && rows < w.opts.BatchRows {
+		for !flush && len(batch) < w.opts.BatchPages && rows < w.opts.BatchRows {
 			select {
 			case o, ok := <-w.ch:
 				if !ok {
@@ -201,6 +217,7 @@ func (w *Writer) loop() {
 				}
 				batch = append(batch, o)
 				rows += o.rows()
+				flush = o.flushed != nil
 			case <-timer.C:
 				break collect
 			}
@@ -211,6 +228,11 @@ func (w *Writer) loop() {
 				w.mu.Lock()
 				w.err = err
 				w.mu.Unlock()
+			}
+		}
+		for _, o := range batch {
+			if o.flushed != nil {
+				close(o.flushed)
 			}
 		}
 		if closed {
@@ -242,6 +264,9 @@ func (w *Writer) commit(batch []op) error {
 	var urls []string
 	var nOK, nFailed, nSkipped, nItems, nChanged int64
 	for _, o := range batch {
+		if o.flushed != nil {
+			continue
+		}
 		if o.pending {
 			if _, err := tx.Stmt(w.stmts.pending).Exec(o.url, w.opts.Run, w.opts.Job, o.depth); err != nil {
 				tx.Rollback()

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/storage"
+)
+
+func newCrawlCmd(g *globals) *cobra.Command {
+	var (
+		cfgFile     string
+		dbPath      string
+		parallelism int
+		limit       int64
+	)
+	cmd := &cobra.Command{
+		Use:   "crawl [-c FILE] [--db PATH] [--parallelism N] [--limit N]",
+		Short: "Run the crawl a config describes, to completion",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(configPath(cfgFile))
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("db") {
+				cfg.Database = dbPath
+			}
+			if cmd.Flags().Changed("parallelism") {
+				if parallelism < 1 {
+					return usagef("--parallelism must be at least 1, got %d", parallelism)
+				}
+				cfg.Crawl.Parallelism = parallelism
+			}
+			if limit < 0 {
+				return usagef("--limit must not be negative")
+			}
+			_, err = runCrawl(cmd.Context(), g, cfg, crawler.Options{Limit: limit}, cmd.OutOrStdout(), os.Stderr)
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&cfgFile, "config", "c", "", "config file (default $GATHER_CONFIG, else ./config.yaml)")
+	cmd.Flags().StringVar(&dbPath, "db", "", "SQLite file (overrides the config's database)")
+	cmd.Flags().IntVar(&parallelism, "parallelism", 0, "requests in flight per host (overrides crawl.parallelism)")
+	cmd.Flags().Int64Var(&limit, "limit", 0, "fetch at most N pages in this run (0: all)")
+	return cmd
+}
+
+// runCrawl opens the database, runs the crawl with progress on stderr and
+// prints the one-line summary on stdout. The error is non-nil when the run
+// did not finish (interrupted, every page failed, database trouble).
+func runCrawl(ctx context.Context, g *globals, cfg *config.Config, opts crawler.Options, stdout io.Writer, stderr *os.File) (crawler.Summary, error) {
+	interactive := isTerminal(stderr)
+	var bar *progressBar
+	var logOut io.Writer = stderr
+	level := slog.LevelInfo
+	if interactive {
+		bar = newProgressBar(stderr)
+		logOut = bar
+		level = slog.LevelWarn
+	}
+	logger, err := g.logger(logOut, level)
+	if err != nil {
+		return crawler.Summary{}, err
+	}
+	store, err := storage.Open(ctx, cfg.Database, storage.TablesFor(cfg))
+	if err != nil {
+		return crawler.Summary{}, err
+	}
+	defer store.Close()
+
+	opts.Logger = logger
+	c, err := crawler.New(cfg, store, opts)
+	if err != nil {
+		return crawler.Summary{}, err
+	}
+	stop := startProgress(c, bar, logger)
+	sum, runErr := c.Run(ctx)
+	stop()
+	fmt.Fprintln(stdout, sum.String())
+	if runErr != nil {
+		return sum, fmt.Errorf("crawl %s: %w", sum.Status, runErr)
+	}
+	return sum, nil
+}

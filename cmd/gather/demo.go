@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gather-crawler/gather"
+	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/demo"
+)
+
+type demoFlags struct {
+	n           int
+	latency     time.Duration
+	jitter      time.Duration
+	parallelism int
+	db          string
+	layout      string
+	cfgFile     string
+	resume      bool
+	faults      string
+}
+
+func newDemoCmd(g *globals) *cobra.Command {
+	f := &demoFlags{}
+	cmd := &cobra.Command{
+		Use:   "demo [--n 450] [--latency 300ms]",
+		Short: "Crawl the built-in demo site on 127.0.0.1 into demo.db; needs no network",
+		Long: `demo starts gather's built-in site of synthetic movie full-credits pages on a
+free port of 127.0.0.1, crawls --n of them with the items of config.yaml
+(examples/imdb-classic.yaml with --layout classic), writes demo.db, prints the
+summary and a few rows, and checks every row against the site's ground truth.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd.Context(), g, f, cmd.OutOrStdout()) },
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&f.n, "n", 450, "number of movie pages to crawl")
+	fl.DurationVar(&f.latency, "latency", 300*time.Millisecond, "latency of every page")
+	fl.DurationVar(&f.jitter, "jitter", 0, "vary the latency by up to ± this much")
+	fl.IntVar(&f.parallelism, "parallelism", 16, "requests in flight")
+	fl.StringVar(&f.db, "db", "demo.db", "SQLite file to write")
+	fl.StringVar(&f.layout, "layout", "nextdata", "page layout: nextdata (today's IMDB) or classic (tables)")
+	fl.StringVarP(&f.cfgFile, "config", "c", "", "config whose items to use (default ./config.yaml, else the built-in copy)")
+	fl.BoolVar(&f.resume, "resume", false, "keep an existing demo database and fetch only what it lacks")
+	fl.StringVar(&f.faults, "faults", "", "inject faults, e.g. 500=0.1,429=0.05,reset=0.02 (see README)")
+	return cmd
+}
+
+func runDemo(ctx context.Context, g *globals, f *demoFlags, out io.Writer) error {
+	if f.n < 1 {
+		return usagef("--n must be at least 1")
+	}
+	if f.parallelism < 1 {
+		return usagef("--parallelism must be at least 1")
+	}
+	opts := demo.Options{Latency: f.latency, Jitter: f.jitter}
+	if f.faults != "" {
+		rates, err := demo.ParseFaults(f.faults)
+		if err != nil {
+			return usagef("--faults: %v", err)
+		}
+		opts.Fault = demo.RandomFaults(rates)
+	}
+	cfg, err := demoConfig(f)
+	if err != nil {
+		return err
+	}
+	if !f.resume {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			if err := os.Remove(cfg.Database + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("remove old %s: %w", cfg.Database+suffix, err)
+			}
+		}
+	}
+
+	srv, err := demo.New(opts).Start("127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	idsFile, err := writeIDs(f.n)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(idsFile)
+	tmpl := demo.PageURL(srv.URL, "{id}")
+	if f.layout == "classic" {
+		tmpl = demo.ClassicURL(srv.URL, "{id}")
+	}
+	cfg.Crawl.Start = config.Start{URLTemplate: tmpl, IDsFile: idsFile}
+	cfg.Crawl.AllowedDomains = nil
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "demo site on %s: %d pages (%s layout) at %s latency, parallelism %d\n", srv.URL, f.n, f.layout, f.latency, f.parallelism)
+	sum, err := runCrawl(ctx, g, cfg, crawler.Options{}, out, os.Stderr)
+	if err != nil {
+		return err
+	}
+	seq := time.Duration(f.n) * f.latency
+	fmt.Fprintf(out, "a sequential crawl would have needed about %s (%d × %s); this one took %s, %.1f× faster\n",
+		seq.Round(100*time.Millisecond), f.n, f.latency, sum.Elapsed.Round(10*time.Millisecond), seq.Seconds()/sum.Elapsed.Seconds())
+	return demoReport(ctx, out, cfg, f)
+}
+
+// demoConfig takes the items of config.yaml (or the classic example) and
+// points the crawl at the demo site.
+func demoConfig(f *demoFlags) (*config.Config, error) {
+	var cfg *config.Config
+	var err error
+	switch {
+	case f.cfgFile != "":
+		cfg, err = config.Load(f.cfgFile)
+	case f.layout == "classic":
+		if _, serr := os.Stat(filepath.Join("examples", "imdb-classic.yaml")); serr == nil {
+			cfg, err = config.Load(filepath.Join("examples", "imdb-classic.yaml"))
+		} else {
+			cfg, err = config.Parse("examples/imdb-classic.yaml (built in)", gather.ClassicConfig, os.LookupEnv)
+		}
+	case f.layout == "nextdata":
+		if _, serr := os.Stat(configPath("")); serr == nil {
+			cfg, err = config.Load(configPath(""))
+		} else {
+			cfg, err = config.Parse("config.yaml (built in)", gather.DefaultConfig, os.LookupEnv)
+		}
+	default:
+		return nil, usagef("--layout: %q is not nextdata or classic", f.layout)
+	}
+	if err != nil {
+		return nil, err
+	}
+	cfg.Database = f.db
+	cfg.Crawl.Name = "demo"
+	cfg.Crawl.Parallelism = f.parallelism
+	cfg.Crawl.Delay, cfg.Crawl.RandomDelay = 0, 0
+	cfg.Crawl.RefreshAfter = 0
+	return cfg, nil
+}
+
+func writeIDs(n int) (string, error) {
+	f, err := os.CreateTemp("", "gather-demo-ids-*.txt")
+	if err != nil {
+		return "", err
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "# demo movie ids")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintln(w, demo.ID(i))
+	}
+	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// demoReport prints a few rows and checks the database against the site's
+// ground truth, table by table.
+func demoReport(ctx context.Context, out io.Writer, cfg *config.Config, f *demoFlags) error {
+	db, err := sql.Open("sqlite3", "file:"+cfg.Database+"?mode=ro")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for _, q := range []string{
+		"SELECT movie_id, title, year FROM movies ORDER BY movie_id LIMIT 3",
+		"SELECT movie_id, person_id, name, character FROM cast ORDER BY movie_id, _index LIMIT 3",
+		"SELECT movie_id, section, name, credit FROM crew ORDER BY movie_id, _index LIMIT 3",
+	} {
+		if err := printRows(ctx, out, db, q); err != nil {
+			return err
+		}
+	}
+	report, err := demo.Verify(ctx, db, f.n, f.layout == "classic")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, report)
+	fmt.Fprintf(out, "query it: go run ./cmd/gather query --db %s \"SELECT name, count(*) FROM cast GROUP BY person_id ORDER BY 2 DESC LIMIT 5\"\n", cfg.Database)
+	return nil
+}
+
+func printRows(ctx context.Context, out io.Writer, db *sql.DB, q string) error {
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("%s: %w", q, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	fmt.Fprintf(out, "\n> %s\n", q)
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	for i, c := range cols {
+		if i > 0 {
+			fmt.Fprint(tw, "\t")
+		}
+		fmt.Fprint(tw, c)
+	}
+	fmt.Fprintln(tw)
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		for i, v := range vals {
+			if i > 0 {
+				fmt.Fprint(tw, "\t")
+			}
+			if v == nil {
+				fmt.Fprint(tw, "NULL")
+			} else if b, ok := v.([]byte); ok {
+				fmt.Fprint(tw, string(b))
+			} else {
+				fmt.Fprint(tw, v)
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	fmt.Fprintln(out)
+	return rows.Err()
+}

@@ -1,0 +1,79 @@
+// Command gather crawls many similar pages concurrently with colly, extracts
+// fields declared in YAML and stores them in SQLite. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	_ "time/tzdata" // schedule.timezone works on machines without zoneinfo
+
+	"github.com/gather-crawler/gather/config"
+)
+
+// Exit codes, as the contract pins them.
+const (
+	exitOK      = 0
+	exitRuntime = 1
+	exitUsage   = 2
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	// The first SIGINT/SIGTERM cancels ctx: no new requests, in-flight pages
+	// finish or stay pending, the batch is committed. A second one exits at
+	// once; SQLite in WAL mode loses at most the uncommitted batch.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	watcherDone := make(chan struct{})
+	defer close(watcherDone)
+	go func() {
+		select {
+		case s := <-sigs:
+			fmt.Fprintf(os.Stderr, "\ngather: %v: stopping after in-flight pages (send again to exit now)\n", s)
+			cancel(fmt.Errorf("interrupted by %v", s))
+		case <-watcherDone:
+			return
+		}
+		select {
+		case <-sigs:
+			fmt.Fprintln(os.Stderr, "gather: exiting now")
+			os.Exit(exitRuntime)
+		case <-watcherDone:
+		}
+	}()
+
+	root := newRootCmd()
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(os.Stderr, "gather: "+err.Error())
+	return exitCode(err)
+}
+
+// usageError marks a mistake in how gather was called.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+func exitCode(err error) int {
+	var ue usageError
+	if errors.As(err, &ue) || errors.Is(err, config.ErrInvalid) {
+		return exitUsage
+	}
+	return exitRuntime
+}

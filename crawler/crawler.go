@@ -1,0 +1,166 @@
+// Package crawler runs a crawl: it builds a colly collector in async mode
+// with per-host parallelism limits, feeds it start URLs with backpressure,
+// decides each page's fate (ok, retry, fail), extracts records and hands
+// them to the storage writer. It knows nothing of YAML or the command line.
+package crawler
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/crawler/extract"
+	"github.com/gather-crawler/gather/storage"
+)
+
+// Version is gather's version, sent in the default User-Agent.
+var Version = "0.1.0"
+
+// Options are the run-time choices that are not part of the config.
+type Options struct {
+	Logger *slog.Logger
+	// Limit stops dispatching after this many pages; 0: no limit.
+	Limit int64
+	// AllowPrivate permits loopback and private addresses. It is implied
+	// when the start URLs themselves are on such addresses.
+	AllowPrivate bool
+	// BatchPages and BatchDelay tune the writer's transactions.
+	BatchPages int
+	BatchDelay time.Duration
+}
+
+// Crawler runs one config's crawl against one store. Build it with New; it
+// is used for a single Run.
+type Crawler struct {
+	cfg   *config.Config
+	store *storage.Store
+	opts  Options
+	log   *slog.Logger
+	ex    *extract.Extractor
+	items []string // item names in config order
+
+	allowedHosts []string
+	allowPrivate bool
+	userAgent    string
+
+	stats counters
+	ran   atomic.Bool
+}
+
+// New compiles cfg's rules so that nothing can fail for a config reason
+// once the first request is out.
+func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ex, err := extract.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &Crawler{cfg: cfg, store: store, opts: opts, ex: ex, items: cfg.ItemOrder, log: opts.Logger}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.allowedHosts = cfg.Crawl.AllowedDomains
+	if len(c.allowedHosts) == 0 {
+		c.allowedHosts = cfg.StartHosts()
+	}
+	for i, h := range c.allowedHosts {
+		c.allowedHosts[i] = strings.ToLower(h)
+	}
+	c.allowPrivate = opts.AllowPrivate
+	for _, h := range cfg.StartHosts() {
+		if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+			c.allowPrivate = true
+		}
+		if ip := net.ParseIP(strings.Trim(h, "[]")); ip != nil && isPrivate(ip) {
+			c.allowPrivate = true
+		}
+	}
+	c.userAgent = cfg.Crawl.UserAgent
+	if c.userAgent == "" {
+		c.userAgent = "gather/" + Version
+	}
+	return c, nil
+}
+
+// Summary is the outcome of a run.
+type Summary struct {
+	Run      int64
+	Status   string // storage.RunFinished, RunInterrupted or RunFailed
+	Counts   storage.RunCounts
+	Already  int64 // start pages skipped because they were stored before
+	Retries  int64
+	Bytes    int64
+	Elapsed  time.Duration
+	Err      error // why the run failed or stopped, if it did
+	Database string
+}
+
+// PagesPerSecond is the rate of pages fetched (ok, failed or skipped).
+func (s Summary) PagesPerSecond() float64 {
+	n := s.Counts.PagesOK + s.Counts.PagesFailed + s.Counts.PagesSkipped
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(n) / s.Elapsed.Seconds()
+}
+
+// String is the one-line summary printed at the end of a crawl.
+func (s Summary) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "run %d %s: %d ok, %d failed, %d skipped, %d items stored",
+		s.Run, s.Status, s.Counts.PagesOK, s.Counts.PagesFailed, s.Counts.PagesSkipped, s.Counts.Items)
+	if s.Already > 0 {
+		fmt.Fprintf(&b, ", %d already stored", s.Already)
+	}
+	fmt.Fprintf(&b, " in %s (%.1f pages/s)", s.Elapsed.Round(time.Millisecond), s.PagesPerSecond())
+	if s.Err != nil {
+		fmt.Fprintf(&b, ": %v", s.Err)
+	}
+	return b.String()
+}
+
+// ErrAllFailed is returned when a run fetched pages and none succeeded.
+var ErrAllFailed = errors.New("every request failed")
+
+// Stats is a snapshot of a running crawl, for progress display.
+type Stats struct {
+	Total    int64 // start pages, -1 until counted
+	Done     int64 // pages finished in any way, including already stored
+	OK       int64
+	Failed   int64
+	Skipped  int64
+	Already  int64
+	Items    int64
+	InFlight int64
+	Retries  int64
+	Bytes    int64
+	Elapsed  time.Duration
+}
+
+type counters struct {
+	startNano                           atomic.Int64
+	total                               atomic.Int64
+	ok, failed, skipped, already, items atomic.Int64
+	inFlight, retries, bytes            atomic.Int64
+	dispatched                          atomic.Int64
+}
+
+// Stats returns a snapshot; safe to call from another goroutine while Run
+// is going.
+func (c *Crawler) Stats() Stats {
+	s := &c.stats
+	st := Stats{Total: s.total.Load(), OK: s.ok.Load(), Failed: s.failed.Load(), Skipped: s.skipped.Load(),
+		Already: s.already.Load(), Items: s.items.Load(), InFlight: s.inFlight.Load(), Retries: s.retries.Load(), Bytes: s.bytes.Load()}
+	st.Done = st.OK + st.Failed + st.Skipped + st.Already
+	if t := s.startNano.Load(); t != 0 {
+		st.Elapsed = time.Since(time.Unix(0, t))
+	}
+	return st
+}

@@ -1,0 +1,156 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+)
+
+var (
+	// errTimeout marks a request that ran past crawl.timeout.
+	errTimeout = errors.New("request timed out")
+	// errAddressRefused marks a connection to a loopback, private,
+	// link-local or metadata address that the crawl may not reach.
+	errAddressRefused = errors.New("address refused")
+)
+
+// transport is the HTTP layer under colly. It owns three things colly does
+// not do: the per-request timeout (applied after any Retry-After wait, so
+// the wait does not eat it), the per-host pause that Retry-After asks for,
+// and the refusal to connect to private addresses.
+type transport struct {
+	base    *http.Transport
+	timeout time.Duration
+	gates   *hostGates
+}
+
+func newTransport(timeout time.Duration, parallelism int, allowPrivate bool) *transport {
+	dialer := &net.Dialer{Timeout: min(timeout, 30*time.Second), KeepAlive: 30 * time.Second}
+	if !allowPrivate {
+		dialer.Control = func(network, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			if ip := net.ParseIP(host); ip != nil && isPrivate(ip) {
+				return fmt.Errorf("%w: %s is a loopback, private, link-local or metadata address", errAddressRefused, ip)
+			}
+			return nil
+		}
+	}
+	base := &http.Transport{
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          0,
+		MaxIdleConnsPerHost:   max(2, 2*parallelism),
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   min(timeout, 15*time.Second),
+		ExpectContinueTimeout: time.Second,
+		// No proxy from the environment: proxy credentials in a URL would
+		// end up in error messages, and so in logs and the database.
+		Proxy: nil,
+	}
+	return &transport{base: base, timeout: timeout, gates: &hostGates{until: map[string]time.Time{}}}
+}
+
+// isPrivate reports addresses a crawler of public sites has no business
+// reaching: loopback, RFC 1918 and unique-local, link-local (which holds
+// the cloud metadata address 169.254.169.254), carrier-grade NAT,
+// unspecified and multicast.
+func isPrivate(ip net.IP) bool {
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() {
+		return true
+	}
+	if v4 := ip.To4(); v4 != nil {
+		return v4[0] == 100 && v4[1]&0xc0 == 64 // 100.64.0.0/10
+	}
+	return false
+}
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := t.gates.wait(req.Context(), req.URL.Host); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeoutCause(req.Context(), t.timeout, errTimeout)
+	resp, err := t.base.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		if errors.Is(context.Cause(ctx), errTimeout) {
+			return nil, fmt.Errorf("%w after %s", errTimeout, t.timeout)
+		}
+		return nil, err
+	}
+	resp.Body = &timeoutBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, timeout: t.timeout}
+	return resp, nil
+}
+
+// CloseIdleConnections lets the http.Client release pooled connections.
+func (t *transport) CloseIdleConnections() { t.base.CloseIdleConnections() }
+
+// timeoutBody keeps the request's deadline running while the body is read
+// and names the timeout when it strikes mid-body.
+type timeoutBody struct {
+	io.ReadCloser
+	ctx     context.Context
+	cancel  context.CancelFunc
+	timeout time.Duration
+}
+
+func (b *timeoutBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF && errors.Is(context.Cause(b.ctx), errTimeout) {
+		err = fmt.Errorf("%w after %s (reading the body)", errTimeout, b.timeout)
+	}
+	return n, err
+}
+
+func (b *timeoutBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// hostGates holds, per host, the time before which no request may be sent
+// to it: what a Retry-After asked for. Other hosts are not held up.
+type hostGates struct {
+	mu    sync.Mutex
+	until map[string]time.Time
+}
+
+// pause holds requests to host until t (never shortening an earlier pause).
+func (g *hostGates) pause(host string, t time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if t.After(g.until[host]) {
+		g.until[host] = t
+	}
+}
+
+func (g *hostGates) wait(ctx context.Context, host string) error {
+	for {
+		g.mu.Lock()
+		until, ok := g.until[host]
+		if ok && !time.Now().Before(until) {
+			delete(g.until, host)
+			ok = false
+		}
+		g.mu.Unlock()
+		if !ok {
+			return nil
+		}
+		t := time.NewTimer(time.Until(until))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+}
