@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/andybalholm/cascadia"
-	"github.com/antchfx/xpath"
 
 	"github.com/gather-crawler/gather/config"
 )
@@ -25,7 +24,7 @@ type field struct {
 	kind     sourceKind
 	src      string // the selector, path or pattern as written, for messages
 	css      cascadia.SelectorGroup
-	xpath    *xpath.Expr
+	xpath    *xpathExpr
 	json     string
 	parent   bool // json path starts with "^.": read from the outer each match
 	urlRe    *regexp.Regexp
@@ -93,7 +92,7 @@ func compileItem(name string, spec config.Item) (*item, error) {
 		it.needsDOM = true
 	case spec.Each.XPath != "":
 		it.each = eachRule{kind: eachXPath, src: spec.Each.XPath}
-		if it.each.xpath, err = xpath.Compile(spec.Each.XPath); err != nil {
+		if it.each.xpath, err = compileXPath(spec.Each.XPath); err != nil {
 			return nil, fmt.Errorf("each.xpath: %w", err)
 		}
 		it.needsDOM = true
@@ -136,7 +135,7 @@ func compileField(name string, spec config.Field) (*field, error) {
 		f.css, err = cascadia.ParseGroup(spec.CSS)
 	case spec.XPath != "":
 		f.kind, f.src = srcXPath, spec.XPath
-		f.xpath, err = xpath.Compile(spec.XPath)
+		f.xpath, err = compileXPath(spec.XPath)
 	case spec.JSON != "":
 		f.kind, f.src = srcJSON, spec.JSON
 		f.json = spec.JSON

@@ -8,7 +8,6 @@ import (
 	"regexp"
 
 	"github.com/andybalholm/cascadia"
-	"github.com/antchfx/xpath"
 
 	"github.com/gather-crawler/gather/config"
 )
@@ -79,7 +78,7 @@ type eachRule struct {
 	kind  eachKind
 	src   string
 	css   cascadia.SelectorGroup
-	xpath *xpath.Expr
+	xpath *xpathExpr
 	json  string
 	// inner is an optional path, relative to each JSON match, to an array
 	// whose elements become the records; fields reach the outer match

@@ -81,7 +81,7 @@ func (it *item) extract(p *page) ([]Record, []string, error) {
 			emit(s, i+1)
 		}
 	case eachXPath:
-		for i, n := range htmlquery.QuerySelectorAll(p.root, it.each.xpath) {
+		for i, n := range it.each.xpath.selectAll(p.root) {
 			s := sc
 			s.node = n
 			emit(s, i+1)
@@ -214,29 +214,31 @@ func (f *field) nodeValue(n *html.Node) rawValue {
 }
 
 func (f *field) xpathValues(base *html.Node, add func(rawValue)) {
-	switch v := f.xpath.Evaluate(htmlquery.CreateXPathNavigator(base)).(type) {
-	case string:
-		add(rawValue{text: v, isText: true})
-	case float64:
-		add(rawValue{text: strconv.FormatFloat(v, 'f', -1, 64), isText: true})
-	case bool:
-		add(rawValue{text: strconv.FormatBool(v), isText: true})
-	case *xpath.NodeIterator:
-		for v.MoveNext() {
-			nav, ok := v.Current().(*htmlquery.NodeNavigator)
-			if !ok {
-				continue
-			}
-			if nav.NodeType() == xpath.AttributeNode {
-				add(rawValue{text: nav.Value(), isText: true})
-			} else {
-				add(f.nodeValue(nav.Current()))
-			}
-			if !f.all {
-				return
+	f.xpath.evaluate(base, func(res any) {
+		switch v := res.(type) {
+		case string:
+			add(rawValue{text: v, isText: true})
+		case float64:
+			add(rawValue{text: strconv.FormatFloat(v, 'f', -1, 64), isText: true})
+		case bool:
+			add(rawValue{text: strconv.FormatBool(v), isText: true})
+		case *xpath.NodeIterator:
+			for v.MoveNext() {
+				nav, ok := v.Current().(*htmlquery.NodeNavigator)
+				if !ok {
+					continue
+				}
+				if nav.NodeType() == xpath.AttributeNode {
+					add(rawValue{text: nav.Value(), isText: true})
+				} else {
+					add(f.nodeValue(nav.Current()))
+				}
+				if !f.all {
+					return
+				}
 			}
 		}
-	}
+	})
 }
 
 func firstGroup(m []string) string {

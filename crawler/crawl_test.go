@@ -1,0 +1,181 @@
+package crawler_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/demo"
+	"github.com/gather-crawler/gather/storage"
+)
+
+// Two hosts, parallelism 4: each host sees exactly 4 requests in flight at
+// its peak (reached, never exceeded), every page is fetched once, and the
+// database equals the site's ground truth row for row.
+func TestCrawl_PerHostParallelismAndGroundTruth(t *testing.T) {
+	opts := demo.Options{Latency: 40 * time.Millisecond, Track: true}
+	a := startSite(t, "127.0.0.1:0", opts)
+	b := startSite(t, "127.0.0.2:0", opts)
+	var urls []string
+	for i := 1; i <= 120; i++ {
+		srv := a
+		if i > 60 {
+			srv = b
+		}
+		urls = append(urls, fmt.Sprintf("%q", demo.PageURL(srv.URL, demo.ID(i))))
+	}
+	cfg := testConfig(t, fmt.Sprintf(`crawl:
+  name: two-hosts
+  start:
+    urls: [%s]
+  parallelism: 4
+  timeout: 10s
+`, strings.Join(urls, ", ")))
+	sum, err := crawl(t, cfg, crawler.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Counts.PagesOK != 120 || sum.Counts.PagesFailed != 0 || sum.Status != storage.RunFinished {
+		t.Fatalf("summary: %v", sum)
+	}
+	for _, s := range []*demo.Server{a, b} {
+		if got := s.MaxInFlight(); got != 4 {
+			t.Errorf("%s: max requests in flight = %d, want exactly 4 (the per-host parallelism)", s.Host(), got)
+		}
+		for path, n := range s.Counts() {
+			if n != 1 {
+				t.Errorf("%s%s fetched %d times, want once", s.Host(), path, n)
+			}
+		}
+		if n := len(s.Counts()); n != 61 { // 60 pages and robots.txt
+			t.Errorf("%s: %d distinct paths requested, want 61", s.Host(), n)
+		}
+	}
+	db := openDB(t, cfg.Database)
+	report, err := demo.Verify(context.Background(), db, 120, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(report)
+	if n := queryInt(t, db, "SELECT count(*) FROM gather_pages WHERE status = 'ok' AND attempts = 1 AND run = ?", sum.Run); n != 120 {
+		t.Errorf("gather_pages: %d ok pages after one attempt, want 120", n)
+	}
+	if st := queryString(t, db, "SELECT status FROM gather_runs WHERE id = ?", sum.Run); st != "finished" {
+		t.Errorf("run status %q", st)
+	}
+}
+
+// A long id list is streamed: goroutines stay bounded by the window, not by
+// the number of ids.
+func TestCrawl_StreamsIDsWithBoundedGoroutines(t *testing.T) {
+	site := startSite(t, "", demo.Options{})
+	ids := writeIDs(t, 1, 3000)
+	cfg := testConfig(t, fmt.Sprintf(`crawl:
+  name: many
+  start:
+    url_template: %q
+    ids_file: %s
+  parallelism: 8
+`, demo.PageURL(site.URL, "{id}"), ids))
+	var peak int
+	var mu sync.Mutex
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+				mu.Lock()
+				peak = max(peak, runtime.NumGoroutine())
+				mu.Unlock()
+			}
+		}
+	}()
+	sum, err := crawl(t, cfg, crawler.Options{})
+	close(stop)
+	wg.Wait()
+	if err != nil || sum.Counts.PagesOK != 3000 {
+		t.Fatalf("summary %v, err %v", sum, err)
+	}
+	if peak > 150 {
+		t.Errorf("peak goroutines %d while crawling 3000 ids at parallelism 8; the feed is not bounded", peak)
+	}
+	t.Logf("peak goroutines: %d", peak)
+}
+
+// A run stopped by --limit leaves the rest for the next run, which fetches
+// only what is missing; duplicates in the id list are fetched once.
+func TestCrawl_ResumeFetchesOnlyWhatIsMissing(t *testing.T) {
+	site := startSite(t, "", demo.Options{Track: true})
+	ids := writeIDs(t, 1, 200)
+	cfg := testConfig(t, fmt.Sprintf(`crawl:
+  name: resume
+  start:
+    url_template: %q
+    ids: [tt0000005, tt0000005, tt0000007]
+    ids_file: %s
+  parallelism: 8
+`, demo.PageURL(site.URL, "{id}"), ids))
+	first, err := crawl(t, cfg, crawler.Options{Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Counts.PagesOK != 50 {
+		t.Fatalf("first run: %v", first)
+	}
+	second, err := crawl(t, cfg, crawler.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 53 start entries name stored pages: the 50 of the id file, and
+	// tt0000005 (twice) and tt0000007 from the ids list.
+	if second.Counts.PagesOK != 150 || second.Already != 53 {
+		t.Errorf("second run: %v; want 150 ok and 53 already stored", second)
+	}
+	for path, n := range site.Counts() {
+		if n != 1 && path != "/robots.txt" {
+			t.Errorf("%s fetched %d times", path, n)
+		}
+	}
+	third, err := crawl(t, cfg, crawler.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Counts.PagesOK != 0 || third.Already != 203 {
+		t.Errorf("third run: %v; want nothing fetched", third)
+	}
+	db := openDB(t, cfg.Database)
+	if _, err := demo.Verify(context.Background(), db, 200, false); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryInt(t, db, "SELECT count(*) FROM gather_runs WHERE status = 'finished'"); n != 3 {
+		t.Errorf("%d finished runs, want 3", n)
+	}
+}
+
+// The classic layout, through CSS and XPath, stores the same ground truth.
+func TestCrawl_ClassicLayout(t *testing.T) {
+	site := startSite(t, "", demo.Options{})
+	ids := writeIDs(t, 1, 40)
+	cfg := testConfigWithItems(t, fmt.Sprintf(`crawl:
+  name: classic
+  start:
+    url_template: %q
+    ids_file: %s
+`, demo.ClassicURL(site.URL, "{id}"), ids), classicItems(t))
+	if _, err := crawl(t, cfg, crawler.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Verify(context.Background(), openDB(t, cfg.Database), 40, true); err != nil {
+		t.Fatal(err)
+	}
+}
