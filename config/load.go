@@ -94,8 +94,9 @@ func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	if err := cfg.Validate(); err != nil {
 		// A key that failed to decode holds its zero value; don't report
 		// that zero as a second problem.
+		decoded := all
 		for _, e := range err.(Errors) {
-			if !all.hasKey(e.Key) {
+			if !decoded.hasKey(e.Key) {
 				all = append(all, e)
 			}
 		}

@@ -66,7 +66,7 @@ func (c *Config) validateCrawl(p *problems) {
 		p.add("crawl.name", "must not be empty")
 	}
 	st := cr.Start
-	if len(st.URLs) == 0 && len(st.IDs) == 0 && st.IDsFile == "" {
+	if len(st.URLs) == 0 && len(st.IDs) == 0 && st.IDsFile == "" && st.URLTemplate == "" {
 		p.add("crawl.start", "nothing to crawl: set urls, or url_template with ids or ids_file")
 	}
 	var hosts []string

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -42,7 +41,7 @@ func newCrawlCmd(g *globals) *cobra.Command {
 			if limit < 0 {
 				return usagef("--limit must not be negative")
 			}
-			_, err = runCrawl(cmd.Context(), g, cfg, crawler.Options{Limit: limit}, cmd.OutOrStdout(), os.Stderr)
+			_, err = runCrawl(cmd.Context(), g, cfg, crawler.Options{Limit: limit}, cmd.OutOrStdout())
 			return err
 		},
 	}
@@ -56,7 +55,8 @@ func newCrawlCmd(g *globals) *cobra.Command {
 // runCrawl opens the database, runs the crawl with progress on stderr and
 // prints the one-line summary on stdout. The error is non-nil when the run
 // did not finish (interrupted, every page failed, database trouble).
-func runCrawl(ctx context.Context, g *globals, cfg *config.Config, opts crawler.Options, stdout io.Writer, stderr *os.File) (crawler.Summary, error) {
+func runCrawl(ctx context.Context, g *globals, cfg *config.Config, opts crawler.Options, stdout io.Writer) (crawler.Summary, error) {
+	stderr := g.stderr
 	interactive := isTerminal(stderr)
 	var bar *progressBar
 	var logOut io.Writer = stderr

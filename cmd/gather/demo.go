@@ -104,7 +104,7 @@ func runDemo(ctx context.Context, g *globals, f *demoFlags, out io.Writer) error
 		return err
 	}
 	fmt.Fprintf(out, "demo site on %s: %d pages (%s layout) at %s latency, parallelism %d\n", srv.URL, f.n, f.layout, f.latency, f.parallelism)
-	sum, err := runCrawl(ctx, g, cfg, crawler.Options{}, out, os.Stderr)
+	sum, err := runCrawl(ctx, g, cfg, crawler.Options{}, out)
 	if err != nil {
 		return err
 	}

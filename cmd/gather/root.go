@@ -15,10 +15,12 @@ import (
 type globals struct {
 	logFormat string
 	logLevel  string
+	// stderr receives logs and progress.
+	stderr io.Writer
 }
 
-func newRootCmd() *cobra.Command {
-	g := &globals{}
+func newRootCmd(stderr io.Writer) *cobra.Command {
+	g := &globals{stderr: stderr}
 	root := &cobra.Command{
 		Use:   "gather",
 		Short: "Crawl many similar pages concurrently and store what they hold in SQLite",
@@ -53,7 +55,10 @@ func (g *globals) logger(w io.Writer, defaultLevel slog.Level) (*slog.Logger, er
 	return nil, usagef("--log-format: %q is not text or json", g.logFormat)
 }
 
-func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
 
 // configPath resolves -c, then $GATHER_CONFIG, then ./config.yaml.
 func configPath(flag string) string {

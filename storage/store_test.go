@@ -1,0 +1,180 @@
+package storage_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gather-crawler/gather/storage"
+)
+
+var castTable = storage.Table{
+	Name:    "cast",
+	Columns: []storage.Column{{Name: "movie_id", Type: "TEXT"}, {Name: "person_id", Type: "TEXT"}, {Name: "order", Type: "INTEGER"}},
+	Key:     []string{"movie_id", "person_id"},
+	Indexed: true,
+}
+
+func open(t *testing.T, path string, tables ...storage.Table) *storage.Store {
+	t.Helper()
+	s, err := storage.Open(context.Background(), path, tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func writer(t *testing.T, s *storage.Store, run int64) *storage.Writer {
+	t.Helper()
+	w, err := s.NewWriter(storage.WriterOptions{Run: run, Job: "test", BatchDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func okPage(url string, rows ...storage.Row) storage.Page {
+	return storage.Page{URL: url, Status: storage.PageOK, HTTPStatus: 200, Attempts: 1, FetchedAt: time.Now(),
+		Items: []storage.ItemRows{{Table: "cast", Rows: rows}}}
+}
+
+func row(movie, person string, order int) storage.Row {
+	return storage.Row{Values: []any{movie, person, order}, Index: order}
+}
+
+func rows(t *testing.T, path, q string) []string {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r, err := db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var out []string
+	for r.Next() {
+		var s string
+		if err := r.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// A re-fetched page replaces its earlier rows; rows from other pages with
+// the same key are upserted, not duplicated; a failed re-fetch keeps the
+// page's rows.
+func TestWriter_ReplaceAndUpsert(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	s := open(t, path, castTable)
+	w := writer(t, s, 1)
+	ctx := context.Background()
+	must(t, w.Put(ctx, okPage("http://x/a", row("tt1", "nm1", 1), row("tt1", "nm2", 2))))
+	must(t, w.Put(ctx, okPage("http://x/b", row("tt2", "nm1", 1))))
+	must(t, w.Close())
+
+	w = writer(t, s, 2)
+	must(t, w.Put(ctx, okPage("http://x/a", row("tt1", "nm2", 1), row("tt1", "nm3", 2)))) // nm1 gone, nm3 new
+	must(t, w.Put(ctx, storage.Page{URL: "http://x/b", Status: storage.PageFailed, HTTPStatus: 503, Attempts: 4, Error: "HTTP 503", FetchedAt: time.Now()}))
+	must(t, w.Close())
+	if c := w.Counts(); c.PagesOK != 1 || c.PagesFailed != 1 || c.Items != 2 || c.PagesChanged != 1 {
+		t.Errorf("counts %+v", c)
+	}
+
+	got := strings.Join(rows(t, path, `SELECT movie_id || ' ' || person_id || ' ' || "order" || ' ' || _run FROM "cast" ORDER BY 1`), "; ")
+	want := "tt1 nm2 1 2; tt1 nm3 2 2; tt2 nm1 1 1"
+	if got != want {
+		t.Errorf("rows:\n got %s\nwant %s", got, want)
+	}
+	pages := strings.Join(rows(t, path, `SELECT url || ' ' || status || ' ' || attempts || ' ' || coalesce(error, '-') || ' ' || (content_hash IS NOT NULL) || ' ' || (changed_at IS NOT NULL) FROM gather_pages ORDER BY url`), "; ")
+	if want := "http://x/a ok 1 - 1 1; http://x/b failed 4 HTTP 503 1 0"; pages != want {
+		t.Errorf("pages:\n got %s\nwant %s", pages, want)
+	}
+	if f := rows(t, path, "SELECT url || ' ' || error FROM gather_failures"); len(f) != 1 || f[0] != "http://x/b HTTP 503" {
+		t.Errorf("gather_failures: %v", f)
+	}
+}
+
+func TestWriter_PendingDoesNotHideStoredPages(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	s := open(t, path, castTable)
+	w := writer(t, s, 1)
+	ctx := context.Background()
+	must(t, w.Pending(ctx, "http://x/a", 0))
+	must(t, w.Pending(ctx, "http://x/b", 1))
+	must(t, w.Put(ctx, okPage("http://x/a", row("tt1", "nm1", 1))))
+	must(t, w.Flush(ctx))
+	must(t, w.Pending(ctx, "http://x/a", 0)) // a refresh must not mark a stored page pending
+	must(t, w.Close())
+	states, err := s.PageStates(ctx, []string{"http://x/a", "http://x/b", "http://x/c"})
+	must(t, err)
+	if states["http://x/a"].Status != "ok" || states["http://x/b"].Status != "pending" || len(states) != 2 {
+		t.Errorf("states %+v", states)
+	}
+	d, _, err := s.UnfinishedDiscovered(ctx, "test", 0, 10)
+	must(t, err)
+	if len(d) != 1 || d[0].URL != "http://x/b" || d[0].Depth != 1 {
+		t.Errorf("discovered %+v", d)
+	}
+}
+
+func TestOpen_Migrations(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	s := open(t, path, castTable)
+	s.Close()
+	// A new field becomes a new column.
+	more := castTable
+	more.Columns = append(append([]storage.Column{}, castTable.Columns...), storage.Column{Name: "character", Type: "TEXT"})
+	s = open(t, path, more)
+	s.Close()
+	if cols := rows(t, path, "SELECT name FROM pragma_table_info('cast') WHERE name = 'character'"); len(cols) != 1 {
+		t.Errorf("column not added")
+	}
+	// A changed key is refused.
+	rekeyed := castTable
+	rekeyed.Key = []string{"person_id"}
+	if _, err := storage.Open(context.Background(), path, []storage.Table{rekeyed}); err == nil || !strings.Contains(err.Error(), "exists with key (movie_id, person_id)") {
+		t.Errorf("err = %v", err)
+	}
+	// Identifiers are checked.
+	bad := castTable
+	bad.Name = `x"; DROP TABLE gather_runs; --`
+	if _, err := storage.Open(context.Background(), path, []storage.Table{bad}); err == nil {
+		t.Error("bad identifier accepted")
+	}
+	if _, err := storage.Open(context.Background(), filepath.Join(t.TempDir(), "no", "such", "dir.db"), nil); err == nil {
+		t.Error("missing directory accepted")
+	}
+}
+
+func TestRuns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	s := open(t, path, castTable)
+	ctx := context.Background()
+	id, err := s.StartRun(ctx, "job", time.Date(2026, 11, 24, 15, 4, 5, 0, time.UTC))
+	must(t, err)
+	must(t, s.FinishRun(ctx, id, storage.RunFinished, storage.RunCounts{PagesOK: 3, Items: 9}, time.Now(), ""))
+	r, err := s.Run(ctx, id)
+	must(t, err)
+	if r.Status != "finished" || r.PagesOK != 3 || r.Items != 9 || r.StartedAt != "2026-11-24T15:04:05.000Z" {
+		t.Errorf("run %+v", r)
+	}
+	if res, err := s.IntegrityCheck(ctx); err != nil || res != "ok" {
+		t.Errorf("integrity %s %v", res, err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
