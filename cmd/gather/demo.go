@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -29,6 +30,7 @@ type demoFlags struct {
 	layout      string
 	cfgFile     string
 	resume      bool
+	addr        string
 	faults      string
 }
 
@@ -52,7 +54,8 @@ summary and a few rows, and checks every row against the site's ground truth.`,
 	fl.StringVar(&f.db, "db", "demo.db", "SQLite file to write")
 	fl.StringVar(&f.layout, "layout", "nextdata", "page layout: nextdata (today's IMDB) or classic (tables)")
 	fl.StringVarP(&f.cfgFile, "config", "c", "", "config whose items to use (default ./config.yaml, else the built-in copy)")
-	fl.BoolVar(&f.resume, "resume", false, "keep an existing demo database and fetch only what it lacks")
+	fl.BoolVar(&f.resume, "resume", false, "keep an existing demo database and fetch only what it lacks (needs a fixed --addr)")
+	fl.StringVar(&f.addr, "addr", "127.0.0.1:0", "address of the demo site (port 0: a free one)")
 	fl.StringVar(&f.faults, "faults", "", "inject faults, e.g. 500=0.1,429=0.05,reset=0.02 (see README)")
 	return cmd
 }
@@ -63,6 +66,9 @@ func runDemo(ctx context.Context, g *globals, f *demoFlags, out io.Writer) error
 	}
 	if f.parallelism < 1 {
 		return usagef("--parallelism must be at least 1")
+	}
+	if f.resume && strings.HasSuffix(f.addr, ":0") {
+		return usagef("--resume needs a fixed --addr (e.g. 127.0.0.1:8450): pages are known by URL, and a free port changes every run")
 	}
 	opts := demo.Options{Latency: f.latency, Jitter: f.jitter}
 	if f.faults != "" {
@@ -84,7 +90,7 @@ func runDemo(ctx context.Context, g *globals, f *demoFlags, out io.Writer) error
 		}
 	}
 
-	srv, err := demo.New(opts).Start("127.0.0.1:0")
+	srv, err := demo.New(opts).Start(f.addr)
 	if err != nil {
 		return err
 	}

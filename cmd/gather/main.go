@@ -42,7 +42,7 @@ func run() int {
 		select {
 		case s := <-sigs:
 			fmt.Fprintf(os.Stderr, "\ngather: %v: stopping after in-flight pages (send again to exit now)\n", s)
-			cancel(fmt.Errorf("interrupted by %v", s))
+			cancel(fmt.Errorf("received %v", s))
 		case <-watcherDone:
 			return
 		}
