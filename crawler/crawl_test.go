@@ -179,3 +179,83 @@ func TestCrawl_ClassicLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Queries run while a crawl writes the same file: no "database is locked",
+// and each query sees a consistent snapshot (a movie's cast is all there or
+// not at all).
+func TestCrawl_QueryWhileWriting(t *testing.T) {
+	site := startSite(t, "", demo.Options{Latency: 20 * time.Millisecond})
+	ids := writeIDs(t, 1, 300)
+	cfg := testConfig(t, fmt.Sprintf(`crawl:
+  name: concurrent
+  start:
+    url_template: %q
+    ids_file: %s
+  parallelism: 8
+`, demo.PageURL(site.URL, "{id}"), ids))
+	// The crawl creates the schema; wait for the file before reading.
+	done := make(chan error, 1)
+	go func() {
+		_, err := crawl(t, cfg, crawler.Options{BatchPages: 4})
+		done <- err
+	}()
+	want := demo.Expected(300, false, nil)
+	perMovie := map[string]int{}
+	for k := range want["cast"] {
+		perMovie[strings.SplitN(k, "|", 2)[0]]++
+	}
+	var reader *storage.Reader
+	queries, last := 0, int64(0)
+	for finished := false; !finished; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			finished = true
+		case <-time.After(5 * time.Millisecond):
+		}
+		if reader == nil {
+			r, err := storage.OpenReader(context.Background(), cfg.Database)
+			if err != nil {
+				continue // not created yet
+			}
+			reader = r
+			defer r.Close()
+		}
+		rows, err := reader.Query(context.Background(), `SELECT p.url, count(c.person_id) FROM gather_pages p
+			LEFT JOIN "cast" c ON c._url = p.url WHERE p.status = 'ok' GROUP BY p.url`)
+		if err != nil {
+			if strings.Contains(err.Error(), "no such table") {
+				continue
+			}
+			t.Fatalf("query %d: %v", queries, err)
+		}
+		var n int64
+		for rows.Next() {
+			var url string
+			var cast int
+			if err := rows.Scan(&url, &cast); err != nil {
+				t.Fatal(err)
+			}
+			id := url[strings.Index(url, "/title/")+7 : strings.Index(url, "/fullcredits")]
+			if cast != perMovie[id] {
+				t.Errorf("snapshot shows %s ok with %d cast rows, want %d", id, cast, perMovie[id])
+			}
+			n++
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("query %d: %v", queries, err)
+		}
+		rows.Close()
+		if n < last {
+			t.Errorf("ok pages went from %d to %d", last, n)
+		}
+		last = n
+		queries++
+	}
+	if last != 300 || queries < 10 {
+		t.Errorf("%d queries, last saw %d ok pages", queries, last)
+	}
+	t.Logf("%d queries during the crawl", queries)
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mattn/go-sqlite3"
+	"github.com/spf13/cobra"
+
+	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/output"
+	"github.com/gather-crawler/gather/storage"
+)
+
+// dbFlags choose the database of query and runs: --db, else the config's.
+type dbFlags struct {
+	cfgFile string
+	db      string
+	format  string
+}
+
+func (f *dbFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&f.cfgFile, "config", "c", "", "config whose database to read (default $GATHER_CONFIG, else ./config.yaml)")
+	cmd.Flags().StringVar(&f.db, "db", "", "SQLite file to read (instead of the config's)")
+	cmd.Flags().StringVar(&f.format, "format", "", "output: table, csv, json or jsonl (default table on a terminal, else csv)")
+}
+
+func (f *dbFlags) path() (string, error) {
+	if f.db != "" {
+		return f.db, nil
+	}
+	cfg, err := config.Load(configPath(f.cfgFile))
+	if err != nil {
+		return "", fmt.Errorf("%w (or pass --db)", err)
+	}
+	return cfg.Database, nil
+}
+
+func (f *dbFlags) outputFormat(w io.Writer) (string, error) {
+	if f.format == "" {
+		if isTerminal(w) {
+			return output.Table, nil
+		}
+		return output.CSV, nil
+	}
+	if err := output.Check(f.format); err != nil {
+		return "", usagef("--format: %v", err)
+	}
+	return f.format, nil
+}
+
+func newQueryCmd() *cobra.Command {
+	f := &dbFlags{}
+	cmd := &cobra.Command{
+		Use:   "query [-c FILE | --db PATH] [--format table|csv|json|jsonl] SQL",
+		Short: "Run one read-only SQL statement and print the rows",
+		Long: `query runs one read-only statement (SELECT, or WITH … SELECT) against the
+database and streams its rows. Anything that could modify the database or
+touch another file is refused. SQL "-" reads the statement from stdin.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			q := strings.Join(args, " ")
+			if q == "-" {
+				b, err := io.ReadAll(cmd.InOrStdin())
+				if err != nil {
+					return err
+				}
+				q = string(b)
+			}
+			return runQuery(cmd.Context(), f, cmd.OutOrStdout(), q)
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func runQuery(ctx context.Context, f *dbFlags, out io.Writer, q string) error {
+	format, err := f.outputFormat(out)
+	if err != nil {
+		return err
+	}
+	path, err := f.path()
+	if err != nil {
+		return err
+	}
+	r, err := storage.OpenReader(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	rows, err := r.Query(ctx, q)
+	if err != nil {
+		return sqlError(err)
+	}
+	defer rows.Close()
+	if _, err := output.Write(out, format, rows); err != nil {
+		return sqlError(r.Explain(ctx, err))
+	}
+	return nil
+}
+
+// sqlError makes mistakes in the SQL itself usage errors (exit 2), and
+// keeps I/O and locking trouble runtime errors.
+func sqlError(err error) error {
+	var se sqlite3.Error
+	if errors.Is(err, storage.ErrReadOnly) || (errors.As(err, &se) && se.Code == sqlite3.ErrError) ||
+		strings.HasPrefix(err.Error(), "no such table") {
+		return usageError{err}
+	}
+	return err
+}
+
+func newRunsCmd() *cobra.Command {
+	f := &dbFlags{}
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "runs [-c FILE | --db PATH] [--format FORMAT] [--limit N]",
+		Short: "List past runs, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if limit < 0 {
+				return usagef("--limit must not be negative")
+			}
+			q := `SELECT id, job, started_at AS started, finished_at AS finished,
+				CASE WHEN finished_at IS NULL THEN NULL
+				     ELSE round((julianday(finished_at) - julianday(started_at)) * 86400, 1) END AS seconds,
+				status, pages_ok AS ok, pages_failed AS failed, pages_skipped AS skipped, items, pages_changed AS changed
+				FROM gather_runs ORDER BY id DESC`
+			if limit > 0 {
+				q += fmt.Sprintf(" LIMIT %d", limit)
+			}
+			return runQuery(cmd.Context(), f, cmd.OutOrStdout(), q)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().IntVar(&limit, "limit", 20, "show the newest N runs (0: all)")
+	return cmd
+}
+
