@@ -139,4 +139,3 @@ func newRunsCmd() *cobra.Command {
 	cmd.Flags().IntVar(&limit, "limit", 20, "show the newest N runs (0: all)")
 	return cmd
 }
-
