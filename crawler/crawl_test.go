@@ -199,7 +199,7 @@ func TestCrawl_QueryWhileWriting(t *testing.T) {
 		_, err := crawl(t, cfg, crawler.Options{BatchPages: 4})
 		done <- err
 	}()
-	want := demo.Expected(300, false, nil)
+	want := demo.Expected(demo.IDs(300), false, nil)
 	perMovie := map[string]int{}
 	for k := range want["cast"] {
 		perMovie[strings.SplitN(k, "|", 2)[0]]++

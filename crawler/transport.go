@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
 	"syscall"
 	"time"
@@ -79,6 +80,12 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeoutCause(req.Context(), t.timeout, errTimeout)
+	// Check the host's pause again once a connection is in hand: dialing
+	// can take long enough for a Retry-After to arrive in between, and the
+	// request must not go out before the pause ends.
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) {
+		t.gates.wait(ctx, req.URL.Host)
+	}})
 	resp, err := t.base.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		cancel()
@@ -86,6 +93,13 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, fmt.Errorf("%w after %s", errTimeout, t.timeout)
 		}
 		return nil, err
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		// Hold the host back the moment the answer arrives, before any
+		// other request slips out while this one travels up to the policy.
+		if d := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); d > 0 {
+			t.gates.pause(req.URL.Host, time.Now().Add(d))
+		}
 	}
 	resp.Body = &timeoutBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, timeout: t.timeout}
 	return resp, nil

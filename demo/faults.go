@@ -30,12 +30,15 @@ const (
 	FaultRedirectLoop          // redirects to itself forever
 	FaultOffsiteRedirect       // redirects to another host
 	FaultNotFound              // 404
+	FaultEmpty                 // 200 with an empty body
+	FaultWrongPage             // 200 with a page of another kind
 )
 
 var faultNames = map[string]Fault{
 	"500": FaultServerError, "503": FaultUnavailable, "429": FaultTooManyRequests, "reset": FaultReset,
 	"hang": FaultHang, "truncated": FaultTruncated, "oversized": FaultOversized, "gzipbomb": FaultGzipBomb,
 	"challenge": FaultChallenge, "redirectloop": FaultRedirectLoop, "offsite": FaultOffsiteRedirect, "404": FaultNotFound,
+	"empty": FaultEmpty, "wrongpage": FaultWrongPage,
 }
 
 // String is the fault's name as ParseFaults accepts it.
@@ -66,7 +69,7 @@ func ParseFaults(s string) ([]FaultRate, error) {
 		f, known := faultNames[strings.TrimSpace(name)]
 		var r float64
 		if _, err := fmt.Sscanf(strings.TrimSpace(rate), "%g", &r); !ok || !known || err != nil || r < 0 || r > 1 {
-			return nil, fmt.Errorf("invalid fault %q (want name=rate, e.g. 500=0.1; names: 500 503 429 reset hang truncated oversized gzipbomb challenge redirectloop offsite 404)", part)
+			return nil, fmt.Errorf("invalid fault %q (want name=rate, e.g. 500=0.1; names: 500 503 429 reset hang truncated oversized gzipbomb challenge redirectloop offsite 404 empty wrongpage)", part)
 		}
 		out = append(out, FaultRate{f, r})
 	}
@@ -118,6 +121,12 @@ func serveFault(w http.ResponseWriter, r *http.Request, f Fault, retryAfter stri
 		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
 	case FaultNotFound:
 		http.NotFound(w, r)
+	case FaultEmpty:
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+	case FaultWrongPage:
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, "<!DOCTYPE html><html><body><h1>Sign in</h1><form action=\"/login\"></form></body></html>")
 	case FaultTooManyRequests:
 		w.Header().Set("Retry-After", retryAfter)
 		http.Error(w, "slow down", http.StatusTooManyRequests)

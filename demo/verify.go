@@ -13,9 +13,9 @@ import (
 // n demo movies, per table, keyed by primary key, each row rendered as
 // text: config.yaml's items for today's layout, or those of
 // examples/imdb-classic.yaml when classic is set.
-func Expected(n int, classic bool, version func(id string) int) map[string]map[string]string {
+func Expected(ids []string, classic bool, version func(id string) int) map[string]map[string]string {
 	want := map[string]map[string]string{"movies": {}, "cast": {}, "crew": {}}
-	for _, id := range IDs(n) {
+	for _, id := range ids {
 		v := 0
 		if version != nil {
 			v = version(id)
@@ -73,13 +73,13 @@ func row(vals ...any) string {
 // truth of the first n movies and reports the counts, or an error listing
 // the first differences.
 func Verify(ctx context.Context, db *sql.DB, n int, classic bool) (string, error) {
-	return VerifyVersions(ctx, db, n, classic, nil)
+	return VerifyIDs(ctx, db, IDs(n), classic, nil)
 }
 
-// VerifyVersions is Verify for a site whose movies are at the given
-// versions.
-func VerifyVersions(ctx context.Context, db *sql.DB, n int, classic bool, version func(string) int) (string, error) {
-	want := Expected(n, classic, version)
+// VerifyIDs compares the tables with the ground truth of exactly the given
+// movies, at the given versions (nil: version 0).
+func VerifyIDs(ctx context.Context, db *sql.DB, ids []string, classic bool, version func(string) int) (string, error) {
+	want := Expected(ids, classic, version)
 	queries := map[string]struct{ key, cols string }{
 		"movies": {"movie_id", "movie_id, title, year"},
 		"cast":   {"movie_id || '|' || person_id", "movie_id, person_id, name, character, characters"},

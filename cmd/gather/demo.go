@@ -32,6 +32,7 @@ type demoFlags struct {
 	resume      bool
 	addr        string
 	faults      string
+	robots      int
 }
 
 func newDemoCmd(g *globals) *cobra.Command {
@@ -57,6 +58,7 @@ summary and a few rows, and checks every row against the site's ground truth.`,
 	fl.BoolVar(&f.resume, "resume", false, "keep an existing demo database and fetch only what it lacks (needs a fixed --addr)")
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:0", "address of the demo site (port 0: a free one)")
 	fl.StringVar(&f.faults, "faults", "", "inject faults, e.g. 500=0.1,429=0.05,reset=0.02 (see README)")
+	fl.IntVar(&f.robots, "robots-status", 0, "answer robots.txt with this HTTP status (e.g. 503)")
 	return cmd
 }
 
@@ -70,7 +72,7 @@ func runDemo(ctx context.Context, g *globals, f *demoFlags, out io.Writer) error
 	if f.resume && strings.HasSuffix(f.addr, ":0") {
 		return usagef("--resume needs a fixed --addr (e.g. 127.0.0.1:8450): pages are known by URL, and a free port changes every run")
 	}
-	opts := demo.Options{Latency: f.latency, Jitter: f.jitter}
+	opts := demo.Options{Latency: f.latency, Jitter: f.jitter, RobotsStatus: f.robots}
 	if f.faults != "" {
 		rates, err := demo.ParseFaults(f.faults)
 		if err != nil {
