@@ -82,7 +82,22 @@ func image(pid, name string) imageProps {
 }
 
 // RenderNextData renders m as a page in today's layout.
-func RenderNextData(m Movie) []byte {
+func RenderNextData(m Movie) []byte { return renderNextData(m, true) }
+
+// TinyMovie is m cut down to its first two cast members and first crew
+// credit: the page RenderTiny serves and its ground truth.
+func TinyMovie(m Movie) Movie {
+	m.Cast = m.Cast[:min(2, len(m.Cast))]
+	m.Crew = m.Crew[:min(1, len(m.Crew))]
+	return m
+}
+
+// RenderTiny renders TinyMovie(m) in today's layout without the page
+// chrome: about 2 KB, for runs over a million ids where only the crawler's
+// own memory matters.
+func RenderTiny(m Movie) []byte { return renderNextData(TinyMovie(m), false) }
+
+func renderNextData(m Movie, chrome bool) []byte {
 	var nd nextData
 	cd := &nd.Props.PageProps.ContentData
 	cd.EntityMetadata.ID = m.ID
@@ -136,7 +151,9 @@ func RenderNextData(m Movie) []byte {
 	b.Grow(len(js) + 16<<10)
 	fmt.Fprintf(&b, `<!DOCTYPE html><html lang="en-US"><head><meta charset="utf-8"><title>%s (%d) - Full cast &amp; crew - IMDb</title></head><body>`,
 		html.EscapeString(m.Title), m.Year)
-	writeChrome(&b, m)
+	if chrome {
+		writeChrome(&b, m)
+	}
 	b.WriteString(`<script id="__NEXT_DATA__" type="application/json">`)
 	b.Write(js)
 	b.WriteString(`</script></body></html>`)

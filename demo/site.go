@@ -36,6 +36,9 @@ type Options struct {
 	// Track keeps per-path request counts and a request log for tests.
 	// Off, the site's memory stays flat however many pages it serves.
 	Track bool
+	// Cache keeps each rendered page, so that a benchmark measures the
+	// crawler rather than the site's rendering. Memory grows with the pages.
+	Cache bool
 	// ListSize is the number of movie links per /list/N page (default 50)
 	// and ListPages the number of list pages (default 10).
 	ListSize, ListPages int
@@ -52,6 +55,7 @@ type Site struct {
 	mu     sync.Mutex
 	counts map[string]int
 	log    []Request
+	cache  sync.Map // path → []byte, with Options.Cache
 }
 
 // Request is one request in the site's log (with Options.Track).
@@ -76,7 +80,7 @@ func New(opts Options) *Site {
 }
 
 var (
-	titleRe = regexp.MustCompile(`^/(classic/)?title/(tt[0-9]{7,10})/fullcredits/?$`)
+	titleRe = regexp.MustCompile(`^/(classic/|tiny/)?title/(tt[0-9]{7,10})/fullcredits/?$`)
 	listRe  = regexp.MustCompile(`^/list/([0-9]+)$`)
 )
 
@@ -121,17 +125,31 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if m := titleRe.FindStringSubmatch(r.URL.Path); m != nil {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if s.opts.Cache {
+			if b, ok := s.cache.Load(r.URL.Path); ok {
+				w.Write(b.([]byte))
+				return
+			}
+		}
 		v := 0
 		if s.opts.Version != nil {
 			v = s.opts.Version(m[2])
 		}
 		movie := MovieFor(m[2], v)
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if m[1] != "" {
-			w.Write(RenderClassic(movie))
-		} else {
-			w.Write(RenderNextData(movie))
+		var page []byte
+		switch m[1] {
+		case "classic/":
+			page = RenderClassic(movie)
+		case "tiny/":
+			page = RenderTiny(movie)
+		default:
+			page = RenderNextData(movie)
 		}
+		if s.opts.Cache {
+			s.cache.Store(r.URL.Path, page)
+		}
+		w.Write(page)
 		return
 	}
 	if m := listRe.FindStringSubmatch(r.URL.Path); m != nil {

@@ -106,7 +106,9 @@ func (t Table) createSQL() string {
 	if t.Indexed {
 		fmt.Fprintf(&b, "  %s INTEGER,\n", quote(config.ColIndex))
 	}
-	fmt.Fprintf(&b, "  PRIMARY KEY (%s)\n)", quoteAll(t.Key))
+	// WITHOUT ROWID stores each row once, in its key's b-tree, instead of
+	// a rowid table plus a key index: one b-tree insert per row fewer.
+	fmt.Fprintf(&b, "  PRIMARY KEY (%s)\n) WITHOUT ROWID", quoteAll(t.Key))
 	return b.String()
 }
 

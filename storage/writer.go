@@ -5,9 +5,10 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -321,24 +322,17 @@ func (w *Writer) writePage(tx *sql.Tx, p *Page) (changed bool, err error) {
 			return false, err
 		}
 		changed = prev.Valid && prev.String != hash
-		for _, t := range w.s.order {
-			if _, err := tx.Stmt(w.stmts.del[t.Name]).Exec(p.URL); err != nil {
-				return false, fmt.Errorf("replace rows of %s: %w", t.Name, err)
+		// Only a page stored before (it has a hash) can have rows to replace.
+		if prev.Valid {
+			for _, t := range w.s.order {
+				if _, err := tx.Stmt(w.stmts.del[t.Name]).Exec(p.URL); err != nil {
+					return false, fmt.Errorf("replace rows of %s: %w", t.Name, err)
+				}
 			}
 		}
 		for _, it := range p.Items {
-			t := w.s.tables[it.Table]
-			ins := tx.Stmt(w.stmts.ins[it.Table])
-			for _, r := range it.Rows {
-				args := make([]any, 0, len(r.Values)+4)
-				args = append(args, r.Values...)
-				args = append(args, p.URL, w.opts.Run, fetched)
-				if t.Indexed {
-					args = append(args, r.Index)
-				}
-				if _, err := ins.Exec(args...); err != nil {
-					return false, fmt.Errorf("insert into %s: %w", it.Table, err)
-				}
+			if err := w.insertRows(tx, w.s.tables[it.Table], p.URL, fetched, it.Rows); err != nil {
+				return false, fmt.Errorf("insert into %s: %w", it.Table, err)
 			}
 		}
 		changedAt := any(nil)
@@ -354,21 +348,140 @@ func (w *Writer) writePage(tx *sql.Tx, p *Page) (changed bool, err error) {
 	return changed, err
 }
 
+// insertSizes are the row counts of the prepared multi-row INSERTs: a page's
+// rows go in as few statements as these sizes allow, which saves most of
+// the per-statement cost of one INSERT per row.
+var insertSizes = []int{64, 16, 4, 1}
+
+// insertRows upserts a page's rows of one table. Rows repeating a key keep
+// the last, as one upsert after another would; a multi-row INSERT may not
+// touch one key twice.
+func (w *Writer) insertRows(tx *sql.Tx, t Table, url, fetched string, rows []Row) error {
+	rows = lastPerKey(t, rows)
+	width := len(t.Columns) + 3
+	if t.Indexed {
+		width++
+	}
+	args := make([]any, 0, insertSizes[0]*width)
+	for len(rows) > 0 {
+		size := 1
+		for _, n := range insertSizes {
+			if n <= len(rows) {
+				size = n
+				break
+			}
+		}
+		args = args[:0]
+		for _, r := range rows[:size] {
+			args = append(args, r.Values...)
+			args = append(args, url, w.opts.Run, fetched)
+			if t.Indexed {
+				args = append(args, r.Index)
+			}
+		}
+		if _, err := tx.Stmt(w.stmts.ins[t.Name][size]).Exec(args...); err != nil {
+			return err
+		}
+		rows = rows[size:]
+	}
+	return nil
+}
+
+// lastPerKey drops rows whose key a later row repeats.
+func lastPerKey(t Table, rows []Row) []Row {
+	if len(rows) < 2 {
+		return rows
+	}
+	pos := make([]int, len(t.Key)) // column index, -1 for _url, -2 for _index
+	for i, k := range t.Key {
+		pos[i] = -1
+		if k == "_index" {
+			pos[i] = -2
+		}
+		for j, c := range t.Columns {
+			if c.Name == k {
+				pos[i] = j
+			}
+		}
+	}
+	last := make(map[string]int, len(rows))
+	var buf []byte
+	keys := make([]string, len(rows))
+	for i, r := range rows {
+		buf = buf[:0]
+		for _, p := range pos {
+			switch p {
+			case -1:
+			case -2:
+				buf = appendValue(buf, int64(r.Index))
+			default:
+				buf = appendValue(buf, r.Values[p])
+			}
+		}
+		keys[i] = string(buf)
+		last[keys[i]] = i
+	}
+	if len(last) == len(rows) {
+		return rows
+	}
+	out := make([]Row, 0, len(last))
+	for i, r := range rows {
+		if last[keys[i]] == i {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // contentHash fingerprints the records a page produced, so a re-fetch that
-// changed nothing can be told from one that did.
+// changed nothing can be told from one that did. Values are written with a
+// type tag and length, so ("ab", "c") and ("a", "bc") differ.
 func contentHash(items []ItemRows) string {
 	h := sha256.New()
-	enc := json.NewEncoder(h)
+	var buf []byte
 	for _, it := range items {
 		if len(it.Rows) == 0 {
 			continue
 		}
-		enc.Encode(it.Table)
+		buf = append(buf[:0], 't')
+		buf = appendString(buf, it.Table)
 		for _, r := range it.Rows {
-			enc.Encode(r.Values)
+			buf = append(buf, 'r')
+			for _, v := range r.Values {
+				buf = appendValue(buf, v)
+			}
 		}
+		h.Write(buf)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendValue(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(b, 'n')
+	case string:
+		return appendString(append(b, 's'), x)
+	case int64:
+		return binary.AppendVarint(append(b, 'i'), x)
+	case int:
+		return binary.AppendVarint(append(b, 'i'), int64(x))
+	case float64:
+		return binary.BigEndian.AppendUint64(append(b, 'f'), math.Float64bits(x))
+	case bool:
+		if x {
+			return append(b, 'T')
+		}
+		return append(b, 'F')
+	case []byte:
+		return appendString(append(b, 'b'), string(x))
+	}
+	return appendString(append(b, '?'), fmt.Sprint(v))
 }
 
 func nullInt(n int) any {
@@ -380,7 +493,8 @@ func nullInt(n int) any {
 
 type writerStmts struct {
 	pending, pageOK, pageFail, prevHash *sql.Stmt
-	del, ins                            map[string]*sql.Stmt
+	del                                 map[string]*sql.Stmt
+	ins                                 map[string]map[int]*sql.Stmt // table → rows per statement → INSERT
 }
 
 func (s *writerStmts) close() {
@@ -392,15 +506,17 @@ func (s *writerStmts) close() {
 	for _, st := range s.del {
 		st.Close()
 	}
-	for _, st := range s.ins {
-		st.Close()
+	for _, sizes := range s.ins {
+		for _, st := range sizes {
+			st.Close()
+		}
 	}
 }
 
 func (w *Writer) prepare() error {
 	db := w.s.write
 	st := &w.stmts
-	st.del, st.ins = map[string]*sql.Stmt{}, map[string]*sql.Stmt{}
+	st.del, st.ins = map[string]*sql.Stmt{}, map[string]map[int]*sql.Stmt{}
 	var err error
 	prep := func(q string) *sql.Stmt {
 		if err != nil {
@@ -437,8 +553,13 @@ func (w *Writer) prepare() error {
 		for _, c := range cols {
 			set = append(set, fmt.Sprintf("%s = excluded.%s", quote(c), quote(c)))
 		}
-		st.ins[t.Name] = prep(fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET %s",
-			quote(t.Name), quoteAll(cols), strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "), quoteAll(t.Key), strings.Join(set, ", ")))
+		one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+		st.ins[t.Name] = map[int]*sql.Stmt{}
+		for _, n := range insertSizes {
+			values := strings.TrimSuffix(strings.Repeat(one+", ", n), ", ")
+			st.ins[t.Name][n] = prep(fmt.Sprintf("INSERT INTO %s (%s) VALUES %s ON CONFLICT (%s) DO UPDATE SET %s",
+				quote(t.Name), quoteAll(cols), values, quoteAll(t.Key), strings.Join(set, ", ")))
+		}
 	}
 	if err != nil {
 		st.close()

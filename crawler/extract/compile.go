@@ -113,6 +113,13 @@ func compileItem(name string, spec config.Item) (*item, error) {
 		}
 		it.fields = append(it.fields, f)
 	}
+	if it.each.kind == eachJSON {
+		for i, f := range it.fields {
+			if f.kind == srcJSON && !f.parent && !strings.ContainsAny(f.json, ".#@*?|\\(),[]{}!=<>%") {
+				it.simpleJSON = append(it.simpleJSON, i)
+			}
+		}
+	}
 	for _, k := range spec.Key {
 		for i, f := range it.fields {
 			if f.name == k {

@@ -61,6 +61,9 @@ type item struct {
 	each     eachRule
 	fields   []*field
 	keyIdx   []int // field indexes that are part of the key
+	// simpleJSON are the fields read from a JSON each element by a plain
+	// key (no dots, queries or modifiers), fetched in one pass.
+	simpleJSON []int
 	needsDOM bool
 	needJSON bool
 }

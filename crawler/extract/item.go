@@ -19,6 +19,13 @@ type scope struct {
 	elem   *gjson.Result // the each element (json each), else nil
 	parent *gjson.Result // the outer match when each.items is used
 	doc    []byte        // the page's JSON document, when the item needs it
+	// pre holds, per field, the value read in one pass over a JSON each
+	// element (set where pre[i].Exists()).
+	pre []gjson.Result
+	// consts holds the values of fields that depend on the page alone (url
+	// sources), computed once per page instead of once per record.
+	consts []any
+	isCon  []bool
 }
 
 // itemWarnings counts problems per kind so that a page with 200 bad rows
@@ -64,6 +71,17 @@ func (it *item) extract(p *page) ([]Record, []string, error) {
 		sc.doc = doc
 	}
 	w := &itemWarnings{item: it.name}
+	if it.each.kind != eachNone {
+		sc.consts, sc.isCon = make([]any, len(it.fields)), make([]bool, len(it.fields))
+		for i, f := range it.fields {
+			if f.kind == srcURL {
+				sc.consts[i], sc.isCon[i] = f.value(p, sc, w), true
+			}
+		}
+	}
+	if len(it.simpleJSON) > 0 {
+		sc.pre = make([]gjson.Result, len(it.fields))
+	}
 	var recs []Record
 	emit := func(s scope, index int) {
 		if rec, ok := it.record(p, s, w); ok {
@@ -93,6 +111,7 @@ func (it *item) extract(p *page) ([]Record, []string, error) {
 				idx++
 				s := sc
 				s.elem = &outer
+				it.prefetch(&s)
 				emit(s, idx)
 				return true
 			}
@@ -101,6 +120,7 @@ func (it *item) extract(p *page) ([]Record, []string, error) {
 				s := sc
 				in, out := inner, outer
 				s.elem, s.parent = &in, &out
+				it.prefetch(&s)
 				emit(s, idx)
 				return true
 			})
@@ -115,7 +135,15 @@ func (it *item) extract(p *page) ([]Record, []string, error) {
 func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
 	vals := make([]any, len(it.fields))
 	for i, f := range it.fields {
-		v := f.value(p, s, w)
+		var v any
+		switch {
+		case s.isCon != nil && s.isCon[i]:
+			v = s.consts[i]
+		case s.pre != nil && s.pre[i].Exists():
+			v = f.fromResult(s.pre[i], w)
+		default:
+			v = f.value(p, s, w)
+		}
 		if v == nil && (f.required || it.isKey(i)) {
 			if f.required {
 				w.add(fmt.Sprintf("record without required %s dropped", f.name))
@@ -136,6 +164,56 @@ func (it *item) isKey(i int) bool {
 		}
 	}
 	return false
+}
+
+// prefetch reads the element's simple-keyed fields in one pass over its
+// keys: a record with five fields then costs one scan, not five.
+func (it *item) prefetch(s *scope) {
+	if s.pre == nil {
+		return
+	}
+	for _, i := range it.simpleJSON {
+		s.pre[i] = gjson.Result{}
+	}
+	left := len(it.simpleJSON)
+	s.elem.ForEach(func(k, v gjson.Result) bool {
+		for _, i := range it.simpleJSON {
+			if !s.pre[i].Exists() && it.fields[i].json == k.Str {
+				s.pre[i] = v
+				left--
+			}
+		}
+		return left > 0
+	})
+}
+
+// fromResult turns a JSON match into the field's value: arrays give their
+// first element (or all, with all: true) unless the type is json.
+func (f *field) fromResult(r gjson.Result, w *itemWarnings) any {
+	if !r.Exists() || r.Type == gjson.Null {
+		return f.defaultValue()
+	}
+	var out []any
+	add := func(raw rawValue) {
+		if v := f.convert(raw, w); v != nil {
+			out = append(out, v)
+		}
+	}
+	if r.IsArray() && (f.all || f.typ != "json") {
+		r.ForEach(func(_, e gjson.Result) bool {
+			add(rawValue{json: e})
+			return f.all
+		})
+	} else {
+		add(rawValue{json: r})
+	}
+	if len(out) == 0 {
+		return f.defaultValue()
+	}
+	if f.all {
+		return jsonArray(out, f.typ)
+	}
+	return out[0]
 }
 
 // value evaluates one field: raw matches, then regex, then type, then all
@@ -180,17 +258,7 @@ func (f *field) value(p *page, s scope, w *itemWarnings) any {
 		default:
 			r = gjson.GetBytes(s.doc, f.json)
 		}
-		if !r.Exists() || r.Type == gjson.Null {
-			break
-		}
-		if r.IsArray() && (f.all || f.typ != "json") {
-			r.ForEach(func(_, e gjson.Result) bool {
-				add(rawValue{json: e})
-				return f.all
-			})
-		} else {
-			add(rawValue{json: r})
-		}
+		return f.fromResult(r, w)
 	}
 	if len(out) == 0 {
 		return f.defaultValue()

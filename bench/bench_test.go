@@ -1,0 +1,35 @@
+package bench_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/gather-crawler/gather/bench"
+	"github.com/gather-crawler/gather/demo"
+)
+
+// BenchmarkCrawl compares gather with a plain colly program on the same
+// in-process site at latency 0 (CPU-bound): pages/s, side by side.
+func BenchmarkCrawl(b *testing.B) {
+	site, err := demo.New(demo.Options{Cache: true}).Start("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer site.Close()
+	const pages = 400
+	for _, mode := range []string{bench.ModePlain, bench.ModeGather} {
+		b.Run(mode, func(b *testing.B) {
+			b.ReportAllocs()
+			dir := b.TempDir()
+			var total float64
+			for i := 0; i < b.N; i++ {
+				res, err := bench.Run(context.Background(), bench.Job{Mode: mode, Base: site.URL, Pages: pages, Parallelism: 16, Dir: dir})
+				if err != nil {
+					b.Fatal(err)
+				}
+				total += res.Seconds
+			}
+			b.ReportMetric(float64(pages*b.N)/total, "pages/s")
+		})
+	}
+}

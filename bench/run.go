@@ -1,0 +1,158 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gather-crawler/gather"
+	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/demo"
+	"github.com/gather-crawler/gather/storage"
+)
+
+// Modes of a measurement.
+const (
+	ModeGather = "gather"
+	ModePlain  = "plain-colly"
+)
+
+// Job is one measured crawl: Pages demo movies from the site at Base.
+type Job struct {
+	Mode        string
+	Base        string // the demo site's base URL
+	Pages       int
+	Parallelism int
+	Dir         string // where the database and id file go
+	// Tiny asks for the site's smallest pages, for memory runs over a
+	// million ids where page size is beside the point.
+	Tiny bool
+}
+
+// Result is what a measurement found.
+type Result struct {
+	Mode        string  `json:"mode"`
+	Pages       int     `json:"pages"`
+	Parallelism int     `json:"parallelism"`
+	Seconds     float64 `json:"seconds"`
+	PagesPerSec float64 `json:"pages_per_s"`
+	Rows        int64   `json:"rows"`
+	PeakRSSMB   float64 `json:"peak_rss_mb,omitempty"`
+}
+
+func (j Job) template() string {
+	if j.Tiny {
+		return j.Base + "/tiny/title/{id}/fullcredits"
+	}
+	return demo.PageURL(j.Base, "{id}")
+}
+
+// Run performs the job and times it, start-up included.
+func Run(ctx context.Context, j Job) (Result, error) {
+	if j.Dir == "" {
+		return Result{}, errors.New("bench: no directory")
+	}
+	res := Result{Mode: j.Mode, Pages: j.Pages, Parallelism: j.Parallelism}
+	db := filepath.Join(j.Dir, fmt.Sprintf("%s-%d-%d.db", j.Mode, j.Pages, j.Parallelism))
+	for _, s := range []string{"", "-wal", "-shm"} {
+		os.Remove(db + s)
+	}
+	start := time.Now()
+	var err error
+	switch j.Mode {
+	case ModeGather:
+		res.Rows, err = runGather(ctx, j, db)
+	case ModePlain:
+		res.Rows, err = runPlain(ctx, j, db)
+	default:
+		err = fmt.Errorf("bench: unknown mode %q", j.Mode)
+	}
+	res.Seconds = time.Since(start).Seconds()
+	res.PagesPerSec = float64(j.Pages) / res.Seconds
+	return res, err
+}
+
+func runGather(ctx context.Context, j Job, dbPath string) (int64, error) {
+	cfg, err := config.Parse("config.yaml (built in)", gather.DefaultConfig, func(string) (string, bool) { return "", false })
+	if err != nil {
+		return 0, err
+	}
+	idsFile := filepath.Join(j.Dir, fmt.Sprintf("ids-%d.txt", j.Pages))
+	if err := writeIDs(idsFile, j.Pages); err != nil {
+		return 0, err
+	}
+	cfg.Database = dbPath
+	cfg.Crawl.Name = "bench"
+	cfg.Crawl.Parallelism = j.Parallelism
+	cfg.Crawl.Start = config.Start{URLTemplate: j.template(), IDsFile: idsFile}
+	cfg.Crawl.AllowedDomains = nil
+	if err := cfg.Validate(); err != nil {
+		return 0, err
+	}
+	store, err := storage.Open(ctx, cfg.Database, storage.TablesFor(cfg))
+	if err != nil {
+		return 0, err
+	}
+	defer store.Close()
+	c, err := crawler.New(cfg, store, crawler.Options{})
+	if err != nil {
+		return 0, err
+	}
+	sum, err := c.Run(ctx)
+	if err == nil && sum.Counts.PagesOK != int64(j.Pages) {
+		err = fmt.Errorf("gather stored %d of %d pages", sum.Counts.PagesOK, j.Pages)
+	}
+	return sum.Counts.Items, err
+}
+
+func runPlain(ctx context.Context, j Job, dbPath string) (int64, error) {
+	db, err := sql.Open("sqlite3", "file:"+dbPath+"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	urls := make([]string, j.Pages)
+	tmpl := j.template()
+	for i := range urls {
+		urls[i] = fillID(tmpl, demo.ID(i+1))
+	}
+	p := &PlainColly{Parallelism: j.Parallelism, DB: db}
+	pages, rows, err := p.Run(ctx, urls)
+	if err == nil && pages != int64(j.Pages) {
+		err = fmt.Errorf("plain colly stored %d of %d pages", pages, j.Pages)
+	}
+	return rows, err
+}
+
+func fillID(tmpl, id string) string {
+	out := make([]byte, 0, len(tmpl)+len(id))
+	for i := 0; i < len(tmpl); i++ {
+		if tmpl[i] == '{' && len(tmpl) >= i+4 && tmpl[i:i+4] == "{id}" {
+			out = append(out, id...)
+			i += 3
+			continue
+		}
+		out = append(out, tmpl[i])
+	}
+	return string(out)
+}
+
+func writeIDs(path string, n int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	for i := 1; i <= n; i++ {
+		w.WriteString(demo.ID(i))
+		w.WriteByte('\n')
+	}
+	return errors.Join(w.Flush(), f.Close())
+}
