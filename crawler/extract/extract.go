@@ -64,8 +64,8 @@ type item struct {
 	// simpleJSON are the fields read from a JSON each element by a plain
 	// key (no dots, queries or modifiers), fetched in one pass.
 	simpleJSON []int
-	needsDOM bool
-	needJSON bool
+	needsDOM   bool
+	needJSON   bool
 }
 
 type eachKind int
