@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -62,7 +63,7 @@ func decideResponse(status int, header http.Header, body []byte, maxBody int64, 
 	if int64(len(body)) > maxBody {
 		return decision{verdict: verdictFail, reason: fmt.Sprintf("response too large: more than %d bytes (crawl.max_body_size)", maxBody)}
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return decision{verdict: verdictFail, reason: "empty body (HTTP 200)"}
 	}
 	return decision{verdict: verdictOK}

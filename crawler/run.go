@@ -77,7 +77,7 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	defer r.cancel(nil)
 	hosts := max(1, len(c.allowedHosts))
-	r.window = make(chan struct{}, cr.Parallelism*hosts+cr.Parallelism)
+	r.window = make(chan struct{}, 4*cr.Parallelism*hosts)
 
 	r.w, err = c.store.NewWriter(storage.WriterOptions{Run: id, Job: cr.Name, BatchPages: c.opts.BatchPages,
 		BatchDelay: c.opts.BatchDelay, OnCommit: r.onCommit})

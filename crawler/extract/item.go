@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/andybalholm/cascadia"
 	"github.com/antchfx/htmlquery"
@@ -18,7 +19,7 @@ type scope struct {
 	node   *html.Node    // the each element (css/xpath each), else nil
 	elem   *gjson.Result // the each element (json each), else nil
 	parent *gjson.Result // the outer match when each.items is used
-	doc    []byte        // the page's JSON document, when the item needs it
+	doc    string        // the page's JSON document, when the item needs it
 	// pre holds, per field, the value read in one pass over a JSON each
 	// element (set where pre[i].Exists()).
 	pre []gjson.Result
@@ -68,7 +69,10 @@ func (it *item) extract(p *page) ([]Record, []string, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		sc.doc = doc
+		// gjson copies every result it takes from a []byte; over a string it
+		// returns substrings. The body is never modified once it arrived, so
+		// viewing it as a string is safe, and record copies what it keeps.
+		sc.doc = unsafe.String(unsafe.SliceData(doc), len(doc))
 	}
 	w := &itemWarnings{item: it.name}
 	if it.each.kind != eachNone {
@@ -106,7 +110,7 @@ func (it *item) extract(p *page) ([]Record, []string, error) {
 		}
 	case eachJSON:
 		idx := 0
-		gjson.GetBytes(sc.doc, it.each.json).ForEach(func(_, outer gjson.Result) bool {
+		gjson.Get(sc.doc, it.each.json).ForEach(func(_, outer gjson.Result) bool {
 			if it.each.inner == "" {
 				idx++
 				s := sc
@@ -151,6 +155,9 @@ func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
 				w.add(fmt.Sprintf("record without key field %s dropped", f.name))
 			}
 			return Record{}, false
+		}
+		if str, ok := v.(string); ok {
+			v = strings.Clone(str) // do not pin the whole page in memory
 		}
 		vals[i] = v
 	}
@@ -256,7 +263,7 @@ func (f *field) value(p *page, s scope, w *itemWarnings) any {
 		case s.elem != nil:
 			r = s.elem.Get(f.json)
 		default:
-			r = gjson.GetBytes(s.doc, f.json)
+			r = gjson.Get(s.doc, f.json)
 		}
 		return f.fromResult(r, w)
 	}
