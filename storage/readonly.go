@@ -66,6 +66,10 @@ var ErrNoDatabase = errors.New("no database")
 type Reader struct {
 	path string
 	db   *sql.DB
+	// hadWAL records whether the -wal file existed when the reader opened:
+	// a read-only connection to a WAL database creates -wal and -shm but
+	// cannot remove them.
+	hadWAL bool
 }
 
 // OpenReader opens path for reading only; it never creates a file.
@@ -76,6 +80,8 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 		}
 		return nil, err
 	}
+	_, walErr := os.Stat(path + "-wal")
+	hadWAL := walErr == nil
 	registerReadOnly.Do(func() {
 		sql.Register(readOnlyDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 			c.SetLimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
@@ -91,11 +97,25 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &Reader{path: path, db: db}, nil
+	return &Reader{path: path, db: db, hadWAL: hadWAL}, nil
 }
 
-// Close closes the connection.
-func (r *Reader) Close() error { return r.db.Close() }
+// Close closes the connection. If no other connection had the database
+// open before, it leaves no -wal and -shm files behind: a plain connection
+// reads once and closes, and SQLite, seeing it is the last connection,
+// removes them (it decides that under its own locks, so a crawl that
+// started meanwhile keeps its files). Nothing is written to the database.
+func (r *Reader) Close() error {
+	err := r.db.Close()
+	if r.hadWAL {
+		return err
+	}
+	if c, oerr := sql.Open("sqlite3", dsn(r.path, "_busy_timeout=1000")); oerr == nil {
+		c.QueryRow("SELECT count(*) FROM sqlite_schema").Scan(new(int))
+		c.Close()
+	}
+	return err
+}
 
 // Query runs one read-only statement. Several statements, or anything
 // that writes, attaches or sets a pragma, is refused with ErrReadOnly.

@@ -163,7 +163,7 @@ CREATE VIEW IF NOT EXISTS gather_failures AS
 // config gained since the table was made. A table whose key changed is an
 // error: silently re-keying would merge or split stored rows.
 func migrate(ctx context.Context, db *sql.DB, tables []Table) error {
-	if _, err := db.ExecContext(ctx, metaSchema); err != nil {
+	if _, err := db.ExecContext(ctx, metaSchema+leaseSchema); err != nil {
 		return fmt.Errorf("create gather tables: %w", err)
 	}
 	for _, t := range tables {

@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -177,4 +178,53 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestWriter_RecordsChanges(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	s := open(t, path, castTable)
+	ctx := context.Background()
+	w := writer(t, s, 1)
+	must(t, w.Put(ctx, okPage("http://x/a", row("tt1", "nm1", 1), row("tt1", "nm2", 2))))
+	must(t, w.Close())
+	w = writer(t, s, 2)
+	must(t, w.Put(ctx, okPage("http://x/a", row("tt1", "nm1", 1), row("tt1", "nm2", 2)))) // unchanged
+	must(t, w.Close())
+	if c := w.Counts(); c.PagesChanged != 0 {
+		t.Errorf("an unchanged page counted as changed")
+	}
+	w = writer(t, s, 3)
+	must(t, w.Put(ctx, okPage("http://x/a", row("tt1", "nm2", 5), row("tt1", "nm3", 2)))) // nm1 gone, nm2 modified, nm3 new
+	must(t, w.Close())
+	if c := w.Counts(); c.PagesChanged != 1 {
+		t.Errorf("changed pages %d", c.PagesChanged)
+	}
+	got := rows(t, path, "SELECT url || ' ' || run || ' ' || item || ' ' || added || ' ' || removed || ' ' || modified || ' ' || detail FROM gather_changes")
+	want := `http://x/a 3 cast 1 1 1 {"added":[["tt1","nm3"]],"modified":[["tt1","nm2"]],"removed":[["tt1","nm1"]]}`
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("gather_changes:\n got %v\nwant %s", got, want)
+	}
+	if ch := rows(t, path, "SELECT changed_at IS NOT NULL FROM gather_pages"); ch[0] != "1" {
+		t.Error("changed_at not set")
+	}
+}
+
+func TestLease(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	s := open(t, path, castTable)
+	ctx := context.Background()
+	must(t, s.AcquireLease(ctx, "job", "a", time.Minute))
+	must(t, s.AcquireLease(ctx, "job", "a", time.Minute)) // re-entrant for its owner
+	if err := s.AcquireLease(ctx, "job", "b", time.Minute); !errors.Is(err, storage.ErrLeaseHeld) || !strings.Contains(err.Error(), "a holds job job") {
+		t.Errorf("second owner: %v", err)
+	}
+	must(t, s.AcquireLease(ctx, "other", "b", time.Minute)) // other jobs are independent
+	must(t, s.RenewLease(ctx, "job", "a", 10*time.Millisecond))
+	time.Sleep(20 * time.Millisecond)
+	must(t, s.AcquireLease(ctx, "job", "b", time.Minute)) // expired: b takes over
+	if err := s.RenewLease(ctx, "job", "a", time.Minute); !errors.Is(err, storage.ErrLeaseHeld) {
+		t.Errorf("a renewed a lease it lost: %v", err)
+	}
+	must(t, s.ReleaseLease(ctx, "job", "b"))
+	must(t, s.AcquireLease(ctx, "job", "a", time.Minute))
 }

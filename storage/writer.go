@@ -369,6 +369,18 @@ func (w *Writer) writePage(tx *sql.Tx, p *Page) (changed bool, err error) {
 			return false, err
 		}
 		changed = prev.Valid && prev.String != hash
+		if changed {
+			changes, err := w.diffPage(tx, p)
+			if err != nil {
+				return false, err
+			}
+			for _, c := range changes {
+				if _, err := tx.Stmt(w.stmts.change).Exec(p.URL, w.opts.Run, c.item, fetched,
+					len(c.added), len(c.removed), len(c.modified), changeDetail(c)); err != nil {
+					return false, fmt.Errorf("record change: %w", err)
+				}
+			}
+		}
 		// Only a page stored before (it has a hash) can have rows to replace.
 		if prev.Valid {
 			for _, t := range w.s.order {
@@ -566,17 +578,21 @@ func nullInt(n int) any {
 
 type writerStmts struct {
 	pending, pageOK, pageFail, prevHash *sql.Stmt
-	del                                 map[string]*sql.Stmt
+	change                              *sql.Stmt
+	del, old                            map[string]*sql.Stmt
 	ins                                 map[string]map[int]*sql.Stmt // table → rows per statement → INSERT
 }
 
 func (s *writerStmts) close() {
-	for _, st := range []*sql.Stmt{s.pending, s.pageOK, s.pageFail, s.prevHash} {
+	for _, st := range []*sql.Stmt{s.pending, s.pageOK, s.pageFail, s.prevHash, s.change} {
 		if st != nil {
 			st.Close()
 		}
 	}
 	for _, st := range s.del {
+		st.Close()
+	}
+	for _, st := range s.old {
 		st.Close()
 	}
 	for _, sizes := range s.ins {
@@ -589,7 +605,7 @@ func (s *writerStmts) close() {
 func (w *Writer) prepare() error {
 	db := w.s.write
 	st := &w.stmts
-	st.del, st.ins = map[string]*sql.Stmt{}, map[string]map[int]*sql.Stmt{}
+	st.del, st.old, st.ins = map[string]*sql.Stmt{}, map[string]*sql.Stmt{}, map[string]map[int]*sql.Stmt{}
 	var err error
 	prep := func(q string) *sql.Stmt {
 		if err != nil {
@@ -606,6 +622,7 @@ func (w *Writer) prepare() error {
 		ON CONFLICT (url) DO UPDATE SET status = 'pending', run = excluded.run, job = excluded.job
 		WHERE gather_pages.status <> 'ok'`)
 	st.prevHash = prep(`SELECT content_hash FROM gather_pages WHERE url = ?`)
+	st.change = prep(`INSERT INTO gather_changes (url, run, item, changed_at, added, removed, modified, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	st.pageOK = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, content_hash, changed_at, job, depth, warnings, stored_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (url) DO UPDATE SET status = excluded.status, http_status = excluded.http_status, attempts = excluded.attempts,
@@ -622,6 +639,14 @@ func (w *Writer) prepare() error {
 	for _, t := range w.s.order {
 		cols := t.allColumns()
 		st.del[t.Name] = prep(fmt.Sprintf("DELETE FROM %s WHERE %s = ?", quote(t.Name), quote("_url")))
+		fieldCols := make([]string, 0, len(t.Columns)+1)
+		for _, c := range t.Columns {
+			fieldCols = append(fieldCols, c.Name)
+		}
+		if t.Indexed {
+			fieldCols = append(fieldCols, "_index")
+		}
+		st.old[t.Name] = prep(fmt.Sprintf("SELECT %s FROM %s WHERE %s = ?", quoteAll(fieldCols), quote(t.Name), quote("_url")))
 		var set []string
 		for _, c := range cols {
 			set = append(set, fmt.Sprintf("%s = excluded.%s", quote(c), quote(c)))

@@ -1,0 +1,144 @@
+package storage
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// keyParts returns the values of a row's key, without _url (the same for
+// every row of a page).
+func keyParts(t Table, values []any, index int) []any {
+	var out []any
+	for _, k := range t.Key {
+		switch k {
+		case "_url":
+		case "_index":
+			out = append(out, int64(index))
+		default:
+			for j, c := range t.Columns {
+				if c.Name == k {
+					out = append(out, values[j])
+				}
+			}
+		}
+	}
+	return out
+}
+
+// encodeRow is a comparable form of a row's field values. SQLite hands
+// back booleans as integers and may return text as bytes, so values are
+// normalized first.
+func encodeRow(values []any) string {
+	var b []byte
+	for _, v := range values {
+		switch x := v.(type) {
+		case bool:
+			if x {
+				v = int64(1)
+			} else {
+				v = int64(0)
+			}
+		case []byte:
+			v = string(x)
+		case int:
+			v = int64(x)
+		}
+		b = appendValue(b, v)
+	}
+	return string(b)
+}
+
+// change is what a re-fetch did to one item's rows of a page.
+type change struct {
+	item                     string
+	added, removed, modified [][]any
+}
+
+// diffPage compares the rows a page has in the database with those it
+// produced now, per item table, before the old rows are replaced.
+func (w *Writer) diffPage(tx *sql.Tx, p *Page) ([]change, error) {
+	newRows := map[string][]Row{}
+	for _, it := range p.Items {
+		newRows[it.Table] = it.Rows
+	}
+	var out []change
+	for _, t := range w.s.order {
+		old := map[string]string{}
+		oldKeys := map[string][]any{}
+		rows, err := tx.Stmt(w.stmts.old[t.Name]).Query(p.URL)
+		if err != nil {
+			return nil, fmt.Errorf("read old rows of %s: %w", t.Name, err)
+		}
+		n := len(t.Columns)
+		if t.Indexed {
+			n++
+		}
+		for rows.Next() {
+			vals := make([]any, n)
+			ptrs := make([]any, n)
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			idx := 0
+			if t.Indexed {
+				if i, ok := vals[n-1].(int64); ok {
+					idx = int(i)
+				}
+			}
+			key := keyParts(t, vals[:len(t.Columns)], idx)
+			k := encodeRow(key)
+			old[k], oldKeys[k] = encodeRow(vals[:len(t.Columns)]), key
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		c := change{item: t.Name}
+		seen := map[string]bool{}
+		for _, r := range lastPerKey(t, newRows[t.Name]) {
+			key := keyParts(t, r.Values, r.Index)
+			k := encodeRow(key)
+			seen[k] = true
+			was, ok := old[k]
+			switch {
+			case !ok:
+				c.added = append(c.added, key)
+			case was != encodeRow(r.Values):
+				c.modified = append(c.modified, key)
+			}
+		}
+		var gone []string
+		for k := range old {
+			if !seen[k] {
+				gone = append(gone, k)
+			}
+		}
+		sort.Strings(gone)
+		for _, k := range gone {
+			c.removed = append(c.removed, oldKeys[k])
+		}
+		if len(c.added)+len(c.removed)+len(c.modified) > 0 {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// changeDetail is the JSON of gather_changes.detail: the keys of the rows
+// added, removed and modified, each key a JSON array of its values.
+func changeDetail(c change) string {
+	norm := func(keys [][]any) [][]any {
+		if keys == nil {
+			return [][]any{}
+		}
+		return keys
+	}
+	b, _ := json.Marshal(map[string][][]any{"added": norm(c.added), "removed": norm(c.removed), "modified": norm(c.modified)})
+	return string(b)
+}
