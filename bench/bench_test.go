@@ -1,8 +1,8 @@
 package bench_test
 
 import (
-	"os"
 	"context"
+	"os"
 	"testing"
 
 	"github.com/gather-crawler/gather/bench"

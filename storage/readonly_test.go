@@ -112,11 +112,11 @@ func TestReader_AllowsReads(t *testing.T) {
 	for q, want := range map[string]int{
 		`SELECT * FROM "cast"`: 2,
 		`WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 5) SELECT x FROM c`: 5,
-		`SELECT name FROM pragma_table_info('cast')`:                                                7,
-		`PRAGMA table_info('cast')`:                                                                 7,
-		`SELECT count(*), max(length(person_id)) FROM "cast" -- a comment; with a semicolon`:        1,
-		`SELECT ';' AS semicolon;`:                                                                  1,
-		`SELECT * FROM gather_failures`:                                                             0,
+		`SELECT name FROM pragma_table_info('cast')`:                                              7,
+		`PRAGMA table_info('cast')`:                                                               7,
+		`SELECT count(*), max(length(person_id)) FROM "cast" -- a comment; with a semicolon`:      1,
+		`SELECT ';' AS semicolon;`:                                                                1,
+		`SELECT * FROM gather_failures`:                                                           0,
 	} {
 		rows, err := r.Query(context.Background(), q)
 		if err != nil {
