@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,12 @@ type Options struct {
 	// AllowPrivate permits loopback and private addresses. It is implied
 	// when the start URLs themselves are on such addresses.
 	AllowPrivate bool
+	// LeaseTTL is how long the job's lease lasts without renewal (default
+	// 30s): while a run holds it no other run of the job starts, in this
+	// process or another; if the process dies, others wait this long.
+	LeaseTTL time.Duration
+	// Owner names this process in the lease (default host:pid).
+	Owner string
 	// BatchPages and BatchDelay tune the writer's transactions.
 	BatchPages int
 	BatchDelay time.Duration
@@ -81,6 +88,13 @@ func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, erro
 		if ip := net.ParseIP(strings.Trim(h, "[]")); ip != nil && isPrivate(ip) {
 			c.allowPrivate = true
 		}
+	}
+	if c.opts.LeaseTTL <= 0 {
+		c.opts.LeaseTTL = 30 * time.Second
+	}
+	if c.opts.Owner == "" {
+		host, _ := os.Hostname()
+		c.opts.Owner = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
 	c.userAgent = cfg.Crawl.UserAgent
 	if c.userAgent == "" {

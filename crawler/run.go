@@ -68,6 +68,17 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 	c.stats.total.Store(-1)
 	cr := c.cfg.Crawl
 
+	// One run per job at a time, across processes: the lease is taken
+	// before the run exists and given back after it is recorded.
+	if err := c.acquireLease(ctx); err != nil {
+		return Summary{}, err
+	}
+	defer c.store.ReleaseLease(context.Background(), cr.Name, c.opts.Owner)
+	if n, err := c.store.MarkAbandonedRuns(ctx, cr.Name); err != nil {
+		return Summary{}, err
+	} else if n > 0 {
+		c.log.Warn("earlier runs ended without finishing (process killed?); marked interrupted", "job", cr.Name, "runs", n)
+	}
 	id, err := c.store.StartRun(ctx, cr.Name, start)
 	if err != nil {
 		return Summary{}, err
@@ -97,6 +108,7 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 		c.stats.total.Store(n)
 	}
 
+	stopRenew := r.renewLease()
 	feedErr := r.feed()
 	if feedErr != nil {
 		r.fatal(feedErr)
@@ -104,6 +116,7 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 	r.col.Wait()
 	r.finishLeftovers()
 	werr := r.w.Close()
+	stopRenew()
 	r.tr.CloseIdleConnections()
 
 	sum := Summary{Run: id, Counts: r.w.Counts(), Already: c.stats.already.Load(), Retries: c.stats.retries.Load(),
@@ -136,6 +149,36 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 	log.Info("crawl ended", "status", sum.Status, "ok", sum.Counts.PagesOK, "failed", sum.Counts.PagesFailed,
 		"skipped", sum.Counts.PagesSkipped, "items", sum.Counts.Items, "elapsed", sum.Elapsed.Round(time.Millisecond))
 	return sum, sum.Err
+}
+
+// renewLease keeps the job's lease alive while the run goes on; losing it
+// (another process took the job after our renewals failed) stops the run.
+// The returned func stops the renewals and waits for them.
+func (r *run) renewLease() (stop func()) {
+	o := r.c.opts
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(o.LeaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if err := r.c.store.RenewLease(context.Background(), r.c.cfg.Crawl.Name, o.Owner, o.LeaseTTL); err != nil {
+					r.fatal(fmt.Errorf("job lease: %w", err))
+					return
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }
 
 // fatal stops the run for a reason that is not the page's fault.

@@ -23,6 +23,18 @@ CREATE TABLE IF NOT EXISTS gather_locks (
 // ErrLeaseHeld is returned when another owner holds a job's lease.
 var ErrLeaseHeld = errors.New("job is running elsewhere")
 
+// LeaseHeldError says who holds a job's lease, and until when.
+type LeaseHeldError struct {
+	Job, Holder, Expires string
+}
+
+func (e *LeaseHeldError) Error() string {
+	return fmt.Sprintf("%v: %s holds job %s until %s", ErrLeaseHeld, e.Holder, e.Job, e.Expires)
+}
+
+// Unwrap makes errors.Is(err, ErrLeaseHeld) true.
+func (e *LeaseHeldError) Unwrap() error { return ErrLeaseHeld }
+
 // AcquireLease claims job for owner until now+ttl, if no one else holds an
 // unexpired claim. On ErrLeaseHeld the error names the holder.
 func (s *Store) AcquireLease(ctx context.Context, job, owner string, ttl time.Duration) error {
@@ -41,7 +53,23 @@ func (s *Store) AcquireLease(ctx context.Context, job, owner string, ttl time.Du
 	if err := s.write.QueryRowContext(ctx, "SELECT owner, expires_at FROM gather_locks WHERE job = ?", job).Scan(&holder, &expires); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	return fmt.Errorf("%w: %s holds job %s until %s", ErrLeaseHeld, holder, job, expires)
+	return &LeaseHeldError{Job: job, Holder: holder, Expires: expires}
+}
+
+// TakeLease moves job's lease from a holder known to be dead (its process
+// is gone) to owner, without waiting for the lease to expire. It fails if
+// the lease changed hands meanwhile.
+func (s *Store) TakeLease(ctx context.Context, job, from, owner string, ttl time.Duration) error {
+	now := time.Now()
+	res, err := s.write.ExecContext(ctx, "UPDATE gather_locks SET owner = ?, acquired_at = ?, expires_at = ? WHERE job = ? AND owner = ?",
+		owner, FormatTime(now), FormatTime(now.Add(ttl)), job, from)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return s.AcquireLease(ctx, job, owner, ttl)
+	}
+	return nil
 }
 
 // RenewLease extends owner's claim; it fails with ErrLeaseHeld if the claim
