@@ -96,8 +96,9 @@ func (s *Store) ReleaseLease(ctx context.Context, job, owner string) error {
 // interrupted: called by the lease holder, no other run of the job can be
 // alive, so these are runs whose process died.
 func (s *Store) MarkAbandonedRuns(ctx context.Context, job string) (int64, error) {
-	res, err := s.write.ExecContext(ctx, `UPDATE gather_runs SET status = ?, error = coalesce(error, 'the process ended without finishing the run'),
-		finished_at = coalesce(finished_at, ?) WHERE job = ? AND status = ?`, RunInterrupted, FormatTime(time.Now()), job, RunRunning)
+	// finished_at stays empty: when the process died is not known.
+	res, err := s.write.ExecContext(ctx, `UPDATE gather_runs SET status = ?, error = coalesce(error, 'the process ended without finishing the run')
+		WHERE job = ? AND status = ?`, RunInterrupted, job, RunRunning)
 	if err != nil {
 		return 0, err
 	}
