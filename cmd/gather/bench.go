@@ -240,8 +240,12 @@ func runMemoryBench(ctx context.Context, f *benchFlags, dir string, out io.Write
 	fmt.Fprintf(out, "memory: tiny pages at latency 0, parallelism %d, each run a fresh process\n\n", par)
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "ids\tmode\tseconds\tpages/s\tpeak RSS MB\t")
+	modes := []string{bench.ModeGather}
+	if f.baseline > 0 {
+		modes = append(modes, bench.ModePlain)
+	}
 	for _, n := range counts {
-		for _, mode := range []string{bench.ModeGather, bench.ModePlain} {
+		for _, mode := range modes {
 			res, err := measure(ctx, bench.Job{Mode: mode, Base: site.URL, Pages: n, Parallelism: par, Dir: dir, Tiny: true})
 			if err != nil {
 				return err
