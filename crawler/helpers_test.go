@@ -70,17 +70,7 @@ func writeIDs(t testing.TB, first, last int) string {
 // shipped items, writing into a database in a temp dir.
 func testConfig(t testing.TB, crawlYAML string) *config.Config {
 	t.Helper()
-	dir := t.TempDir()
-	doc := "database: " + filepath.Join(dir, "test.db") + "\n" + crawlYAML + "\n" + shippedItems(t)
-	path := filepath.Join(dir, "test.yaml")
-	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatalf("config:\n%s\n%v", doc, err)
-	}
-	return cfg
+	return testConfigWithItems(t, crawlYAML, shippedItems(t))
 }
 
 // crawl runs one crawl of cfg to completion, with a deadline so that a

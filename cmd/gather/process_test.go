@@ -102,12 +102,7 @@ func processConfig(t *testing.T, site *demo.Server, n int) (cfgPath, dbPath stri
 		ids.WriteString(id + "\n")
 	}
 	writeFile(t, dir, "ids.txt", ids.String())
-	items, err := os.ReadFile("../../config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(items)
-	s = s[strings.Index(s, "\nitems:")+1 : strings.Index(s, "\nschedule:")+1]
+	s := shippedItems(t)
 	cfgPath = writeFile(t, dir, "job.yaml", fmt.Sprintf(`database: out.db
 crawl:
   name: process
@@ -117,6 +112,17 @@ crawl:
   parallelism: 8
 %s`, demo.PageURL(site.URL, "{id}"), s))
 	return cfgPath, filepath.Join(dir, "out.db")
+}
+
+// shippedItems is the items section of the shipped config.yaml.
+func shippedItems(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	return s[strings.Index(s, "\nitems:")+1 : strings.Index(s, "\nschedule:")+1]
 }
 
 // SIGKILL at random moments, several times, then a final run: the database

@@ -27,12 +27,7 @@ func scheduleConfig(t *testing.T, dir string, site *demo.Server, every string, r
 		b.WriteString(id + "\n")
 	}
 	writeFile(t, dir, "ids.txt", b.String())
-	items, err := os.ReadFile("../../config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(items)
-	s = s[strings.Index(s, "\nitems:")+1 : strings.Index(s, "\nschedule:")+1]
+	s := shippedItems(t)
 	return writeFile(t, dir, "job.yaml", fmt.Sprintf(`database: out.db
 crawl:
   name: scheduled
