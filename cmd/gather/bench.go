@@ -73,6 +73,7 @@ func newBenchChildCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			res.PeakRSSMB = peakRSSMB()
 			return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
 		},
 	}
@@ -120,10 +121,31 @@ func measure(ctx context.Context, job bench.Job) (bench.Result, error) {
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		return res, fmt.Errorf("bench child said %q: %w", out.String(), err)
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		res.PeakRSSMB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
+	if res.PeakRSSMB == 0 {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			res.PeakRSSMB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
+		}
 	}
 	return res, nil
+}
+
+// peakRSSMB is this process's peak resident memory (VmHWM). Unlike the
+// rusage a parent gets from wait, it is not floored by the parent's size at
+// fork: exec starts a fresh address space, and VmHWM belongs to it.
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			if err == nil {
+				return kb / 1024
+			}
+		}
+	}
+	return 0
 }
 
 func runBench(ctx context.Context, f *benchFlags, out io.Writer) error {
