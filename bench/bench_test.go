@@ -47,3 +47,31 @@ func scratchDir(tb testing.TB) string {
 	}
 	return tb.TempDir()
 }
+
+// The baseline does the same work as gather: the same pages, the same rows.
+func TestRun_BothModesStoreTheSameRows(t *testing.T) {
+	site, err := demo.New(demo.Options{}).Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer site.Close()
+	rows := map[string]int64{}
+	for _, mode := range []string{bench.ModeGather, bench.ModePlain} {
+		res, err := bench.Run(context.Background(), bench.Job{Mode: mode, Base: site.URL, Pages: 20, Parallelism: 4, Dir: t.TempDir()})
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		if res.Pages != 20 || res.Seconds <= 0 {
+			t.Errorf("%s: %+v", mode, res)
+		}
+		rows[mode] = res.Rows
+	}
+	var want int64
+	for _, id := range demo.IDs(20) {
+		m := demo.MovieFor(id, 0)
+		want += 1 + int64(len(m.Cast)+len(m.Crew))
+	}
+	if rows[bench.ModeGather] != want || rows[bench.ModePlain] != want {
+		t.Errorf("rows: gather %d, plain colly %d; want %d each", rows[bench.ModeGather], rows[bench.ModePlain], want)
+	}
+}

@@ -106,15 +106,14 @@ func renderNextData(m Movie, chrome bool) []byte {
 	cd.EntityMetadata.TitleType.ID, cd.EntityMetadata.TitleType.Text = "movie", "Movie"
 	nd.Page, nd.Query.TConst, nd.BuildID = "/title/[tconst]/fullcredits", m.ID, "demo-build"
 
-	byID := map[string]*category{}
+	seen := map[string]bool{}
 	var order []string
-	addCat := func(id, name string) *category {
-		if c, ok := byID[id]; ok {
-			return c
+	addCat := func(id, name string) {
+		if !seen[id] {
+			seen[id] = true
+			cd.Categories = append(cd.Categories, category{ID: id, Name: name})
+			order = append(order, id)
 		}
-		cd.Categories = append(cd.Categories, category{ID: id, Name: name})
-		order = append(order, id)
-		return nil
 	}
 	// Director and writer come before cast, as on the real page.
 	for _, c := range m.Crew {
