@@ -100,6 +100,10 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 	return &Reader{path: path, db: db, hadWAL: hadWAL}, nil
 }
 
+// DB is the read-only connection pool, for code that wants database/sql
+// directly; the authorizer and mode=ro apply to it too.
+func (r *Reader) DB() *sql.DB { return r.db }
+
 // Close closes the connection. If no other connection had the database
 // open before, it leaves no -wal and -shm files behind: a plain connection
 // reads once and closes, and SQLite, seeing it is the last connection,

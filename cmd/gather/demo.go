@@ -19,6 +19,7 @@ import (
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
+	"github.com/gather-crawler/gather/storage"
 )
 
 type demoFlags struct {
@@ -176,11 +177,12 @@ func writeIDs(n int) (string, error) {
 // demoReport prints a few rows and checks the database against the site's
 // ground truth, table by table.
 func demoReport(ctx context.Context, out io.Writer, cfg *config.Config, f *demoFlags) error {
-	db, err := sql.Open("sqlite3", "file:"+cfg.Database+"?mode=ro")
+	r, err := storage.OpenReader(ctx, cfg.Database)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer r.Close()
+	db := r.DB()
 	for _, q := range []string{
 		"SELECT movie_id, title, year FROM movies ORDER BY movie_id LIMIT 3",
 		"SELECT movie_id, person_id, name, character FROM cast ORDER BY movie_id, _index LIMIT 3",

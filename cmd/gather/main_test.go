@@ -206,6 +206,11 @@ func TestDemo(t *testing.T) {
 		if !strings.Contains(stdout, "verified against the site's ground truth: 25 movies") {
 			t.Errorf("%s: %s", layout, stdout)
 		}
+		for _, suffix := range []string{"-wal", "-shm"} {
+			if _, err := os.Stat(db + suffix); err == nil {
+				t.Errorf("%s: %s left behind", layout, db+suffix)
+			}
+		}
 	}
 }
 
