@@ -48,6 +48,33 @@ func scratchDir(tb testing.TB) string {
 	return tb.TempDir()
 }
 
+// BenchmarkCrawlSideBySide alternates the two programs run by run, so that
+// drift in the machine's load hits both alike, and reports their ratio.
+func BenchmarkCrawlSideBySide(b *testing.B) {
+	site, err := demo.New(demo.Options{Cache: true}).Start("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer site.Close()
+	const pages = 400
+	dir := scratchDir(b)
+	secs := map[string]float64{}
+	for i := 0; i < b.N; i++ {
+		for _, mode := range []string{bench.ModePlain, bench.ModeGather} {
+			res, err := bench.Run(context.Background(), bench.Job{Mode: mode, Base: site.URL, Pages: pages, Parallelism: 16, Dir: dir})
+			if err != nil {
+				b.Fatal(err)
+			}
+			secs[mode] += res.Seconds
+		}
+	}
+	plain := float64(pages*b.N) / secs[bench.ModePlain]
+	gather := float64(pages*b.N) / secs[bench.ModeGather]
+	b.ReportMetric(plain, "plain-pages/s")
+	b.ReportMetric(gather, "gather-pages/s")
+	b.ReportMetric(gather/plain, "gather/plain")
+}
+
 // The baseline does the same work as gather: the same pages, the same rows.
 func TestRun_BothModesStoreTheSameRows(t *testing.T) {
 	site, err := demo.New(demo.Options{}).Start("")
