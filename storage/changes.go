@@ -2,6 +2,7 @@ package storage
 
 import (
 	"database/sql"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -57,8 +58,10 @@ type change struct {
 }
 
 // diffPage compares the rows a page has in the database with those it
-// produced now, per item table, before the old rows are replaced.
-func (w *Writer) diffPage(tx *sql.Tx, p *Page) ([]change, error) {
+// produced now, per item table, before the old rows are replaced. The old
+// rows are looked up by the keys the page recorded (oldKeys), or by _url
+// for pages stored before keys were recorded.
+func (w *Writer) diffPage(tx *sql.Tx, p *Page, oldKeys map[string][][]any) ([]change, error) {
 	newRows := map[string][]Row{}
 	for _, it := range p.Items {
 		newRows[it.Table] = it.Rows
@@ -66,25 +69,12 @@ func (w *Writer) diffPage(tx *sql.Tx, p *Page) ([]change, error) {
 	var out []change
 	for _, t := range w.s.order {
 		old := map[string]string{}
-		oldKeys := map[string][]any{}
-		rows, err := tx.Stmt(w.stmts.old[t.Name]).Query(p.URL)
-		if err != nil {
-			return nil, fmt.Errorf("read old rows of %s: %w", t.Name, err)
-		}
+		oldKey := map[string][]any{}
 		n := len(t.Columns)
 		if t.Indexed {
 			n++
 		}
-		for rows.Next() {
-			vals := make([]any, n)
-			ptrs := make([]any, n)
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				rows.Close()
-				return nil, err
-			}
+		add := func(vals []any) {
 			idx := 0
 			if t.Indexed {
 				if i, ok := vals[n-1].(int64); ok {
@@ -93,11 +83,36 @@ func (w *Writer) diffPage(tx *sql.Tx, p *Page) ([]change, error) {
 			}
 			key := keyParts(t, vals[:len(t.Columns)], idx)
 			k := encodeRow(key)
-			old[k], oldKeys[k] = encodeRow(vals[:len(t.Columns)]), key
+			old[k], oldKey[k] = encodeRow(vals[:len(t.Columns)]), key
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
+		if oldKeys != nil {
+			for _, key := range oldKeys[t.Name] {
+				vals, err := scanRow(tx.Stmt(w.stmts.oldByKey[t.Name]).QueryRow(append(key, p.URL)...), n)
+				if errors.Is(err, sql.ErrNoRows) {
+					continue // taken over by another page since
+				}
+				if err != nil {
+					return nil, fmt.Errorf("read old rows of %s: %w", t.Name, err)
+				}
+				add(vals)
+			}
+		} else {
+			rows, err := tx.Stmt(w.stmts.old[t.Name]).Query(p.URL)
+			if err != nil {
+				return nil, fmt.Errorf("read old rows of %s: %w", t.Name, err)
+			}
+			for rows.Next() {
+				vals, err := scanRow(rows, n)
+				if err != nil {
+					rows.Close()
+					return nil, err
+				}
+				add(vals)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
 		}
 		c := change{item: t.Name}
 		seen := map[string]bool{}
@@ -121,13 +136,22 @@ func (w *Writer) diffPage(tx *sql.Tx, p *Page) ([]change, error) {
 		}
 		sort.Strings(gone)
 		for _, k := range gone {
-			c.removed = append(c.removed, oldKeys[k])
+			c.removed = append(c.removed, oldKey[k])
 		}
 		if len(c.added)+len(c.removed)+len(c.modified) > 0 {
 			out = append(out, c)
 		}
 	}
 	return out, nil
+}
+
+func scanRow(r interface{ Scan(...any) error }, n int) ([]any, error) {
+	vals := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	return vals, r.Scan(ptrs...)
 }
 
 // changeDetail is the JSON of gather_changes.detail: the keys of the rows

@@ -140,7 +140,8 @@ CREATE TABLE IF NOT EXISTS gather_pages (
   job TEXT,
   depth INTEGER NOT NULL DEFAULT 0,
   warnings TEXT,
-  stored_at TEXT
+  stored_at TEXT,
+  row_keys BLOB
 );
 CREATE INDEX IF NOT EXISTS gather_pages_status ON gather_pages (status, depth);
 CREATE TABLE IF NOT EXISTS gather_changes (
@@ -165,6 +166,16 @@ CREATE VIEW IF NOT EXISTS gather_failures AS
 func migrate(ctx context.Context, db *sql.DB, tables []Table) error {
 	if _, err := db.ExecContext(ctx, metaSchema+leaseSchema); err != nil {
 		return fmt.Errorf("create gather tables: %w", err)
+	}
+	// Columns gather_pages gained after files were first made.
+	pageCols, _, err := tableInfo(ctx, db, "gather_pages")
+	if err != nil {
+		return err
+	}
+	if !pageCols["row_keys"] {
+		if _, err := db.ExecContext(ctx, "ALTER TABLE gather_pages ADD COLUMN row_keys BLOB"); err != nil {
+			return fmt.Errorf("add gather_pages.row_keys: %w", err)
+		}
 	}
 	for _, t := range tables {
 		if err := t.check(); err != nil {
@@ -200,10 +211,6 @@ func migrate(ctx context.Context, db *sql.DB, tables []Table) error {
 					return fmt.Errorf("add column %s.%s: %w", t.Name, c, err)
 				}
 			}
-		}
-		idx := fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s)", quote(t.Name+"__url"), quote(t.Name), quote(config.ColURL))
-		if _, err := db.ExecContext(ctx, idx); err != nil {
-			return fmt.Errorf("index %s._url: %w", t.Name, err)
 		}
 	}
 	return nil

@@ -35,7 +35,7 @@ type Store struct {
 }
 
 // The writer's page cache is 16 MiB (cache_size=-16384): b-tree pages of
-// the item tables and their _url index stay in memory between batches,
+// the item tables and gather_pages stay in memory between batches,
 // which measured 10-25% more rows/s than SQLite's 2 MB default, and the
 // bound keeps memory flat however long the crawl.
 //

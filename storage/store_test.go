@@ -228,3 +228,22 @@ func TestLease(t *testing.T) {
 	must(t, s.ReleaseLease(ctx, "job", "b"))
 	must(t, s.AcquireLease(ctx, "job", "a", time.Minute))
 }
+
+// A re-fetch removes the rows its page stored before, by their keys, but
+// not a row another page has taken over since (same key, other _url).
+func TestWriter_RefetchLeavesOtherPagesRows(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	s := open(t, path, castTable)
+	ctx := context.Background()
+	w := writer(t, s, 1)
+	must(t, w.Put(ctx, okPage("http://x/a", row("tt1", "nm1", 1), row("tt1", "nm2", 2))))
+	must(t, w.Put(ctx, okPage("http://x/b", row("tt1", "nm2", 7)))) // b takes over nm2
+	must(t, w.Close())
+	w = writer(t, s, 2)
+	must(t, w.Put(ctx, okPage("http://x/a", row("tt1", "nm3", 1)))) // a now lists only nm3
+	must(t, w.Close())
+	got := strings.Join(rows(t, path, `SELECT person_id || ' ' || _url || ' ' || "order" FROM "cast" ORDER BY 1`), "; ")
+	if want := "nm2 http://x/b 7; nm3 http://x/a 1"; got != want {
+		t.Errorf("rows:\n got %s\nwant %s", got, want)
+	}
+}

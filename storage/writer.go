@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gather-crawler/gather/config"
 )
 
 // Page statuses in gather_pages.
@@ -363,14 +365,26 @@ func (w *Writer) writePage(tx *sql.Tx, p *Page) (changed bool, err error) {
 	warnings := nullString(strings.Join(p.Warnings, "\n"))
 	switch p.Status {
 	case PageOK:
+		for i, it := range p.Items {
+			p.Items[i].Rows = lastPerKey(w.s.tables[it.Table], it.Rows)
+		}
 		hash := contentHash(p.Items)
 		var prev sql.NullString
-		if err := tx.Stmt(w.stmts.prevHash).QueryRow(p.URL).Scan(&prev); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		var prevKeys []byte
+		if err := tx.Stmt(w.stmts.prevHash).QueryRow(p.URL).Scan(&prev, &prevKeys); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return false, err
+		}
+		// oldKeys are the keys of the rows this page stored last time; nil
+		// for pages stored before row_keys existed, which fall back to _url.
+		var oldKeys map[string][][]any
+		if prev.Valid && prevKeys != nil {
+			if oldKeys, err = decodeRowKeys(prevKeys); err != nil {
+				return false, fmt.Errorf("read the rows %s stored before: %w", p.URL, err)
+			}
 		}
 		changed = prev.Valid && prev.String != hash
 		if changed {
-			changes, err := w.diffPage(tx, p)
+			changes, err := w.diffPage(tx, p, oldKeys)
 			if err != nil {
 				return false, err
 			}
@@ -383,10 +397,8 @@ func (w *Writer) writePage(tx *sql.Tx, p *Page) (changed bool, err error) {
 		}
 		// Only a page stored before (it has a hash) can have rows to replace.
 		if prev.Valid {
-			for _, t := range w.s.order {
-				if _, err := tx.Stmt(w.stmts.del[t.Name]).Exec(p.URL); err != nil {
-					return false, fmt.Errorf("replace rows of %s: %w", t.Name, err)
-				}
+			if err := w.deleteOldRows(tx, p.URL, oldKeys); err != nil {
+				return false, err
 			}
 		}
 		for _, it := range p.Items {
@@ -399,7 +411,7 @@ func (w *Writer) writePage(tx *sql.Tx, p *Page) (changed bool, err error) {
 			changedAt = fetched
 		}
 		_, err = tx.Stmt(w.stmts.pageOK).Exec(p.URL, PageOK, nullInt(p.HTTPStatus), p.Attempts, nullString(p.Error),
-			fetched, w.opts.Run, p.Bytes, hash, changedAt, w.opts.Job, p.Depth, warnings, fetched)
+			fetched, w.opts.Run, p.Bytes, hash, changedAt, w.opts.Job, p.Depth, warnings, fetched, encodeRowKeys(w.s.tables, p.Items))
 	default:
 		_, err = tx.Stmt(w.stmts.pageFail).Exec(p.URL, p.Status, nullInt(p.HTTPStatus), p.Attempts, nullString(p.Error),
 			fetched, w.opts.Run, p.Bytes, w.opts.Job, p.Depth, warnings)
@@ -412,11 +424,34 @@ func (w *Writer) writePage(tx *sql.Tx, p *Page) (changed bool, err error) {
 // the per-statement cost of one INSERT per row.
 var insertSizes = []int{64, 16, 4, 1}
 
-// insertRows upserts a page's rows of one table. Rows repeating a key keep
-// the last, as one upsert after another would; a multi-row INSERT may not
-// touch one key twice.
+// deleteOldRows removes the rows a page stored before, by key where the
+// page recorded its keys (the _url check leaves a row alone that another
+// page has since taken over), else by _url.
+func (w *Writer) deleteOldRows(tx *sql.Tx, url string, oldKeys map[string][][]any) error {
+	for _, t := range w.s.order {
+		if oldKeys == nil {
+			if _, err := tx.Stmt(w.stmts.del[t.Name]).Exec(url); err != nil {
+				return fmt.Errorf("replace rows of %s: %w", t.Name, err)
+			}
+			continue
+		}
+		keys := oldKeys[t.Name]
+		if len(keys) == 0 {
+			continue
+		}
+		del := tx.Stmt(w.stmts.delByKey[t.Name])
+		for _, k := range keys {
+			if _, err := del.Exec(append(k, url)...); err != nil {
+				return fmt.Errorf("replace rows of %s: %w", t.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// insertRows upserts a page's rows of one table; rows must have distinct
+// keys (lastPerKey), since a multi-row INSERT may not touch a key twice.
 func (w *Writer) insertRows(tx *sql.Tx, t Table, url, fetched string, rows []Row) error {
-	rows = lastPerKey(t, rows)
 	width := len(t.Columns)
 	if t.Indexed {
 		width++
@@ -579,7 +614,7 @@ func nullInt(n int) any {
 type writerStmts struct {
 	pending, pageOK, pageFail, prevHash *sql.Stmt
 	change                              *sql.Stmt
-	del, old                            map[string]*sql.Stmt
+	del, old, delByKey, oldByKey        map[string]*sql.Stmt
 	ins                                 map[string]map[int]*sql.Stmt // table → rows per statement → INSERT
 }
 
@@ -592,8 +627,10 @@ func (s *writerStmts) close() {
 	for _, st := range s.del {
 		st.Close()
 	}
-	for _, st := range s.old {
-		st.Close()
+	for _, m := range []map[string]*sql.Stmt{s.old, s.delByKey, s.oldByKey} {
+		for _, st := range m {
+			st.Close()
+		}
 	}
 	for _, sizes := range s.ins {
 		for _, st := range sizes {
@@ -606,6 +643,7 @@ func (w *Writer) prepare() error {
 	db := w.s.write
 	st := &w.stmts
 	st.del, st.old, st.ins = map[string]*sql.Stmt{}, map[string]*sql.Stmt{}, map[string]map[int]*sql.Stmt{}
+	st.delByKey, st.oldByKey = map[string]*sql.Stmt{}, map[string]*sql.Stmt{}
 	var err error
 	prep := func(q string) *sql.Stmt {
 		if err != nil {
@@ -621,14 +659,15 @@ func (w *Writer) prepare() error {
 	st.pending = prep(`INSERT INTO gather_pages (url, status, run, job, depth) VALUES (?, 'pending', ?, ?, ?)
 		ON CONFLICT (url) DO UPDATE SET status = 'pending', run = excluded.run, job = excluded.job
 		WHERE gather_pages.status <> 'ok'`)
-	st.prevHash = prep(`SELECT content_hash FROM gather_pages WHERE url = ?`)
+	st.prevHash = prep(`SELECT content_hash, row_keys FROM gather_pages WHERE url = ?`)
 	st.change = prep(`INSERT INTO gather_changes (url, run, item, changed_at, added, removed, modified, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	st.pageOK = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, content_hash, changed_at, job, depth, warnings, stored_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	st.pageOK = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, content_hash, changed_at, job, depth, warnings, stored_at, row_keys)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (url) DO UPDATE SET status = excluded.status, http_status = excluded.http_status, attempts = excluded.attempts,
 		error = excluded.error, fetched_at = excluded.fetched_at, run = excluded.run, bytes = excluded.bytes,
 		content_hash = excluded.content_hash, changed_at = coalesce(excluded.changed_at, gather_pages.changed_at),
-		job = excluded.job, depth = min(gather_pages.depth, excluded.depth), warnings = excluded.warnings, stored_at = excluded.stored_at`)
+		job = excluded.job, depth = min(gather_pages.depth, excluded.depth), warnings = excluded.warnings, stored_at = excluded.stored_at,
+		row_keys = excluded.row_keys`)
 	// A failed or skipped re-fetch keeps the page's hash and stored_at: the
 	// rows it stored earlier are still there and still valid.
 	st.pageFail = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, job, depth, warnings)
@@ -647,6 +686,16 @@ func (w *Writer) prepare() error {
 			fieldCols = append(fieldCols, "_index")
 		}
 		st.old[t.Name] = prep(fmt.Sprintf("SELECT %s FROM %s WHERE %s = ?", quoteAll(fieldCols), quote(t.Name), quote("_url")))
+		var byKey []string
+		for _, k := range t.Key {
+			if k != config.ColURL {
+				byKey = append(byKey, quote(k)+" = ?")
+			}
+		}
+		byKey = append(byKey, quote(config.ColURL)+" = ?")
+		where := strings.Join(byKey, " AND ")
+		st.delByKey[t.Name] = prep(fmt.Sprintf("DELETE FROM %s WHERE %s", quote(t.Name), where))
+		st.oldByKey[t.Name] = prep(fmt.Sprintf("SELECT %s FROM %s WHERE %s", quoteAll(fieldCols), quote(t.Name), where))
 		var set []string
 		for _, c := range cols {
 			set = append(set, fmt.Sprintf("%s = excluded.%s", quote(c), quote(c)))
