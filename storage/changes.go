@@ -2,8 +2,8 @@ package storage
 
 import (
 	"database/sql"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 )
