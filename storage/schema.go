@@ -143,7 +143,9 @@ CREATE TABLE IF NOT EXISTS gather_pages (
   stored_at TEXT,
   row_keys BLOB
 );
-CREATE INDEX IF NOT EXISTS gather_pages_status ON gather_pages (status, depth);
+-- Only followed links still to fetch are looked up by status, so only they
+-- are indexed: start pages never enter (and never update) this index.
+CREATE INDEX IF NOT EXISTS gather_pages_unfinished ON gather_pages (job) WHERE depth > 0 AND status IN ('pending', 'failed');
 CREATE TABLE IF NOT EXISTS gather_changes (
   url TEXT NOT NULL,
   run INTEGER NOT NULL,

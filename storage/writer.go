@@ -39,6 +39,11 @@ type Page struct {
 	// Items holds the rows of each item table, for ok pages. The page's
 	// earlier rows in every table are replaced by these.
 	Items []ItemRows
+
+	// Worked out by Put, on the caller's goroutine, to keep the single
+	// writer's work to SQL.
+	hash    string
+	rowKeys []byte
 }
 
 // ItemRows are the rows one item took from a page.
@@ -180,10 +185,18 @@ func (w *Writer) Flush(ctx context.Context) error {
 // Put queues a page's outcome. It blocks while the queue is full and
 // returns the writer's error once a transaction has failed.
 func (w *Writer) Put(ctx context.Context, p Page) error {
-	for _, it := range p.Items {
-		if _, ok := w.s.tables[it.Table]; !ok {
+	items := make([]ItemRows, len(p.Items))
+	for i, it := range p.Items {
+		t, ok := w.s.tables[it.Table]
+		if !ok {
 			return fmt.Errorf("put %s: no table %s", p.URL, it.Table)
 		}
+		items[i] = ItemRows{Table: it.Table, Rows: lastPerKey(t, it.Rows)}
+	}
+	p.Items = items
+	if p.Status == PageOK {
+		p.hash = contentHash(p.Items)
+		p.rowKeys = encodeRowKeys(w.s.tables, p.Items)
 	}
 	return w.send(ctx, op{page: &p, url: p.URL})
 }
@@ -365,10 +378,7 @@ func (w *Writer) writePage(tx *sql.Tx, p *Page) (changed bool, err error) {
 	warnings := nullString(strings.Join(p.Warnings, "\n"))
 	switch p.Status {
 	case PageOK:
-		for i, it := range p.Items {
-			p.Items[i].Rows = lastPerKey(w.s.tables[it.Table], it.Rows)
-		}
-		hash := contentHash(p.Items)
+		hash := p.hash
 		var prev sql.NullString
 		var prevKeys []byte
 		if err := tx.Stmt(w.stmts.prevHash).QueryRow(p.URL).Scan(&prev, &prevKeys); err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -411,7 +421,7 @@ func (w *Writer) writePage(tx *sql.Tx, p *Page) (changed bool, err error) {
 			changedAt = fetched
 		}
 		_, err = tx.Stmt(w.stmts.pageOK).Exec(p.URL, PageOK, nullInt(p.HTTPStatus), p.Attempts, nullString(p.Error),
-			fetched, w.opts.Run, p.Bytes, hash, changedAt, w.opts.Job, p.Depth, warnings, fetched, encodeRowKeys(w.s.tables, p.Items))
+			fetched, w.opts.Run, p.Bytes, hash, changedAt, w.opts.Job, p.Depth, warnings, fetched, p.rowKeys)
 	default:
 		_, err = tx.Stmt(w.stmts.pageFail).Exec(p.URL, p.Status, nullInt(p.HTTPStatus), p.Attempts, nullString(p.Error),
 			fetched, w.opts.Run, p.Bytes, w.opts.Job, p.Depth, warnings)
