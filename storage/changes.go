@@ -59,8 +59,7 @@ type change struct {
 
 // diffPage compares the rows a page has in the database with those it
 // produced now, per item table, before the old rows are replaced. The old
-// rows are looked up by the keys the page recorded (oldKeys), or by _url
-// for pages stored before keys were recorded.
+// rows are looked up by the keys the page recorded (oldKeys).
 func (w *Writer) diffPage(tx *sql.Tx, p *Page, oldKeys map[string][][]any) ([]change, error) {
 	newRows := map[string][]Row{}
 	for _, it := range p.Items {
@@ -74,45 +73,16 @@ func (w *Writer) diffPage(tx *sql.Tx, p *Page, oldKeys map[string][][]any) ([]ch
 		if t.Indexed {
 			n++
 		}
-		add := func(vals []any) {
-			idx := 0
-			if t.Indexed {
-				if i, ok := vals[n-1].(int64); ok {
-					idx = int(i)
-				}
+		for _, key := range oldKeys[t.Name] {
+			vals, err := scanRow(tx.Stmt(w.stmts.oldByKey[t.Name]).QueryRow(append(key, p.URL)...), n)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // taken over by another page since
 			}
-			key := keyParts(t, vals[:len(t.Columns)], idx)
-			k := encodeRow(key)
-			old[k], oldKey[k] = encodeRow(vals[:len(t.Columns)]), key
-		}
-		if oldKeys != nil {
-			for _, key := range oldKeys[t.Name] {
-				vals, err := scanRow(tx.Stmt(w.stmts.oldByKey[t.Name]).QueryRow(append(key, p.URL)...), n)
-				if errors.Is(err, sql.ErrNoRows) {
-					continue // taken over by another page since
-				}
-				if err != nil {
-					return nil, fmt.Errorf("read old rows of %s: %w", t.Name, err)
-				}
-				add(vals)
-			}
-		} else {
-			rows, err := tx.Stmt(w.stmts.old[t.Name]).Query(p.URL)
 			if err != nil {
 				return nil, fmt.Errorf("read old rows of %s: %w", t.Name, err)
 			}
-			for rows.Next() {
-				vals, err := scanRow(rows, n)
-				if err != nil {
-					rows.Close()
-					return nil, err
-				}
-				add(vals)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return nil, err
-			}
+			k := encodeRow(key)
+			old[k], oldKey[k] = encodeRow(vals[:len(t.Columns)]), key
 		}
 		c := change{item: t.Name}
 		seen := map[string]bool{}

@@ -169,16 +169,6 @@ func migrate(ctx context.Context, db *sql.DB, tables []Table) error {
 	if _, err := db.ExecContext(ctx, metaSchema+leaseSchema); err != nil {
 		return fmt.Errorf("create gather tables: %w", err)
 	}
-	// Columns gather_pages gained after files were first made.
-	pageCols, _, err := tableInfo(ctx, db, "gather_pages")
-	if err != nil {
-		return err
-	}
-	if !pageCols["row_keys"] {
-		if _, err := db.ExecContext(ctx, "ALTER TABLE gather_pages ADD COLUMN row_keys BLOB"); err != nil {
-			return fmt.Errorf("add gather_pages.row_keys: %w", err)
-		}
-	}
 	for _, t := range tables {
 		if err := t.check(); err != nil {
 			return err

@@ -247,3 +247,25 @@ func TestWriter_RefetchLeavesOtherPagesRows(t *testing.T) {
 		t.Errorf("rows:\n got %s\nwant %s", got, want)
 	}
 }
+
+// A page that stored no rows records no keys; re-fetching it replaces
+// nothing and scans nothing, and when it later has rows they are stored.
+func TestWriter_PageWithoutRows(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	s := open(t, path, castTable)
+	ctx := context.Background()
+	w := writer(t, s, 1)
+	must(t, w.Put(ctx, okPage("http://x/empty")))
+	must(t, w.Put(ctx, okPage("http://x/a", row("tt1", "nm1", 1))))
+	must(t, w.Close())
+	w = writer(t, s, 2)
+	must(t, w.Put(ctx, okPage("http://x/empty", row("tt9", "nm9", 1))))
+	must(t, w.Close())
+	got := strings.Join(rows(t, path, `SELECT person_id || ' ' || _url FROM "cast" ORDER BY 1`), "; ")
+	if want := "nm1 http://x/a; nm9 http://x/empty"; got != want {
+		t.Errorf("rows:\n got %s\nwant %s", got, want)
+	}
+	if ch := rows(t, path, "SELECT item || ' ' || added FROM gather_changes"); len(ch) != 1 || ch[0] != "cast 1" {
+		t.Errorf("changes %v", ch)
+	}
+}

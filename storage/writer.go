@@ -384,10 +384,10 @@ func (w *Writer) writePage(tx *sql.Tx, p *Page) (changed bool, err error) {
 		if err := tx.Stmt(w.stmts.prevHash).QueryRow(p.URL).Scan(&prev, &prevKeys); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return false, err
 		}
-		// oldKeys are the keys of the rows this page stored last time; nil
-		// for pages stored before row_keys existed, which fall back to _url.
+		// oldKeys are the keys of the rows this page stored last time (none
+		// when row_keys is empty: the page produced no rows).
 		var oldKeys map[string][][]any
-		if prev.Valid && prevKeys != nil {
+		if prev.Valid && len(prevKeys) > 0 {
 			if oldKeys, err = decodeRowKeys(prevKeys); err != nil {
 				return false, fmt.Errorf("read the rows %s stored before: %w", p.URL, err)
 			}
@@ -434,17 +434,11 @@ func (w *Writer) writePage(tx *sql.Tx, p *Page) (changed bool, err error) {
 // the per-statement cost of one INSERT per row.
 var insertSizes = []int{64, 16, 4, 1}
 
-// deleteOldRows removes the rows a page stored before, by key where the
-// page recorded its keys (the _url check leaves a row alone that another
-// page has since taken over), else by _url.
+// deleteOldRows removes the rows a page stored before, by the keys it
+// recorded; the _url check leaves alone a row another page has since
+// taken over.
 func (w *Writer) deleteOldRows(tx *sql.Tx, url string, oldKeys map[string][][]any) error {
 	for _, t := range w.s.order {
-		if oldKeys == nil {
-			if _, err := tx.Stmt(w.stmts.del[t.Name]).Exec(url); err != nil {
-				return fmt.Errorf("replace rows of %s: %w", t.Name, err)
-			}
-			continue
-		}
 		keys := oldKeys[t.Name]
 		if len(keys) == 0 {
 			continue
@@ -624,7 +618,7 @@ func nullInt(n int) any {
 type writerStmts struct {
 	pending, pageOK, pageFail, prevHash *sql.Stmt
 	change                              *sql.Stmt
-	del, old, delByKey, oldByKey        map[string]*sql.Stmt
+	delByKey, oldByKey                  map[string]*sql.Stmt
 	ins                                 map[string]map[int]*sql.Stmt // table → rows per statement → INSERT
 }
 
@@ -634,10 +628,7 @@ func (s *writerStmts) close() {
 			st.Close()
 		}
 	}
-	for _, st := range s.del {
-		st.Close()
-	}
-	for _, m := range []map[string]*sql.Stmt{s.old, s.delByKey, s.oldByKey} {
+	for _, m := range []map[string]*sql.Stmt{s.delByKey, s.oldByKey} {
 		for _, st := range m {
 			st.Close()
 		}
@@ -652,7 +643,7 @@ func (s *writerStmts) close() {
 func (w *Writer) prepare() error {
 	db := w.s.write
 	st := &w.stmts
-	st.del, st.old, st.ins = map[string]*sql.Stmt{}, map[string]*sql.Stmt{}, map[string]map[int]*sql.Stmt{}
+	st.ins = map[string]map[int]*sql.Stmt{}
 	st.delByKey, st.oldByKey = map[string]*sql.Stmt{}, map[string]*sql.Stmt{}
 	var err error
 	prep := func(q string) *sql.Stmt {
@@ -687,7 +678,6 @@ func (w *Writer) prepare() error {
 		job = excluded.job, depth = min(gather_pages.depth, excluded.depth), warnings = excluded.warnings`)
 	for _, t := range w.s.order {
 		cols := t.allColumns()
-		st.del[t.Name] = prep(fmt.Sprintf("DELETE FROM %s WHERE %s = ?", quote(t.Name), quote("_url")))
 		fieldCols := make([]string, 0, len(t.Columns)+1)
 		for _, c := range t.Columns {
 			fieldCols = append(fieldCols, c.Name)
@@ -695,7 +685,6 @@ func (w *Writer) prepare() error {
 		if t.Indexed {
 			fieldCols = append(fieldCols, "_index")
 		}
-		st.old[t.Name] = prep(fmt.Sprintf("SELECT %s FROM %s WHERE %s = ?", quoteAll(fieldCols), quote(t.Name), quote("_url")))
 		var byKey []string
 		for _, k := range t.Key {
 			if k != config.ColURL {
