@@ -51,48 +51,43 @@ func newRobots(rt http.RoundTripper, agent string) *robots {
 // allowed reports whether u may be fetched, and if not, why.
 func (r *robots) allowed(ctx context.Context, u *url.URL) (bool, string, error) {
 	key := u.Scheme + "://" + u.Host
-	for {
-		r.mu.Lock()
-		e := r.hosts[key]
-		fresh := e != nil
-		if fresh {
-			select {
-			case <-e.ready:
-				fresh = time.Now().Before(e.expires)
-			default: // being fetched
-			}
-		}
-		if !fresh {
-			e = &robotsEntry{ready: make(chan struct{})}
-			r.hosts[key] = e
-			r.mu.Unlock()
-			r.fetch(ctx, key, e)
-		} else {
-			r.mu.Unlock()
-		}
+	r.mu.Lock()
+	e := r.hosts[key]
+	stale := e == nil
+	if !stale {
 		select {
 		case <-e.ready:
-		case <-ctx.Done():
-			return false, "", ctx.Err()
+			stale = !time.Now().Before(e.expires)
+		default: // being fetched by another request; wait for it below
 		}
-		if e.denyAll == "" && ctx.Err() == nil && !time.Now().Before(e.expires) {
-			continue
-		}
-		if e.denyAll != "" {
-			return false, e.denyAll, nil
-		}
-		if e.data == nil {
-			return true, "", nil
-		}
-		path := u.EscapedPath()
-		if u.RawQuery != "" {
-			path += "?" + u.RawQuery
-		}
-		if !e.data.TestAgent(path, r.agent) {
-			return false, "disallowed by robots.txt", nil
-		}
+	}
+	if stale {
+		e = &robotsEntry{ready: make(chan struct{})}
+		r.hosts[key] = e
+	}
+	r.mu.Unlock()
+	if stale {
+		r.fetch(ctx, key, e)
+	}
+	select {
+	case <-e.ready:
+	case <-ctx.Done():
+		return false, "", ctx.Err()
+	}
+	if e.denyAll != "" {
+		return false, e.denyAll, nil
+	}
+	if e.data == nil {
 		return true, "", nil
 	}
+	path := u.EscapedPath()
+	if u.RawQuery != "" {
+		path += "?" + u.RawQuery
+	}
+	if !e.data.TestAgent(path, r.agent) {
+		return false, "disallowed by robots.txt", nil
+	}
+	return true, "", nil
 }
 
 func (r *robots) fetch(ctx context.Context, key string, e *robotsEntry) {
