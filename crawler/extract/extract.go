@@ -19,6 +19,10 @@ type Extractor struct {
 	// needDOM is set when some rule can only be answered by an HTML tree;
 	// otherwise pages are scanned with the tokenizer for their JSON alone.
 	needDOM bool
+	plans   plans
+	// noPlan turns the JSON plans off, so tests can check that they find
+	// exactly what gjson finds path by path.
+	noPlan bool
 }
 
 // Result is what one page yielded.
@@ -131,6 +135,15 @@ func New(cfg *config.Config) (*Extractor, error) {
 // expect (no expected element, no JSON document) and must fail.
 func (e *Extractor) Extract(pageURL string, body []byte, contentType string, wantLinks bool) (*Result, error) {
 	p := newPage(pageURL, body, contentType)
+	p.ex = e
+	defer p.release()
+	active := make([]bool, len(e.items))
+	for i, it := range e.items {
+		active[i] = it.urlRe == nil || it.urlRe.MatchString(pageURL)
+		if active[i] && i < 64 {
+			p.active |= 1 << i
+		}
+	}
 	if e.needDOM || (wantLinks && len(e.follow) > 0) {
 		if err := p.parseDOM(); err != nil {
 			return nil, &PageError{Reason: fmt.Sprintf("unparsable HTML: %v", err)}
@@ -139,7 +152,7 @@ func (e *Extractor) Extract(pageURL string, body []byte, contentType string, wan
 	res := &Result{Items: make([]ItemRecords, len(e.items))}
 	for i, it := range e.items {
 		res.Items[i].Name = it.name
-		if it.urlRe != nil && !it.urlRe.MatchString(pageURL) {
+		if !active[i] {
 			continue
 		}
 		recs, warns, err := it.extract(p)

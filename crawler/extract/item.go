@@ -21,8 +21,10 @@ type scope struct {
 	parent *gjson.Result // the outer match when each.items is used
 	doc    string        // the page's JSON document, when the item needs it
 	// pre holds, per field, the value read in one pass over a JSON each
-	// element (set where pre[i].Exists()).
-	pre []gjson.Result
+	// element (set where pre[i].Exists()), or by a JSON plan for the
+	// fields it planned (all set where planned[i]).
+	pre     []gjson.Result
+	planned []bool
 	// consts holds the values of fields that depend on the page alone (url
 	// sources), computed once per page instead of once per record.
 	consts []any
@@ -81,6 +83,11 @@ func (it *item) extract(p *page) ([]Record, []string, error) {
 			if f.kind == srcURL {
 				sc.consts[i], sc.isCon[i] = f.value(p, sc, w), true
 			}
+		}
+	}
+	if it.needJSON && (it.each.kind == eachNone || it.each.kind == eachJSON) {
+		if wk, plan, pi := p.walked(it, unsafe.Slice(unsafe.StringData(sc.doc), len(sc.doc))); wk != nil {
+			return it.fromWalk(p, sc, wk, plan, pi, w), w.list(), nil
 		}
 	}
 	if len(it.simpleJSON) > 0 {
@@ -143,6 +150,8 @@ func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
 		switch {
 		case s.isCon != nil && s.isCon[i]:
 			v = s.consts[i]
+		case s.planned != nil && s.planned[i]:
+			v = f.fromResult(s.pre[i], w)
 		case s.pre != nil && s.pre[i].Exists():
 			v = f.fromResult(s.pre[i], w)
 		default:
@@ -157,7 +166,7 @@ func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
 			return Record{}, false
 		}
 		if str, ok := v.(string); ok {
-			v = strings.Clone(str) // do not pin the whole page in memory
+			v = p.arena.clone(str) // do not pin the whole page in memory
 		}
 		vals[i] = v
 	}
@@ -171,6 +180,56 @@ func (it *item) isKey(i int) bool {
 		}
 	}
 	return false
+}
+
+// fromWalk makes the item's records from a walk of its JSON plan: planned
+// fields from the spans the walk recorded, the others as before, against
+// the record's element (and outer match).
+func (it *item) fromWalk(p *page, sc scope, wk *walk, plan *jsonPlan, pi int, w *itemWarnings) []Record {
+	sc.planned = plan.planned[pi]
+	sc.pre = make([]gjson.Result, len(it.fields))
+	if it.each.kind == eachNone {
+		base := plan.pageSlot[pi] // the page frame starts the spans
+		for i, ok := range sc.planned {
+			if ok {
+				sc.pre[i] = wk.result(wk.spans[base+i])
+			}
+		}
+		if rec, ok := it.record(p, sc, w); ok {
+			return []Record{rec}
+		}
+		return nil
+	}
+	var elem, parent gjson.Result
+	recs := make([]Record, 0, len(wk.recs[pi]))
+	for n, r := range wk.recs[pi] {
+		s := sc
+		elem = gjson.Parse(wk.doc[r.start:r.end])
+		s.elem = &elem
+		if r.outer >= 0 {
+			o := wk.outers[r.outer]
+			parent = gjson.Parse(wk.doc[o.start:o.end])
+			s.parent = &parent
+		}
+		for i, ok := range s.planned {
+			if !ok {
+				continue
+			}
+			frame := r.frame
+			if it.fields[i].parent {
+				frame = wk.outers[r.outer].frame
+			}
+			s.pre[i] = wk.result(wk.spans[frame+i])
+		}
+		if rec, ok := it.record(p, s, w); ok {
+			rec.Index = n + 1
+			recs = append(recs, rec)
+		}
+	}
+	if len(recs) == 0 {
+		return nil // as the gjson path leaves it
+	}
+	return recs
 }
 
 // prefetch reads the element's simple-keyed fields in one pass over its
@@ -200,27 +259,28 @@ func (f *field) fromResult(r gjson.Result, w *itemWarnings) any {
 	if !r.Exists() || r.Type == gjson.Null {
 		return f.defaultValue()
 	}
-	var out []any
-	add := func(raw rawValue) {
-		if v := f.convert(raw, w); v != nil {
-			out = append(out, v)
+	if r.IsArray() && (f.all || f.typ != "json") {
+		if !f.all {
+			// The first element, converted (nothing when it does not).
+			r = r.Get("0")
+		} else {
+			var out []any
+			r.ForEach(func(_, e gjson.Result) bool {
+				if v := f.convert(rawValue{json: e}, w); v != nil {
+					out = append(out, v)
+				}
+				return true
+			})
+			if len(out) == 0 {
+				return f.defaultValue()
+			}
+			return jsonArray(out, f.typ)
 		}
 	}
-	if r.IsArray() && (f.all || f.typ != "json") {
-		r.ForEach(func(_, e gjson.Result) bool {
-			add(rawValue{json: e})
-			return f.all
-		})
-	} else {
-		add(rawValue{json: r})
+	if v := f.convert(rawValue{json: r}, w); v != nil {
+		return v
 	}
-	if len(out) == 0 {
-		return f.defaultValue()
-	}
-	if f.all {
-		return jsonArray(out, f.typ)
-	}
-	return out[0]
+	return f.defaultValue()
 }
 
 // value evaluates one field: raw matches, then regex, then type, then all

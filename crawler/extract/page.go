@@ -19,6 +19,13 @@ type page struct {
 	root        *html.Node
 	// jsonDocs caches the JSON document per json_from selector.
 	jsonDocs map[string]jsonDoc
+	// ex and active (a bit per item whose url pattern matches) pick the
+	// JSON plan; walks holds each JSON source's walk of this page.
+	ex     *Extractor
+	active uint64
+	walks  map[string]pageWalk
+	// arena holds copies of the strings the page's records keep.
+	arena arena
 }
 
 type jsonDoc struct {
