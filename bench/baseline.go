@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"regexp"
 	"sync"
 	"sync/atomic"
 
@@ -64,9 +65,16 @@ func (p *PlainColly) fail(err error) {
 	p.mu.Unlock()
 }
 
+// titleID takes the movie id of cast and crew rows from the page URL, as
+// config.yaml does; the movies row takes its id from the page's JSON.
+var titleID = regexp.MustCompile(`/title/(tt[0-9]+)/`)
+
 func (p *PlainColly) store(url, js string) {
 	em := gjson.Get(js, "props.pageProps.contentData.entityMetadata")
-	movieID := em.Get("id").String()
+	var movieID string
+	if m := titleID.FindStringSubmatch(url); m != nil {
+		movieID = m[1]
+	}
 	cats := gjson.Get(js, "props.pageProps.contentData.categories")
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -77,7 +85,7 @@ func (p *PlainColly) store(url, js string) {
 	}
 	defer tx.Rollback()
 	n := int64(1)
-	if _, err := tx.Exec("INSERT OR REPLACE INTO movies VALUES (?, ?, ?, ?)", movieID, em.Get("titleText.text").String(), em.Get("releaseYear.year").Int(), url); err != nil {
+	if _, err := tx.Exec("INSERT OR REPLACE INTO movies VALUES (?, ?, ?, ?)", em.Get("id").String(), em.Get("titleText.text").String(), em.Get("releaseYear.year").Int(), url); err != nil {
 		p.err = err
 		return
 	}

@@ -66,16 +66,6 @@ func (it *item) extract(p *page) ([]Record, []string, error) {
 		return nil, nil, &PageError{Reason: "unexpected page: no match for " + it.expectS}
 	}
 	var sc scope
-	if it.needJSON {
-		doc, err := p.jsonDocument(it.jsonFrom)
-		if err != nil {
-			return nil, nil, err
-		}
-		// gjson copies every result it takes from a []byte; over a string it
-		// returns substrings. The body is never modified once it arrived, so
-		// viewing it as a string is safe, and record copies what it keeps.
-		sc.doc = unsafe.String(unsafe.SliceData(doc), len(doc))
-	}
 	w := &itemWarnings{item: it.name}
 	if it.each.kind != eachNone {
 		sc.consts, sc.isCon = make([]any, len(it.fields)), make([]bool, len(it.fields))
@@ -85,10 +75,25 @@ func (it *item) extract(p *page) ([]Record, []string, error) {
 			}
 		}
 	}
-	if it.needJSON && (it.each.kind == eachNone || it.each.kind == eachJSON) {
-		if wk, plan, pi := p.walked(it, unsafe.Slice(unsafe.StringData(sc.doc), len(sc.doc))); wk != nil {
-			return it.fromWalk(p, sc, wk, plan, pi, w), w.list(), nil
+	if it.needJSON {
+		if it.each.kind == eachNone || it.each.kind == eachJSON {
+			wk, plan, pi, err := p.walked(it)
+			if err != nil {
+				return nil, nil, err
+			}
+			if wk != nil {
+				sc.doc = wk.s
+				return it.fromWalk(p, sc, wk, plan, pi, w), w.list(), nil
+			}
 		}
+		doc, err := p.jsonDocument(it.jsonFrom)
+		if err != nil {
+			return nil, nil, err
+		}
+		// gjson copies every result it takes from a []byte; over a string it
+		// returns substrings. The body is never modified once it arrived, so
+		// viewing it as a string is safe, and record copies what it keeps.
+		sc.doc = unsafe.String(unsafe.SliceData(doc), len(doc))
 	}
 	if len(it.simpleJSON) > 0 {
 		sc.pre = make([]gjson.Result, len(it.fields))
@@ -204,11 +209,11 @@ func (it *item) fromWalk(p *page, sc scope, wk *walk, plan *jsonPlan, pi int, w 
 	recs := make([]Record, 0, len(wk.recs[pi]))
 	for n, r := range wk.recs[pi] {
 		s := sc
-		elem = gjson.Parse(wk.doc[r.start:r.end])
+		elem = gjson.Parse(wk.s[r.start:r.end])
 		s.elem = &elem
 		if r.outer >= 0 {
 			o := wk.outers[r.outer]
-			parent = gjson.Parse(wk.doc[o.start:o.end])
+			parent = gjson.Parse(wk.s[o.start:o.end])
 			s.parent = &parent
 		}
 		for i, ok := range s.planned {

@@ -2,7 +2,6 @@ package extract
 
 import (
 	"sync"
-	"unsafe"
 )
 
 // planKey names the plan for the items of one JSON source that are active
@@ -25,20 +24,13 @@ func (ps *plans) get(e *Extractor, src string, active uint64) *jsonPlan {
 	}
 	var items []*item
 	for i, it := range e.items {
-		if active&(1<<i) != 0 && it.needJSON && it.jsonKey() == src && (it.each.kind == eachNone || it.each.kind == eachJSON) {
+		if active&(1<<i) != 0 && it.needJSON && jsonKey(it.jsonFrom) == src && (it.each.kind == eachNone || it.each.kind == eachJSON) {
 			items = append(items, it)
 		}
 	}
 	p := newJSONPlan(items)
 	v, _ := ps.m.LoadOrStore(k, p)
 	return v.(*jsonPlan)
-}
-
-func (it *item) jsonKey() string {
-	if it.jsonFrom == nil {
-		return ""
-	}
-	return it.jsonFrom.sel
 }
 
 var walkPool = sync.Pool{New: func() any { return new(walk) }}
@@ -50,21 +42,32 @@ type pageWalk struct {
 }
 
 // walked returns the walk that holds it's records on this page, with its
-// index among the plan's items, or nil when it is not planned.
-func (p *page) walked(it *item, doc []byte) (*walk, *jsonPlan, int) {
+// index among the plan's items. The walk is also the check that the page's
+// JSON document is valid, so its error is the page's when it is not; when
+// no walk answers for it (nil, nil), the item reads the page with gjson.
+func (p *page) walked(it *item) (*walk, *jsonPlan, int, error) {
 	if p.ex == nil || p.ex.noPlan || len(p.ex.items) > 64 {
-		return nil, nil, -1
+		return nil, nil, -1, nil
 	}
-	src := it.jsonKey()
+	src := jsonKey(it.jsonFrom)
 	pw, ok := p.walks[src]
 	if !ok {
 		pw.plan = p.ex.plans.get(p.ex, src, p.active)
 		if pw.plan != nil {
+			doc := p.locateJSON(it.jsonFrom)
+			if doc.err != nil {
+				return nil, nil, -1, doc.err
+			}
 			w := walkPool.Get().(*walk)
-			w.reset(pw.plan, unsafe.String(unsafe.SliceData(doc), len(doc)))
-			if w.run(pw.plan) {
+			w.reset(pw.plan, doc.raw)
+			switch w.run(pw.plan) {
+			case walkDone:
 				pw.w = w
-			} else {
+				p.setJSONVerdict(it.jsonFrom, true)
+			case walkInvalid:
+				walkPool.Put(w)
+				return nil, nil, -1, p.setJSONVerdict(it.jsonFrom, false)
+			default:
 				walkPool.Put(w)
 			}
 		}
@@ -74,14 +77,14 @@ func (p *page) walked(it *item, doc []byte) (*walk, *jsonPlan, int) {
 		p.walks[src] = pw
 	}
 	if pw.w == nil {
-		return nil, nil, -1
+		return nil, nil, -1, nil
 	}
 	for i, pit := range pw.plan.items {
 		if pit == it {
-			return pw.w, pw.plan, i
+			return pw.w, pw.plan, i, nil
 		}
 	}
-	return nil, nil, -1
+	return nil, nil, -1, nil
 }
 
 // release hands the page's walks back to the pool once its records hold
@@ -89,7 +92,7 @@ func (p *page) walked(it *item, doc []byte) (*walk, *jsonPlan, int) {
 func (p *page) release() {
 	for _, pw := range p.walks {
 		if pw.w != nil {
-			pw.w.doc = ""
+			pw.w.b, pw.w.s = nil, ""
 			walkPool.Put(pw.w)
 		}
 	}

@@ -108,6 +108,12 @@ func trickyExtractor(t testing.TB) *Extractor {
 // the test when they disagree.
 func extractBoth(t testing.TB, ex *Extractor, url string, body []byte, contentType string) *Result {
 	t.Helper()
+	bugs := walkBugs.Load()
+	defer func() {
+		if walkBugs.Load() != bugs {
+			t.Fatalf("the walk panicked on document %s", body)
+		}
+	}()
 	ex.noPlan = false
 	got, gotErr := ex.Extract(url, body, contentType, false)
 	ex.noPlan = true
@@ -204,14 +210,61 @@ func FuzzJSONPlan(f *testing.F) {
 		f.Add(uint64(seed), []byte(nil))
 	}
 	f.Add(uint64(0), []byte(`{"list":[{"name":"x","v":2}],"groups":[{"kind":"a","members":[{"id":"m"}]}]}`))
+	f.Add(uint64(0), []byte(`{"list":[{"name":"x","v":2},]}`))
+	f.Add(uint64(0), []byte(`{"list":[{"name":"\x"}]}`))
+	f.Add(uint64(0), []byte(`{"n":01}`))
 	ex := trickyExtractor(f)
 	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
 		doc := raw
-		if len(raw) == 0 || !gjson.ValidBytes(raw) {
+		if len(raw) == 0 {
 			doc = []byte(genDoc(rand.New(rand.NewPCG(seed, 7))))
 		}
+		checkValidation(t, ex, doc)
 		extractBoth(t, ex, "http://127.0.0.1/x", doc, "application/json")
 	})
+}
+
+// checkValidation fails the test when a walk of doc does not judge its
+// validity as gjson.Valid does (unless the walk gave the page up).
+func checkValidation(t *testing.T, ex *Extractor, doc []byte) {
+	t.Helper()
+	plan := ex.plans.get(ex, "", 1<<len(ex.items)-1)
+	w := new(walk)
+	w.reset(plan, doc)
+	res := w.run(plan)
+	if res == walkGaveUp {
+		return
+	}
+	if valid := gjson.ValidBytes(doc); valid != (res == walkDone) {
+		t.Fatalf("gjson.Valid says %v, the walk %v, of %q", valid, res, doc)
+	}
+}
+
+func TestJSONPlan_InvalidJSON(t *testing.T) {
+	ex := trickyExtractor(t)
+	for _, d := range []string{
+		`{"list":[1,]}`, `{"list":[1 2]}`, `{"a":1,}`, `{"a" 1}`, `{"a":01}`, `{"a":1.}`, `{"a":.5}`, `{"a":-}`, `{"a":1e}`,
+		`{"a":tru}`, `{"a":nul}`, `{"a":"\x"}`, `{"a":"\u12g4"}`, "{\"a\":\"tab\there\"}", `{"a":"unterminated}`,
+		`{"a":1} x`, `{"a":1}}`, `{"list":[{"name":"x"}`, `[`, `{`, `{"a":[}`, `{"a":{]}`, `{'a':1}`, `{"a":1,"b"}`,
+	} {
+		res := extractBoth(t, ex, "http://127.0.0.1/x", []byte(d), "application/json")
+		if res != nil {
+			t.Errorf("%s: extracted %v, want the page to fail as invalid JSON", d, res.Items)
+		}
+	}
+	body := []byte(`<html><body><script id="__NEXT_DATA__" type="application/json">{"props":{"pageProps":[}}</script></body></html>`)
+	cfg, err := config.Load(filepath.Join("..", "..", "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = shipped.Extract("https://www.imdb.com/title/tt0120338/fullcredits", body, "text/html", false)
+	if want := "unexpected page: the text of script#__NEXT_DATA__ is not valid JSON"; fmt.Sprint(err) != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
 }
 
 // genDoc writes a random document shaped like what trickyConfig reads, with

@@ -2,6 +2,8 @@ package extract
 
 import (
 	"errors"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -25,7 +27,7 @@ type walkOuter struct {
 // walk is one pass of a plan over a document. Its slices are reused from
 // page to page (see walkPool), so a page costs no allocations here.
 type walk struct {
-	doc    string
+	scanner
 	spans  []span
 	recs   [][]walkRecord // per plan item
 	outers []walkOuter
@@ -40,8 +42,8 @@ type condValue struct {
 	res gjson.Result
 }
 
-func (w *walk) reset(p *jsonPlan, doc string) {
-	w.doc = doc
+func (w *walk) reset(p *jsonPlan, doc []byte) {
+	w.b, w.s = doc, unsafe.String(unsafe.SliceData(doc), len(doc))
 	w.spans = w.spans[:0]
 	w.outers = w.outers[:0]
 	if cap(w.recs) < len(p.items) {
@@ -54,24 +56,45 @@ func (w *walk) reset(p *jsonPlan, doc string) {
 	w.cur, w.outer = w.frame(p.pageSlots), -1
 }
 
-// run walks the document. It reports false when the walk gave up
-// (errDuplicateKey), or on a panic, which would be a bug in the walker
-// since the document is valid JSON: either way the caller falls back to
-// gjson, and the crawl goes on.
-func (w *walk) run(p *jsonPlan) (ok bool) {
+// walkResult is how a walk ended.
+type walkResult int
+
+const (
+	walkDone    walkResult = iota
+	walkInvalid            // the document is not valid JSON
+	walkGaveUp             // the walk cannot answer for this document
+)
+
+// walkBugs counts walks that panicked for another reason than invalid
+// JSON or a repeated key: a bug, which tests check never happens. The page
+// is then read with gjson, so the crawl still gets the right records.
+var walkBugs atomic.Int64
+
+// run walks the document, checking as it goes that it is valid JSON.
+func (w *walk) run(p *jsonPlan) (res walkResult) {
 	defer func() {
-		if recover() != nil {
-			ok = false
+		if r := recover(); r != nil {
+			switch r {
+			case errInvalidJSON:
+				res = walkInvalid
+			case errDuplicateKey:
+				res = walkGaveUp
+			default:
+				walkBugs.Add(1)
+				res = walkGaveUp
+			}
 		}
 	}()
 	// gjson reads paths into a bare string or number in ways of its own;
 	// such documents (never a page's data) are left to it.
-	i := skipWS(w.doc, 0)
-	if i == len(w.doc) || w.doc[i] != '{' && w.doc[i] != '[' {
-		return false
+	i := w.ws(0)
+	if c := w.at(i); c != '{' && c != '[' {
+		return walkGaveUp
 	}
-	w.value(i, p.root)
-	return true
+	if w.ws(w.value(i, p.root)) != len(w.s) {
+		return walkInvalid
+	}
+	return walkDone
 }
 
 func (w *walk) frame(n int) int {
@@ -86,7 +109,7 @@ func (w *walk) frame(n int) int {
 func (w *walk) value(i int, n *jnode) int {
 	end := -1
 	if len(n.kids) > 0 || len(n.queries) > 0 {
-		switch w.doc[i] {
+		switch w.at(i) {
 		case '{':
 			end = w.object(i, n)
 		case '[':
@@ -97,7 +120,7 @@ func (w *walk) value(i int, n *jnode) int {
 		end = w.sink(i, sk)
 	}
 	if end < 0 {
-		end = skipValue(w.doc, i)
+		end = w.skip(i)
 	}
 	for _, slot := range n.caps {
 		w.spans[w.cur+slot] = span{i, end}
@@ -111,11 +134,13 @@ func (w *walk) value(i int, n *jnode) int {
 // the same name when the rest of the path is not under the first; the
 // walk does not follow that, and gives the page back to gjson instead.
 func (w *walk) object(i int, n *jnode) int {
-	s := w.doc
 	var found uint64
-	i = skipWS(s, i+1)
-	for s[i] != '}' {
-		key, v := objectKey(s, i)
+	i = w.ws(i + 1)
+	if w.at(i) == '}' {
+		return i + 1
+	}
+	for {
+		key, v := w.key(i)
 		k := -1
 		for j := range n.kids {
 			if n.kids[j].key == key {
@@ -123,20 +148,23 @@ func (w *walk) object(i int, n *jnode) int {
 				break
 			}
 		}
+		var end int
 		switch {
 		case k < 0:
-			i = skipValue(s, v)
+			end = w.skip(v)
 		case found&(1<<k) == 0:
 			found |= 1 << k
-			i = w.value(v, n.kids[k].node)
+			end = w.value(v, n.kids[k].node)
 		case len(n.kids[k].node.kids) > 0 || len(n.kids[k].node.queries) > 0:
 			panic(errDuplicateKey)
 		default:
-			i = skipValue(s, v)
+			end = w.skip(v)
 		}
-		i = nextMember(s, i)
+		var more bool
+		if i, more = w.next(end, '}'); !more {
+			return i
+		}
 	}
-	return i + 1
 }
 
 // errDuplicateKey stops a walk that met a repeated key in the middle of a
@@ -146,14 +174,16 @@ var errDuplicateKey = errors.New("duplicate key on a planned path")
 // array walks the elements of an array: those an index names, and those a
 // query matches (a first-match query only until it has matched once).
 func (w *walk) array(i int, n *jnode) int {
-	s := w.doc
 	var done uint64
 	// Elements walked below run arrays of their own; each keeps its
 	// cached query keys above base.
 	base := len(w.conds)
 	defer func() { w.conds = w.conds[:base] }()
-	i = skipWS(s, i+1)
-	for idx := 0; s[i] != ']'; idx++ {
+	i = w.ws(i + 1)
+	if w.at(i) == ']' {
+		return i + 1
+	}
+	for idx := 0; ; idx++ {
 		end := -1
 		for _, k := range n.kids {
 			if k.idx == idx {
@@ -177,11 +207,13 @@ func (w *walk) array(i int, n *jnode) int {
 			}
 		}
 		if end < 0 {
-			end = skipValue(s, i)
+			end = w.skip(i)
 		}
-		i = nextMember(s, end)
+		var more bool
+		if i, more = w.next(end, ']'); !more {
+			return i
+		}
 	}
-	return i + 1
 }
 
 // cond returns the value of key in the object at doc[i], reading only as
@@ -192,25 +224,25 @@ func (w *walk) cond(i int, key string, base int) (gjson.Result, int) {
 			return c.res, -1
 		}
 	}
-	s := w.doc
-	if s[i] != '{' {
-		return gjson.Result{}, -1
-	}
 	var res gjson.Result
 	end := -1
-	j := skipWS(s, i+1)
-	for {
-		if s[j] == '}' {
+	if w.at(i) == '{' {
+		j := w.ws(i + 1)
+		if w.at(j) == '}' {
 			end = j + 1
-			break
 		}
-		k, v := objectKey(s, j)
-		e := skipValue(s, v)
-		if k == key {
-			res = gjson.Parse(s[v:e])
-			break
+		for end < 0 {
+			k, v := w.key(j)
+			e := w.skip(v)
+			if k == key {
+				res = gjson.Parse(w.s[v:e])
+				break
+			}
+			var more bool
+			if j, more = w.next(e, '}'); !more {
+				end = j
+			}
 		}
-		j = nextMember(s, e)
 	}
 	w.conds = append(w.conds, condValue{key, res})
 	return res, end
@@ -239,24 +271,32 @@ func matches(q *pathQuery, v gjson.Result) bool {
 
 // sink makes records of the value at doc[i] and returns its end.
 func (w *walk) sink(i int, sk *jsink) int {
-	s := w.doc
 	if sk.perMatch {
 		return w.element(i, sk)
 	}
-	switch s[i] {
+	switch w.at(i) {
 	case '[':
-		i = skipWS(s, i+1)
-		for s[i] != ']' {
-			i = nextMember(s, w.element(i, sk))
+		i = w.ws(i + 1)
+		if w.at(i) == ']' {
+			return i + 1
 		}
-		return i + 1
+		for {
+			var more bool
+			if i, more = w.next(w.element(i, sk), ']'); !more {
+				return i
+			}
+		}
 	case '{':
-		i = skipWS(s, i+1)
-		for s[i] != '}' {
-			_, v := objectKey(s, i)
-			i = nextMember(s, w.element(v, sk))
+		i = w.ws(i + 1)
+		if w.at(i) == '}' {
+			return i + 1
 		}
-		return i + 1
+		for {
+			var more bool
+			if i, more = w.next(w.element(w.member(i), sk), '}'); !more {
+				return i
+			}
+		}
 	}
 	return w.element(i, sk)
 }
@@ -287,5 +327,5 @@ func (w *walk) result(sp span) gjson.Result {
 	if sp.s < 0 {
 		return gjson.Result{}
 	}
-	return gjson.Parse(w.doc[sp.s:sp.e])
+	return gjson.Parse(w.s[sp.s:sp.e])
 }

@@ -31,6 +31,9 @@ type page struct {
 type jsonDoc struct {
 	raw []byte
 	err error
+	// validated is set once raw is known to be JSON (err is then nil) or
+	// not (err says so).
+	validated bool
 }
 
 func newPage(url string, body []byte, contentType string) *page {
@@ -58,22 +61,62 @@ func (p *page) isJSONBody() bool {
 	return len(b) > 0 && (b[0] == '{' || b[0] == '[') && gjson.ValidBytes(b)
 }
 
-// jsonDocument returns the page's JSON document: the body when it is JSON,
-// else the text of the element src selects.
+// jsonDocument returns the page's JSON document, checked to be valid JSON:
+// the body when it is JSON, else the text of the element src selects.
 func (p *page) jsonDocument(src *jsonSource) ([]byte, error) {
-	key := ""
-	if src != nil {
-		key = src.sel
+	d := p.locateJSON(src)
+	if !d.validated {
+		d.validated = true
+		if !gjson.ValidBytes(d.raw) {
+			d.err = invalidJSON(src, p.isJSONBody())
+		}
+		p.jsonDocs[jsonKey(src)] = d
 	}
+	return d.raw, d.err
+}
+
+// locateJSON finds the page's JSON document (once per source) without
+// checking it: jsonDocument checks it, or a walk does as it reads it, and
+// records the verdict with setJSONVerdict.
+func (p *page) locateJSON(src *jsonSource) jsonDoc {
+	key := jsonKey(src)
 	if d, ok := p.jsonDocs[key]; ok {
-		return d.raw, d.err
+		return d
 	}
 	raw, err := p.findJSON(src)
 	if p.jsonDocs == nil {
 		p.jsonDocs = map[string]jsonDoc{}
 	}
-	p.jsonDocs[key] = jsonDoc{raw, err}
-	return raw, err
+	d := jsonDoc{raw: raw, err: err, validated: err != nil}
+	p.jsonDocs[key] = d
+	return d
+}
+
+// setJSONVerdict records whether the document of src is valid JSON, as a
+// walk found.
+func (p *page) setJSONVerdict(src *jsonSource, valid bool) error {
+	key := jsonKey(src)
+	d := p.jsonDocs[key]
+	d.validated = true
+	if !valid {
+		d.err = invalidJSON(src, p.isJSONBody())
+	}
+	p.jsonDocs[key] = d
+	return d.err
+}
+
+func jsonKey(src *jsonSource) string {
+	if src == nil {
+		return ""
+	}
+	return src.sel
+}
+
+func invalidJSON(src *jsonSource, body bool) error {
+	if body || src == nil {
+		return &PageError{Reason: "unexpected page: the body is not valid JSON"}
+	}
+	return &PageError{Reason: "unexpected page: the text of " + src.sel + " is not valid JSON"}
 }
 
 func (p *page) findJSON(src *jsonSource) ([]byte, error) {
@@ -98,11 +141,7 @@ func (p *page) findJSON(src *jsonSource) ([]byte, error) {
 	if !found {
 		return nil, &PageError{Reason: "unexpected page: no match for " + src.sel}
 	}
-	raw = bytes.TrimSpace(raw)
-	if !gjson.ValidBytes(raw) {
-		return nil, &PageError{Reason: "unexpected page: the text of " + src.sel + " is not valid JSON"}
-	}
-	return raw, nil
+	return bytes.TrimSpace(raw), nil
 }
 
 // rawText concatenates the text children of n, as written (script content
