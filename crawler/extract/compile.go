@@ -34,6 +34,9 @@ type field struct {
 	all      bool
 	required bool
 	def      any
+	// plainText: a JSON string becomes the value as it is (type text, no
+	// regex, not all).
+	plainText bool
 }
 
 // jsonSource locates the page's JSON document inside HTML. When the
@@ -163,5 +166,6 @@ func compileField(name string, spec config.Field) (*field, error) {
 			return nil, fmt.Errorf("regex: %w", err)
 		}
 	}
+	f.plainText = f.kind == srcJSON && f.typ == config.TypeText && f.regex == nil && !f.all
 	return f, nil
 }

@@ -152,13 +152,18 @@ func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
 	vals := make([]any, len(it.fields))
 	for i, f := range it.fields {
 		var v any
+		copied := false // v holds nothing of the page body
 		switch {
 		case s.isCon != nil && s.isCon[i]:
-			v = s.consts[i]
-		case s.planned != nil && s.planned[i]:
-			v = f.fromResult(s.pre[i], w)
-		case s.pre != nil && s.pre[i].Exists():
-			v = f.fromResult(s.pre[i], w)
+			v, copied = s.consts[i], true
+		case s.pre != nil && (s.planned != nil && s.planned[i] || s.pre[i].Exists()):
+			// The common case, a JSON string kept as text, without the
+			// detour through conversions that box it twice.
+			if r := s.pre[i]; f.plainText && r.Type == gjson.String && r.Str != "" {
+				v, copied = p.arena.clone(r.Str), true
+			} else {
+				v = f.fromResult(r, w)
+			}
 		default:
 			v = f.value(p, s, w)
 		}
@@ -170,7 +175,7 @@ func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
 			}
 			return Record{}, false
 		}
-		if str, ok := v.(string); ok {
+		if str, ok := v.(string); ok && !copied {
 			v = p.arena.clone(str) // do not pin the whole page in memory
 		}
 		vals[i] = v

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"errors"
+	"strings"
 	"sync/atomic"
 	"unsafe"
 
@@ -327,5 +328,9 @@ func (w *walk) result(sp span) gjson.Result {
 	if sp.s < 0 {
 		return gjson.Result{}
 	}
-	return gjson.Parse(w.s[sp.s:sp.e])
+	raw := w.s[sp.s:sp.e]
+	if raw[0] == '"' && strings.IndexByte(raw, '\\') < 0 {
+		return gjson.Result{Type: gjson.String, Raw: raw, Str: raw[1 : len(raw)-1]}
+	}
+	return gjson.Parse(raw)
 }

@@ -177,11 +177,32 @@ func jsonArray(vals []any, typ string) string {
 }
 
 func compactJSON(s string) string {
+	if isCompact(s) {
+		return s
+	}
 	var b bytes.Buffer
 	if err := json.Compact(&b, []byte(s)); err != nil {
 		return s
 	}
 	return b.String()
+}
+
+// isCompact reports whether the JSON text s has no white space outside its
+// strings, as pages' embedded JSON almost always has not.
+func isCompact(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r':
+			return false
+		case '"':
+			for i++; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' {
+					i++
+				}
+			}
+		}
+	}
+	return true
 }
 
 func jsonKind(r gjson.Result) string {
