@@ -409,3 +409,26 @@ func (g *docGen) any(d int) {
 		g.scalar(d)
 	}
 }
+
+// A document nested a million deep is walked with a stack of brackets,
+// not a million nested calls.
+func TestJSONPlan_DeepNesting(t *testing.T) {
+	ex := trickyExtractor(t)
+	const depth = 1_000_000
+	doc := `{"list":[{"name":"x","d":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}],"n":1}`
+	bugs := walkBugs.Load()
+	res, err := ex.Extract("http://127.0.0.1/x", []byte(doc), "application/json", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if walkBugs.Load() != bugs {
+		t.Fatal("the walk panicked")
+	}
+	if got := res.Items[1].Records; len(got) != 1 || got[0].Values[0] != "x" {
+		t.Errorf("elems: %v", got)
+	}
+	_, err = ex.Extract("http://127.0.0.1/x", []byte(doc[:len(doc)-10]), "application/json", false)
+	if want := "unexpected page: the body is not valid JSON"; fmt.Sprint(err) != want {
+		t.Errorf("cut short: error %v, want %q", err, want)
+	}
+}
