@@ -197,6 +197,9 @@ func (w *Writer) Put(ctx context.Context, p Page) error {
 	if p.Status == PageOK {
 		p.hash = contentHash(p.Items)
 		p.rowKeys = encodeRowKeys(w.s.tables, p.Items)
+		for i, it := range p.Items {
+			p.Items[i].Rows = sortedByKey(w.s.tables[it.Table], it.Rows)
+		}
 	}
 	return w.send(ctx, op{page: &p, url: p.URL})
 }
