@@ -92,6 +92,7 @@ type Writer struct {
 	ok, failed, skipped, items, changed atomic.Int64
 
 	stmts writerStmts
+	ins   rowInserter
 
 	// The checkpointer copies the WAL into the database file from its own
 	// connection, on the other core, instead of inside the writer's commits:
@@ -125,6 +126,7 @@ func (s *Store) NewWriter(opts WriterOptions) (*Writer, error) {
 	}
 	w := &Writer{s: s, opts: opts, ch: make(chan op, 2*opts.BatchPages), done: make(chan struct{}),
 		ckptStop: make(chan struct{}), ckptDone: make(chan struct{})}
+	w.ins.s = s
 	if err := w.prepare(); err != nil {
 		return nil, err
 	}
@@ -242,6 +244,7 @@ func (w *Writer) Close() error {
 	w.mu.Unlock()
 	<-w.done
 	w.stmts.close()
+	w.closeInserter()
 	close(w.ckptStop)
 	<-w.ckptDone
 	// Back to SQLite's own checkpoints, and one now so the WAL does not
@@ -253,6 +256,21 @@ func (w *Writer) Close() error {
 		return err
 	}
 	return errors.Join(err1, err2)
+}
+
+// closeInserter finalizes the row statements on the connection they were
+// prepared on (once the writer goroutine is done with them).
+func (w *Writer) closeInserter() {
+	conn, err := w.s.write.Conn(context.Background())
+	if err != nil {
+		w.ins.close()
+		return
+	}
+	defer conn.Close()
+	conn.Raw(func(any) error {
+		w.ins.close()
+		return nil
+	})
 }
 
 // Counts are the run's totals as committed so far.
@@ -323,7 +341,14 @@ func (o op) rows() int {
 // leaves either both or neither.
 func (w *Writer) commit(batch []op) error {
 	ctx := context.Background()
-	tx, err := w.s.write.BeginTx(ctx, nil)
+	// The transaction runs on a connection of its own, so that item rows
+	// can go in through the driver (rowInserter) inside it.
+	conn, err := w.s.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
@@ -341,7 +366,7 @@ func (w *Writer) commit(batch []op) error {
 			continue
 		}
 		p := o.page
-		changed, err := w.writePage(tx, p)
+		changed, err := w.writePage(tx, conn, p)
 		if err != nil {
 			tx.Rollback()
 			return fmt.Errorf("store %s: %w", p.URL, err)
@@ -376,7 +401,7 @@ func (w *Writer) commit(batch []op) error {
 	return nil
 }
 
-func (w *Writer) writePage(tx *sql.Tx, p *Page) (changed bool, err error) {
+func (w *Writer) writePage(tx *sql.Tx, conn *sql.Conn, p *Page) (changed bool, err error) {
 	fetched := FormatTime(p.FetchedAt)
 	warnings := nullString(strings.Join(p.Warnings, "\n"))
 	switch p.Status {
@@ -414,10 +439,8 @@ func (w *Writer) writePage(tx *sql.Tx, p *Page) (changed bool, err error) {
 				return false, err
 			}
 		}
-		for _, it := range p.Items {
-			if err := w.insertRows(tx, w.s.tables[it.Table], p.URL, fetched, it.Rows); err != nil {
-				return false, fmt.Errorf("insert into %s: %w", it.Table, err)
-			}
+		if err := w.ins.insert(conn, p.URL, fetched, w.opts.Run, p.Items); err != nil {
+			return false, err
 		}
 		changedAt := any(nil)
 		if changed {
@@ -431,11 +454,6 @@ func (w *Writer) writePage(tx *sql.Tx, p *Page) (changed bool, err error) {
 	}
 	return changed, err
 }
-
-// insertSizes are the row counts of the prepared multi-row INSERTs: a page's
-// rows go in as few statements as these sizes allow, which saves most of
-// the per-statement cost of one INSERT per row.
-var insertSizes = []int{64, 16, 4, 1}
 
 // deleteOldRows removes the rows a page stored before, by the keys it
 // recorded; the _url check leaves alone a row another page has since
@@ -454,64 +472,6 @@ func (w *Writer) deleteOldRows(tx *sql.Tx, url string, oldKeys map[string][][]an
 		}
 	}
 	return nil
-}
-
-// insertRows upserts a page's rows of one table; rows must have distinct
-// keys (lastPerKey), since a multi-row INSERT may not touch a key twice.
-func (w *Writer) insertRows(tx *sql.Tx, t Table, url, fetched string, rows []Row) error {
-	width := len(t.Columns)
-	if t.Indexed {
-		width++
-	}
-	args := make([]any, 0, 3+insertSizes[0]*width)
-	for len(rows) > 0 {
-		size := 1
-		for _, n := range insertSizes {
-			if n <= len(rows) {
-				size = n
-				break
-			}
-		}
-		// ?1..?3 are the page's _url, _run and _fetched_at, bound once per
-		// statement rather than once per row.
-		args = append(args[:0], url, w.opts.Run, fetched)
-		for _, r := range rows[:size] {
-			args = append(args, r.Values...)
-			if t.Indexed {
-				args = append(args, r.Index)
-			}
-		}
-		if _, err := tx.Stmt(w.stmts.ins[t.Name][size]).Exec(args...); err != nil {
-			return err
-		}
-		rows = rows[size:]
-	}
-	return nil
-}
-
-// numberedValues writes the VALUES list of an n-row INSERT in allColumns
-// order: ?1, ?2, ?3 stand for _url, _run and _fetched_at in every row, and
-// each row's fields (and _index) follow from ?4 on.
-func numberedValues(t Table, n int) string {
-	var b strings.Builder
-	next := 4
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for range t.Columns {
-			fmt.Fprintf(&b, "?%d, ", next)
-			next++
-		}
-		b.WriteString("?1, ?2, ?3")
-		if t.Indexed {
-			fmt.Fprintf(&b, ", ?%d", next)
-			next++
-		}
-		b.WriteByte(')')
-	}
-	return b.String()
 }
 
 // lastPerKey drops rows whose key a later row repeats.
@@ -622,7 +582,6 @@ type writerStmts struct {
 	pending, pageOK, pageFail, prevHash *sql.Stmt
 	change                              *sql.Stmt
 	delByKey, oldByKey                  map[string]*sql.Stmt
-	ins                                 map[string]map[int]*sql.Stmt // table → rows per statement → INSERT
 }
 
 func (s *writerStmts) close() {
@@ -636,17 +595,11 @@ func (s *writerStmts) close() {
 			st.Close()
 		}
 	}
-	for _, sizes := range s.ins {
-		for _, st := range sizes {
-			st.Close()
-		}
-	}
 }
 
 func (w *Writer) prepare() error {
 	db := w.s.write
 	st := &w.stmts
-	st.ins = map[string]map[int]*sql.Stmt{}
 	st.delByKey, st.oldByKey = map[string]*sql.Stmt{}, map[string]*sql.Stmt{}
 	var err error
 	prep := func(q string) *sql.Stmt {
@@ -680,7 +633,6 @@ func (w *Writer) prepare() error {
 		error = excluded.error, fetched_at = excluded.fetched_at, run = excluded.run, bytes = excluded.bytes,
 		job = excluded.job, depth = min(gather_pages.depth, excluded.depth), warnings = excluded.warnings`)
 	for _, t := range w.s.order {
-		cols := t.allColumns()
 		fieldCols := make([]string, 0, len(t.Columns)+1)
 		for _, c := range t.Columns {
 			fieldCols = append(fieldCols, c.Name)
@@ -698,16 +650,6 @@ func (w *Writer) prepare() error {
 		where := strings.Join(byKey, " AND ")
 		st.delByKey[t.Name] = prep(fmt.Sprintf("DELETE FROM %s WHERE %s", quote(t.Name), where))
 		st.oldByKey[t.Name] = prep(fmt.Sprintf("SELECT %s FROM %s WHERE %s", quoteAll(fieldCols), quote(t.Name), where))
-		var set []string
-		for _, c := range cols {
-			set = append(set, fmt.Sprintf("%s = excluded.%s", quote(c), quote(c)))
-		}
-		st.ins[t.Name] = map[int]*sql.Stmt{}
-		for _, n := range insertSizes {
-			values := numberedValues(t, n)
-			st.ins[t.Name][n] = prep(fmt.Sprintf("INSERT INTO %s (%s) VALUES %s ON CONFLICT (%s) DO UPDATE SET %s",
-				quote(t.Name), quoteAll(cols), values, quoteAll(t.Key), strings.Join(set, ", ")))
-		}
 	}
 	if err != nil {
 		st.close()
