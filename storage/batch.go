@@ -1,0 +1,165 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// A batch is the writer's open transaction. Pages are written into it as
+// they arrive, and it commits once it holds BatchPages operations or
+// BatchRows rows, or BatchDelay after its first, or at a Flush. Writing as
+// pages come, rather than collecting a batch and then writing it, keeps the
+// writer busy alongside the crawl instead of in bursts, and leaves little
+// to write after the last page.
+type batch struct {
+	conn *sql.Conn
+	tx   *sql.Tx
+	err  error // the first failure; the batch then rolls back
+
+	ops, rows int
+	urls      []string // pages written (not pending marks), for OnCommit
+	flushed   []chan struct{}
+
+	ok, failed, skipped, items, changed int64
+}
+
+func (w *Writer) loop() {
+	defer close(w.done)
+	for {
+		o, ok := <-w.ch
+		if !ok {
+			return
+		}
+		b := w.begin()
+		timer := time.NewTimer(w.opts.BatchDelay)
+		closed := false
+		full := w.add(b, o)
+		for !full {
+			select {
+			case o, ok := <-w.ch:
+				if !ok {
+					closed, full = true, true
+					break
+				}
+				full = w.add(b, o)
+			case <-timer.C:
+				full = true
+			}
+		}
+		timer.Stop()
+		w.end(b)
+		if closed {
+			return
+		}
+	}
+}
+
+// begin opens a transaction, unless the writer has failed before: the
+// batch then only passes Flush barriers on.
+func (w *Writer) begin() *batch {
+	b := &batch{}
+	if b.err = w.Err(); b.err != nil {
+		return b
+	}
+	ctx := context.Background()
+	// The transaction runs on a connection of its own, so that item rows
+	// can go in through the driver (rowInserter) inside it.
+	conn, err := w.s.write.Conn(ctx)
+	if err != nil {
+		b.err = fmt.Errorf("begin transaction: %w", err)
+		return b
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		b.err = fmt.Errorf("begin transaction: %w", err)
+		return b
+	}
+	b.conn, b.tx = conn, tx
+	return b
+}
+
+// add writes one operation into the batch and reports whether the batch
+// must commit now.
+func (w *Writer) add(b *batch, o op) bool {
+	b.ops++
+	b.rows += o.rows()
+	switch {
+	case o.flushed != nil:
+		b.flushed = append(b.flushed, o.flushed)
+		return true
+	case b.err != nil:
+	case o.pending:
+		if _, err := b.tx.Stmt(w.stmts.pending).Exec(o.url, w.opts.Run, w.opts.Job, o.depth); err != nil {
+			b.err = fmt.Errorf("mark %s pending: %w", o.url, err)
+		}
+	default:
+		p := o.page
+		changed, err := w.writePage(b.tx, b.conn, p)
+		if err != nil {
+			b.err = fmt.Errorf("store %s: %w", p.URL, err)
+			break
+		}
+		b.urls = append(b.urls, p.URL)
+		switch p.Status {
+		case PageOK:
+			b.ok++
+			for _, it := range p.Items {
+				b.items += int64(len(it.Rows))
+			}
+			if changed {
+				b.changed++
+			}
+		case PageFailed:
+			b.failed++
+		case PageSkipped:
+			b.skipped++
+		}
+	}
+	return b.ops >= w.opts.BatchPages || b.rows >= w.opts.BatchRows
+}
+
+// end commits the batch (or rolls it back after a failure, which then
+// stops the writer), counts what it committed and releases Flush callers.
+func (w *Writer) end(b *batch) {
+	if b.tx != nil {
+		if b.err != nil {
+			b.tx.Rollback()
+		} else if err := b.tx.Commit(); err != nil {
+			b.err = fmt.Errorf("commit: %w", err)
+		} else {
+			w.ok.Add(b.ok)
+			w.failed.Add(b.failed)
+			w.skipped.Add(b.skipped)
+			w.items.Add(b.items)
+			w.changed.Add(b.changed)
+			if w.opts.OnCommit != nil && len(b.urls) > 0 {
+				w.opts.OnCommit(b.urls)
+			}
+		}
+		b.conn.Close()
+	}
+	if b.err != nil {
+		w.mu.Lock()
+		if w.err == nil {
+			w.err = b.err
+		}
+		w.mu.Unlock()
+	}
+	for _, ch := range b.flushed {
+		close(ch)
+	}
+}
+
+func (o op) rows() int {
+	if o.page == nil {
+		return 1
+	}
+	n := 1
+	for _, it := range o.page.Items {
+		n += len(it.Rows)
+	}
+	return n
+}
