@@ -15,19 +15,26 @@ import (
 
 // encodeRowKeys lists, per table, the key values (without _url) of rows.
 func encodeRowKeys(tables map[string]Table, items []ItemRows) []byte {
-	var b []byte
+	size := 0
+	for _, it := range items {
+		size += 16 + 24*len(it.Rows)
+	}
+	b := make([]byte, 0, size)
 	for _, it := range items {
 		if len(it.Rows) == 0 {
 			continue
 		}
-		t := tables[it.Table]
+		pos := keyPositions(tables[it.Table])
 		b = appendString(b, it.Table)
 		b = binary.AppendUvarint(b, uint64(len(it.Rows)))
 		for _, r := range it.Rows {
-			parts := keyParts(t, r.Values, r.Index)
-			b = binary.AppendUvarint(b, uint64(len(parts)))
-			for _, v := range parts {
-				b = appendValue(b, v)
+			b = binary.AppendUvarint(b, uint64(len(pos)))
+			for _, p := range pos {
+				if p < 0 {
+					b = appendValue(b, int64(r.Index))
+				} else {
+					b = appendValue(b, r.Values[p])
+				}
 			}
 		}
 	}

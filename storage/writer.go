@@ -357,29 +357,16 @@ func lastPerKey(t Table, rows []Row) []Row {
 	if len(rows) < 2 {
 		return rows
 	}
-	pos := make([]int, len(t.Key)) // column index, -1 for _url, -2 for _index
-	for i, k := range t.Key {
-		pos[i] = -1
-		if k == "_index" {
-			pos[i] = -2
-		}
-		for j, c := range t.Columns {
-			if c.Name == k {
-				pos[i] = j
-			}
-		}
-	}
+	pos := keyPositions(t)
 	last := make(map[string]int, len(rows))
 	var buf []byte
 	keys := make([]string, len(rows))
 	for i, r := range rows {
 		buf = buf[:0]
 		for _, p := range pos {
-			switch p {
-			case -1:
-			case -2:
+			if p < 0 {
 				buf = appendValue(buf, int64(r.Index))
-			default:
+			} else {
 				buf = appendValue(buf, r.Values[p])
 			}
 		}
