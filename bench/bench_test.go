@@ -19,7 +19,7 @@ func BenchmarkCrawl(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer site.Close()
-	const pages = 400
+	const pages = 1000
 	warm(b, site.URL, pages)
 	for _, mode := range []string{bench.ModePlain, bench.ModeGather} {
 		b.Run(mode, func(b *testing.B) {
@@ -59,7 +59,7 @@ func BenchmarkCrawlSideBySide(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer site.Close()
-	const pages = 400
+	const pages = 1000
 	warm(b, site.URL, pages)
 	sideBySide(b, site.URL, pages)
 }

@@ -15,7 +15,7 @@ import (
 // BenchmarkCrawlIMDBPages is BenchmarkCrawlSideBySide on IMDB's own pages
 // instead of the demo's: the two saved __NEXT_DATA__ documents of
 // ../shared/fixtures, compacted as the live site sends them and wrapped
-// as its pages are, served in turn under 400 ids. Real pages carry about
+// as its pages are, served in turn under 1,000 ids. Real pages carry about
 // three times the bytes per credit row of the demo's, so parsing weighs
 // more against storing rows than it does on the demo site.
 func BenchmarkCrawlIMDBPages(b *testing.B) {
@@ -35,7 +35,7 @@ func BenchmarkCrawlIMDBPages(b *testing.B) {
 		w.Write(pages[n%len(pages)])
 	}))
 	defer srv.Close()
-	sideBySide(b, srv.URL, 400)
+	sideBySide(b, srv.URL, 1000)
 }
 
 // imdbPage wraps a saved __NEXT_DATA__ document the way the live site
