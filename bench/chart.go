@@ -26,7 +26,7 @@ func Chart(path, title string, series []Series) error {
 	p.X.Label.Text = "pages"
 	p.Y.Label.Text = "seconds"
 	p.Legend.Top = true
-	p.Legend.Left = true
+	p.Legend.Left = false // the top right stays clear: the sequential series stops early
 	p.Add(plotter.NewGrid())
 	palette := []color.Color{
 		color.RGBA{R: 214, G: 39, B: 40, A: 255}, color.RGBA{R: 31, G: 119, B: 180, A: 255},
