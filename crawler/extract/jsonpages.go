@@ -41,8 +41,8 @@ type pageWalk struct {
 	w    *walk // nil when the walk gave up; the items then use gjson
 }
 
-// walked returns the walk that holds it's records on this page, with its
-// index among the plan's items. The walk is also the check that the page's
+// walked returns the walk that holds the records of it on this page, with
+// its index among the plan's items. The walk is also the check that the page's
 // JSON document is valid, so its error is the page's when it is not; when
 // no walk answers for it (nil, nil), the item reads the page with gjson.
 func (p *page) walked(it *item) (*walk, *jsonPlan, int, error) {
@@ -65,10 +65,10 @@ func (p *page) walked(it *item) (*walk, *jsonPlan, int, error) {
 				pw.w = w
 				p.setJSONVerdict(it.jsonFrom, true)
 			case walkInvalid:
-				walkPool.Put(w)
+				w.release()
 				return nil, nil, -1, p.setJSONVerdict(it.jsonFrom, false)
 			default:
-				walkPool.Put(w)
+				w.release()
 			}
 		}
 		if p.walks == nil {
@@ -92,8 +92,7 @@ func (p *page) walked(it *item) (*walk, *jsonPlan, int, error) {
 func (p *page) release() {
 	for _, pw := range p.walks {
 		if pw.w != nil {
-			pw.w.b, pw.w.s = nil, ""
-			walkPool.Put(pw.w)
+			pw.w.release()
 		}
 	}
 	p.walks = nil

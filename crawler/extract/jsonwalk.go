@@ -57,6 +57,14 @@ func (w *walk) reset(p *jsonPlan, doc []byte) {
 	w.cur, w.outer = w.frame(p.pageSlots), -1
 }
 
+// release returns the walk to walkPool, holding nothing of the page.
+func (w *walk) release() {
+	w.b, w.s = nil, ""
+	clear(w.conds[:cap(w.conds)])
+	w.conds = w.conds[:0]
+	walkPool.Put(w)
+}
+
 // walkResult is how a walk ended.
 type walkResult int
 
