@@ -30,14 +30,16 @@ type PlainColly struct {
 	err         error
 }
 
-const plainSchema = `
+// PlainSchema is the plain program's tables: the fields of config.yaml's
+// items and the page URL, keyed as config.yaml keys them.
+const PlainSchema = `
 CREATE TABLE IF NOT EXISTS movies (movie_id TEXT PRIMARY KEY, title TEXT, year INTEGER, url TEXT);
 CREATE TABLE IF NOT EXISTS cast (movie_id TEXT, person_id TEXT, name TEXT, character TEXT, characters TEXT, url TEXT, PRIMARY KEY (movie_id, person_id));
 CREATE TABLE IF NOT EXISTS crew (movie_id TEXT, section TEXT, person_id TEXT, name TEXT, credit TEXT, url TEXT, PRIMARY KEY (movie_id, section, person_id));`
 
 // Run crawls urls and returns the pages stored and rows written.
 func (p *PlainColly) Run(ctx context.Context, urls []string) (pages, rows int64, err error) {
-	if _, err := p.DB.ExecContext(ctx, plainSchema); err != nil {
+	if _, err := p.DB.ExecContext(ctx, PlainSchema); err != nil {
 		return 0, 0, err
 	}
 	c := colly.NewCollector(colly.Async(true), colly.StdlibContext(ctx), colly.AllowURLRevisit())
@@ -75,33 +77,9 @@ func (p *PlainColly) store(url, js string) {
 	if m := titleID.FindStringSubmatch(url); m != nil {
 		movieID = m[1]
 	}
-	cats := gjson.Get(js, "props.pageProps.contentData.categories")
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	tx, err := p.DB.Begin()
-	if err != nil {
-		p.err = err
-		return
-	}
-	defer tx.Rollback()
-	n := int64(1)
-	if _, err := tx.Exec("INSERT OR REPLACE INTO movies VALUES (?, ?, ?, ?)", em.Get("id").String(), em.Get("titleText.text").String(), em.Get("releaseYear.year").Int(), url); err != nil {
-		p.err = err
-		return
-	}
-	castStmt, err := tx.Prepare("INSERT OR REPLACE INTO cast VALUES (?, ?, ?, ?, ?, ?)")
-	if err != nil {
-		p.err = err
-		return
-	}
-	defer castStmt.Close()
-	crewStmt, err := tx.Prepare("INSERT OR REPLACE INTO crew VALUES (?, ?, ?, ?, ?, ?)")
-	if err != nil {
-		p.err = err
-		return
-	}
-	defer crewStmt.Close()
-	cats.ForEach(func(_, cat gjson.Result) bool {
+	movie := []any{em.Get("id").String(), em.Get("titleText.text").String(), em.Get("releaseYear.year").Int()}
+	var cast, crew [][]any
+	gjson.Get(js, "props.pageProps.contentData.categories").ForEach(func(_, cat gjson.Result) bool {
 		section := cat.Get("id").String()
 		cat.Get("section.items").ForEach(func(_, it gjson.Result) bool {
 			if section == "cast" {
@@ -109,26 +87,58 @@ func (p *PlainColly) store(url, js string) {
 				if ch := it.Get("characters"); ch.Exists() {
 					first, all = ch.Get("0").String(), ch.Raw
 				}
-				_, err = castStmt.Exec(movieID, it.Get("id").String(), it.Get("rowTitle").String(), first, all, url)
+				cast = append(cast, []any{movieID, it.Get("id").String(), it.Get("rowTitle").String(), first, all})
 			} else {
 				var credit any
 				if a := it.Get("attributes"); a.Exists() {
 					credit = a.String()
 				}
-				_, err = crewStmt.Exec(movieID, section, it.Get("id").String(), it.Get("rowTitle").String(), credit, url)
+				crew = append(crew, []any{movieID, section, it.Get("id").String(), it.Get("rowTitle").String(), credit})
 			}
-			n++
-			return err == nil
+			return true
 		})
-		return err == nil
+		return true
 	})
-	if err == nil {
-		err = tx.Commit()
-	}
-	if err != nil {
-		p.err = err
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := WritePlain(p.DB, url, movie, cast, crew); err != nil {
+		if p.err == nil {
+			p.err = err
+		}
 		return
 	}
 	p.pages.Add(1)
-	p.rows.Add(n)
+	p.rows.Add(int64(1 + len(cast) + len(crew)))
+}
+
+// WritePlain stores one page's rows as the plain program does: one
+// transaction, INSERT OR REPLACE row by row through prepared statements.
+// Rows are the field values of config.yaml's items; each gets the page
+// URL as its last column.
+func WritePlain(db *sql.DB, url string, movie []any, cast, crew [][]any) error {
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec("INSERT OR REPLACE INTO movies VALUES (?, ?, ?, ?)", append(movie, url)...); err != nil {
+		return err
+	}
+	for _, t := range []struct {
+		name string
+		rows [][]any
+	}{{"cast", cast}, {"crew", crew}} {
+		st, err := tx.Prepare("INSERT OR REPLACE INTO " + t.name + " VALUES (?, ?, ?, ?, ?, ?)")
+		if err != nil {
+			return err
+		}
+		for _, r := range t.rows {
+			if _, err := st.Exec(append(r, url)...); err != nil {
+				st.Close()
+				return err
+			}
+		}
+		st.Close()
+	}
+	return tx.Commit()
 }

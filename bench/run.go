@@ -78,8 +78,13 @@ func Run(ctx context.Context, j Job) (Result, error) {
 	return res, err
 }
 
+// ShippedConfig is config.yaml as built into the binary.
+func ShippedConfig() (*config.Config, error) {
+	return config.Parse("config.yaml (built in)", gather.DefaultConfig, func(string) (string, bool) { return "", false })
+}
+
 func runGather(ctx context.Context, j Job, dbPath string) (int64, error) {
-	cfg, err := config.Parse("config.yaml (built in)", gather.DefaultConfig, func(string) (string, bool) { return "", false })
+	cfg, err := ShippedConfig()
 	if err != nil {
 		return 0, err
 	}
@@ -111,13 +116,23 @@ func runGather(ctx context.Context, j Job, dbPath string) (int64, error) {
 	return sum.Counts.Items, err
 }
 
+// OpenPlain opens the plain program's database as a careful colly user
+// would: WAL, one connection.
+func OpenPlain(path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000")
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	return db, nil
+}
+
 func runPlain(ctx context.Context, j Job, dbPath string) (int64, error) {
-	db, err := sql.Open("sqlite3", "file:"+dbPath+"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000")
+	db, err := OpenPlain(dbPath)
 	if err != nil {
 		return 0, err
 	}
 	defer db.Close()
-	db.SetMaxOpenConns(1)
 	urls := make([]string, j.Pages)
 	tmpl := j.template()
 	for i := range urls {

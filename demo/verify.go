@@ -21,14 +21,9 @@ func Expected(ids []string, classic bool, version func(id string) int) map[strin
 			v = version(id)
 		}
 		m := MovieFor(id, v)
-		want["movies"][id] = row(id, m.Title, m.Year)
-		for _, c := range m.Cast {
-			var first, all any
-			if len(c.Characters) > 0 {
-				first = c.Characters[0]
-				b, _ := json.Marshal(c.Characters)
-				all = string(b)
-			}
+		movie, cast, crew := Rows(m)
+		want["movies"][id] = row(movie...)
+		for i, c := range m.Cast {
 			if classic {
 				var joined any
 				if len(c.Characters) > 0 {
@@ -36,22 +31,45 @@ func Expected(ids []string, classic bool, version func(id string) int) map[strin
 				}
 				want["cast"][id+"|"+c.PersonID] = row(id, c.PersonID, c.Name, joined)
 			} else {
-				want["cast"][id+"|"+c.PersonID] = row(id, c.PersonID, c.Name, first, all)
+				want["cast"][id+"|"+c.PersonID] = row(cast[i]...)
 			}
 		}
-		for _, c := range m.Crew {
-			var note any
-			if c.Note != "" {
-				note = c.Note
-			}
-			section := c.Section
+		for i, c := range m.Crew {
 			if classic {
-				section = c.SectionName
+				var note any
+				if c.Note != "" {
+					note = c.Note
+				}
+				want["crew"][id+"|"+c.SectionName+"|"+c.PersonID] = row(id, c.SectionName, c.PersonID, c.Name, note)
+			} else {
+				want["crew"][id+"|"+c.Section+"|"+c.PersonID] = row(crew[i]...)
 			}
-			want["crew"][id+"|"+section+"|"+c.PersonID] = row(id, section, c.PersonID, c.Name, note)
 		}
 	}
 	return want
+}
+
+// Rows are the values config.yaml takes from m's page in today's layout,
+// in its items' field order: the movies row, then the cast and crew rows
+// in page order.
+func Rows(m Movie) (movie []any, cast, crew [][]any) {
+	movie = []any{m.ID, m.Title, int64(m.Year)}
+	for _, c := range m.Cast {
+		var first, all any
+		if len(c.Characters) > 0 {
+			b, _ := json.Marshal(c.Characters)
+			first, all = c.Characters[0], string(b)
+		}
+		cast = append(cast, []any{m.ID, c.PersonID, c.Name, first, all})
+	}
+	for _, c := range m.Crew {
+		var note any
+		if c.Note != "" {
+			note = c.Note
+		}
+		crew = append(crew, []any{m.ID, c.Section, c.PersonID, c.Name, note})
+	}
+	return movie, cast, crew
 }
 
 func row(vals ...any) string {

@@ -2,7 +2,6 @@ package storage_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -135,27 +134,15 @@ var demoTables = []storage.Table{
 // demo movie.
 func demoPage(base string, i int) storage.Page {
 	m := demo.MovieFor(demo.ID(i), 0)
-	nullable := func(s string) any {
-		if s == "" {
-			return nil
-		}
-		return s
+	movie, cast, crew := demo.Rows(m)
+	items := []storage.ItemRows{{Table: "movies", Rows: []storage.Row{{Values: movie}}}, {Table: "cast"}, {Table: "crew"}}
+	for j, v := range cast {
+		items[1].Rows = append(items[1].Rows, storage.Row{Values: v, Index: j + 1})
 	}
-	movies := []storage.Row{{Values: []any{m.ID, m.Title, int64(m.Year)}}}
-	var cast, crew []storage.Row
-	for j, c := range m.Cast {
-		var first, all any
-		if len(c.Characters) > 0 {
-			b, _ := json.Marshal(c.Characters)
-			first, all = c.Characters[0], string(b)
-		}
-		cast = append(cast, storage.Row{Values: []any{m.ID, c.PersonID, c.Name, first, all}, Index: j + 1})
+	for j, v := range crew {
+		items[2].Rows = append(items[2].Rows, storage.Row{Values: v, Index: j + 1})
 	}
-	for j, c := range m.Crew {
-		crew = append(crew, storage.Row{Values: []any{m.ID, c.Section, c.PersonID, c.Name, nullable(c.Note)}, Index: j + 1})
-	}
-	return storage.Page{URL: demo.PageURL(base, m.ID), Status: storage.PageOK, HTTPStatus: 200, Attempts: 1, FetchedAt: time.Now(),
-		Items: []storage.ItemRows{{Table: "movies", Rows: movies}, {Table: "cast", Rows: cast}, {Table: "crew", Rows: crew}}}
+	return storage.Page{URL: demo.PageURL(base, m.ID), Status: storage.PageOK, HTTPStatus: 200, Attempts: 1, FetchedAt: time.Now(), Items: items}
 }
 
 // BenchmarkWriter_DemoPages measures the writer alone on the rows a crawl
