@@ -194,24 +194,18 @@ func (sc *scanner) container(i int) int {
 		switch state {
 		case beforeValue:
 			switch c := sc.at(i); c {
-			case '{':
-				open = append(open, '}')
+			case '{', '[':
+				closing, first := byte('}'), beforeKey
+				if c == '[' {
+					closing, first = ']', beforeValue
+				}
 				i = sc.ws(i + 1)
-				if sc.at(i) == '}' {
+				if sc.at(i) == closing {
 					i++
-					open = open[:len(open)-1]
 					state = afterValue
 				} else {
-					state = beforeKey
-				}
-				continue
-			case '[':
-				open = append(open, ']')
-				i = sc.ws(i + 1)
-				if sc.at(i) == ']' {
-					i++
-					open = open[:len(open)-1]
-					state = afterValue
+					open = append(open, closing)
+					state = first
 				}
 				continue
 			case '"':

@@ -283,31 +283,26 @@ func (w *walk) sink(i int, sk *jsink) int {
 	if sk.perMatch {
 		return w.element(i, sk)
 	}
-	switch w.at(i) {
-	case '[':
-		i = w.ws(i + 1)
-		if w.at(i) == ']' {
-			return i + 1
-		}
-		for {
-			var more bool
-			if i, more = w.next(w.element(i, sk), ']'); !more {
-				return i
-			}
-		}
-	case '{':
-		i = w.ws(i + 1)
-		if w.at(i) == '}' {
-			return i + 1
-		}
-		for {
-			var more bool
-			if i, more = w.next(w.element(w.member(i), sk), '}'); !more {
-				return i
-			}
-		}
+	c := w.at(i)
+	if c != '[' && c != '{' {
+		return w.element(i, sk)
 	}
-	return w.element(i, sk)
+	closing := byte(']')
+	if c == '{' {
+		closing = '}'
+	}
+	i = w.ws(i + 1)
+	if w.at(i) == closing {
+		return i + 1
+	}
+	for more := true; more; {
+		v := i
+		if closing == '}' {
+			v = w.member(i) // the elements of an object are its values
+		}
+		i, more = w.next(w.element(v, sk), closing)
+	}
+	return i
 }
 
 // element walks one element of a sink: an outer match (each with items),
