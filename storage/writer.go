@@ -64,12 +64,12 @@ type WriterOptions struct {
 	Run int64
 	Job string
 	// BatchPages and BatchDelay bound a transaction: it commits when it
-	// holds this many pages or this long after its first page, whichever
-	// comes first. Defaults: 256 pages, 100ms.
+	// holds this many operations (pages and pending marks) or this long
+	// after its first, whichever comes first. Defaults: 256, 100ms.
 	BatchPages int
 	BatchDelay time.Duration
-	// BatchRows commits early when a batch holds this many rows (default
-	// 50,000), which bounds memory when pages are large.
+	// BatchRows commits early when a transaction holds this many rows
+	// (default 50,000), which bounds it, and the WAL, when pages are large.
 	BatchRows int
 	// OnCommit, if set, is called on the writer goroutine with the URLs of
 	// the pages (not pending marks) each transaction committed.
