@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/mattn/go-sqlite3" // also registers the "sqlite3" driver
 )
 
 // TimeFormat is how every time is stored: RFC 3339 UTC with fixed
@@ -50,15 +50,44 @@ func dsn(path string, params string) string {
 	return u.String() + "?" + params
 }
 
+// busyWait is how long a write waits for another connection's lock (the
+// busy timeout of every connection) and how long Open keeps trying.
+const busyWait = 10 * time.Second
+
 // Open opens or creates the database at path, in WAL mode, and creates or
 // extends the item tables.
+//
+// Opening can meet a lock that SQLite reports at once instead of waiting
+// out the busy timeout: another process recovering the WAL after a crash,
+// say. Open then tries again, for as long as the busy timeout would wait.
 func Open(ctx context.Context, path string, tables []Table) (*Store, error) {
+	deadline := time.Now().Add(busyWait)
+	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 500*time.Millisecond) {
+		s, err := open(ctx, path, tables)
+		if err == nil || !isBusy(err) || time.Now().Add(delay).After(deadline) {
+			return s, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("open database %s: %w", path, ctx.Err())
+		case <-time.After(delay):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's "database is locked".
+func isBusy(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+}
+
+func open(ctx context.Context, path string, tables []Table) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if _, err := os.Stat(dir); err != nil {
 			return nil, fmt.Errorf("open database %s: directory %s: %w", path, dir, err)
 		}
 	}
-	w, err := sql.Open("sqlite3", dsn(path, "_txlock=immediate&_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_foreign_keys=off&_cache_size=-16384"))
+	w, err := sql.Open("sqlite3", dsn(path, fmt.Sprintf("_txlock=immediate&_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=%d&_foreign_keys=off&_cache_size=-16384", busyWait.Milliseconds())))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -70,9 +99,13 @@ func Open(ctx context.Context, path string, tables []Table) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	var mode string
-	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("open database %s: cannot switch to WAL mode (journal_mode=%q): %v", path, mode, err)
+		return nil, fmt.Errorf("open database %s: read the journal mode: %w", path, err)
+	}
+	if mode != "wal" {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: cannot switch to WAL mode (journal_mode=%q)", path, mode)
 	}
 	if err := migrate(ctx, w, tables); err != nil {
 		w.Close()
