@@ -9,7 +9,8 @@ import (
 
 // A batch is the writer's open transaction. Pages are written into it as
 // they arrive, and it commits once it holds BatchPages operations or
-// BatchRows rows, or BatchDelay after its first, or at a Flush. Writing as
+// BatchRows rows, or BatchDelay after its first, or at a Flush, or when
+// no work has come for idleCommit. Writing as
 // pages come, rather than collecting a batch and then writing it, keeps the
 // writer busy alongside the crawl instead of in bursts, and leaves little
 // to write after the last page.
@@ -27,6 +28,8 @@ type batch struct {
 
 func (w *Writer) loop() {
 	defer close(w.done)
+	idle := time.NewTimer(time.Hour)
+	idle.Stop()
 	for {
 		o, ok := <-w.ch
 		if !ok {
@@ -37,16 +40,32 @@ func (w *Writer) loop() {
 		closed := false
 		full := w.add(b, o)
 		for !full {
+			var ok bool
 			select {
-			case o, ok := <-w.ch:
-				if !ok {
-					closed, full = true, true
-					break
+			case o, ok = <-w.ch:
+			default:
+				// Caught up: wait a moment for more, else commit, so that
+				// a crawl going slower than the writer does not keep the
+				// write lock from other processes while nothing happens.
+				idle.Reset(idleCommit)
+				select {
+				case o, ok = <-w.ch:
+				case <-idle.C:
+					full = true
+					continue
+				case <-timer.C:
+					full = true
+					continue
 				}
-				full = w.add(b, o)
-			case <-timer.C:
-				full = true
+				if !idle.Stop() {
+					<-idle.C
+				}
 			}
+			if !ok {
+				closed, full = true, true
+				break
+			}
+			full = w.add(b, o)
 		}
 		timer.Stop()
 		w.end(b)
@@ -55,6 +74,10 @@ func (w *Writer) loop() {
 		}
 	}
 }
+
+// idleCommit is how long an open transaction waits for more work once the
+// writer has caught up, before it commits.
+const idleCommit = 5 * time.Millisecond
 
 // begin opens a transaction, unless the writer has failed before: the
 // batch then only passes Flush barriers on.
