@@ -154,7 +154,8 @@ func parseQuery(p string) (*pathQuery, string, bool) {
 	return q, rest, true
 }
 
-func hasAllQuery(steps []pathStep) int {
+// allQueries counts the all-match queries (#(...)#) among steps.
+func allQueries(steps []pathStep) int {
 	n := 0
 	for _, s := range steps {
 		if s.query != nil && s.query.all {
@@ -250,11 +251,11 @@ type jsonPlan struct {
 // its each path is outside the subset (the item then runs on gjson alone).
 func planItem(it *item) (each, inner []pathStep, fields [][]pathStep, ok bool) {
 	if it.each.kind == eachJSON {
-		if each, ok = parsePath(it.each.json); !ok || hasAllQuery(each) > 1 {
+		if each, ok = parsePath(it.each.json); !ok || allQueries(each) > 1 {
 			return nil, nil, nil, false
 		}
 		if it.each.inner != "" {
-			if inner, ok = parsePath(it.each.inner); !ok || hasAllQuery(inner) > 0 {
+			if inner, ok = parsePath(it.each.inner); !ok || allQueries(inner) > 0 {
 				return nil, nil, nil, false
 			}
 		}
@@ -264,7 +265,7 @@ func planItem(it *item) (each, inner []pathStep, fields [][]pathStep, ok bool) {
 		if f.kind != srcJSON || (f.parent && it.each.inner == "") {
 			continue
 		}
-		if steps, ok := parsePath(f.json); ok && hasAllQuery(steps) == 0 {
+		if steps, ok := parsePath(f.json); ok && allQueries(steps) == 0 {
 			fields[i] = steps
 		}
 	}
@@ -310,7 +311,7 @@ func (p *jsonPlan) add(it *item, each, inner []pathStep, fields [][]pathStep) bo
 		p.pageSlot = append(p.pageSlot, base)
 		p.pageSlots += len(it.fields)
 	} else {
-		sk := &jsink{item: idx, perMatch: hasAllQuery(each) > 0, elem: &jnode{}, slots: len(it.fields)}
+		sk := &jsink{item: idx, perMatch: allQueries(each) > 0, elem: &jnode{}, slots: len(it.fields)}
 		for i, steps := range fields {
 			if steps == nil || it.fields[i].parent {
 				continue
@@ -342,7 +343,7 @@ func (p *jsonPlan) add(it *item, each, inner []pathStep, fields [][]pathStep) bo
 			}
 			n.sinks = append(n.sinks, sk)
 			sk.perMatch = false
-			top = &jsink{item: idx, perMatch: hasAllQuery(each) > 0, outer: outer, slots: len(it.fields)}
+			top = &jsink{item: idx, perMatch: allQueries(each) > 0, outer: outer, slots: len(it.fields)}
 		}
 		n, ok := p.root.insert(each)
 		if !ok {
