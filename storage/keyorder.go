@@ -42,6 +42,9 @@ func sortedByKey(t Table, rows []Row) []Row {
 // keyPositions gives, per key column other than _url, its index among the
 // table's columns, or -1 for _index.
 func keyPositions(t Table) []int {
+	if t.keyPos != nil {
+		return t.keyPos
+	}
 	var pos []int
 	for _, k := range t.Key {
 		switch k {

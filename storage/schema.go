@@ -17,6 +17,8 @@ type Table struct {
 	Key     []string
 	// Indexed is set for items with `each`: rows carry their position.
 	Indexed bool
+
+	keyPos []int // keyPositions, worked out once by Open
 }
 
 // Column is one field of an item.

@@ -119,6 +119,7 @@ func open(ctx context.Context, path string, tables []Table) (*Store, error) {
 	r.SetMaxOpenConns(4)
 	s := &Store{path: path, write: w, read: r, tables: map[string]Table{}}
 	for _, t := range tables {
+		t.keyPos = keyPositions(t)
 		s.tables[t.Name] = t
 		s.order = append(s.order, t)
 	}

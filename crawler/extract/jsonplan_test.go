@@ -155,6 +155,8 @@ func TestJSONPlan_SameAsGJSON_HandWritten(t *testing.T) {
 	}
 	for _, d := range docs {
 		extractBoth(t, ex, "http://127.0.0.1/x", []byte(d), "application/json")
+		// Without a JSON content type the body is taken for JSON by its look.
+		extractBoth(t, ex, "http://127.0.0.1/x", []byte(d), "text/plain")
 	}
 }
 

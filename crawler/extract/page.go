@@ -25,7 +25,8 @@ type page struct {
 	active uint64
 	walks  map[string]pageWalk
 	// arena holds copies of the strings the page's records keep.
-	arena arena
+	arena    arena
+	bodyKind int8
 }
 
 type jsonDoc struct {
@@ -52,13 +53,25 @@ func (p *page) parseDOM() error {
 	return nil
 }
 
+// Whether the response itself is the JSON document, worked out once.
+const (
+	bodyUnknown  = iota
+	bodyNotJSON  // the JSON, if any, is in an element
+	bodyDeclared // the content type says JSON; not checked yet
+	bodyChecked  // no JSON content type, but the body is valid JSON
+)
+
 // isJSONBody reports whether the response itself is the JSON document.
 func (p *page) isJSONBody() bool {
-	if strings.Contains(p.contentType, "json") {
-		return true
+	if p.bodyKind == bodyUnknown {
+		p.bodyKind = bodyNotJSON
+		if strings.Contains(p.contentType, "json") {
+			p.bodyKind = bodyDeclared
+		} else if b := bytes.TrimLeft(p.body, " \t\r\n\ufeff"); len(b) > 0 && (b[0] == '{' || b[0] == '[') && gjson.ValidBytes(b) {
+			p.bodyKind = bodyChecked
+		}
 	}
-	b := bytes.TrimLeft(p.body, " \t\r\n\ufeff")
-	return len(b) > 0 && (b[0] == '{' || b[0] == '[') && gjson.ValidBytes(b)
+	return p.bodyKind != bodyNotJSON
 }
 
 // jsonDocument returns the page's JSON document, checked to be valid JSON:
@@ -87,7 +100,8 @@ func (p *page) locateJSON(src *jsonSource) jsonDoc {
 	if p.jsonDocs == nil {
 		p.jsonDocs = map[string]jsonDoc{}
 	}
-	d := jsonDoc{raw: raw, err: err, validated: err != nil}
+	// A body taken for JSON by its content was checked on the way.
+	d := jsonDoc{raw: raw, err: err, validated: err != nil || p.bodyKind == bodyChecked}
 	p.jsonDocs[key] = d
 	return d
 }
