@@ -196,7 +196,7 @@ func TestCrawl_QueryWhileWriting(t *testing.T) {
 	// The crawl creates the schema; wait for the file before reading.
 	done := make(chan error, 1)
 	go func() {
-		_, err := crawl(t, cfg, crawler.Options{BatchPages: 4})
+		_, err := crawl(t, cfg, crawler.Options{BatchOps: 4})
 		done <- err
 	}()
 	want := demo.Expected(demo.IDs(300), false, nil)

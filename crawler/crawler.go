@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -30,15 +29,20 @@ type Options struct {
 	// AllowPrivate permits loopback and private addresses. It is implied
 	// when the start URLs themselves are on such addresses.
 	AllowPrivate bool
-	// LeaseTTL is how long the job's lease lasts without renewal (default
-	// 30s): while a run holds it no other run of the job starts, in this
-	// process or another; if the process dies, others wait this long.
-	LeaseTTL time.Duration
-	// Owner names this process in the lease (default host:pid).
-	Owner string
-	// BatchPages and BatchDelay tune the writer's transactions.
-	BatchPages int
+	// Lease tunes the job's lease: while a run holds it no other run of
+	// the job starts, in this process or another (zero: 30s, host:pid).
+	Lease storage.LeaseOptions
+	// BatchOps and BatchDelay tune the writer's transactions (zero: the
+	// writer's defaults).
+	BatchOps   int
 	BatchDelay time.Duration
+	// BackoffBase and BackoffCap bound the wait before a retry: attempt n
+	// waits a random time up to min(cap, base·2^(n-1)). Defaults: 500ms, 30s.
+	BackoffBase, BackoffCap time.Duration
+	// Now is the wall clock of what a run records (its start and end, each
+	// page's fetched_at) and of refresh_after's staleness; default
+	// time.Now. Elapsed times and waits use the real clock.
+	Now func() time.Time
 }
 
 // Crawler runs one config's crawl against one store. Build it with New; it
@@ -49,7 +53,6 @@ type Crawler struct {
 	opts  Options
 	log   *slog.Logger
 	ex    *extract.Extractor
-	items []string // item names in config order
 
 	allowedHosts []string
 	allowPrivate bool
@@ -69,15 +72,18 @@ func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, erro
 	if err != nil {
 		return nil, err
 	}
-	c := &Crawler{cfg: cfg, store: store, opts: opts, ex: ex, items: cfg.ItemOrder, log: opts.Logger}
+	c := &Crawler{cfg: cfg, store: store, opts: opts, ex: ex, log: opts.Logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	c.allowedHosts = cfg.Crawl.AllowedDomains
-	if len(c.allowedHosts) == 0 {
-		c.allowedHosts = cfg.StartHosts()
+	c.log = c.log.With("job", cfg.Crawl.Name)
+	hosts := cfg.Crawl.AllowedDomains
+	if len(hosts) == 0 {
+		hosts = cfg.StartHosts()
 	}
-	for i, h := range c.allowedHosts {
+	// A copy: the caller's config is not ours to change.
+	c.allowedHosts = make([]string, len(hosts))
+	for i, h := range hosts {
 		c.allowedHosts[i] = strings.ToLower(h)
 	}
 	c.allowPrivate = opts.AllowPrivate
@@ -89,12 +95,17 @@ func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, erro
 			c.allowPrivate = true
 		}
 	}
-	if c.opts.LeaseTTL <= 0 {
-		c.opts.LeaseTTL = 30 * time.Second
+	if c.opts.BackoffBase <= 0 {
+		c.opts.BackoffBase = defaultBackoffBase
 	}
-	if c.opts.Owner == "" {
-		host, _ := os.Hostname()
-		c.opts.Owner = fmt.Sprintf("%s:%d", host, os.Getpid())
+	if c.opts.BackoffCap <= 0 {
+		c.opts.BackoffCap = defaultBackoffCap
+	}
+	if c.opts.Now == nil {
+		c.opts.Now = time.Now
+	}
+	if c.opts.Lease.Logger == nil {
+		c.opts.Lease.Logger = c.log
 	}
 	c.userAgent = cfg.Crawl.UserAgent
 	if c.userAgent == "" {

@@ -37,12 +37,14 @@ type decision struct {
 	retryAfter time.Duration
 }
 
+// Defaults of Options.BackoffBase and BackoffCap.
 const (
-	backoffBase = 500 * time.Millisecond
-	backoffCap  = 30 * time.Second
-	// maxRetryAfter caps how long a server may ask us to wait.
-	maxRetryAfter = 10 * time.Minute
+	defaultBackoffBase = 500 * time.Millisecond
+	defaultBackoffCap  = 30 * time.Second
 )
+
+// maxRetryAfter caps how long a server may ask us to wait.
+const maxRetryAfter = 10 * time.Minute
 
 // decideResponse judges a response that arrived whole.
 func decideResponse(status int, header http.Header, body []byte, maxBody int64, now time.Time) decision {
@@ -162,10 +164,18 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 
 // backoff is capped exponential backoff with full jitter: a random wait in
 // [0, min(cap, base·2^(attempt-1))], so retries from many pages spread out.
-func backoff(attempt int) time.Duration {
-	ceiling := backoffCap
-	if attempt < 16 {
-		ceiling = min(backoffCap, backoffBase<<(attempt-1))
+type backoff struct{ base, cap time.Duration }
+
+// wait is how long to wait before attempt+1, after attempt attempts.
+func (b backoff) wait(attempt int) time.Duration {
+	return time.Duration(rand.Int64N(int64(b.ceiling(attempt)) + 1))
+}
+
+// ceiling is the longest wait after attempt attempts.
+func (b backoff) ceiling(attempt int) time.Duration {
+	c := b.base
+	for i := 1; i < attempt && c < b.cap; i++ {
+		c *= 2
 	}
-	return time.Duration(rand.Int64N(int64(ceiling) + 1))
+	return min(c, b.cap)
 }

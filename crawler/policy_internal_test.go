@@ -3,6 +3,7 @@ package crawler
 import (
 	"context"
 	"errors"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -30,18 +31,23 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func TestBackoffIsCappedWithFullJitter(t *testing.T) {
-	for attempt := 1; attempt <= 40; attempt++ {
-		ceiling := min(backoffCap, backoffBase<<min(attempt-1, 15))
-		var maxSeen time.Duration
-		for i := 0; i < 200; i++ {
-			d := backoff(attempt)
-			if d < 0 || d > ceiling {
-				t.Fatalf("backoff(%d) = %s, outside [0, %s]", attempt, d, ceiling)
+	for _, b := range []backoff{{defaultBackoffBase, defaultBackoffCap}, {time.Millisecond, 5 * time.Millisecond}, {3 * time.Hour, 24 * time.Hour}} {
+		for attempt := 1; attempt <= 70; attempt++ {
+			ceiling := time.Duration(min(float64(b.cap), float64(b.base)*math.Pow(2, float64(attempt-1))))
+			if got := b.ceiling(attempt); got != ceiling {
+				t.Fatalf("%v: ceiling(%d) = %s, want %s", b, attempt, got, ceiling)
 			}
-			maxSeen = max(maxSeen, d)
-		}
-		if maxSeen < ceiling/2 {
-			t.Errorf("backoff(%d) never came near its ceiling %s (max %s): no jitter spread", attempt, ceiling, maxSeen)
+			var maxSeen time.Duration
+			for i := 0; i < 200; i++ {
+				d := b.wait(attempt)
+				if d < 0 || d > ceiling {
+					t.Fatalf("%v: wait(%d) = %s, outside [0, %s]", b, attempt, d, ceiling)
+				}
+				maxSeen = max(maxSeen, d)
+			}
+			if maxSeen < ceiling/2 {
+				t.Errorf("%v: wait(%d) never came near its ceiling %s (max %s): no jitter spread", b, attempt, ceiling, maxSeen)
+			}
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,40 +21,52 @@ import (
 	"github.com/gather-crawler/gather/storage"
 )
 
-// Options tune a Scheduler.
+// Options tune a Scheduler. The zero value schedules on the real clock
+// with random jitter and no metrics.
 type Options struct {
-	Logger   *slog.Logger
-	Metrics  *Metrics // optional
-	LeaseTTL time.Duration
-	Owner    string
+	Logger  *slog.Logger
+	Metrics *Metrics // optional
+	// Lease tunes the job lease each run takes (its TTL and owner).
+	Lease storage.LeaseOptions
+	// Clock decides when runs are due, how long jitter waits, and is the
+	// crawls' wall clock (refresh_after); default the real clock.
+	Clock Clock
+	// Jitter picks the wait before a run, in [0, max); default uniformly
+	// at random.
+	Jitter func(max time.Duration) time.Duration
 }
 
 // Scheduler runs jobs on their schedules until its context ends.
 type Scheduler struct {
-	opts Options
-	log  *slog.Logger
-	cron *cron.Cron
-	jobs []*job
+	opts  Options
+	log   *slog.Logger
+	clock Clock
+	jobs  []*job
+	wg    sync.WaitGroup // the jobs' loops and their runs
 }
 
 type job struct {
 	cfg      *config.Config
 	spec     string
+	schedule cron.Schedule
 	running  atomic.Bool
 	current  *atomic.Pointer[crawler.Crawler]
-	entry    cron.EntryID
-	runs     atomic.Int64
-	overlaps atomic.Int64
+	next     atomic.Int64 // when the next run is due, in Unix nanoseconds
 }
 
 // New checks that every config has a schedule and prepares the jobs. Job
 // names must be distinct: they key the lease and the run history.
 func New(cfgs []*config.Config, opts Options) (*Scheduler, error) {
-	s := &Scheduler{opts: opts, log: opts.Logger}
+	s := &Scheduler{opts: opts, log: opts.Logger, clock: opts.Clock}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.cron = cron.New(cron.WithParser(config.CronParser), cron.WithLogger(cron.DiscardLogger))
+	if s.clock == nil {
+		s.clock = realClock{}
+	}
+	if s.opts.Jitter == nil {
+		s.opts.Jitter = func(max time.Duration) time.Duration { return time.Duration(rand.Int64N(int64(max))) }
+	}
 	names := map[string]string{}
 	for _, cfg := range cfgs {
 		if cfg.Schedule.Cron == "" {
@@ -67,6 +80,11 @@ func New(cfgs []*config.Config, opts Options) (*Scheduler, error) {
 		if cfg.Schedule.Timezone != "" {
 			j.spec = "CRON_TZ=" + cfg.Schedule.Timezone + " " + j.spec
 		}
+		sched, err := config.CronParser.Parse(j.spec)
+		if err != nil {
+			return nil, &config.Error{File: cfg.File, Key: "schedule.cron", Msg: err.Error()}
+		}
+		j.schedule = sched
 		if opts.Metrics != nil {
 			j.current = opts.Metrics.addJob(cfg.Crawl.Name)
 		}
@@ -81,49 +99,83 @@ func New(cfgs []*config.Config, opts Options) (*Scheduler, error) {
 // returns nil.
 func (s *Scheduler) Run(ctx context.Context) error {
 	for _, j := range s.jobs {
-		id, err := s.cron.AddFunc(j.spec, func() { s.runJob(ctx, j) })
-		if err != nil {
-			return &config.Error{File: j.cfg.File, Key: "schedule.cron", Msg: err.Error()}
-		}
-		j.entry = id
-	}
-	s.cron.Start()
-	for _, j := range s.jobs {
-		s.log.Info("job scheduled", "job", j.cfg.Crawl.Name, "schedule", j.spec, "next", s.cron.Entry(j.entry).Next.Format(time.RFC3339))
+		s.wg.Add(1)
+		go s.loop(ctx, j)
 	}
 	<-ctx.Done()
 	s.log.Info("stopping: no new runs; waiting for running crawls to stop")
-	<-s.cron.Stop().Done()
+	s.wg.Wait()
 	s.log.Info("scheduler stopped")
 	return nil
 }
 
-func (s *Scheduler) runJob(ctx context.Context, j *job) {
+// Next is when job's next run is due (zero before Run or for an unknown
+// job).
+func (s *Scheduler) Next(job string) time.Time {
+	for _, j := range s.jobs {
+		if j.cfg.Crawl.Name == job {
+			if n := j.next.Load(); n != 0 {
+				return time.Unix(0, n)
+			}
+		}
+	}
+	return time.Time{}
+}
+
+// loop waits for each due time of j and starts its run then, until ctx
+// ends. A run that would overlap the previous one is skipped, not queued.
+func (s *Scheduler) loop(ctx context.Context, j *job) {
+	defer s.wg.Done()
+	next := j.schedule.Next(s.clock.Now())
+	s.log.Info("job scheduled", "job", j.cfg.Crawl.Name, "schedule", j.spec, "next", next.Format(time.RFC3339))
+	for {
+		j.next.Store(next.UnixNano())
+		due, stop := s.clock.After(next.Sub(s.clock.Now()))
+		select {
+		case <-ctx.Done():
+			stop()
+			return
+		case <-due:
+		}
+		s.fire(ctx, j)
+		next = j.schedule.Next(s.clock.Now())
+	}
+}
+
+// fire starts a run of j on a goroutine of its own, unless one is going.
+func (s *Scheduler) fire(ctx context.Context, j *job) {
 	name := j.cfg.Crawl.Name
-	log := s.log.With("job", name)
 	if !j.running.CompareAndSwap(false, true) {
-		j.overlaps.Add(1)
-		log.Warn("run skipped: the previous run is still going")
+		s.log.Warn("run skipped: the previous run is still going", "job", name)
 		if m := s.opts.Metrics; m != nil {
 			m.skipped.WithLabelValues(name, "overlap").Inc()
 		}
 		return
 	}
-	defer j.running.Store(false)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer j.running.Store(false)
+		s.runJob(ctx, j)
+	}()
+}
+
+func (s *Scheduler) runJob(ctx context.Context, j *job) {
+	name := j.cfg.Crawl.Name
+	log := s.log.With("job", name)
 	if jit := j.cfg.Schedule.Jitter; jit > 0 {
-		wait := time.Duration(rand.Int64N(int64(jit)))
-		t := time.NewTimer(wait)
+		wait, stop := s.clock.After(s.opts.Jitter(jit))
 		select {
-		case <-t.C:
+		case <-wait:
 		case <-ctx.Done():
-			t.Stop()
+			stop()
 			return
 		}
 	}
 	if ctx.Err() != nil {
 		return
 	}
-	sum, err := s.crawl(ctx, j, log)
+	sum, err := s.crawl(ctx, j)
 	switch {
 	case errors.Is(err, storage.ErrLeaseHeld):
 		log.Warn("run skipped: another process is running this job", "reason", err)
@@ -138,25 +190,24 @@ func (s *Scheduler) runJob(ctx context.Context, j *job) {
 		}
 		return
 	}
-	j.runs.Add(1)
 	if m := s.opts.Metrics; m != nil {
 		m.ended(name, sum)
 		if sum.Status == storage.RunFinished {
-			m.lastSuccess.WithLabelValues(name).Set(float64(time.Now().Unix()))
+			m.lastSuccess.WithLabelValues(name).Set(float64(s.clock.Now().Unix()))
 		}
 	}
 	log.Info("run ended", "run", sum.Run, "status", sum.Status, "ok", sum.Counts.PagesOK, "failed", sum.Counts.PagesFailed,
 		"changed", sum.Counts.PagesChanged, "items", sum.Counts.Items, "elapsed", sum.Elapsed.Round(time.Millisecond),
-		"next", s.cron.Entry(j.entry).Next.Format(time.RFC3339))
+		"next", time.Unix(0, j.next.Load()).Format(time.RFC3339))
 }
 
-func (s *Scheduler) crawl(ctx context.Context, j *job, log *slog.Logger) (crawler.Summary, error) {
+func (s *Scheduler) crawl(ctx context.Context, j *job) (crawler.Summary, error) {
 	store, err := storage.Open(ctx, j.cfg.Database, storage.TablesFor(j.cfg))
 	if err != nil {
 		return crawler.Summary{}, err
 	}
 	defer store.Close()
-	c, err := crawler.New(j.cfg, store, crawler.Options{Logger: log, LeaseTTL: s.opts.LeaseTTL, Owner: s.opts.Owner})
+	c, err := crawler.New(j.cfg, store, crawler.Options{Logger: s.log, Lease: s.opts.Lease, Now: s.clock.Now})
 	if err != nil {
 		return crawler.Summary{}, err
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 // A batch is the writer's open transaction. Pages are written into it as
-// they arrive, and it commits once it holds BatchPages operations or
+// they arrive, and it commits once it holds BatchOps operations or
 // BatchRows rows, or BatchDelay after its first, or at a Flush, or when
 // no work has come for idleCommit. Writing as
 // pages come, rather than collecting a batch and then writing it, keeps the
@@ -141,7 +141,7 @@ func (w *Writer) add(b *batch, o op) bool {
 			b.skipped++
 		}
 	}
-	return b.ops >= w.opts.BatchPages || b.rows >= w.opts.BatchRows
+	return b.ops >= w.opts.BatchOps || b.rows >= w.opts.BatchRows
 }
 
 // end commits the batch (or rolls it back after a failure, which then

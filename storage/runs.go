@@ -65,6 +65,19 @@ func (s *Store) Run(ctx context.Context, id int64) (RunInfo, error) {
 	return r, err
 }
 
+// MarkAbandonedRuns marks runs of job still recorded as running as
+// interrupted: called by the lease holder, no other run of the job can be
+// alive, so these are runs whose process died.
+func (s *Store) MarkAbandonedRuns(ctx context.Context, job string) (int64, error) {
+	// finished_at stays empty: when the process died is not known.
+	res, err := s.write.ExecContext(ctx, `UPDATE gather_runs SET status = ?, error = coalesce(error, 'the process ended without finishing the run')
+		WHERE job = ? AND status = ?`, RunInterrupted, job, RunRunning)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 func nullString(s string) any {
 	if s == "" {
 		return nil

@@ -3,7 +3,6 @@ package storage_test
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -207,26 +206,6 @@ func TestWriter_RecordsChanges(t *testing.T) {
 	if ch := rows(t, path, "SELECT changed_at IS NOT NULL FROM gather_pages"); ch[0] != "1" {
 		t.Error("changed_at not set")
 	}
-}
-
-func TestLease(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.db")
-	s := open(t, path, castTable)
-	ctx := context.Background()
-	must(t, s.AcquireLease(ctx, "job", "a", time.Minute))
-	must(t, s.AcquireLease(ctx, "job", "a", time.Minute)) // re-entrant for its owner
-	if err := s.AcquireLease(ctx, "job", "b", time.Minute); !errors.Is(err, storage.ErrLeaseHeld) || !strings.Contains(err.Error(), "a holds job job") {
-		t.Errorf("second owner: %v", err)
-	}
-	must(t, s.AcquireLease(ctx, "other", "b", time.Minute)) // other jobs are independent
-	must(t, s.RenewLease(ctx, "job", "a", 10*time.Millisecond))
-	time.Sleep(20 * time.Millisecond)
-	must(t, s.AcquireLease(ctx, "job", "b", time.Minute)) // expired: b takes over
-	if err := s.RenewLease(ctx, "job", "a", time.Minute); !errors.Is(err, storage.ErrLeaseHeld) {
-		t.Errorf("a renewed a lease it lost: %v", err)
-	}
-	must(t, s.ReleaseLease(ctx, "job", "b"))
-	must(t, s.AcquireLease(ctx, "job", "a", time.Minute))
 }
 
 // A re-fetch removes the rows its page stored before, by their keys, but

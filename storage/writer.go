@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"strings"
 	"sync"
@@ -63,10 +64,10 @@ type Row struct {
 type WriterOptions struct {
 	Run int64
 	Job string
-	// BatchPages and BatchDelay bound a transaction: it commits when it
-	// holds this many operations (pages and pending marks) or this long
-	// after its first, whichever comes first. Defaults: 256, 100ms.
-	BatchPages int
+	// BatchOps and BatchDelay bound a transaction: it commits when it
+	// holds this many operations (page outcomes and pending marks) or this
+	// long after its first, whichever comes first. Defaults: 256, 100ms.
+	BatchOps   int
 	BatchDelay time.Duration
 	// BatchRows commits early when a transaction holds this many rows
 	// (default 50,000), which bounds it, and the WAL, when pages are large.
@@ -74,6 +75,9 @@ type WriterOptions struct {
 	// OnCommit, if set, is called on the writer goroutine with the URLs of
 	// the pages (not pending marks) each transaction committed.
 	OnCommit func(urls []string)
+	// Logger hears of trouble that does not stop the writer, such as a
+	// failed background checkpoint.
+	Logger *slog.Logger
 }
 
 // Writer is the single goroutine that writes to the database. Put and
@@ -115,8 +119,11 @@ var ErrWriterClosed = errors.New("writer closed")
 
 // NewWriter starts the writer goroutine for one run. Close it to flush.
 func (s *Store) NewWriter(opts WriterOptions) (*Writer, error) {
-	if opts.BatchPages <= 0 {
-		opts.BatchPages = 256
+	if opts.BatchOps <= 0 {
+		opts.BatchOps = 256
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.BatchDelay <= 0 {
 		opts.BatchDelay = 100 * time.Millisecond
@@ -124,7 +131,7 @@ func (s *Store) NewWriter(opts WriterOptions) (*Writer, error) {
 	if opts.BatchRows <= 0 {
 		opts.BatchRows = 50000
 	}
-	w := &Writer{s: s, opts: opts, ch: make(chan op, 2*opts.BatchPages), done: make(chan struct{}),
+	w := &Writer{s: s, opts: opts, ch: make(chan op, 2*opts.BatchOps), done: make(chan struct{}),
 		ckptStop: make(chan struct{}), ckptDone: make(chan struct{})}
 	w.ins.s = s
 	if err := w.prepare(); err != nil {
@@ -148,17 +155,27 @@ func (s *Store) NewWriter(opts WriterOptions) (*Writer, error) {
 }
 
 // checkpointer runs passive checkpoints, which never block the writer or
-// readers, until Close.
+// readers, until Close. A failed checkpoint loses nothing (the pages stay
+// in the WAL for the next one), so it is logged, once per kind of failure
+// in a row, rather than stopping the crawl.
 func (w *Writer) checkpointer() {
 	defer close(w.ckptDone)
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
+	var last string
 	for {
 		select {
 		case <-w.ckptStop:
 			return
 		case <-t.C:
-			w.ckpt.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			_, err := w.ckpt.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			switch {
+			case err == nil:
+				last = ""
+			case err.Error() != last:
+				last = err.Error()
+				w.opts.Logger.Warn("WAL checkpoint failed; the WAL grows until one succeeds", "database", w.s.path, "error", err)
+			}
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/schedule"
+	"github.com/gather-crawler/gather/storage"
 )
 
 func newScheduleCmd(g *globals) *cobra.Command {
@@ -53,10 +53,8 @@ schedule exits 0. --listen serves /healthz and Prometheus /metrics.`,
 			if err != nil {
 				return err
 			}
-			host, _ := os.Hostname()
 			metrics := schedule.NewMetrics()
-			s, err := schedule.New(cfgs, schedule.Options{Logger: logger, Metrics: metrics, LeaseTTL: lease,
-				Owner: fmt.Sprintf("%s:%d", host, os.Getpid())})
+			s, err := schedule.New(cfgs, schedule.Options{Logger: logger, Metrics: metrics, Lease: storage.LeaseOptions{TTL: lease}})
 			if err != nil {
 				return err
 			}

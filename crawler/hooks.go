@@ -1,0 +1,226 @@
+package crawler
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gocolly/colly/v2"
+
+	"github.com/gather-crawler/gather/storage"
+)
+
+// colly's side of a run: the collector and its callbacks. Every response
+// and error goes through the fetch policy (policy.go) and ends in one of
+// the window's two endings, after retries when the policy asks for them.
+
+const stateKey = "gather.page"
+
+func (r *run) collector() *colly.Collector {
+	cr := r.c.cfg.Crawl
+	opts := []colly.CollectorOption{
+		colly.Async(true),
+		colly.StdlibContext(r.ctx),
+		colly.UserAgent(r.c.userAgent),
+		colly.AllowedDomains(r.c.allowedHosts...),
+		// Every status reaches OnResponse, where the fetch policy decides;
+		// colly would otherwise treat 201-202 as pages and the rest as errors.
+		colly.ParseHTTPErrorResponse(),
+		// Dedup is the frontier's job (gather_pages), which survives
+		// restarts and does not grow with the id list in memory.
+		colly.AllowURLRevisit(),
+		// One byte past the limit tells a large body from one that fits:
+		// colly truncates silently.
+		colly.MaxBodySize(int(cr.MaxBodySize) + 1),
+		colly.IgnoreRobotsTxt(), // robots.txt is handled per RFC 9309 below
+	}
+	if len(cr.Headers) > 0 {
+		opts = append(opts, colly.Headers(cr.Headers))
+	}
+	col := colly.NewCollector(opts...)
+	col.WithTransport(r.tr)
+	col.SetRequestTimeout(0) // the transport times each request after any Retry-After wait
+	col.SetRedirectHandler(r.checkRedirect)
+	col.OnRequest(r.onRequest)
+	col.OnResponse(r.onResponse)
+	col.OnError(r.onError)
+	return col
+}
+
+func (r *run) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return fmt.Errorf("%w: stopped after 10 redirects", errRedirectRefused)
+	}
+	if !r.hostAllowed(req.URL.Hostname()) {
+		return fmt.Errorf("%w: redirect to %s, outside allowed_domains", errRedirectRefused, req.URL.Hostname())
+	}
+	return nil
+}
+
+func (r *run) hostAllowed(host string) bool {
+	return slices.Contains(r.c.allowedHosts, strings.ToLower(host))
+}
+
+// ensureLimit installs a LimitRule for host before its first request. One
+// rule per host makes the limit per host; a single "*" rule would make it
+// global.
+func (r *run) ensureLimit(host string) {
+	r.limitMu.Lock()
+	defer r.limitMu.Unlock()
+	if r.limited[host] {
+		return
+	}
+	cr := r.c.cfg.Crawl
+	err := r.col.Limit(&colly.LimitRule{DomainRegexp: "^" + regexp.QuoteMeta(host) + "$",
+		Parallelism: cr.Parallelism, Delay: cr.Delay, RandomDelay: cr.RandomDelay})
+	if err != nil {
+		// The pattern is a quoted literal; this cannot fail, but a crawl
+		// without its limit must not go on.
+		r.fatal(fmt.Errorf("limit rule for %s: %w", host, err))
+		return
+	}
+	r.limited[host] = true
+}
+
+func state(ctx *colly.Context) *pageState {
+	ps, _ := ctx.GetAny(stateKey).(*pageState)
+	return ps
+}
+
+func (r *run) onRequest(req *colly.Request) {
+	ps := state(req.Ctx)
+	if ps == nil {
+		req.Abort()
+		return
+	}
+	r.ensureLimit(req.URL.Host)
+	if r.robots == nil {
+		return
+	}
+	ok, why, err := r.robots.allowed(r.ctx, req.URL)
+	switch {
+	case err != nil:
+		req.Abort()
+		r.leavePending(ps)
+	case !ok:
+		req.Abort()
+		r.record(ps, storage.Page{Status: storage.PageSkipped, Error: why})
+	}
+}
+
+func (r *run) onResponse(resp *colly.Response) {
+	ps := state(resp.Ctx)
+	if ps == nil {
+		return
+	}
+	ps.attempts++
+	r.c.stats.bytes.Add(int64(len(resp.Body)))
+	cr := r.c.cfg.Crawl
+	d := decideResponse(resp.StatusCode, *resp.Headers, resp.Body, int64(cr.MaxBodySize), time.Now())
+	page := storage.Page{HTTPStatus: resp.StatusCode, Bytes: int64(len(resp.Body))}
+	switch d.verdict {
+	case verdictRetry:
+		r.retryOrFail(resp.Request, ps, d, page)
+	case verdictFail:
+		page.Status, page.Error = storage.PageFailed, d.reason
+		r.record(ps, page)
+	case verdictOK:
+		r.store(resp, ps, page)
+	}
+}
+
+func (r *run) onError(resp *colly.Response, err error) {
+	ps := state(resp.Ctx)
+	if ps == nil {
+		return
+	}
+	if r.ctx.Err() != nil {
+		r.leavePending(ps) // interrupted: the page stays pending for the next run
+		return
+	}
+	ps.attempts++
+	d := decideError(err)
+	page := storage.Page{HTTPStatus: resp.StatusCode}
+	if d.verdict == verdictRetry {
+		r.retryOrFail(resp.Request, ps, d, page)
+		return
+	}
+	page.Status, page.Error = storage.PageFailed, d.reason
+	r.record(ps, page)
+}
+
+// retryOrFail waits out the backoff (and any Retry-After, which also holds
+// back every other request to that host) and fetches again, or records the
+// failure once the retries are spent.
+func (r *run) retryOrFail(req *colly.Request, ps *pageState, d decision, page storage.Page) {
+	retries := r.c.cfg.Crawl.Retries
+	if ps.attempts > retries {
+		page.Status = storage.PageFailed
+		page.Error = fmt.Sprintf("%s (gave up after %d attempts)", d.reason, ps.attempts)
+		r.record(ps, page)
+		return
+	}
+	delay := r.backoff.wait(ps.attempts)
+	if d.retryAfter > 0 {
+		r.tr.gates.pause(req.URL.Host, time.Now().Add(d.retryAfter))
+		delay = max(delay, d.retryAfter)
+	}
+	r.c.stats.retries.Add(1)
+	r.log.Debug("retrying", "url", ps.url, "attempt", ps.attempts, "reason", d.reason, "delay", delay.Round(time.Millisecond))
+	t := time.NewTimer(delay)
+	select {
+	case <-t.C:
+	case <-r.ctx.Done():
+		t.Stop()
+		r.leavePending(ps)
+		return
+	}
+	if err := req.Retry(); err != nil {
+		if r.ctx.Err() != nil {
+			r.leavePending(ps)
+			return
+		}
+		page.Status, page.Error = storage.PageFailed, "retry: "+err.Error()
+		r.record(ps, page)
+	}
+}
+
+// store extracts a good page's records and hands them to the writer.
+func (r *run) store(resp *colly.Response, ps *pageState, page storage.Page) {
+	final := resp.Request.URL.String()
+	wantLinks := ps.depth+1 < r.c.cfg.Crawl.MaxDepth
+	res, err := r.c.ex.Extract(final, resp.Body, resp.Headers.Get("Content-Type"), wantLinks)
+	if err != nil {
+		page.Status, page.Error = storage.PageFailed, err.Error()
+		r.record(ps, page)
+		return
+	}
+	page.Status = storage.PageOK
+	page.Warnings = res.Warnings
+	page.Items = make([]storage.ItemRows, len(res.Items))
+	for i, it := range res.Items {
+		rows := make([]storage.Row, len(it.Records))
+		for j, rec := range it.Records {
+			rows[j] = storage.Row{Values: rec.Values, Index: rec.Index}
+		}
+		page.Items[i] = storage.ItemRows{Table: it.Name, Rows: rows}
+	}
+	// Links are marked pending before the page is stored, in the writer's
+	// order, so a page committed as ok always has its links in the frontier.
+	for _, link := range res.Links {
+		u, err := url.Parse(link)
+		if err != nil || !r.hostAllowed(u.Hostname()) {
+			continue
+		}
+		if err := r.w.Pending(context.Background(), link, ps.depth+1); err != nil {
+			r.fatal(err)
+			break
+		}
+	}
+	r.record(ps, page)
+}
