@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"errors"
@@ -89,7 +88,7 @@ func runGather(ctx context.Context, j Job, dbPath string) (int64, error) {
 		return 0, err
 	}
 	idsFile := filepath.Join(j.Dir, fmt.Sprintf("ids-%d.txt", j.Pages))
-	if err := writeIDs(idsFile, j.Pages); err != nil {
+	if err := writeIDFile(idsFile, j.Pages); err != nil {
 		return 0, err
 	}
 	cfg.Database = dbPath
@@ -159,15 +158,10 @@ func fillID(tmpl, id string) string {
 	return string(out)
 }
 
-func writeIDs(path string, n int) error {
+func writeIDFile(path string, n int) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	for i := 1; i <= n; i++ {
-		w.WriteString(demo.ID(i))
-		w.WriteByte('\n')
-	}
-	return errors.Join(w.Flush(), f.Close())
+	return errors.Join(demo.WriteIDs(f, 1, n), f.Close())
 }

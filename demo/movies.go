@@ -6,8 +6,10 @@
 package demo
 
 import (
+	"bufio"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -48,6 +50,17 @@ func IDs(n int) []string {
 		out[i] = ID(i + 1)
 	}
 	return out
+}
+
+// WriteIDs writes the demo ids first..last to w, one per line, as an
+// ids_file holds them.
+func WriteIDs(w io.Writer, first, last int) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	for i := first; i <= last; i++ {
+		bw.WriteString(ID(i))
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
 }
 
 var crewSections = []struct{ id, name string }{

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"errors"
@@ -162,12 +161,7 @@ func writeIDs(n int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	w := bufio.NewWriter(f)
-	fmt.Fprintln(w, "# demo movie ids")
-	for i := 1; i <= n; i++ {
-		fmt.Fprintln(w, demo.ID(i))
-	}
-	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+	if err := errors.Join(demo.WriteIDs(f, 1, n), f.Close()); err != nil {
 		os.Remove(f.Name())
 		return "", err
 	}

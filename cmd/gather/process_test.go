@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gather-crawler/gather/demo"
+	"github.com/gather-crawler/gather/internal/testingutil"
 )
 
 // TestMain lets the test binary act as the gather command, so process
@@ -72,19 +72,9 @@ func exitCodeOf(err error) int {
 	return 0
 }
 
-func readDB(t *testing.T, path string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
 func integrity(t *testing.T, path string) {
 	t.Helper()
-	db := readDB(t, path)
+	db := testingutil.OpenDB(t, path)
 	var res string
 	if err := db.QueryRow("PRAGMA integrity_check").Scan(&res); err != nil || res != "ok" {
 		t.Fatalf("integrity_check: %q %v", res, err)
@@ -94,7 +84,7 @@ func integrity(t *testing.T, path string) {
 
 func okURLs(t *testing.T, path string) []string {
 	t.Helper()
-	db := readDB(t, path)
+	db := testingutil.OpenDB(t, path)
 	defer db.Close()
 	rows, err := db.Query("SELECT url FROM gather_pages WHERE status = 'ok'")
 	if err != nil {
@@ -121,7 +111,7 @@ func processConfig(t *testing.T, site *demo.Server, n int) (cfgPath, dbPath stri
 		ids.WriteString(id + "\n")
 	}
 	writeFile(t, dir, "ids.txt", ids.String())
-	s := shippedItems(t)
+	s := testingutil.ShippedItems(t)
 	cfgPath = writeFile(t, dir, "job.yaml", fmt.Sprintf(`database: out.db
 crawl:
   name: process
@@ -131,17 +121,6 @@ crawl:
   parallelism: 8
 %s`, demo.PageURL(site.URL, "{id}"), s))
 	return cfgPath, filepath.Join(dir, "out.db")
-}
-
-// shippedItems is the items section of the shipped config.yaml.
-func shippedItems(t *testing.T) string {
-	t.Helper()
-	b, err := os.ReadFile("../../config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	return s[strings.Index(s, "\nitems:")+1 : strings.Index(s, "\nschedule:")+1]
 }
 
 // SIGKILL at random moments, several times, then a final run: the database
@@ -195,7 +174,7 @@ func TestProcess_KillNineAndResume(t *testing.T) {
 		t.Fatalf("final run: exit %d\n%s", code, out)
 	}
 	integrity(t, db)
-	report, err := demo.Verify(context.Background(), readDB(t, db), n, false)
+	report, err := demo.Verify(context.Background(), testingutil.OpenDB(t, db), n, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +186,7 @@ func TestProcess_KillNineAndResume(t *testing.T) {
 		}
 	}
 	var runs, interrupted int
-	readDB(t, db).QueryRow("SELECT count(*), count(*) FILTER (WHERE status = 'running') FROM gather_runs").Scan(&runs, &interrupted)
+	testingutil.OpenDB(t, db).QueryRow("SELECT count(*), count(*) FILTER (WHERE status = 'running') FROM gather_runs").Scan(&runs, &interrupted)
 	t.Logf("%d runs recorded, %d left 'running' by SIGKILL", runs, interrupted)
 }
 
@@ -237,7 +216,7 @@ func TestProcess_Interrupt(t *testing.T) {
 	integrity(t, db)
 	var status string
 	var ok int
-	readDB(t, db).QueryRow("SELECT status, pages_ok FROM gather_runs ORDER BY id DESC LIMIT 1").Scan(&status, &ok)
+	testingutil.OpenDB(t, db).QueryRow("SELECT status, pages_ok FROM gather_runs ORDER BY id DESC LIMIT 1").Scan(&status, &ok)
 	if status != "interrupted" || ok == 0 || ok >= 300 {
 		t.Errorf("run %s with %d ok pages; want interrupted part-way\n%s", status, ok, out)
 	}
@@ -260,7 +239,7 @@ func TestProcess_Interrupt(t *testing.T) {
 	if code := exitCodeOf(cmd.Wait()); code != 0 {
 		t.Fatalf("final run: exit %d\n%s", code, out)
 	}
-	if _, err := demo.Verify(context.Background(), readDB(t, db), 300, false); err != nil {
+	if _, err := demo.Verify(context.Background(), testingutil.OpenDB(t, db), 300, false); err != nil {
 		t.Fatal(err)
 	}
 }
