@@ -3,12 +3,17 @@ package bench
 import (
 	"fmt"
 	"image/color"
+	"math"
+	"os"
 	"sort"
+	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
 // Series is one line of the chart: seconds against pages.
@@ -18,27 +23,56 @@ type Series struct {
 	Dashed bool
 }
 
+// Size of the chart written by Chart.
+const (
+	chartWidth  = 10 * vg.Inch
+	chartHeight = 5.5 * vg.Inch
+	chartDPI    = 110
+)
+
 // Chart draws time against pages for each series, like the tutorial's plot
 // of asyncio against joblib, and saves it as a PNG.
+//
+// The time axis is logarithmic: the sequential series runs to tens of
+// seconds while the parallel ones stay under a few, and on a linear axis
+// they all lie flat near zero. The legend sits to the right of the plot, so
+// it covers no data.
 func Chart(path, title string, series []Series) error {
 	p := plot.New()
 	p.Title.Text = title
+	p.Title.Padding = vg.Points(6)
+	p.Title.TextStyle.Font.Size = vg.Points(14)
 	p.X.Label.Text = "pages"
-	p.Y.Label.Text = "seconds"
-	p.Legend.Top = true
-	p.Legend.Left = false // the top right stays clear: the sequential series stops early
+	p.Y.Label.Text = "seconds (log scale)"
+	p.Y.Scale = plot.LogScale{}
 	p.Add(plotter.NewGrid())
+
+	legend := plot.NewLegend()
+	legend.Top, legend.Left = true, true // text after the icons
+	legend.Padding = vg.Points(4)
+	legend.ThumbnailWidth = vg.Points(28)
+
 	palette := []color.Color{
 		color.RGBA{R: 214, G: 39, B: 40, A: 255}, color.RGBA{R: 31, G: 119, B: 180, A: 255},
 		color.RGBA{R: 44, G: 160, B: 44, A: 255}, color.RGBA{R: 148, G: 103, B: 189, A: 255},
 		color.RGBA{R: 255, G: 127, B: 14, A: 255}, color.RGBA{R: 127, G: 127, B: 127, A: 255},
 	}
+	minY, maxY := math.Inf(1), math.Inf(-1)
+	pageSet := map[int]bool{}
 	for i, s := range series {
 		pts := append([]Result(nil), s.Points...)
 		sort.Slice(pts, func(a, b int) bool { return pts[a].Pages < pts[b].Pages })
-		xy := make(plotter.XYs, len(pts))
-		for j, r := range pts {
-			xy[j].X, xy[j].Y = float64(r.Pages), r.Seconds
+		xy := make(plotter.XYs, 0, len(pts))
+		for _, r := range pts {
+			if !(r.Seconds > 0) {
+				return fmt.Errorf("chart %s: %d pages in %v s cannot go on a log scale", s.Name, r.Pages, r.Seconds)
+			}
+			xy = append(xy, plotter.XY{X: float64(r.Pages), Y: r.Seconds})
+			minY, maxY = math.Min(minY, r.Seconds), math.Max(maxY, r.Seconds)
+			pageSet[r.Pages] = true
+		}
+		if len(xy) == 0 {
+			continue
 		}
 		line, points, err := plotter.NewLinePoints(xy)
 		if err != nil {
@@ -48,14 +82,93 @@ func Chart(path, title string, series []Series) error {
 		line.Color, points.Color = c, c
 		line.Width = vg.Points(1.5)
 		points.Shape = draw.CircleGlyph{}
+		name := chartText(s.Name)
 		if s.Dashed {
 			line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 			p.Add(line)
-			p.Legend.Add(s.Name, line)
+			legend.Add(name, line)
 			continue
 		}
 		p.Add(line, points)
-		p.Legend.Add(s.Name, line, points)
+		legend.Add(name, line, points)
 	}
-	return p.Save(8*vg.Inch, 5*vg.Inch, path)
+	if math.IsInf(minY, 0) {
+		return fmt.Errorf("chart: no points to draw")
+	}
+	// A little room above and below, so that no point sits on the frame.
+	p.Y.Min, p.Y.Max = minY/1.3, maxY*1.3
+	p.Y.Tick.Marker = logTicks{}
+	if len(pageSet) > 0 && len(pageSet) <= 12 {
+		var ticks plot.ConstantTicks
+		for n := range pageSet {
+			ticks = append(ticks, plot.Tick{Value: float64(n), Label: strconv.Itoa(n)})
+		}
+		sort.Slice(ticks, func(a, b int) bool { return ticks[a].Value < ticks[b].Value })
+		p.X.Tick.Marker = ticks
+	}
+
+	img := vgimg.NewWith(vgimg.UseWH(chartWidth, chartHeight), vgimg.UseDPI(chartDPI))
+	dc := draw.New(img)
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	// A margin on every side: plot.Draw sets the title's top edge above the
+	// canvas by the font's descent, which clipped it when drawn flush.
+	margin := vg.Points(10)
+	dc = draw.Crop(dc, margin, -margin, margin, -margin)
+
+	// The legend gets its own column to the right of the plot, its top level
+	// with the top of the data area.
+	gap := vg.Points(12)
+	legendWidth := legend.Rectangle(dc).Size().X
+	plotC := draw.Crop(dc, 0, -(legendWidth + gap), 0, 0)
+	p.Draw(plotC)
+	data := p.DataCanvas(plotC)
+	legendC := dc
+	legendC.Min.X = plotC.Max.X + gap
+	legendC.Max.Y = data.Max.Y
+	legendC.Min.Y = data.Min.Y
+	legend.Draw(legendC)
+
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// chartText replaces what the chart's font (Liberation) has no glyph for:
+// the ceiling brackets of the latency bound would otherwise vanish.
+func chartText(s string) string {
+	return strings.NewReplacer("⌈", "ceil(", "⌉", ")").Replace(s)
+}
+
+// logTicks labels 1, 2, 3 and 5 times each power of ten in range and marks
+// the other integer multiples without a label, which reads better than
+// plot.LogTicks' labels at powers of ten alone when the range spans two
+// decades.
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	var ticks []plot.Tick
+	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+		for m := 1; m <= 9; m++ {
+			v := float64(m) * math.Pow(10, e)
+			if e < 0 {
+				v = float64(m) / math.Pow(10, -e) // 0.3, not 0.30000000000000004
+			}
+			if v < min*(1-1e-9) || v > max*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || m == 2 || m == 3 || m == 5 {
+				t.Label = strconv.FormatFloat(v, 'f', -1, 64)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
 }
