@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"time"
 
@@ -74,9 +75,7 @@ func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	// Environment overrides are applied by hand rather than with AutomaticEnv
 	// so that tests can pass their own environment and every override is
 	// checked against a key that exists.
-	if err := applyEnv(v, path, lookupEnv); err != nil {
-		return nil, err
-	}
+	applyEnv(v, lookupEnv)
 
 	var cfg Config
 	hook := mapstructure.ComposeDecodeHookFunc(durationHook, byteSizeHook, eachHook, fieldHook, stringSliceHook)
@@ -108,14 +107,13 @@ func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 }
 
 // applyEnv sets every GATHER_* variable that names a known key.
-func applyEnv(v *viper.Viper, path string, lookupEnv func(string) (string, bool)) error {
+func applyEnv(v *viper.Viper, lookupEnv func(string) (string, bool)) {
 	for _, key := range v.AllKeys() {
 		name := EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
 		if val, ok := lookupEnv(name); ok {
 			v.Set(key, val)
 		}
 	}
-	return nil
 }
 
 // order is the order items and fields were written in the YAML, which viper's
@@ -348,12 +346,12 @@ func (c *Config) normalize() {
 			for f := range it.Fields {
 				it.FieldOrder = append(it.FieldOrder, f)
 			}
-			sortStrings(it.FieldOrder)
+			sort.Strings(it.FieldOrder)
 		}
 		if len(it.Key) == 0 {
-			it.Key = []string{ColURL}
+			it.Key = []string{KeyURL}
 			if !it.Each.IsZero() {
-				it.Key = append(it.Key, ColIndex)
+				it.Key = append(it.Key, KeyIndex)
 			}
 		}
 		for f, fd := range it.Fields {
@@ -368,6 +366,6 @@ func (c *Config) normalize() {
 		for name := range c.Items {
 			c.ItemOrder = append(c.ItemOrder, name)
 		}
-		sortStrings(c.ItemOrder)
+		sort.Strings(c.ItemOrder)
 	}
 }

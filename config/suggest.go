@@ -2,7 +2,6 @@ package config
 
 import (
 	"reflect"
-	"sort"
 	"strings"
 )
 
@@ -79,5 +78,3 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

@@ -13,13 +13,21 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// Columns every item table has besides its fields.
+// Names an item's key may use besides its fields: the page's URL, and for
+// items with each, the record's position on the page.
 const (
-	ColURL       = "_url"
-	ColRun       = "_run"
-	ColFetchedAt = "_fetched_at"
-	ColIndex     = "_index"
+	KeyURL   = "_url"
+	KeyIndex = "_index"
 )
+
+// reservedNames are not field names: every record carries the page URL,
+// the run, the fetch time and (with each) its position under them. The
+// storage package's columns are named so; its tests hold the two to it.
+var reservedNames = map[string]bool{KeyURL: true, "_run": true, "_fetched_at": true, KeyIndex: true}
+
+// Reserved reports whether name is one of the names every record carries,
+// which no field may take.
+func Reserved(name string) bool { return reservedNames[name] }
 
 // IdentPattern is what item and field names must look like: they become
 // SQLite table and column names.
@@ -176,8 +184,6 @@ func (c *Config) validateCrawl(p *problems) {
 	}
 }
 
-var reservedColumns = map[string]bool{ColURL: true, ColRun: true, ColFetchedAt: true, ColIndex: true}
-
 func (c *Config) validateItem(p *problems, name string, it Item) {
 	base := "items." + name
 	if strings.HasPrefix(name, "gather_") || strings.HasPrefix(name, "sqlite_") {
@@ -222,9 +228,9 @@ func (c *Config) validateItem(p *problems, name string, it Item) {
 		switch {
 		case seen[k]:
 			p.add(key, "%q is listed twice", k)
-		case k == ColURL:
-		case k == ColIndex && !it.Each.IsZero():
-		case k == ColIndex:
+		case k == KeyURL:
+		case k == KeyIndex && !it.Each.IsZero():
+		case k == KeyIndex:
 			p.add(key, "_index exists only for items with each")
 		default:
 			if _, ok := it.Fields[k]; !ok {
@@ -236,7 +242,7 @@ func (c *Config) validateItem(p *problems, name string, it Item) {
 }
 
 func (c *Config) validateField(p *problems, key, name string, f Field) {
-	if reservedColumns[name] {
+	if Reserved(name) {
 		p.add(key, "%s is a column gather adds itself; choose another name", name)
 	}
 	var sources []string

@@ -14,8 +14,8 @@ func keyParts(t Table, values []any, index int) []any {
 	var out []any
 	for _, k := range t.Key {
 		switch k {
-		case "_url":
-		case "_index":
+		case ColURL:
+		case ColIndex:
 			out = append(out, int64(index))
 		default:
 			for j, c := range t.Columns {

@@ -48,8 +48,8 @@ func keyPositions(t Table) []int {
 	var pos []int
 	for _, k := range t.Key {
 		switch k {
-		case "_url":
-		case "_index":
+		case ColURL:
+		case ColIndex:
 			pos = append(pos, -1)
 		default:
 			for j, c := range t.Columns {

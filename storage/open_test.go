@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -44,5 +45,15 @@ func TestOpen_OutlastsAnotherConnectionsLock(t *testing.T) {
 	defer s.Close()
 	if waited := time.Since(start); waited < 200*time.Millisecond {
 		t.Errorf("opened after %s, while the file was held", waited)
+	}
+}
+
+// No field can take the name of a column every item table has: config
+// reserves exactly these names.
+func TestColumnsAreReservedByConfig(t *testing.T) {
+	for _, c := range []string{storage.ColURL, storage.ColRun, storage.ColFetchedAt, storage.ColIndex} {
+		if !config.Reserved(c) {
+			t.Errorf("column %s is not reserved by config: a field could take its name", c)
+		}
 	}
 }

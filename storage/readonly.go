@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -89,7 +90,7 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 			return nil
 		}})
 	})
-	db, err := sql.Open(readOnlyDriver, dsn(path, "mode=ro&_busy_timeout=10000"))
+	db, err := sql.Open(readOnlyDriver, dsn(path, busyWait, "mode=ro"))
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +115,7 @@ func (r *Reader) Close() error {
 	if r.hadWAL {
 		return err
 	}
-	if c, oerr := sql.Open("sqlite3", dsn(r.path, "_busy_timeout=1000")); oerr == nil {
+	if c, oerr := sql.Open("sqlite3", dsn(r.path, time.Second, "")); oerr == nil {
 		c.QueryRow("SELECT count(*) FROM sqlite_schema").Scan(new(int))
 		c.Close()
 	}

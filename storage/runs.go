@@ -78,6 +78,24 @@ func (s *Store) MarkAbandonedRuns(ctx context.Context, job string) (int64, error
 	return res.RowsAffected()
 }
 
+// RunHistory lists the runs newest first, as gather runs shows them, at
+// most limit of them (0: all).
+func (r *Reader) RunHistory(ctx context.Context, limit int) (*sql.Rows, error) {
+	q := `SELECT id, job, started_at AS started, finished_at AS finished,
+		CASE WHEN finished_at IS NULL THEN NULL
+		     ELSE round((julianday(finished_at) - julianday(started_at)) * 86400, 1) END AS seconds,
+		status, pages_ok AS ok, pages_failed AS failed, pages_skipped AS skipped, items, pages_changed AS changed
+		FROM gather_runs ORDER BY id DESC`
+	if limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	rows, err := r.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, r.Explain(ctx, err)
+	}
+	return rows, nil
+}
+
 func nullString(s string) any {
 	if s == "" {
 		return nil

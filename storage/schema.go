@@ -9,6 +9,16 @@ import (
 	"github.com/gather-crawler/gather/config"
 )
 
+// Columns every item table has besides its fields. A key names the page
+// URL and the record's position by the config's KeyURL and KeyIndex, so
+// those two columns carry the same names.
+const (
+	ColURL       = config.KeyURL
+	ColRun       = "_run"
+	ColFetchedAt = "_fetched_at"
+	ColIndex     = config.KeyIndex
+)
+
 // Table is one item's table: its fields as columns, plus _url, _run,
 // _fetched_at and, for items with each, _index.
 type Table struct {
@@ -60,9 +70,9 @@ func (t Table) allColumns() []string {
 	for _, c := range t.Columns {
 		cols = append(cols, c.Name)
 	}
-	cols = append(cols, config.ColURL, config.ColRun, config.ColFetchedAt)
+	cols = append(cols, ColURL, ColRun, ColFetchedAt)
 	if t.Indexed {
-		cols = append(cols, config.ColIndex)
+		cols = append(cols, ColIndex)
 	}
 	return cols
 }
@@ -104,9 +114,9 @@ func (t Table) createSQL() string {
 	for _, c := range t.Columns {
 		fmt.Fprintf(&b, "  %s %s,\n", quote(c.Name), c.Type)
 	}
-	fmt.Fprintf(&b, "  %s TEXT NOT NULL,\n  %s INTEGER NOT NULL,\n  %s TEXT NOT NULL,\n", quote(config.ColURL), quote(config.ColRun), quote(config.ColFetchedAt))
+	fmt.Fprintf(&b, "  %s TEXT NOT NULL,\n  %s INTEGER NOT NULL,\n  %s TEXT NOT NULL,\n", quote(ColURL), quote(ColRun), quote(ColFetchedAt))
 	if t.Indexed {
-		fmt.Fprintf(&b, "  %s INTEGER,\n", quote(config.ColIndex))
+		fmt.Fprintf(&b, "  %s INTEGER,\n", quote(ColIndex))
 	}
 	// WITHOUT ROWID stores each row once, in its key's b-tree, instead of
 	// a rowid table plus a key index: one b-tree insert per row fewer.
@@ -198,7 +208,7 @@ func migrate(ctx context.Context, db *sql.DB, tables []Table) error {
 						typ = col.Type
 					}
 				}
-				if c == config.ColIndex {
+				if c == ColIndex {
 					typ = "INTEGER"
 				}
 				if _, err := db.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", quote(t.Name), quote(c), typ)); err != nil {

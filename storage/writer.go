@@ -14,8 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/gather-crawler/gather/config"
 )
 
 // Page statuses in gather_pages.
@@ -137,7 +135,7 @@ func (s *Store) NewWriter(opts WriterOptions) (*Writer, error) {
 	if err := w.prepare(); err != nil {
 		return nil, err
 	}
-	ckpt, err := sql.Open("sqlite3", dsn(s.path, "_busy_timeout=10000"))
+	ckpt, err := sql.Open("sqlite3", dsn(s.path, busyWait, ""))
 	if err != nil {
 		w.stmts.close()
 		return nil, err
@@ -520,15 +518,15 @@ func (w *Writer) prepare() error {
 			fieldCols = append(fieldCols, c.Name)
 		}
 		if t.Indexed {
-			fieldCols = append(fieldCols, "_index")
+			fieldCols = append(fieldCols, ColIndex)
 		}
 		var byKey []string
 		for _, k := range t.Key {
-			if k != config.ColURL {
+			if k != ColURL {
 				byKey = append(byKey, quote(k)+" = ?")
 			}
 		}
-		byKey = append(byKey, quote(config.ColURL)+" = ?")
+		byKey = append(byKey, quote(ColURL)+" = ?")
 		where := strings.Join(byKey, " AND ")
 		st.delByKey[t.Name] = prep(fmt.Sprintf("DELETE FROM %s WHERE %s", quote(t.Name), where))
 		st.oldByKey[t.Name] = prep(fmt.Sprintf("SELECT %s FROM %s WHERE %s", quoteAll(fieldCols), quote(t.Name), where))

@@ -174,7 +174,7 @@ func runBench(ctx context.Context, f *benchFlags, out io.Writer) error {
 		return err
 	}
 	defer site.Close()
-	fmt.Fprintf(out, "demo site %s, latency %s; each run is a fresh process; machine: %d CPUs\n\n", site.URL, f.latency, numCPU())
+	fmt.Fprintf(out, "demo site %s, latency %s; each run is a fresh process; machine: %d CPUs\n\n", site.URL, f.latency, runtime.NumCPU())
 
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "pages\tmode\tparallelism\tseconds\tpages/s\tbound s\tpeak RSS MB\t")
@@ -278,5 +278,3 @@ func runMemoryBench(ctx context.Context, f *benchFlags, dir string, out io.Write
 	}
 	return tw.Flush()
 }
-
-func numCPU() int { return runtime.NumCPU() }

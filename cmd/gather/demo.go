@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,6 +17,7 @@ import (
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
+	"github.com/gather-crawler/gather/output"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -201,40 +201,10 @@ func printRows(ctx context.Context, out io.Writer, db *sql.DB, q string) error {
 		return fmt.Errorf("%s: %w", q, err)
 	}
 	defer rows.Close()
-	cols, _ := rows.Columns()
 	fmt.Fprintf(out, "\n> %s\n", q)
-	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	for i, c := range cols {
-		if i > 0 {
-			fmt.Fprint(tw, "\t")
-		}
-		fmt.Fprint(tw, c)
+	if _, err := output.Write(out, output.Table, rows); err != nil {
+		return fmt.Errorf("%s: %w", q, err)
 	}
-	fmt.Fprintln(tw)
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-		for i, v := range vals {
-			if i > 0 {
-				fmt.Fprint(tw, "\t")
-			}
-			if v == nil {
-				fmt.Fprint(tw, "NULL")
-			} else if b, ok := v.([]byte); ok {
-				fmt.Fprint(tw, string(b))
-			} else {
-				fmt.Fprint(tw, v)
-			}
-		}
-		fmt.Fprintln(tw)
-	}
-	tw.Flush()
 	fmt.Fprintln(out)
-	return rows.Err()
+	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -70,14 +71,18 @@ touch another file is refused. SQL "-" reads the statement from stdin.`,
 				}
 				q = string(b)
 			}
-			return runQuery(cmd.Context(), f, cmd.OutOrStdout(), q)
+			return printQuery(cmd.Context(), f, cmd.OutOrStdout(), func(r *storage.Reader) (*sql.Rows, error) {
+				return r.Query(cmd.Context(), q)
+			})
 		},
 	}
 	f.register(cmd)
 	return cmd
 }
 
-func runQuery(ctx context.Context, f *dbFlags, out io.Writer, q string) error {
+// printQuery opens the database read-only, runs query on it and prints
+// the rows in the chosen format.
+func printQuery(ctx context.Context, f *dbFlags, out io.Writer, query func(*storage.Reader) (*sql.Rows, error)) error {
 	format, err := f.outputFormat(out)
 	if err != nil {
 		return err
@@ -91,7 +96,7 @@ func runQuery(ctx context.Context, f *dbFlags, out io.Writer, q string) error {
 		return err
 	}
 	defer r.Close()
-	rows, err := r.Query(ctx, q)
+	rows, err := query(r)
 	if err != nil {
 		return sqlError(err)
 	}
@@ -124,15 +129,9 @@ func newRunsCmd() *cobra.Command {
 			if limit < 0 {
 				return usagef("--limit must not be negative")
 			}
-			q := `SELECT id, job, started_at AS started, finished_at AS finished,
-				CASE WHEN finished_at IS NULL THEN NULL
-				     ELSE round((julianday(finished_at) - julianday(started_at)) * 86400, 1) END AS seconds,
-				status, pages_ok AS ok, pages_failed AS failed, pages_skipped AS skipped, items, pages_changed AS changed
-				FROM gather_runs ORDER BY id DESC`
-			if limit > 0 {
-				q += fmt.Sprintf(" LIMIT %d", limit)
-			}
-			return runQuery(cmd.Context(), f, cmd.OutOrStdout(), q)
+			return printQuery(cmd.Context(), f, cmd.OutOrStdout(), func(r *storage.Reader) (*sql.Rows, error) {
+				return r.RunHistory(cmd.Context(), limit)
+			})
 		},
 	}
 	f.register(cmd)
