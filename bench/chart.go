@@ -7,7 +7,6 @@ import (
 	"os"
 	"sort"
 	"strconv"
-	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -82,7 +81,7 @@ func Chart(path, title string, series []Series) error {
 		line.Color, points.Color = c, c
 		line.Width = vg.Points(1.5)
 		points.Shape = draw.CircleGlyph{}
-		name := chartText(s.Name)
+		name := s.Name
 		if s.Dashed {
 			line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 			p.Add(line)
@@ -138,12 +137,6 @@ func Chart(path, title string, series []Series) error {
 		return err
 	}
 	return f.Close()
-}
-
-// chartText replaces what the chart's font (Liberation) has no glyph for:
-// the ceiling brackets of the latency bound would otherwise vanish.
-func chartText(s string) string {
-	return strings.NewReplacer("⌈", "ceil(", "⌉", ")").Replace(s)
 }
 
 // logTicks labels 1, 2, 3 and 5 times each power of ten in range and marks

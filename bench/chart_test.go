@@ -72,9 +72,3 @@ func TestLogTicks_LabelsOneTwoThreeFive(t *testing.T) {
 		t.Errorf("labels %q, want %q", got, want)
 	}
 }
-
-func TestChartText_SpellsOutTheCeiling(t *testing.T) {
-	if got := chartText("bound ⌈pages/128⌉·latency"); got != "bound ceil(pages/128)·latency" {
-		t.Errorf("got %q", got)
-	}
-}

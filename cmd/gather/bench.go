@@ -227,7 +227,7 @@ func runBench(ctx context.Context, f *benchFlags, out io.Writer) error {
 	}
 	top := pars[len(pars)-1]
 	for _, n := range pages {
-		add(fmt.Sprintf("bound ⌈pages/%d⌉·latency", top), bench.Result{Pages: n, Seconds: math.Ceil(float64(n)/float64(top)) * f.latency.Seconds()}, true)
+		add(fmt.Sprintf("bound ceil(pages/%d)·latency", top), bench.Result{Pages: n, Seconds: math.Ceil(float64(n)/float64(top)) * f.latency.Seconds()}, true)
 	}
 	tw.Flush()
 	if f.out != "" {

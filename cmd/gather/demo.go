@@ -57,7 +57,7 @@ summary and a few rows, and checks every row against the site's ground truth.`,
 	fl.StringVarP(&f.cfgFile, "config", "c", "", "config whose items to use (default ./config.yaml, else the built-in copy)")
 	fl.BoolVar(&f.resume, "resume", false, "keep an existing demo database and fetch only what it lacks (needs a fixed --addr)")
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:0", "address of the demo site (port 0: a free one)")
-	fl.StringVar(&f.faults, "faults", "", "inject faults, e.g. 500=0.1,429=0.05,reset=0.02 (see README)")
+	fl.StringVar(&f.faults, "faults", "", "inject faults, e.g. 500=0.1,429=0.05,reset=0.02 (see docs/fetch-policy.md)")
 	fl.IntVar(&f.robots, "robots-status", 0, "answer robots.txt with this HTTP status (e.g. 503)")
 	return cmd
 }
