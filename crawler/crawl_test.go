@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -259,4 +260,25 @@ func TestCrawl_QueryWhileWriting(t *testing.T) {
 		t.Errorf("%d queries, last saw %d ok pages", queries, last)
 	}
 	t.Logf("%d queries during the crawl", queries)
+}
+
+// allowed_domains are matched without regard to case, and New leaves the
+// caller's config as it was.
+func TestNew_LeavesTheConfigAlone(t *testing.T) {
+	site := startSite(t, "", demo.Options{})
+	host := strings.TrimPrefix(site.URL, "http://")
+	cfg := testConfig(t, fmt.Sprintf(`crawl:
+  name: case
+  start:
+    urls: [%q]
+  allowed_domains: [LOCALHOST, "127.0.0.1"]
+`, demo.PageURL("http://"+host, demo.ID(1))))
+	before := slices.Clone(cfg.Crawl.AllowedDomains)
+	sum, err := crawl(t, cfg, crawler.Options{})
+	if err != nil || sum.Counts.PagesOK != 1 {
+		t.Fatalf("%v: %v", sum, err)
+	}
+	if !slices.Equal(cfg.Crawl.AllowedDomains, before) {
+		t.Errorf("allowed_domains changed from %v to %v", before, cfg.Crawl.AllowedDomains)
+	}
 }
