@@ -82,7 +82,6 @@ func (it *item) extract(p *page) ([]Record, []string, error) {
 				return nil, nil, err
 			}
 			if ok {
-				sc.doc = iw.doc
 				return it.fromWalk(p, sc, iw, w), w.list(), nil
 			}
 		}
@@ -199,7 +198,7 @@ func (it *item) fromWalk(p *page, sc scope, iw itemWalk, w *itemWarnings) []Reco
 	sc.planned = iw.planned
 	sc.pre = make([]gjson.Result, len(it.fields))
 	if it.each.kind == eachNone {
-		iw.res.Record(iw.spec, 0, sc.pre)
+		sc.doc, _ = iw.res.Record(iw.spec, 0, sc.pre) // the element is the document
 		if rec, ok := it.record(p, sc, w); ok {
 			return []Record{rec}
 		}

@@ -73,7 +73,6 @@ func (it *item) planSpec() jsonplan.Spec {
 // pageWalk is a plan walked over one page's document.
 type pageWalk struct {
 	plan *sourcePlan
-	doc  string
 	res  *jsonplan.Result // nil when the walk gave up; the items then use gjson
 }
 
@@ -82,7 +81,6 @@ type itemWalk struct {
 	res     *jsonplan.Result
 	spec    int    // the item's place in the plan
 	planned []bool // the fields the plan read
-	doc     string
 }
 
 // walked returns the walk that holds the records of it on this page. The
@@ -104,8 +102,7 @@ func (p *page) walked(it *item) (iw itemWalk, ok bool, err error) {
 			}
 			// The body is never modified once it arrived, and records copy
 			// what they keep (see arena): viewing it as a string is safe.
-			pw.doc = unsafe.String(unsafe.SliceData(doc.raw), len(doc.raw))
-			res, err := pw.plan.Walk(pw.doc)
+			res, err := pw.plan.Walk(unsafe.String(unsafe.SliceData(doc.raw), len(doc.raw)))
 			switch {
 			case err == nil:
 				pw.res = res
@@ -127,7 +124,7 @@ func (p *page) walked(it *item) (iw itemWalk, ok bool, err error) {
 	for i, pit := range pw.plan.items {
 		if pit == it {
 			planned, ok := pw.plan.Planned(i)
-			return itemWalk{res: pw.res, spec: i, planned: planned, doc: pw.doc}, ok, nil
+			return itemWalk{res: pw.res, spec: i, planned: planned}, ok, nil
 		}
 	}
 	return iw, false, nil
