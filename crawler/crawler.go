@@ -68,7 +68,7 @@ func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, erro
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	ex, err := extract.New(cfg)
+	ex, err := extract.New(cfg, opts.Logger)
 	if err != nil {
 		return nil, err
 	}

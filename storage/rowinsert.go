@@ -4,33 +4,49 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"strings"
 )
 
-// insertSizes are the row counts of the prepared multi-row INSERTs: a page's
-// rows go in as few statements as these sizes allow, which saves most of
-// the per-statement cost of one INSERT per row.
-var insertSizes = []int{64, 16, 4, 1}
+// insertSizes are the row counts of the prepared multi-row upserts,
+// largest first: a page's rows go in as few statements as these sizes
+// allow, which saves most of the per-statement cost of one INSERT per row.
+var insertSizes = [...]int{64, 16, 4, 1}
 
-// rowInserter runs the item tables' multi-row upserts on the driver
-// connection itself, inside the writer's transaction. Through database/sql
-// every call converts and checks each argument into a new slice: with a
+// rowInserter upserts the item rows of pages through the driver connection
+// that holds the writer's transaction, past database/sql: through it every
+// call converts and checks each argument into a new slice, and with a
 // page's thousand-odd values that was a tenth of the writer's time and
-// most of its garbage. Its statements belong to one driver connection and
-// are prepared again if database/sql ever hands the writer another.
+// most of its garbage.
+//
+// It owns, and only the writer goroutine touches:
+//   - stmts: for each item table of the Store, one upsert per entry of
+//     insertSizes, prepared on the driver connection conn. database/sql
+//     keeps the writer on one connection; should it ever hand over
+//     another, insert prepares them again there.
+//   - args: the argument slice every execution reuses.
+//
+// Its statements must be closed (close) before the Store is.
 type rowInserter struct {
 	s     *Store
-	conn  any // the driver connection the statements were prepared on
-	stmts map[string]map[int]driver.Stmt
+	conn  any                   // the driver connection stmts were prepared on
+	stmts map[string][]execStmt // per table, indexed as insertSizes
 	args  []driver.NamedValue
 }
 
-// insert upserts the rows of a page's items on the connection that holds
-// the writer's transaction.
+// execStmt is what the inserter needs of a driver statement.
+type execStmt interface {
+	driver.Stmt
+	driver.StmtExecContext
+}
+
+// insert upserts the rows of a page's items on conn, the connection that
+// holds the writer's transaction; rows must have distinct keys
+// (lastPerKey), since a multi-row INSERT may not touch a key twice.
 func (ri *rowInserter) insert(conn *sql.Conn, url, fetched string, run int64, items []ItemRows) error {
 	return conn.Raw(func(dc any) error {
-		if err := ri.prepare(dc); err != nil {
+		if err := ri.prepareOn(dc); err != nil {
 			return err
 		}
 		for _, it := range items {
@@ -42,18 +58,18 @@ func (ri *rowInserter) insert(conn *sql.Conn, url, fetched string, run int64, it
 	})
 }
 
-// insertRows upserts a page's rows of one table; rows must have distinct
-// keys (lastPerKey), since a multi-row INSERT may not touch a key twice.
 func (ri *rowInserter) insertRows(t Table, url, fetched string, run int64, rows []Row) error {
 	ctx := context.Background()
+	stmts := ri.stmts[t.Name]
 	for len(rows) > 0 {
-		size := 1
-		for _, n := range insertSizes {
+		k := len(insertSizes) - 1
+		for i, n := range insertSizes {
 			if n <= len(rows) {
-				size = n
+				k = i
 				break
 			}
 		}
+		size := insertSizes[k]
 		// ?1..?3 are the page's _url, _run and _fetched_at, bound once per
 		// statement rather than once per row.
 		args := append(ri.args[:0], driver.NamedValue{Ordinal: 1, Value: url},
@@ -67,12 +83,86 @@ func (ri *rowInserter) insertRows(t Table, url, fetched string, run int64, rows 
 			}
 		}
 		ri.args = args
-		if _, err := ri.stmts[t.Name][size].(driver.StmtExecContext).ExecContext(ctx, args); err != nil {
+		if _, err := stmts[k].ExecContext(ctx, args); err != nil {
 			return err
 		}
 		rows = rows[size:]
 	}
 	return nil
+}
+
+// prepareOn makes the statements on the driver connection dc, unless they
+// were made there.
+func (ri *rowInserter) prepareOn(dc any) error {
+	if ri.conn == dc {
+		return nil
+	}
+	// Statements of a connection database/sql has dropped: closing them
+	// can fail, and says nothing of dc.
+	_ = ri.closeStmts()
+	prep, ok := dc.(driver.ConnPrepareContext)
+	if !ok {
+		return errors.New("the database driver cannot prepare statements with a context")
+	}
+	ri.stmts = map[string][]execStmt{}
+	for _, t := range ri.s.order {
+		cols := t.allColumns()
+		set := make([]string, len(cols))
+		for i, c := range cols {
+			set[i] = fmt.Sprintf("%s = excluded.%s", quote(c), quote(c))
+		}
+		stmts := make([]execStmt, len(insertSizes))
+		ri.stmts[t.Name] = stmts
+		for k, n := range insertSizes {
+			q := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s ON CONFLICT (%s) DO UPDATE SET %s",
+				quote(t.Name), quoteAll(cols), numberedValues(t, n), quoteAll(t.Key), strings.Join(set, ", "))
+			st, err := prep.PrepareContext(context.Background(), q)
+			if err != nil {
+				return errors.Join(fmt.Errorf("prepare %q: %w", q, err), ri.closeStmts())
+			}
+			es, ok := st.(execStmt)
+			if !ok {
+				return errors.Join(errors.New("the database driver cannot execute statements with a context"),
+					st.Close(), ri.closeStmts())
+			}
+			stmts[k] = es
+		}
+	}
+	ri.conn = dc
+	return nil
+}
+
+// close finalizes the statements, on db's connection so that database/sql
+// does not use the driver connection meanwhile. Call it once the writer
+// goroutine is done with them.
+func (ri *rowInserter) close(db *sql.DB) error {
+	if ri.stmts == nil {
+		return nil
+	}
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		return fmt.Errorf("close the row statements: %w", err)
+	}
+	err = conn.Raw(func(any) error { return ri.closeStmts() })
+	if err != nil {
+		err = fmt.Errorf("close the row statements: %w", err)
+	}
+	return errors.Join(err, conn.Close())
+}
+
+// closeStmts closes the statements prepared so far and forgets their
+// connection.
+func (ri *rowInserter) closeStmts() error {
+	var errs []error
+	for _, stmts := range ri.stmts {
+		for _, st := range stmts {
+			if st != nil {
+				errs = append(errs, st.Close())
+			}
+		}
+	}
+	ri.stmts, ri.conn = nil, nil
+	return errors.Join(errs...)
 }
 
 // driverValue is what database/sql's default converter would have made of
@@ -88,54 +178,6 @@ func driverValue(v any) driver.Value {
 		return dv
 	}
 	return fmt.Sprint(v)
-}
-
-// prepare makes the statements on dc, unless they were made there.
-func (ri *rowInserter) prepare(dc any) error {
-	if ri.conn == dc {
-		return nil
-	}
-	ri.close()
-	prep, ok := dc.(driver.ConnPrepareContext)
-	if !ok {
-		return fmt.Errorf("the database driver cannot prepare statements with a context")
-	}
-	ri.stmts = map[string]map[int]driver.Stmt{}
-	for _, t := range ri.s.order {
-		cols := t.allColumns()
-		var set []string
-		for _, c := range cols {
-			set = append(set, fmt.Sprintf("%s = excluded.%s", quote(c), quote(c)))
-		}
-		ri.stmts[t.Name] = map[int]driver.Stmt{}
-		for _, n := range insertSizes {
-			q := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s ON CONFLICT (%s) DO UPDATE SET %s",
-				quote(t.Name), quoteAll(cols), numberedValues(t, n), quoteAll(t.Key), strings.Join(set, ", "))
-			st, err := prep.PrepareContext(context.Background(), q)
-			if err != nil {
-				ri.close()
-				return fmt.Errorf("prepare %q: %w", q, err)
-			}
-			if _, ok := st.(driver.StmtExecContext); !ok {
-				st.Close()
-				ri.close()
-				return fmt.Errorf("the database driver cannot execute statements with a context")
-			}
-			ri.stmts[t.Name][n] = st
-		}
-	}
-	ri.conn = dc
-	return nil
-}
-
-// close finalizes the statements.
-func (ri *rowInserter) close() {
-	for _, sizes := range ri.stmts {
-		for _, st := range sizes {
-			st.Close()
-		}
-	}
-	ri.stmts, ri.conn = nil, nil
 }
 
 // numberedValues writes the VALUES list of an n-row INSERT in allColumns

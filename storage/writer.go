@@ -259,7 +259,7 @@ func (w *Writer) Close() error {
 	w.mu.Unlock()
 	<-w.done
 	w.stmts.close()
-	w.closeInserter()
+	errIns := w.ins.close(w.s.write)
 	close(w.ckptStop)
 	<-w.ckptDone
 	// Back to SQLite's own checkpoints, and one now so the WAL does not
@@ -270,22 +270,7 @@ func (w *Writer) Close() error {
 	if err := w.Err(); err != nil {
 		return err
 	}
-	return errors.Join(err1, err2)
-}
-
-// closeInserter finalizes the row statements on the connection they were
-// prepared on (once the writer goroutine is done with them).
-func (w *Writer) closeInserter() {
-	conn, err := w.s.write.Conn(context.Background())
-	if err != nil {
-		w.ins.close()
-		return
-	}
-	defer conn.Close()
-	conn.Raw(func(any) error {
-		w.ins.close()
-		return nil
-	})
+	return errors.Join(errIns, err1, err2)
 }
 
 // Counts are the run's totals as committed so far.

@@ -5,6 +5,7 @@ package extract
 
 import (
 	"fmt"
+	"log/slog"
 	"regexp"
 
 	"github.com/andybalholm/cascadia"
@@ -23,6 +24,9 @@ type Extractor struct {
 	// noPlan turns the JSON plans off, so tests can check that they find
 	// exactly what gjson finds path by path.
 	noPlan bool
+	// log reports what the extractor worked around but someone must fix:
+	// a bug of the JSON walker.
+	log *slog.Logger
 }
 
 // Result is what one page yielded.
@@ -99,9 +103,13 @@ type followRule struct {
 }
 
 // New compiles the items and follow rules of cfg. cfg must be validated;
-// errors here mean a rule that validation let through.
-func New(cfg *config.Config) (*Extractor, error) {
-	e := &Extractor{}
+// errors here mean a rule that validation let through. log (nil: discard)
+// gets the errors that do not fail a page but are bugs to fix.
+func New(cfg *config.Config, log *slog.Logger) (*Extractor, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	e := &Extractor{log: log}
 	for _, name := range cfg.ItemOrder {
 		it, err := compileItem(name, cfg.Items[name])
 		if err != nil {

@@ -60,7 +60,7 @@ func loadConfig(t testing.TB, rel string) *config.Config {
 
 func mustExtractor(t testing.TB, cfg *config.Config) *extract.Extractor {
 	t.Helper()
-	ex, err := extract.New(cfg)
+	ex, err := extract.New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

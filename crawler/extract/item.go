@@ -77,13 +77,12 @@ func (it *item) extract(p *page) ([]Record, []string, error) {
 	}
 	if it.needJSON {
 		if it.each.kind == eachNone || it.each.kind == eachJSON {
-			wk, plan, pi, err := p.walked(it)
+			iw, ok, err := p.walked(it)
 			if err != nil {
 				return nil, nil, err
 			}
-			if wk != nil {
-				sc.doc = wk.s
-				return it.fromWalk(p, sc, wk, plan, pi, w), w.list(), nil
+			if ok {
+				return it.fromWalk(p, sc, iw, w), w.list(), nil
 			}
 		}
 		doc, err := p.jsonDocument(it.jsonFrom)
@@ -193,43 +192,28 @@ func (it *item) isKey(i int) bool {
 }
 
 // fromWalk makes the item's records from a walk of its JSON plan: planned
-// fields from the spans the walk recorded, the others as before, against
-// the record's element (and outer match).
-func (it *item) fromWalk(p *page, sc scope, wk *walk, plan *jsonPlan, pi int, w *itemWarnings) []Record {
-	sc.planned = plan.planned[pi]
+// fields from what the walk found, the others as before, against the
+// record's element (and outer match).
+func (it *item) fromWalk(p *page, sc scope, iw itemWalk, w *itemWarnings) []Record {
+	sc.planned = iw.planned
 	sc.pre = make([]gjson.Result, len(it.fields))
 	if it.each.kind == eachNone {
-		base := plan.pageSlot[pi] // the page frame starts the spans
-		for i, ok := range sc.planned {
-			if ok {
-				sc.pre[i] = wk.result(wk.spans[base+i])
-			}
-		}
+		sc.doc, _ = iw.res.Record(iw.spec, 0, sc.pre) // the element is the document
 		if rec, ok := it.record(p, sc, w); ok {
 			return []Record{rec}
 		}
 		return nil
 	}
 	var elem, parent gjson.Result
-	recs := make([]Record, 0, len(wk.recs[pi]))
-	for n, r := range wk.recs[pi] {
+	recs := make([]Record, 0, iw.res.Len(iw.spec))
+	for n := range iw.res.Len(iw.spec) {
 		s := sc
-		elem = gjson.Parse(wk.s[r.start:r.end])
+		el, outer := iw.res.Record(iw.spec, n, s.pre)
+		elem = gjson.Parse(el)
 		s.elem = &elem
-		if r.outer >= 0 {
-			o := wk.outers[r.outer]
-			parent = gjson.Parse(wk.s[o.start:o.end])
+		if outer != "" {
+			parent = gjson.Parse(outer)
 			s.parent = &parent
-		}
-		for i, ok := range s.planned {
-			if !ok {
-				continue
-			}
-			frame := r.frame
-			if it.fields[i].parent {
-				frame = wk.outers[r.outer].frame
-			}
-			s.pre[i] = wk.result(wk.spans[frame+i])
 		}
 		if rec, ok := it.record(p, s, w); ok {
 			rec.Index = n + 1

@@ -1,8 +1,7 @@
-package extract
+package jsonplan
 
 import (
 	"encoding/binary"
-	"errors"
 	"math/bits"
 	"strings"
 
@@ -13,19 +12,17 @@ import (
 // go, exactly as gjson.Valid does (standard JSON; bytes of strings other
 // than control characters are not checked), so that the walk is also the
 // page's validation: one pass over the document instead of two. A scanner
-// meeting anything else panics with errInvalidJSON, which the walk turns
-// into the page's failure.
+// meeting anything else panics with ErrInvalid, which Walk returns.
 
-var errInvalidJSON = errors.New("invalid JSON")
-
-// scanner reads one document. b and s are the same bytes.
+// scanner reads one document. b views the bytes of s, for the loads of
+// eight bytes at a time in str; nothing writes through it.
 type scanner struct {
 	b    []byte
 	s    string
 	open []byte // container's stack of closing brackets, kept for reuse
 }
 
-func invalid() { panic(errInvalidJSON) }
+func invalid() { panic(ErrInvalid) }
 
 // at returns the byte at i, or 0 past the end: no grammar rule accepts a
 // 0, so a document cut short is invalid wherever it stops.
