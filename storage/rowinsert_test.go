@@ -43,7 +43,7 @@ func TestRowInserter_SizesAndConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	other, err := sql.Open("sqlite3", dsn(path, "_busy_timeout=10000"))
+	other, err := sql.Open("sqlite3", dsn(path, busyWait, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
