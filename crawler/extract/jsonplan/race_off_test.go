@@ -1,0 +1,5 @@
+//go:build !race
+
+package jsonplan
+
+const raceEnabled = false
