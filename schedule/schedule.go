@@ -206,7 +206,11 @@ func (s *Scheduler) crawl(ctx context.Context, j *job) (crawler.Summary, error) 
 	if err != nil {
 		return crawler.Summary{}, err
 	}
-	defer store.Close()
+	defer func() {
+		if err := store.Close(); err != nil {
+			s.log.Warn("closing the database failed", "job", j.cfg.Crawl.Name, "database", j.cfg.Database, "error", err)
+		}
+	}()
 	c, err := crawler.New(j.cfg, store, crawler.Options{Logger: s.log, Lease: s.opts.Lease, Now: s.clock.Now})
 	if err != nil {
 		return crawler.Summary{}, err

@@ -74,7 +74,11 @@ func runCrawl(ctx context.Context, g *globals, cfg *config.Config, opts crawler.
 	if err != nil {
 		return crawler.Summary{}, err
 	}
-	defer store.Close()
+	defer func() {
+		if err := store.Close(); err != nil {
+			logger.Warn("closing the database failed", "database", cfg.Database, "error", err)
+		}
+	}()
 
 	opts.Logger = logger
 	c, err := crawler.New(cfg, store, opts)
