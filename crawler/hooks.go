@@ -19,6 +19,8 @@ import (
 // and error goes through the fetch policy (policy.go) and ends in one of
 // the window's two endings, after retries when the policy asks for them.
 
+// stateKey is where a request's pageState rides in colly's context, so
+// that it survives colly's retries of the request.
 const stateKey = "gather.page"
 
 func (r *run) collector() *colly.Collector {
