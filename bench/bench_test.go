@@ -61,14 +61,33 @@ func BenchmarkCrawlSideBySide(b *testing.B) {
 	defer site.Close()
 	const pages = 1000
 	warm(b, site.URL, pages)
-	sideBySide(b, site.URL, pages)
+	sideBySide(b, bench.Job{Base: site.URL, Pages: pages})
+}
+
+// BenchmarkCrawlClassicSideBySide is BenchmarkCrawlSideBySide on the
+// demo's classic layout: gather with examples/imdb-classic.yaml (a DOM,
+// CSS and XPath) beside PlainClassic (colly's OnHTML and goquery).
+func BenchmarkCrawlClassicSideBySide(b *testing.B) {
+	site, err := demo.New(demo.Options{Cache: true}).Start("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer site.Close()
+	const pages = 1000
+	warmClassic(b, site.URL, pages)
+	sideBySide(b, bench.Job{Layout: bench.LayoutClassic, Base: site.URL, Pages: pages})
 }
 
 // warm fetches every page once, so that the site's page cache is full
 // before either program is timed and neither pays for its rendering.
-func warm(tb testing.TB, base string, pages int) {
+func warm(tb testing.TB, base string, pages int) { warmURLs(tb, base, pages, demo.PageURL) }
+
+// warmClassic is warm for the classic layout's pages.
+func warmClassic(tb testing.TB, base string, pages int) { warmURLs(tb, base, pages, demo.ClassicURL) }
+
+func warmURLs(tb testing.TB, base string, pages int, pageURL func(base, id string) string) {
 	for _, id := range demo.IDs(pages) {
-		resp, err := http.Get(demo.PageURL(base, id))
+		resp, err := http.Get(pageURL(base, id))
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -77,22 +96,24 @@ func warm(tb testing.TB, base string, pages int) {
 	}
 }
 
-// sideBySide alternates the two programs over pages of the site at base,
-// run by run, and reports their pages/s and ratio.
-func sideBySide(b *testing.B, base string, pages int) {
-	dir := scratchDir(b)
+// sideBySide alternates the two programs over the job's pages (its Base,
+// Pages and Layout) at parallelism 16, run by run, and reports their
+// pages/s and ratio.
+func sideBySide(b *testing.B, job bench.Job) {
+	job.Dir, job.Parallelism = scratchDir(b), 16
 	secs := map[string]float64{}
 	for i := 0; i < b.N; i++ {
 		for _, mode := range []string{bench.ModePlain, bench.ModeGather} {
-			res, err := bench.Run(context.Background(), bench.Job{Mode: mode, Base: base, Pages: pages, Parallelism: 16, Dir: dir})
+			job.Mode = mode
+			res, err := bench.Run(context.Background(), job)
 			if err != nil {
 				b.Fatal(err)
 			}
 			secs[mode] += res.Seconds
 		}
 	}
-	plain := float64(pages*b.N) / secs[bench.ModePlain]
-	gather := float64(pages*b.N) / secs[bench.ModeGather]
+	plain := float64(job.Pages*b.N) / secs[bench.ModePlain]
+	gather := float64(job.Pages*b.N) / secs[bench.ModeGather]
 	b.ReportMetric(plain, "plain-pages/s")
 	b.ReportMetric(gather, "gather-pages/s")
 	b.ReportMetric(gather/plain, "gather/plain")

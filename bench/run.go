@@ -23,9 +23,18 @@ const (
 	ModePlain  = "plain-colly"
 )
 
+// Page layouts of the demo site.
+const (
+	LayoutNextData = "nextdata" // today's IMDB: the data in __NEXT_DATA__
+	LayoutClassic  = "classic"  // the classic tables, read with CSS and XPath
+)
+
 // Job is one measured crawl: Pages demo movies from the site at Base.
 type Job struct {
-	Mode        string
+	Mode string
+	// Layout is the pages' layout: LayoutNextData (also "") crawled with
+	// config.yaml, or LayoutClassic with examples/imdb-classic.yaml.
+	Layout      string
 	Base        string // the demo site's base URL
 	Pages       int
 	Parallelism int
@@ -47,10 +56,23 @@ type Result struct {
 }
 
 func (j Job) template() string {
-	if j.Tiny {
+	switch {
+	case j.Tiny:
 		return j.Base + "/tiny/title/{id}/fullcredits"
+	case j.Layout == LayoutClassic:
+		return demo.ClassicURL(j.Base, "{id}")
 	}
 	return demo.PageURL(j.Base, "{id}")
+}
+
+// Database is the path of the job's database: Run removes it first and
+// leaves it behind, so that tests can look at what was stored.
+func (j Job) Database() string {
+	layout := j.Layout
+	if layout == "" {
+		layout = LayoutNextData
+	}
+	return filepath.Join(j.Dir, fmt.Sprintf("%s-%s-%d-%d.db", j.Mode, layout, j.Pages, j.Parallelism))
 }
 
 // Run performs the job and times it, start-up included.
@@ -58,8 +80,11 @@ func Run(ctx context.Context, j Job) (Result, error) {
 	if j.Dir == "" {
 		return Result{}, errors.New("bench: no directory")
 	}
+	if j.Layout != "" && j.Layout != LayoutNextData && j.Layout != LayoutClassic {
+		return Result{}, fmt.Errorf("bench: unknown layout %q", j.Layout)
+	}
 	res := Result{Mode: j.Mode, Pages: j.Pages, Parallelism: j.Parallelism}
-	db := filepath.Join(j.Dir, fmt.Sprintf("%s-%d-%d.db", j.Mode, j.Pages, j.Parallelism))
+	db := j.Database()
 	for _, s := range []string{"", "-wal", "-shm"} {
 		os.Remove(db + s)
 	}
@@ -83,8 +108,17 @@ func ShippedConfig() (*config.Config, error) {
 	return config.Parse("config.yaml (built in)", gather.DefaultConfig, func(string) (string, bool) { return "", false })
 }
 
+// ClassicConfig is examples/imdb-classic.yaml as built into the binary.
+func ClassicConfig() (*config.Config, error) {
+	return config.Parse("examples/imdb-classic.yaml (built in)", gather.ClassicConfig, func(string) (string, bool) { return "", false })
+}
+
 func runGather(ctx context.Context, j Job, dbPath string) (int64, error) {
-	cfg, err := ShippedConfig()
+	load := ShippedConfig
+	if j.Layout == LayoutClassic {
+		load = ClassicConfig
+	}
+	cfg, err := load()
 	if err != nil {
 		return 0, err
 	}
@@ -138,8 +172,12 @@ func runPlain(ctx context.Context, j Job, dbPath string) (int64, error) {
 	for i := range urls {
 		urls[i] = fillID(tmpl, demo.ID(i+1))
 	}
-	p := &PlainColly{Parallelism: j.Parallelism, DB: db}
-	pages, rows, err := p.Run(ctx, urls)
+	var pages, rows int64
+	if j.Layout == LayoutClassic {
+		pages, rows, err = (&PlainClassic{Parallelism: j.Parallelism, DB: db}).Run(ctx, urls)
+	} else {
+		pages, rows, err = (&PlainColly{Parallelism: j.Parallelism, DB: db}).Run(ctx, urls)
+	}
 	if err == nil && pages != int64(j.Pages) {
 		err = fmt.Errorf("plain colly stored %d of %d pages", pages, j.Pages)
 	}
