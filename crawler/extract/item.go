@@ -3,7 +3,6 @@ package extract
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"unsafe"
 
 	"github.com/andybalholm/cascadia"
@@ -314,17 +313,17 @@ func (f *field) value(p *page, s scope, w *itemWarnings) any {
 		}
 		if f.all {
 			for _, n := range cascadia.QueryAll(base, f.css) {
-				add(f.nodeValue(n))
+				add(f.nodeValue(p, n).stable())
 			}
 		} else if n := cascadia.Query(base, f.css); n != nil {
-			add(f.nodeValue(n))
+			add(f.nodeValue(p, n))
 		}
 	case srcXPath:
 		base := p.root
 		if s.node != nil {
 			base = s.node
 		}
-		f.xpathValues(base, add)
+		f.xpathValues(p, base, add)
 	case srcJSON:
 		var r gjson.Result
 		switch {
@@ -346,7 +345,10 @@ func (f *field) value(p *page, s scope, w *itemWarnings) any {
 	return out[0]
 }
 
-func (f *field) nodeValue(n *html.Node) rawValue {
+// nodeValue is the attribute or text of n. Text is in the page's text
+// buffer, good until the next nodeValue: a value kept longer must be
+// made stable.
+func (f *field) nodeValue(p *page, n *html.Node) rawValue {
 	if f.attr != "" {
 		for _, a := range n.Attr {
 			if a.Key == f.attr {
@@ -355,10 +357,10 @@ func (f *field) nodeValue(n *html.Node) rawValue {
 		}
 		return rawValue{}
 	}
-	return rawValue{text: nodeText(n), isText: true}
+	return rawValue{text: p.text.nodeText(n), isText: true}
 }
 
-func (f *field) xpathValues(base *html.Node, add func(rawValue)) {
+func (f *field) xpathValues(p *page, base *html.Node, add func(rawValue)) {
 	f.xpath.evaluate(base, func(res any) {
 		switch v := res.(type) {
 		case string:
@@ -375,8 +377,10 @@ func (f *field) xpathValues(base *html.Node, add func(rawValue)) {
 				}
 				if nav.NodeType() == xpath.AttributeNode {
 					add(rawValue{text: nav.Value(), isText: true})
+				} else if f.all {
+					add(f.nodeValue(p, nav.Current()).stable())
 				} else {
-					add(f.nodeValue(nav.Current()))
+					add(f.nodeValue(p, nav.Current()))
 				}
 				if !f.all {
 					return
@@ -391,29 +395,4 @@ func firstGroup(m []string) string {
 		return m[1]
 	}
 	return m[0]
-}
-
-// nodeText is the element's text with runs of white space (including
-// non-breaking spaces) collapsed to one space and trimmed.
-func nodeText(n *html.Node) string {
-	var b strings.Builder
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		switch n.Type {
-		case html.TextNode:
-			b.WriteString(n.Data)
-			b.WriteByte(' ')
-		case html.CommentNode:
-		default:
-			for c := n.FirstChild; c != nil; c = c.NextSibling {
-				walk(c)
-			}
-		}
-	}
-	walk(n)
-	return collapseSpace(b.String())
-}
-
-func collapseSpace(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

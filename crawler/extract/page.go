@@ -25,7 +25,9 @@ type page struct {
 	active uint64
 	walks  map[string]pageWalk
 	// arena holds copies of the strings the page's records keep.
-	arena    arena
+	arena arena
+	// text collects elements' text, one value at a time.
+	text     textBuf
 	bodyKind int8
 }
 

@@ -20,6 +20,13 @@ type rawValue struct {
 	json   gjson.Result
 }
 
+// stable returns r with its text copied out of the page's text buffer,
+// for values kept while the next ones are read.
+func (r rawValue) stable() rawValue {
+	r.text = strings.Clone(r.text)
+	return r
+}
+
 // convert applies the regex modifier and the field's type. It returns nil
 // when there is no value, with a warning when a value did not convert.
 func (f *field) convert(r rawValue, w *itemWarnings) any {
