@@ -3,6 +3,7 @@ package extract
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"github.com/andybalholm/cascadia"
@@ -61,7 +62,7 @@ func (w *itemWarnings) list() []string {
 }
 
 func (it *item) extract(p *page) ([]Record, []string, error) {
-	if it.expect != nil && cascadia.Query(p.root, it.expect) == nil {
+	if it.expect != nil && !p.expected(it) {
 		return nil, nil, &PageError{Reason: "unexpected page: no match for " + it.expectS}
 	}
 	var sc scope
@@ -108,11 +109,13 @@ func (it *item) extract(p *page) ([]Record, []string, error) {
 	case eachNone:
 		emit(sc, 0)
 	case eachCSS:
-		for i, n := range cascadia.QueryAll(p.root, it.each.css) {
+		i := 0
+		eachMatch(p.root, it.each.css, func(n *html.Node) {
+			i++
 			s := sc
 			s.node = n
-			emit(s, i+1)
-		}
+			emit(s, i)
+		})
 	case eachXPath:
 		for i, n := range it.each.xpath.selectAll(p.root) {
 			s := sc
@@ -148,6 +151,11 @@ func (it *item) extract(p *page) ([]Record, []string, error) {
 // record evaluates every field in one scope. It reports false, with a
 // warning, when a required or key field has no value.
 func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
+	shared := 0 // fields sharing a selector, or none to remember
+	if it.sharedCSS {
+		shared = len(it.fields)
+	}
+	p.matches.reset(shared)
 	vals := make([]any, len(it.fields))
 	for i, f := range it.fields {
 		var v any
@@ -162,6 +170,12 @@ func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
 				v, copied = p.arena.clone(r.Str), true
 			} else {
 				v = f.fromResult(r, w)
+			}
+		case f.domText:
+			if str, ok := f.firstText(p, s); ok {
+				v, copied = p.arena.clone(str), true
+			} else {
+				v = f.defaultValue()
 			}
 		default:
 			v = f.value(p, s, w)
@@ -343,6 +357,46 @@ func (f *field) value(p *page, s scope, w *itemWarnings) any {
 		return jsonArray(out, f.typ)
 	}
 	return out[0]
+}
+
+// firstText is value for a text field read from the DOM, the common case
+// of a table cell, without boxing the string on the way: the first
+// match's text or attribute, through the regex, trimmed. It reports false
+// when that leaves nothing. The string may be in the page's text buffer.
+func (f *field) firstText(p *page, s scope) (string, bool) {
+	base := p.root
+	if s.node != nil {
+		base = s.node
+	}
+	var raw rawValue
+	switch f.kind {
+	case srcCSS:
+		n := p.matches.query(base, f)
+		if n == nil {
+			return "", false
+		}
+		raw = f.nodeValue(p, n)
+	case srcXPath:
+		got := false
+		f.xpathValues(p, base, func(r rawValue) {
+			if !got {
+				raw, got = r, true
+			}
+		})
+	}
+	if !raw.isText {
+		return "", false
+	}
+	t := raw.text
+	if f.regex != nil {
+		m := f.regex.FindStringSubmatch(t)
+		if m == nil {
+			return "", false
+		}
+		t = firstGroup(m)
+	}
+	t = strings.TrimSpace(t)
+	return t, t != ""
 }
 
 // nodeValue is the attribute or text of n. Text is in the page's text

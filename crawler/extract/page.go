@@ -27,8 +27,13 @@ type page struct {
 	// arena holds copies of the strings the page's records keep.
 	arena arena
 	// text collects elements' text, one value at a time.
-	text     textBuf
-	bodyKind int8
+	text textBuf
+	// matches remembers a record's selector matches (see field.sameCSS).
+	matches matchMemo
+	// expectSeen and expectFound: a bit per item's expect selector, looked
+	// for and found.
+	expectSeen, expectFound uint64
+	bodyKind                int8
 }
 
 type jsonDoc struct {

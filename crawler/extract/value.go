@@ -50,13 +50,16 @@ func (f *field) convert(r rawValue, w *itemWarnings) any {
 	return f.fromJSON(r.json, w)
 }
 
+// digitSeparators are dropped from numbers: 1,000 and 1_000 are 1000.
+var digitSeparators = strings.NewReplacer(",", "", "_", "", " ", "")
+
 func (f *field) fromText(s string, w *itemWarnings) any {
 	if s == "" {
 		return nil
 	}
 	switch f.typ {
 	case config.TypeInteger:
-		t := strings.NewReplacer(",", "", "_", "", " ", "").Replace(s)
+		t := digitSeparators.Replace(s)
 		if n, err := strconv.ParseInt(t, 10, 64); err == nil {
 			return n
 		}
@@ -64,7 +67,7 @@ func (f *field) fromText(s string, w *itemWarnings) any {
 			return int64(x)
 		}
 	case config.TypeReal:
-		t := strings.NewReplacer(",", "", "_", "", " ", "").Replace(s)
+		t := digitSeparators.Replace(s)
 		if x, err := strconv.ParseFloat(t, 64); err == nil {
 			return x
 		}
