@@ -52,7 +52,10 @@ type Result struct {
 	Seconds     float64 `json:"seconds"`
 	PagesPerSec float64 `json:"pages_per_s"`
 	Rows        int64   `json:"rows"`
-	PeakRSSMB   float64 `json:"peak_rss_mb,omitempty"`
+	// CPUSeconds is the CPU time of the whole process during the run
+	// (in a benchmark, the demo site's serving included).
+	CPUSeconds float64 `json:"cpu_s,omitempty"`
+	PeakRSSMB  float64 `json:"peak_rss_mb,omitempty"`
 }
 
 func (j Job) template() string {
@@ -88,7 +91,7 @@ func Run(ctx context.Context, j Job) (Result, error) {
 	for _, s := range []string{"", "-wal", "-shm"} {
 		os.Remove(db + s)
 	}
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	var err error
 	switch j.Mode {
 	case ModeGather:
@@ -99,6 +102,7 @@ func Run(ctx context.Context, j Job) (Result, error) {
 		err = fmt.Errorf("bench: unknown mode %q", j.Mode)
 	}
 	res.Seconds = time.Since(start).Seconds()
+	res.CPUSeconds = (processCPU() - cpu).Seconds()
 	res.PagesPerSec = float64(j.Pages) / res.Seconds
 	return res, err
 }
