@@ -58,13 +58,13 @@ func reparentChildren(dst, src *Node) {
 
 // clone returns a new node with the same type, data and attributes.
 // The clone has no parent, no siblings and no children.
-func clone(n *Node) *Node {
-	m := &Node{
+func (p *parser) clone(n *Node) *Node {
+	m := p.newNode(Node{
 		Type:     n.Type,
 		DataAtom: n.DataAtom,
 		Data:     n.Data,
 		Attr:     make([]Attribute, len(n.Attr)),
-	}
+	})
 	copy(m.Attr, n.Attr)
 	return m
 }

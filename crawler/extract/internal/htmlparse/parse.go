@@ -51,6 +51,20 @@ type parser struct {
 	// context is the context element when parsing an HTML fragment
 	// (section 12.4).
 	context *Node
+	// nodes is the block newNode cuts nodes from.
+	nodes []Node
+}
+
+// newNode returns a pointer to a copy of n. gather: upstream allocated
+// each node on its own; here they are cut from blocks, many nodes to an
+// allocation. A block lives as long as any of its nodes is reachable, and
+// a page's tree lives and dies as one.
+func (p *parser) newNode(n Node) *Node {
+	if len(p.nodes) == cap(p.nodes) {
+		p.nodes = make([]Node, 0, 128)
+	}
+	p.nodes = append(p.nodes, n)
+	return &p.nodes[len(p.nodes)-1]
 }
 
 func (p *parser) top() *Node {
@@ -307,10 +321,10 @@ func (p *parser) addText(text string) {
 	}
 
 	if p.shouldFosterParent() {
-		p.fosterParent(&Node{
+		p.fosterParent(p.newNode(Node{
 			Type: TextNode,
 			Data: text,
-		})
+		}))
 		return
 	}
 
@@ -319,10 +333,10 @@ func (p *parser) addText(text string) {
 		n.Data += text
 		return
 	}
-	p.addChild(&Node{
+	p.addChild(p.newNode(Node{
 		Type: TextNode,
 		Data: text,
-	})
+	}))
 }
 
 func attrCompare(a, b Attribute) int {
@@ -335,12 +349,12 @@ func attrCompare(a, b Attribute) int {
 
 // addElement adds a child element based on the current token.
 func (p *parser) addElement() {
-	p.addChild(&Node{
+	p.addChild(p.newNode(Node{
 		Type:     ElementNode,
 		DataAtom: p.tok.DataAtom,
 		Data:     p.tok.Data,
 		Attr:     p.tok.Attr,
-	})
+	}))
 }
 
 // Section 12.2.4.3.
@@ -415,7 +429,7 @@ func (p *parser) reconstructActiveFormattingElements() {
 	}
 	for {
 		i++
-		clone := clone(p.afe[i])
+		clone := p.clone(p.afe[i])
 		p.addChild(clone)
 		p.afe[i] = clone
 		if i == len(p.afe)-1 {
@@ -514,10 +528,10 @@ func initialIM(p *parser) bool {
 			return true
 		}
 	case CommentToken:
-		p.doc.AppendChild(&Node{
+		p.doc.AppendChild(p.newNode(Node{
 			Type: CommentNode,
 			Data: p.tok.Data,
-		})
+		}))
 		return true
 	case DoctypeToken:
 		n, quirks := parseDoctype(p.tok.Data)
@@ -559,10 +573,10 @@ func beforeHTMLIM(p *parser) bool {
 			return true
 		}
 	case CommentToken:
-		p.doc.AppendChild(&Node{
+		p.doc.AppendChild(p.newNode(Node{
 			Type: CommentNode,
 			Data: p.tok.Data,
-		})
+		}))
 		return true
 	}
 	p.parseImpliedToken(StartTagToken, a.Html, a.Html.String())
@@ -598,10 +612,10 @@ func beforeHeadIM(p *parser) bool {
 			return true
 		}
 	case CommentToken:
-		p.addChild(&Node{
+		p.addChild(p.newNode(Node{
 			Type: CommentNode,
 			Data: p.tok.Data,
-		})
+		}))
 		return true
 	case DoctypeToken:
 		// Ignore the token.
@@ -713,10 +727,10 @@ func inHeadIM(p *parser) bool {
 			return true
 		}
 	case CommentToken:
-		p.addChild(&Node{
+		p.addChild(p.newNode(Node{
 			Type: CommentNode,
 			Data: p.tok.Data,
-		})
+		}))
 		return true
 	case DoctypeToken:
 		// Ignore the token.
@@ -821,10 +835,10 @@ func afterHeadIM(p *parser) bool {
 			return true
 		}
 	case CommentToken:
-		p.addChild(&Node{
+		p.addChild(p.newNode(Node{
 			Type: CommentNode,
 			Data: p.tok.Data,
-		})
+		}))
 		return true
 	case DoctypeToken:
 		// Ignore the token.
@@ -1223,10 +1237,10 @@ func inBodyIM(p *parser) bool {
 			p.inBodyEndTagOther(p.tok.DataAtom, p.tok.Data)
 		}
 	case CommentToken:
-		p.addChild(&Node{
+		p.addChild(p.newNode(Node{
 			Type: CommentNode,
 			Data: p.tok.Data,
-		})
+		}))
 	case ErrorToken:
 		// TODO: remove this divergence from the HTML5 spec.
 		if len(p.templateStack) > 0 {
@@ -1350,7 +1364,7 @@ func (p *parser) inBodyEndTagFormatting(tagAtom a.Atom, tagName string) {
 				continue
 			}
 			// Step 14.7.
-			clone := clone(node)
+			clone := p.clone(node)
 			p.afe[p.afe.index(node)] = clone
 			p.oe[p.oe.index(node)] = clone
 			node = clone
@@ -1381,7 +1395,7 @@ func (p *parser) inBodyEndTagFormatting(tagAtom a.Atom, tagName string) {
 
 		// Steps 16-18. Reparent nodes from the furthest block's children
 		// to a clone of the formatting element.
-		clone := clone(formattingElement)
+		clone := p.clone(formattingElement)
 		reparentChildren(clone, furthestBlock)
 		furthestBlock.AppendChild(clone)
 
@@ -1527,10 +1541,10 @@ func inTableIM(p *parser) bool {
 			return inHeadIM(p)
 		}
 	case CommentToken:
-		p.addChild(&Node{
+		p.addChild(p.newNode(Node{
 			Type: CommentNode,
 			Data: p.tok.Data,
-		})
+		}))
 		return true
 	case DoctypeToken:
 		// Ignore the token.
@@ -1597,10 +1611,10 @@ func inColumnGroupIM(p *parser) bool {
 			p.tok.Data = s
 		}
 	case CommentToken:
-		p.addChild(&Node{
+		p.addChild(p.newNode(Node{
 			Type: CommentNode,
 			Data: p.tok.Data,
-		})
+		}))
 		return true
 	case DoctypeToken:
 		// Ignore the token.
@@ -1684,10 +1698,10 @@ func inTableBodyIM(p *parser) bool {
 			return true
 		}
 	case CommentToken:
-		p.addChild(&Node{
+		p.addChild(p.newNode(Node{
 			Type: CommentNode,
 			Data: p.tok.Data,
-		})
+		}))
 		return true
 	}
 
@@ -1891,10 +1905,10 @@ func afterBodyIM(p *parser) bool {
 		if len(p.oe) < 1 || p.oe[0].DataAtom != a.Html {
 			panic("html: bad parser state: <html> element not found, in the after-body insertion mode")
 		}
-		p.oe[0].AppendChild(&Node{
+		p.oe[0].AppendChild(p.newNode(Node{
 			Type: CommentNode,
 			Data: p.tok.Data,
-		})
+		}))
 		return true
 	}
 	p.im = inBodyIM
@@ -1905,10 +1919,10 @@ func afterBodyIM(p *parser) bool {
 func inFramesetIM(p *parser) bool {
 	switch p.tok.Type {
 	case CommentToken:
-		p.addChild(&Node{
+		p.addChild(p.newNode(Node{
 			Type: CommentNode,
 			Data: p.tok.Data,
-		})
+		}))
 	case TextToken:
 		// Ignore all text but whitespace.
 		s := strings.Map(func(c rune) rune {
@@ -1955,10 +1969,10 @@ func inFramesetIM(p *parser) bool {
 func afterFramesetIM(p *parser) bool {
 	switch p.tok.Type {
 	case CommentToken:
-		p.addChild(&Node{
+		p.addChild(p.newNode(Node{
 			Type: CommentNode,
 			Data: p.tok.Data,
-		})
+		}))
 	case TextToken:
 		// Ignore all text but whitespace.
 		s := strings.Map(func(c rune) rune {
@@ -2007,10 +2021,10 @@ func afterAfterBodyIM(p *parser) bool {
 			return inBodyIM(p)
 		}
 	case CommentToken:
-		p.doc.AppendChild(&Node{
+		p.doc.AppendChild(p.newNode(Node{
 			Type: CommentNode,
 			Data: p.tok.Data,
-		})
+		}))
 		return true
 	case DoctypeToken:
 		return inBodyIM(p)
@@ -2023,10 +2037,10 @@ func afterAfterBodyIM(p *parser) bool {
 func afterAfterFramesetIM(p *parser) bool {
 	switch p.tok.Type {
 	case CommentToken:
-		p.doc.AppendChild(&Node{
+		p.doc.AppendChild(p.newNode(Node{
 			Type: CommentNode,
 			Data: p.tok.Data,
-		})
+		}))
 	case TextToken:
 		// Ignore all text but whitespace.
 		s := strings.Map(func(c rune) rune {
@@ -2071,10 +2085,10 @@ func parseForeignContent(p *parser) bool {
 		p.tok.Data = strings.Replace(p.tok.Data, "\x00", "\ufffd", -1)
 		p.addText(p.tok.Data)
 	case CommentToken:
-		p.addChild(&Node{
+		p.addChild(p.newNode(Node{
 			Type: CommentNode,
 			Data: p.tok.Data,
-		})
+		}))
 	case StartTagToken:
 		b := breakout[p.tok.Data]
 		if p.tok.DataAtom == a.Font {

@@ -102,7 +102,47 @@ func html5libInputs(tb testing.TB) map[string][]byte {
 	return out
 }
 
+// changedCases exercise what this copy does differently from upstream:
+// attribute names compared without a map (duplicates in any case, and
+// past attrScanMax), tags lowered and unescaped in place, NUL bytes,
+// strings and attribute lists cut from shared blocks, nodes from blocks
+// (clones of formatting elements, foster parenting).
+func changedCases() map[string]string {
+	many := "<div"
+	for i := 0; i < 40; i++ {
+		many += fmt.Sprintf(" a%d=%d A%d=x", i%20, i, i%25)
+	}
+	many += " id=1 ID=2>x</div>"
+	huge := "<p"
+	for i := 0; i < 100; i++ {
+		huge += fmt.Sprintf(" k%d='%d'", i, i)
+	}
+	huge += ">y</p>"
+	long := strings.Repeat("long text &amp; more ", 1000)
+	return map[string]string{
+		"duplicate case":    `<a HREF="/x" href="/y" Href=/z class=a CLASS=b>t</a>`,
+		"many attributes":   many,
+		"huge tag":          huge,
+		"nul":               "<di\x00v cl\x00ass='a\x00b'>t\x00x</di\x00v><p \x00=1>",
+		"entities":          `<a href="?a=1&amp;b=2&lt;&notanentity;&copy=3" title='&quot;q&quot;'>&lt;&amp;&nbsp;&#x41;&#65;</a>`,
+		"upper":             `<DIV CLASS="X"><SPAN ID=Y>z</SPAN></DIV>`,
+		"long":              "<p title='" + long + "'>" + long + "</p>",
+		"newlines":          "<p title='a\r\nb\rc'>x\r\ny\rz</p>",
+		"adoption":          "<b><i><p>1</b>2</i>3<a href=x><div>4</a>5</div>",
+		"foster":            "<table><tr><td>a</td></tr>text<b>bold</b><tr><td>b</table>",
+		"foreign":           `<svg viewbox="0 0 1 1" xlink:href="#a"><foreignObject><p>x</p></foreignObject></svg><math definitionurl=x><mi>y</mi></math>`,
+		"template":          "<template><tr><td>x</td></tr></template><select><option>a<option>b</select>",
+		"raw text":          "<script>if (a < b) { x = '</div>' }</script><style>p > a {}</style><textarea>&lt;b&gt;</textarea><title>a &amp; b</title>",
+		"merged attributes": "<html a=1><body b=2><p c=3 d=4><html e=5 a=6><body f=7><p g=8>",
+		"attribute reuse":   "<b class=x><b class=x><b class=x><b class=x>y</b></b></b></b><p>z",
+		"comments doctype":  "<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01//EN\"><!-- c --><p>x<!-- d -->",
+	}
+}
+
 func TestParse_AsXNetHTML(t *testing.T) {
+	for name, doc := range changedCases() {
+		check(t, name, []byte(doc))
+	}
 	inputs := html5libInputs(t)
 	if inputs != nil && len(inputs) < 1000 {
 		t.Fatalf("only %d html5lib documents found", len(inputs))
@@ -133,6 +173,9 @@ func TestParse_AsXNetHTML(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	for _, doc := range html5libInputs(f) {
 		f.Add(doc)
+	}
+	for _, doc := range changedCases() {
+		f.Add([]byte(doc))
 	}
 	f.Add(demo.RenderClassic(demo.MovieFor(demo.ID(1), 0)))
 	f.Fuzz(func(t *testing.T, doc []byte) { check(t, "fuzz", doc) })

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"unsafe"
 
 	"golang.org/x/net/html/atom"
 )
@@ -55,8 +56,12 @@ type Tokenizer struct {
 	// incremented on each call to TagAttr.
 	pendingAttr   [2]span
 	attr          [][2]span
-	attrNames     map[string]bool
+	attrNames     map[string]bool // only for tags with attrScanMax attributes or more
 	nAttrReturned int
+	// strs and attrs hold tokens' strings and attribute lists, many to
+	// an allocation (gather: see newString and newAttrs).
+	strs  []byte
+	attrs []Attribute
 	// rawTag is the "script" in "</script>" that closes the next token. If
 	// non-empty, the subsequent call to Next will return a raw or RCDATA text
 	// token: one that treats "<p>" as text instead of an element.
@@ -785,7 +790,9 @@ func (z *Tokenizer) readStartTag() TokenType {
 func (z *Tokenizer) readTag(saveAttr bool) {
 	z.attr = z.attr[:0]
 	z.nAttrReturned = 0
-	clear(z.attrNames)
+	if len(z.attrNames) > 0 {
+		clear(z.attrNames)
+	}
 	// Read the tag name and attribute key/value pairs.
 	z.readTagName()
 	if z.skipWhiteSpace(); z.err != nil {
@@ -800,15 +807,69 @@ func (z *Tokenizer) readTag(saveAttr bool) {
 		z.readTagAttrKey()
 		z.readTagAttrVal()
 		// Save pendingAttr if saveAttr and that attribute has a non-empty key, and the key hasn't been seen before.
-		key := string(lower(bytes.Clone(z.buf[z.pendingAttr[0].start:z.pendingAttr[0].end])))
-		if saveAttr && z.pendingAttr[0].start != z.pendingAttr[0].end && !z.attrNames[key] {
+		if saveAttr && z.pendingAttr[0].start != z.pendingAttr[0].end && !z.seenAttr() {
 			z.attr = append(z.attr, z.pendingAttr)
-			z.attrNames[key] = true
 		}
 		if z.skipWhiteSpace(); z.err != nil {
 			break
 		}
 	}
+}
+
+// attrScanMax is the number of attributes up to which a tag's keys are
+// compared one by one rather than through attrNames.
+const attrScanMax = 16
+
+// seenAttr reports whether the tag already has an attribute named as the
+// pending one, ignoring ASCII case. gather: upstream cloned, lowered and
+// converted every key for a map lookup, two allocations per attribute;
+// tags have few attributes, so comparing with those kept is cheaper, and
+// the map is kept for tags with many, so that those stay linear.
+func (z *Tokenizer) seenAttr() bool {
+	key := z.buf[z.pendingAttr[0].start:z.pendingAttr[0].end]
+	if len(z.attr) < attrScanMax {
+		for _, a := range z.attr {
+			if equalLower(z.buf[a[0].start:a[0].end], key) {
+				return true
+			}
+		}
+		return false
+	}
+	if z.attrNames == nil {
+		z.attrNames = make(map[string]bool)
+	}
+	if len(z.attrNames) == 0 {
+		for _, a := range z.attr {
+			z.attrNames[string(lower(bytes.Clone(z.buf[a[0].start:a[0].end])))] = true
+		}
+	}
+	k := string(lower(bytes.Clone(key)))
+	if z.attrNames[k] {
+		return true
+	}
+	z.attrNames[k] = true // the caller keeps it
+	return false
+}
+
+// equalLower reports whether lower(a) and lower(b) are equal, without
+// changing either.
+func equalLower(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // readTagName sets z.data to the "div" in "<div k=v>". The reader (z.raw.end)
@@ -1123,7 +1184,7 @@ func (z *Tokenizer) TagName() (name []byte, hasAttr bool) {
 	if z.data.start < z.data.end {
 		switch z.tt {
 		case StartTagToken, EndTagToken, SelfClosingTagToken:
-			s := bytes.ReplaceAll(z.buf[z.data.start:z.data.end], nul, replacement)
+			s := replaceNUL(z.buf[z.data.start:z.data.end])
 			z.data.start = z.raw.end
 			z.data.end = z.raw.end
 			return lower(s), z.nAttrReturned < len(z.attr)
@@ -1141,12 +1202,61 @@ func (z *Tokenizer) TagAttr() (key, val []byte, moreAttr bool) {
 		case StartTagToken, SelfClosingTagToken:
 			x := z.attr[z.nAttrReturned]
 			z.nAttrReturned++
-			key = bytes.ReplaceAll(z.buf[x[0].start:x[0].end], nul, replacement)
-			val = bytes.ReplaceAll(z.buf[x[1].start:x[1].end], nul, replacement)
+			key = replaceNUL(z.buf[x[0].start:x[0].end])
+			val = replaceNUL(z.buf[x[1].start:x[1].end])
 			return lower(key), unescape(convertNewlines(val), true), z.nAttrReturned < len(z.attr)
 		}
 	}
 	return nil, nil, false
+}
+
+// replaceNUL replaces NUL bytes with U+FFFD in a copy of b. gather:
+// upstream always copied; without NUL, b itself is returned, so that
+// TagName and TagAttr lower and unescape the tag in the buffer, as they
+// did before the copy was added (nothing reads a tag's bytes again).
+func replaceNUL(b []byte) []byte {
+	if bytes.IndexByte(b, 0) < 0 {
+		return b
+	}
+	return bytes.ReplaceAll(b, nul, replacement)
+}
+
+// strChunk is the size of the blocks newString copies strings into.
+const strChunk = 32 << 10
+
+// newString returns b as a string. gather: instead of one allocation per
+// string, strings are copied into blocks shared by many; a block lives as
+// long as any node holding one of its strings, and a page's tree lives
+// and dies as one. Bytes are only appended, never changed.
+func (z *Tokenizer) newString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > strChunk/8 {
+		return string(b)
+	}
+	if cap(z.strs)-len(z.strs) < len(b) {
+		z.strs = make([]byte, 0, strChunk)
+	}
+	off := len(z.strs)
+	z.strs = append(z.strs, b...)
+	return unsafe.String(&z.strs[off], len(b))
+}
+
+// newAttrs returns an empty attribute list with room for n, cut from a
+// block shared with other tags' lists (gather: upstream grew each list
+// by appending). Its capacity is exactly n, so that appending to it
+// moves it out of the block rather than over a neighbour.
+func (z *Tokenizer) newAttrs(n int) []Attribute {
+	if n > 64 {
+		return make([]Attribute, 0, n)
+	}
+	if cap(z.attrs)-len(z.attrs) < n {
+		z.attrs = make([]Attribute, 0, 256)
+	}
+	off := len(z.attrs)
+	z.attrs = z.attrs[:off+n]
+	return z.attrs[off : off : off+n]
 }
 
 // Token returns the current Token. The result's Data and Attr values remain
@@ -1155,18 +1265,27 @@ func (z *Tokenizer) Token() Token {
 	t := Token{Type: z.tt}
 	switch z.tt {
 	case TextToken, CommentToken, DoctypeToken:
-		t.Data = string(z.Text())
+		t.Data = z.newString(z.Text())
 	case StartTagToken, SelfClosingTagToken, EndTagToken:
 		name, moreAttr := z.TagName()
+		if moreAttr {
+			t.Attr = z.newAttrs(len(z.attr) - z.nAttrReturned)
+		}
 		for moreAttr {
 			var key, val []byte
 			key, val, moreAttr = z.TagAttr()
-			t.Attr = append(t.Attr, Attribute{Key: atom.String(key), Val: string(val)})
+			k := ""
+			if a := atom.Lookup(key); a != 0 {
+				k = a.String()
+			} else {
+				k = z.newString(key)
+			}
+			t.Attr = append(t.Attr, Attribute{Key: k, Val: z.newString(val)})
 		}
 		if a := atom.Lookup(name); a != 0 {
 			t.DataAtom, t.Data = a, a.String()
 		} else {
-			t.DataAtom, t.Data = 0, string(name)
+			t.DataAtom, t.Data = 0, z.newString(name)
 		}
 	}
 	return t
@@ -1194,9 +1313,8 @@ func NewTokenizer(r io.Reader) *Tokenizer {
 // The input is assumed to be UTF-8 encoded.
 func NewTokenizerFragment(r io.Reader, contextTag string) *Tokenizer {
 	z := &Tokenizer{
-		r:         r,
-		buf:       make([]byte, 0, 4096),
-		attrNames: make(map[string]bool),
+		r:   r,
+		buf: make([]byte, 0, 4096),
 	}
 	if contextTag != "" {
 		// Per the "Parsing HTML Fragments" portion of the spec:
