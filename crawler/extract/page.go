@@ -9,6 +9,8 @@ import (
 	"github.com/tidwall/gjson"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/gather-crawler/gather/crawler/extract/internal/htmlparse"
 )
 
 // page is one response, parsed at most once into each form it is asked for.
@@ -52,7 +54,8 @@ func (p *page) parseDOM() error {
 	if p.root != nil {
 		return nil
 	}
-	root, err := html.Parse(bytes.NewReader(p.body))
+	// htmlparse builds what html.Parse builds, with far fewer allocations.
+	root, err := htmlparse.Parse(bytes.NewReader(p.body))
 	if err != nil {
 		return err
 	}
