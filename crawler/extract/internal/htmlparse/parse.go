@@ -61,7 +61,7 @@ type parser struct {
 // a page's tree lives and dies as one.
 func (p *parser) newNode(n Node) *Node {
 	if len(p.nodes) == cap(p.nodes) {
-		p.nodes = make([]Node, 0, 128)
+		p.nodes = make([]Node, 0, min(max(2*cap(p.nodes), 16), 256))
 	}
 	p.nodes = append(p.nodes, n)
 	return &p.nodes[len(p.nodes)-1]

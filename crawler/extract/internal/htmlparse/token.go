@@ -1232,11 +1232,13 @@ func (z *Tokenizer) newString(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	if len(b) > strChunk/8 {
+	if len(b) > 1<<10 {
 		return string(b)
 	}
 	if cap(z.strs)-len(z.strs) < len(b) {
-		z.strs = make([]byte, 0, strChunk)
+		// Blocks grow from 1 KB, so that a small page does not pay for
+		// a large block.
+		z.strs = make([]byte, 0, min(max(2*cap(z.strs), 1<<10), strChunk))
 	}
 	off := len(z.strs)
 	z.strs = append(z.strs, b...)
@@ -1252,7 +1254,7 @@ func (z *Tokenizer) newAttrs(n int) []Attribute {
 		return make([]Attribute, 0, n)
 	}
 	if cap(z.attrs)-len(z.attrs) < n {
-		z.attrs = make([]Attribute, 0, 256)
+		z.attrs = make([]Attribute, 0, max(min(max(2*cap(z.attrs), 16), 256), n))
 	}
 	off := len(z.attrs)
 	z.attrs = z.attrs[:off+n]
