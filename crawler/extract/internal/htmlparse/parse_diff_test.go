@@ -160,6 +160,9 @@ func TestParse_AsXNetHTML(t *testing.T) {
 		dir = filepath.Join("..", "..", "..", "..", "..", "shared", "fixtures")
 	}
 	pages, _ := filepath.Glob(filepath.Join(dir, "*.html"))
+	if len(pages) == 0 && os.Getenv("GATHER_REQUIRE_FIXTURES") != "" {
+		t.Fatalf("no saved pages in %s (GATHER_REQUIRE_FIXTURES is set)", dir)
+	}
 	for _, p := range pages {
 		b, err := os.ReadFile(p)
 		if err != nil {
