@@ -790,7 +790,7 @@ func (z *Tokenizer) readStartTag() TokenType {
 func (z *Tokenizer) readTag(saveAttr bool) {
 	z.attr = z.attr[:0]
 	z.nAttrReturned = 0
-	if len(z.attrNames) > 0 {
+	if len(z.attrNames) > 0 { // gather: it is nil or empty for most tags
 		clear(z.attrNames)
 	}
 	// Read the tag name and attribute key/value pairs.
