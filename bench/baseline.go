@@ -116,19 +116,28 @@ func (p *PlainColly) store(url, js string) {
 // Rows are the field values of config.yaml's items; each gets the page
 // URL as its last column.
 func WritePlain(db *sql.DB, url string, movie []any, cast, crew [][]any) error {
+	return writeRows(db, url, []plainTable{
+		{"INSERT OR REPLACE INTO movies VALUES (?, ?, ?, ?)", [][]any{movie}},
+		{"INSERT OR REPLACE INTO cast VALUES (?, ?, ?, ?, ?, ?)", cast},
+		{"INSERT OR REPLACE INTO crew VALUES (?, ?, ?, ?, ?, ?)", crew},
+	})
+}
+
+// plainTable is one table's rows of a page and the statement that stores
+// a row, the page URL appended.
+type plainTable struct {
+	insert string
+	rows   [][]any
+}
+
+func writeRows(db *sql.DB, url string, tables []plainTable) error {
 	tx, err := db.Begin()
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.Exec("INSERT OR REPLACE INTO movies VALUES (?, ?, ?, ?)", append(movie, url)...); err != nil {
-		return err
-	}
-	for _, t := range []struct {
-		name string
-		rows [][]any
-	}{{"cast", cast}, {"crew", crew}} {
-		st, err := tx.Prepare("INSERT OR REPLACE INTO " + t.name + " VALUES (?, ?, ?, ?, ?, ?)")
+	for _, t := range tables {
+		st, err := tx.Prepare(t.insert)
 		if err != nil {
 			return err
 		}

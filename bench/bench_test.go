@@ -21,19 +21,39 @@ func BenchmarkCrawl(b *testing.B) {
 	defer site.Close()
 	const pages = 1000
 	warm(b, site.URL, pages)
+	crawlEach(b, bench.Job{Base: site.URL, Pages: pages})
+}
+
+// BenchmarkCrawlClassic is BenchmarkCrawl on the classic layout, one
+// program at a time, for profiles and allocation counts of either.
+func BenchmarkCrawlClassic(b *testing.B) {
+	site, err := demo.New(demo.Options{Cache: true}).Start("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer site.Close()
+	const pages = 1000
+	warmClassic(b, site.URL, pages)
+	crawlEach(b, bench.Job{Layout: bench.LayoutClassic, Base: site.URL, Pages: pages})
+}
+
+// crawlEach runs the job with each program in a sub-benchmark of its own,
+// at parallelism 16.
+func crawlEach(b *testing.B, job bench.Job) {
 	for _, mode := range []string{bench.ModePlain, bench.ModeGather} {
 		b.Run(mode, func(b *testing.B) {
 			b.ReportAllocs()
-			dir := scratchDir(b)
+			job := job
+			job.Mode, job.Parallelism, job.Dir = mode, 16, scratchDir(b)
 			var total float64
 			for i := 0; i < b.N; i++ {
-				res, err := bench.Run(context.Background(), bench.Job{Mode: mode, Base: site.URL, Pages: pages, Parallelism: 16, Dir: dir})
+				res, err := bench.Run(context.Background(), job)
 				if err != nil {
 					b.Fatal(err)
 				}
 				total += res.Seconds
 			}
-			b.ReportMetric(float64(pages*b.N)/total, "pages/s")
+			b.ReportMetric(float64(job.Pages*b.N)/total, "pages/s")
 		})
 	}
 }
@@ -61,14 +81,34 @@ func BenchmarkCrawlSideBySide(b *testing.B) {
 	defer site.Close()
 	const pages = 1000
 	warm(b, site.URL, pages)
-	sideBySide(b, site.URL, pages)
+	sideBySide(b, bench.Job{Base: site.URL, Pages: pages})
+}
+
+// BenchmarkCrawlClassicSideBySide is BenchmarkCrawlSideBySide on the
+// demo's classic layout: gather with examples/imdb-classic.yaml (a DOM,
+// CSS and XPath) beside PlainClassic (colly's OnHTML and goquery), over
+// 3,000 pages as the issue that asked for it measured.
+func BenchmarkCrawlClassicSideBySide(b *testing.B) {
+	site, err := demo.New(demo.Options{Cache: true}).Start("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer site.Close()
+	const pages = 3000
+	warmClassic(b, site.URL, pages)
+	sideBySide(b, bench.Job{Layout: bench.LayoutClassic, Base: site.URL, Pages: pages})
 }
 
 // warm fetches every page once, so that the site's page cache is full
 // before either program is timed and neither pays for its rendering.
-func warm(tb testing.TB, base string, pages int) {
+func warm(tb testing.TB, base string, pages int) { warmURLs(tb, base, pages, demo.PageURL) }
+
+// warmClassic is warm for the classic layout's pages.
+func warmClassic(tb testing.TB, base string, pages int) { warmURLs(tb, base, pages, demo.ClassicURL) }
+
+func warmURLs(tb testing.TB, base string, pages int, pageURL func(base, id string) string) {
 	for _, id := range demo.IDs(pages) {
-		resp, err := http.Get(demo.PageURL(base, id))
+		resp, err := http.Get(pageURL(base, id))
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -77,25 +117,33 @@ func warm(tb testing.TB, base string, pages int) {
 	}
 }
 
-// sideBySide alternates the two programs over pages of the site at base,
-// run by run, and reports their pages/s and ratio.
-func sideBySide(b *testing.B, base string, pages int) {
-	dir := scratchDir(b)
-	secs := map[string]float64{}
+// sideBySide alternates the two programs over the job's pages (its Base,
+// Pages and Layout) at parallelism 16, run by run, and reports their
+// pages/s and ratio, and the process's CPU time per page during each.
+func sideBySide(b *testing.B, job bench.Job) {
+	job.Dir, job.Parallelism = scratchDir(b), 16
+	secs, cpu := map[string]float64{}, map[string]float64{}
 	for i := 0; i < b.N; i++ {
 		for _, mode := range []string{bench.ModePlain, bench.ModeGather} {
-			res, err := bench.Run(context.Background(), bench.Job{Mode: mode, Base: base, Pages: pages, Parallelism: 16, Dir: dir})
+			job.Mode = mode
+			res, err := bench.Run(context.Background(), job)
 			if err != nil {
 				b.Fatal(err)
 			}
 			secs[mode] += res.Seconds
+			cpu[mode] += res.CPUSeconds
 		}
 	}
-	plain := float64(pages*b.N) / secs[bench.ModePlain]
-	gather := float64(pages*b.N) / secs[bench.ModeGather]
+	pages := float64(job.Pages * b.N)
+	plain := pages / secs[bench.ModePlain]
+	gather := pages / secs[bench.ModeGather]
 	b.ReportMetric(plain, "plain-pages/s")
 	b.ReportMetric(gather, "gather-pages/s")
 	b.ReportMetric(gather/plain, "gather/plain")
+	if cpu[bench.ModePlain] > 0 {
+		b.ReportMetric(1000*cpu[bench.ModePlain]/pages, "plain-cpu-ms/page")
+		b.ReportMetric(1000*cpu[bench.ModeGather]/pages, "gather-cpu-ms/page")
+	}
 }
 
 // The baseline does the same work as gather: the same pages, the same rows.

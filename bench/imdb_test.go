@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+
+	"github.com/gather-crawler/gather/bench"
 )
 
 // BenchmarkCrawlIMDBPages is BenchmarkCrawlSideBySide on IMDB's own pages
@@ -35,7 +37,7 @@ func BenchmarkCrawlIMDBPages(b *testing.B) {
 		w.Write(pages[n%len(pages)])
 	}))
 	defer srv.Close()
-	sideBySide(b, srv.URL, 1000)
+	sideBySide(b, bench.Job{Base: srv.URL, Pages: 1000})
 }
 
 // imdbPage wraps a saved __NEXT_DATA__ document the way the live site

@@ -22,9 +22,18 @@ const (
 	ModePlain  = "plain-colly"
 )
 
+// Page layouts of the demo site.
+const (
+	LayoutNextData = "nextdata" // today's IMDB: the data in __NEXT_DATA__
+	LayoutClassic  = "classic"  // the classic tables, read with CSS and XPath
+)
+
 // Job is one measured crawl: Pages demo movies from the site at Base.
 type Job struct {
-	Mode        string
+	Mode string
+	// Layout is the pages' layout: LayoutNextData (also "") crawled with
+	// config.yaml, or LayoutClassic with examples/imdb-classic.yaml.
+	Layout      string
 	Base        string // the demo site's base URL
 	Pages       int
 	Parallelism int
@@ -42,14 +51,30 @@ type Result struct {
 	Seconds     float64 `json:"seconds"`
 	PagesPerSec float64 `json:"pages_per_s"`
 	Rows        int64   `json:"rows"`
-	PeakRSSMB   float64 `json:"peak_rss_mb,omitempty"`
+	// CPUSeconds is the CPU time of the whole process during the run
+	// (in a benchmark, the demo site's serving included).
+	CPUSeconds float64 `json:"cpu_s,omitempty"`
+	PeakRSSMB  float64 `json:"peak_rss_mb,omitempty"`
 }
 
 func (j Job) template() string {
-	if j.Tiny {
+	switch {
+	case j.Tiny:
 		return j.Base + "/tiny/title/{id}/fullcredits"
+	case j.Layout == LayoutClassic:
+		return demo.ClassicURL(j.Base, "{id}")
 	}
 	return demo.PageURL(j.Base, "{id}")
+}
+
+// Database is the path of the job's database: Run removes it first and
+// leaves it behind, so that tests can look at what was stored.
+func (j Job) Database() string {
+	layout := j.Layout
+	if layout == "" {
+		layout = LayoutNextData
+	}
+	return filepath.Join(j.Dir, fmt.Sprintf("%s-%s-%d-%d.db", j.Mode, layout, j.Pages, j.Parallelism))
 }
 
 // Run performs the job and times it, start-up included.
@@ -57,12 +82,15 @@ func Run(ctx context.Context, j Job) (Result, error) {
 	if j.Dir == "" {
 		return Result{}, errors.New("bench: no directory")
 	}
+	if j.Layout != "" && j.Layout != LayoutNextData && j.Layout != LayoutClassic {
+		return Result{}, fmt.Errorf("bench: unknown layout %q", j.Layout)
+	}
 	res := Result{Mode: j.Mode, Pages: j.Pages, Parallelism: j.Parallelism}
-	db := filepath.Join(j.Dir, fmt.Sprintf("%s-%d-%d.db", j.Mode, j.Pages, j.Parallelism))
+	db := j.Database()
 	for _, s := range []string{"", "-wal", "-shm"} {
 		os.Remove(db + s)
 	}
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	var err error
 	switch j.Mode {
 	case ModeGather:
@@ -73,6 +101,7 @@ func Run(ctx context.Context, j Job) (Result, error) {
 		err = fmt.Errorf("bench: unknown mode %q", j.Mode)
 	}
 	res.Seconds = time.Since(start).Seconds()
+	res.CPUSeconds = (processCPU() - cpu).Seconds()
 	res.PagesPerSec = float64(j.Pages) / res.Seconds
 	return res, err
 }
@@ -82,8 +111,17 @@ func ShippedConfig() (*config.Config, error) {
 	return config.Parse("config.yaml (built in)", gather.DefaultConfig, func(string) (string, bool) { return "", false })
 }
 
+// ClassicConfig is examples/imdb-classic.yaml as built into the binary.
+func ClassicConfig() (*config.Config, error) {
+	return config.Parse("examples/imdb-classic.yaml (built in)", gather.ClassicConfig, func(string) (string, bool) { return "", false })
+}
+
 func runGather(ctx context.Context, j Job, dbPath string) (int64, error) {
-	cfg, err := ShippedConfig()
+	load := ShippedConfig
+	if j.Layout == LayoutClassic {
+		load = ClassicConfig
+	}
+	cfg, err := load()
 	if err != nil {
 		return 0, err
 	}
@@ -137,8 +175,12 @@ func runPlain(ctx context.Context, j Job, dbPath string) (int64, error) {
 	for i := range urls {
 		urls[i] = fillID(tmpl, demo.ID(i+1))
 	}
-	p := &PlainColly{Parallelism: j.Parallelism, DB: db}
-	pages, rows, err := p.Run(ctx, urls)
+	var pages, rows int64
+	if j.Layout == LayoutClassic {
+		pages, rows, err = (&PlainClassic{Parallelism: j.Parallelism, DB: db}).Run(ctx, urls)
+	} else {
+		pages, rows, err = (&PlainColly{Parallelism: j.Parallelism, DB: db}).Run(ctx, urls)
+	}
 	if err == nil && pages != int64(j.Pages) {
 		err = fmt.Errorf("plain colly stored %d of %d pages", pages, j.Pages)
 	}

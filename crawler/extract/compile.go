@@ -37,6 +37,12 @@ type field struct {
 	// plainText: a JSON string becomes the value as it is (type text, no
 	// regex, not all).
 	plainText bool
+	// domText: a text field read from the DOM, first match only.
+	domText bool
+	// sameCSS is the index of the item's first field with the same CSS
+	// selector (its own index if none comes before): a record matches a
+	// selector once, however many fields read the element.
+	sameCSS int
 }
 
 // jsonSource locates the page's JSON document inside HTML. When the
@@ -123,6 +129,18 @@ func compileItem(name string, spec config.Item) (*item, error) {
 			}
 		}
 	}
+	for i, f := range it.fields {
+		f.sameCSS = i
+		if f.kind != srcCSS || f.all {
+			continue
+		}
+		for j, g := range it.fields[:i] {
+			if g.kind == srcCSS && !g.all && g.src == f.src {
+				f.sameCSS, it.sharedCSS = j, true
+				break
+			}
+		}
+	}
 	for _, k := range spec.Key {
 		for i, f := range it.fields {
 			if f.name == k {
@@ -167,5 +185,6 @@ func compileField(name string, spec config.Field) (*field, error) {
 		}
 	}
 	f.plainText = f.kind == srcJSON && f.typ == config.TypeText && f.regex == nil && !f.all
+	f.domText = (f.kind == srcCSS || f.kind == srcXPath) && f.typ == config.TypeText && !f.all
 	return f, nil
 }

@@ -74,6 +74,11 @@ type item struct {
 	simpleJSON []int
 	needsDOM   bool
 	needJSON   bool
+	// sharedCSS is set when fields share a selector (see field.sameCSS).
+	sharedCSS bool
+	// expectIdx is the index of the first item with the same expect
+	// selector: a page is checked once for it, not once per item.
+	expectIdx int
 }
 
 type eachKind int
@@ -114,6 +119,13 @@ func New(cfg *config.Config, log *slog.Logger) (*Extractor, error) {
 		it, err := compileItem(name, cfg.Items[name])
 		if err != nil {
 			return nil, fmt.Errorf("items.%s: %w", name, err)
+		}
+		it.expectIdx = len(e.items)
+		for j, other := range e.items {
+			if it.expect != nil && other.expectS == it.expectS {
+				it.expectIdx = j
+				break
+			}
 		}
 		e.items = append(e.items, it)
 		if it.needsDOM {

@@ -62,7 +62,7 @@ func (w *itemWarnings) list() []string {
 }
 
 func (it *item) extract(p *page) ([]Record, []string, error) {
-	if it.expect != nil && cascadia.Query(p.root, it.expect) == nil {
+	if it.expect != nil && !p.expected(it) {
 		return nil, nil, &PageError{Reason: "unexpected page: no match for " + it.expectS}
 	}
 	var sc scope
@@ -108,11 +108,13 @@ func (it *item) extract(p *page) ([]Record, []string, error) {
 	case eachNone:
 		emit(sc, 0)
 	case eachCSS:
-		for i, n := range cascadia.QueryAll(p.root, it.each.css) {
+		i := 0
+		eachMatch(p.root, it.each.css, func(n *html.Node) {
+			i++
 			s := sc
 			s.node = n
-			emit(s, i+1)
-		}
+			emit(s, i)
+		})
 	case eachXPath:
 		for i, n := range it.each.xpath.selectAll(p.root) {
 			s := sc
@@ -148,6 +150,11 @@ func (it *item) extract(p *page) ([]Record, []string, error) {
 // record evaluates every field in one scope. It reports false, with a
 // warning, when a required or key field has no value.
 func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
+	shared := 0 // fields sharing a selector, or none to remember
+	if it.sharedCSS {
+		shared = len(it.fields)
+	}
+	p.matches.reset(shared)
 	vals := make([]any, len(it.fields))
 	for i, f := range it.fields {
 		var v any
@@ -162,6 +169,12 @@ func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
 				v, copied = p.arena.clone(r.Str), true
 			} else {
 				v = f.fromResult(r, w)
+			}
+		case f.domText:
+			if str, ok := f.firstText(p, s); ok {
+				v, copied = p.arena.clone(str), true
+			} else {
+				v = f.defaultValue()
 			}
 		default:
 			v = f.value(p, s, w)
@@ -298,17 +311,17 @@ func (f *field) value(p *page, s scope, w *itemWarnings) any {
 		}
 		if f.all {
 			for _, n := range cascadia.QueryAll(base, f.css) {
-				add(f.nodeValue(n))
+				add(f.nodeValue(p, n).stable())
 			}
 		} else if n := cascadia.Query(base, f.css); n != nil {
-			add(f.nodeValue(n))
+			add(f.nodeValue(p, n))
 		}
 	case srcXPath:
 		base := p.root
 		if s.node != nil {
 			base = s.node
 		}
-		f.xpathValues(base, add)
+		f.xpathValues(p, base, add)
 	case srcJSON:
 		var r gjson.Result
 		switch {
@@ -330,7 +343,50 @@ func (f *field) value(p *page, s scope, w *itemWarnings) any {
 	return out[0]
 }
 
-func (f *field) nodeValue(n *html.Node) rawValue {
+// firstText is value for a text field read from the DOM, the common case
+// of a table cell, without boxing the string on the way: the first
+// match's text or attribute, through the regex, trimmed. It reports false
+// when that leaves nothing. The string may be in the page's text buffer.
+func (f *field) firstText(p *page, s scope) (string, bool) {
+	base := p.root
+	if s.node != nil {
+		base = s.node
+	}
+	var raw rawValue
+	switch f.kind {
+	case srcCSS:
+		n := p.matches.query(base, f)
+		if n == nil {
+			return "", false
+		}
+		raw = f.nodeValue(p, n)
+	case srcXPath:
+		got := false
+		f.xpathValues(p, base, func(r rawValue) {
+			if !got {
+				raw, got = r, true
+			}
+		})
+	}
+	if !raw.isText {
+		return "", false
+	}
+	t := raw.text
+	if f.regex != nil {
+		m := f.regex.FindStringSubmatch(t)
+		if m == nil {
+			return "", false
+		}
+		t = firstGroup(m)
+	}
+	t = strings.TrimSpace(t)
+	return t, t != ""
+}
+
+// nodeValue is the attribute or text of n. Text is in the page's text
+// buffer, good until the next nodeValue: a value kept longer must be
+// made stable.
+func (f *field) nodeValue(p *page, n *html.Node) rawValue {
 	if f.attr != "" {
 		for _, a := range n.Attr {
 			if a.Key == f.attr {
@@ -339,10 +395,10 @@ func (f *field) nodeValue(n *html.Node) rawValue {
 		}
 		return rawValue{}
 	}
-	return rawValue{text: nodeText(n), isText: true}
+	return rawValue{text: p.text.nodeText(n), isText: true}
 }
 
-func (f *field) xpathValues(base *html.Node, add func(rawValue)) {
+func (f *field) xpathValues(p *page, base *html.Node, add func(rawValue)) {
 	f.xpath.evaluate(base, func(res any) {
 		switch v := res.(type) {
 		case string:
@@ -359,8 +415,10 @@ func (f *field) xpathValues(base *html.Node, add func(rawValue)) {
 				}
 				if nav.NodeType() == xpath.AttributeNode {
 					add(rawValue{text: nav.Value(), isText: true})
+				} else if f.all {
+					add(f.nodeValue(p, nav.Current()).stable())
 				} else {
-					add(f.nodeValue(nav.Current()))
+					add(f.nodeValue(p, nav.Current()))
 				}
 				if !f.all {
 					return
@@ -375,29 +433,4 @@ func firstGroup(m []string) string {
 		return m[1]
 	}
 	return m[0]
-}
-
-// nodeText is the element's text with runs of white space (including
-// non-breaking spaces) collapsed to one space and trimmed.
-func nodeText(n *html.Node) string {
-	var b strings.Builder
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		switch n.Type {
-		case html.TextNode:
-			b.WriteString(n.Data)
-			b.WriteByte(' ')
-		case html.CommentNode:
-		default:
-			for c := n.FirstChild; c != nil; c = c.NextSibling {
-				walk(c)
-			}
-		}
-	}
-	walk(n)
-	return collapseSpace(b.String())
-}
-
-func collapseSpace(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

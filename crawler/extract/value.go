@@ -20,6 +20,13 @@ type rawValue struct {
 	json   gjson.Result
 }
 
+// stable returns r with its text copied out of the page's text buffer,
+// for values kept while the next ones are read.
+func (r rawValue) stable() rawValue {
+	r.text = strings.Clone(r.text)
+	return r
+}
+
 // convert applies the regex modifier and the field's type. It returns nil
 // when there is no value, with a warning when a value did not convert.
 func (f *field) convert(r rawValue, w *itemWarnings) any {
@@ -43,13 +50,16 @@ func (f *field) convert(r rawValue, w *itemWarnings) any {
 	return f.fromJSON(r.json, w)
 }
 
+// digitSeparators are dropped from numbers: 1,000 and 1_000 are 1000.
+var digitSeparators = strings.NewReplacer(",", "", "_", "", " ", "")
+
 func (f *field) fromText(s string, w *itemWarnings) any {
 	if s == "" {
 		return nil
 	}
 	switch f.typ {
 	case config.TypeInteger:
-		t := strings.NewReplacer(",", "", "_", "", " ", "").Replace(s)
+		t := digitSeparators.Replace(s)
 		if n, err := strconv.ParseInt(t, 10, 64); err == nil {
 			return n
 		}
@@ -57,7 +67,7 @@ func (f *field) fromText(s string, w *itemWarnings) any {
 			return int64(x)
 		}
 	case config.TypeReal:
-		t := strings.NewReplacer(",", "", "_", "", " ", "").Replace(s)
+		t := digitSeparators.Replace(s)
 		if x, err := strconv.ParseFloat(t, 64); err == nil {
 			return x
 		}
