@@ -25,9 +25,55 @@ type PlainColly struct {
 	Parallelism int
 	DB          *sql.DB // opened by the caller; its tables are created here
 
+	tally
+}
+
+// tally is what a plain program counts while it crawls, and its first
+// failure. Pages are written one at a time, on the one connection.
+type tally struct {
 	pages, rows atomic.Int64
 	mu          sync.Mutex
 	err         error
+}
+
+func (t *tally) fail(err error) {
+	t.mu.Lock()
+	if t.err == nil {
+		t.err = err
+	}
+	t.mu.Unlock()
+}
+
+// write stores a page's rows in one transaction and counts them.
+func (t *tally) write(db *sql.DB, url string, tables []plainTable) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := writeRows(db, url, tables); err != nil {
+		if t.err == nil {
+			t.err = err
+		}
+		return
+	}
+	t.pages.Add(1)
+	for _, tb := range tables {
+		t.rows.Add(int64(len(tb.rows)))
+	}
+}
+
+// result is what Run returns: the pages stored, the rows written, the
+// first failure.
+func (t *tally) result() (pages, rows int64, err error) {
+	return t.pages.Load(), t.rows.Load(), t.err
+}
+
+// plainCollector is how both plain programs start: an async collector with
+// one LimitRule for every host.
+func plainCollector(ctx context.Context, parallelism int) (*colly.Collector, error) {
+	c := colly.NewCollector(colly.Async(true), colly.StdlibContext(ctx), colly.AllowURLRevisit())
+	if err := c.Limit(&colly.LimitRule{DomainGlob: "*", Parallelism: parallelism}); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // PlainSchema is the plain program's tables: the fields of config.yaml's
@@ -42,8 +88,8 @@ func (p *PlainColly) Run(ctx context.Context, urls []string) (pages, rows int64,
 	if _, err := p.DB.ExecContext(ctx, PlainSchema); err != nil {
 		return 0, 0, err
 	}
-	c := colly.NewCollector(colly.Async(true), colly.StdlibContext(ctx), colly.AllowURLRevisit())
-	if err := c.Limit(&colly.LimitRule{DomainGlob: "*", Parallelism: p.Parallelism}); err != nil {
+	c, err := plainCollector(ctx, p.Parallelism)
+	if err != nil {
 		return 0, 0, err
 	}
 	c.OnHTML("script#__NEXT_DATA__", func(e *colly.HTMLElement) {
@@ -56,15 +102,7 @@ func (p *PlainColly) Run(ctx context.Context, urls []string) (pages, rows int64,
 		}
 	}
 	c.Wait()
-	return p.pages.Load(), p.rows.Load(), p.err
-}
-
-func (p *PlainColly) fail(err error) {
-	p.mu.Lock()
-	if p.err == nil {
-		p.err = err
-	}
-	p.mu.Unlock()
+	return p.result()
 }
 
 // titleID takes the movie id of cast and crew rows from the page URL, as
@@ -99,16 +137,7 @@ func (p *PlainColly) store(url, js string) {
 		})
 		return true
 	})
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := WritePlain(p.DB, url, movie, cast, crew); err != nil {
-		if p.err == nil {
-			p.err = err
-		}
-		return
-	}
-	p.pages.Add(1)
-	p.rows.Add(int64(1 + len(cast) + len(crew)))
+	p.write(p.DB, url, plainTables(movie, cast, crew))
 }
 
 // WritePlain stores one page's rows as the plain program does: one
@@ -116,11 +145,15 @@ func (p *PlainColly) store(url, js string) {
 // Rows are the field values of config.yaml's items; each gets the page
 // URL as its last column.
 func WritePlain(db *sql.DB, url string, movie []any, cast, crew [][]any) error {
-	return writeRows(db, url, []plainTable{
+	return writeRows(db, url, plainTables(movie, cast, crew))
+}
+
+func plainTables(movie []any, cast, crew [][]any) []plainTable {
+	return []plainTable{
 		{"INSERT OR REPLACE INTO movies VALUES (?, ?, ?, ?)", [][]any{movie}},
 		{"INSERT OR REPLACE INTO cast VALUES (?, ?, ?, ?, ?, ?)", cast},
 		{"INSERT OR REPLACE INTO crew VALUES (?, ?, ?, ?, ?, ?)", crew},
-	})
+	}
 }
 
 // plainTable is one table's rows of a page and the statement that stores

@@ -7,8 +7,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/gocolly/colly/v2"
 )
@@ -23,9 +21,7 @@ type PlainClassic struct {
 	Parallelism int
 	DB          *sql.DB // opened by the caller; its tables are created here
 
-	pages, rows atomic.Int64
-	mu          sync.Mutex
-	err         error
+	tally
 }
 
 // PlainClassicSchema is the classic program's tables: the fields of
@@ -53,8 +49,8 @@ func (p *PlainClassic) Run(ctx context.Context, urls []string) (pages, rows int6
 	if _, err := p.DB.ExecContext(ctx, PlainClassicSchema); err != nil {
 		return 0, 0, err
 	}
-	c := colly.NewCollector(colly.Async(true), colly.StdlibContext(ctx), colly.AllowURLRevisit())
-	if err := c.Limit(&colly.LimitRule{DomainGlob: "*", Parallelism: p.Parallelism}); err != nil {
+	c, err := plainCollector(ctx, p.Parallelism)
+	if err != nil {
 		return 0, 0, err
 	}
 	page := func(r *colly.Request) *classicPage { return r.Ctx.GetAny("page").(*classicPage) }
@@ -101,7 +97,7 @@ func (p *PlainClassic) Run(ctx context.Context, urls []string) (pages, rows int6
 		}
 	}
 	c.Wait()
-	return p.pages.Load(), p.rows.Load(), p.err
+	return p.result()
 }
 
 // orNull stores an empty cell as NULL, as gather does.
@@ -112,28 +108,10 @@ func orNull(s string) any {
 	return s
 }
 
-func (p *PlainClassic) fail(err error) {
-	p.mu.Lock()
-	if p.err == nil {
-		p.err = err
-	}
-	p.mu.Unlock()
-}
-
 func (p *PlainClassic) store(url string, pg *classicPage) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	err := writeRows(p.DB, url, []plainTable{
+	p.write(p.DB, url, []plainTable{
 		{"INSERT OR REPLACE INTO movies VALUES (?, ?, ?, ?)", [][]any{pg.movie}},
 		{"INSERT OR REPLACE INTO cast VALUES (?, ?, ?, ?, ?)", pg.cast},
 		{"INSERT OR REPLACE INTO crew VALUES (?, ?, ?, ?, ?, ?)", pg.crew},
 	})
-	if err != nil {
-		if p.err == nil {
-			p.err = err
-		}
-		return
-	}
-	p.pages.Add(1)
-	p.rows.Add(int64(1 + len(pg.cast) + len(pg.crew)))
 }
