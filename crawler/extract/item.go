@@ -3,7 +3,6 @@ package extract
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"unsafe"
 
 	"github.com/andybalholm/cascadia"
@@ -371,16 +370,8 @@ func (f *field) firstText(p *page, s scope) (string, bool) {
 	if !raw.isText {
 		return "", false
 	}
-	t := raw.text
-	if f.regex != nil {
-		m := f.regex.FindStringSubmatch(t)
-		if m == nil {
-			return "", false
-		}
-		t = firstGroup(m)
-	}
-	t = strings.TrimSpace(t)
-	return t, t != ""
+	t, ok := f.matchText(raw.text)
+	return t, ok && t != ""
 }
 
 // nodeValue is the attribute or text of n. Text is in the page's text

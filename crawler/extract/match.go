@@ -16,7 +16,7 @@ func eachMatch(root *html.Node, sel cascadia.SelectorGroup, f func(*html.Node)) 
 	}
 }
 
-// expected reports whether the page has a match for it's expect selector,
+// expected reports whether the page has a match for its expect selector,
 // looked for once per page and selector (for the first 64 items).
 func (p *page) expected(it *item) bool {
 	i := it.expectIdx

@@ -33,21 +33,31 @@ func (f *field) convert(r rawValue, w *itemWarnings) any {
 	if !r.isText && !r.json.Exists() {
 		return nil
 	}
+	if !r.isText && f.regex == nil {
+		return f.fromJSON(r.json, w)
+	}
+	s := r.text
+	if !r.isText {
+		s = jsonText(r.json)
+	}
+	t, ok := f.matchText(s)
+	if !ok {
+		return nil
+	}
+	return f.fromText(t, w)
+}
+
+// matchText is s through the field's regex (its first group, else the
+// whole match), trimmed; false when the regex does not match.
+func (f *field) matchText(s string) (string, bool) {
 	if f.regex != nil {
-		s := r.text
-		if !r.isText {
-			s = jsonText(r.json)
-		}
 		m := f.regex.FindStringSubmatch(s)
 		if m == nil {
-			return nil
+			return "", false
 		}
-		r = rawValue{text: firstGroup(m), isText: true}
+		s = firstGroup(m)
 	}
-	if r.isText {
-		return f.fromText(strings.TrimSpace(r.text), w)
-	}
-	return f.fromJSON(r.json, w)
+	return strings.TrimSpace(s), true
 }
 
 // digitSeparators are dropped from numbers: 1,000 and 1_000 are 1000.
