@@ -14,26 +14,16 @@ import (
 // BenchmarkCrawl compares gather with a plain colly program on the same
 // in-process site at latency 0 (CPU-bound): pages/s, side by side.
 func BenchmarkCrawl(b *testing.B) {
-	site, err := demo.New(demo.Options{Cache: true}).Start("")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer site.Close()
 	const pages = 1000
-	warm(b, site.URL, pages)
+	site := warmSite(b, pages, demo.PageURL)
 	crawlEach(b, bench.Job{Base: site.URL, Pages: pages})
 }
 
 // BenchmarkCrawlClassic is BenchmarkCrawl on the classic layout, one
 // program at a time, for profiles and allocation counts of either.
 func BenchmarkCrawlClassic(b *testing.B) {
-	site, err := demo.New(demo.Options{Cache: true}).Start("")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer site.Close()
 	const pages = 1000
-	warmClassic(b, site.URL, pages)
+	site := warmSite(b, pages, demo.ClassicURL)
 	crawlEach(b, bench.Job{Layout: bench.LayoutClassic, Base: site.URL, Pages: pages})
 }
 
@@ -74,13 +64,8 @@ func scratchDir(tb testing.TB) string {
 // BenchmarkCrawlSideBySide alternates the two programs run by run, so that
 // drift in the machine's load hits both alike, and reports their ratio.
 func BenchmarkCrawlSideBySide(b *testing.B) {
-	site, err := demo.New(demo.Options{Cache: true}).Start("")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer site.Close()
 	const pages = 1000
-	warm(b, site.URL, pages)
+	site := warmSite(b, pages, demo.PageURL)
 	sideBySide(b, bench.Job{Base: site.URL, Pages: pages})
 }
 
@@ -89,32 +74,29 @@ func BenchmarkCrawlSideBySide(b *testing.B) {
 // CSS and XPath) beside PlainClassic (colly's OnHTML and goquery), over
 // 3,000 pages as the issue that asked for it measured.
 func BenchmarkCrawlClassicSideBySide(b *testing.B) {
+	const pages = 3000
+	site := warmSite(b, pages, demo.ClassicURL)
+	sideBySide(b, bench.Job{Layout: bench.LayoutClassic, Base: site.URL, Pages: pages})
+}
+
+// warmSite starts the demo site with its page cache, for the benchmark's
+// length, and fetches each of its first pages once (pageURL says in which
+// layout), so that neither program is timed paying for their rendering.
+func warmSite(b *testing.B, pages int, pageURL func(base, id string) string) *demo.Server {
 	site, err := demo.New(demo.Options{Cache: true}).Start("")
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer site.Close()
-	const pages = 3000
-	warmClassic(b, site.URL, pages)
-	sideBySide(b, bench.Job{Layout: bench.LayoutClassic, Base: site.URL, Pages: pages})
-}
-
-// warm fetches every page once, so that the site's page cache is full
-// before either program is timed and neither pays for its rendering.
-func warm(tb testing.TB, base string, pages int) { warmURLs(tb, base, pages, demo.PageURL) }
-
-// warmClassic is warm for the classic layout's pages.
-func warmClassic(tb testing.TB, base string, pages int) { warmURLs(tb, base, pages, demo.ClassicURL) }
-
-func warmURLs(tb testing.TB, base string, pages int, pageURL func(base, id string) string) {
+	b.Cleanup(func() { site.Close() })
 	for _, id := range demo.IDs(pages) {
-		resp, err := http.Get(pageURL(base, id))
+		resp, err := http.Get(pageURL(site.URL, id))
 		if err != nil {
-			tb.Fatal(err)
+			b.Fatal(err)
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
+	return site
 }
 
 // sideBySide alternates the two programs over the job's pages (its Base,
