@@ -154,6 +154,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Extractor, error) {
 // rules' links too. A *PageError means the page is not what the items
 // expect (no expected element, no JSON document) and must fail.
 func (e *Extractor) Extract(pageURL string, body []byte, contentType string, wantLinks bool) (*Result, error) {
+	body, charsetWarning := decodeBody(body, contentType)
 	p := newPage(pageURL, body, contentType)
 	p.ex = e
 	defer p.release()
@@ -170,6 +171,9 @@ func (e *Extractor) Extract(pageURL string, body []byte, contentType string, wan
 		}
 	}
 	res := &Result{Items: make([]ItemRecords, len(e.items))}
+	if charsetWarning != "" {
+		res.Warnings = append(res.Warnings, charsetWarning)
+	}
 	for i, it := range e.items {
 		res.Items[i].Name = it.name
 		if !active[i] {
