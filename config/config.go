@@ -107,7 +107,9 @@ type Each struct {
 func (e Each) IsZero() bool { return e.CSS == "" && e.XPath == "" && e.JSON == "" }
 
 // Field is one column of an item: exactly one source (CSS, XPath, JSON or
-// URL) and optional modifiers.
+// URL) and optional modifiers. In an item whose each selects HTML elements
+// (css or xpath), a field with no source reads the each element itself:
+// its text, or its Attr.
 type Field struct {
 	CSS   string `mapstructure:"css"`
 	XPath string `mapstructure:"xpath"`
@@ -118,7 +120,8 @@ type Field struct {
 	Attr string `mapstructure:"attr"`
 	// Regex keeps its first capture group, else the whole match.
 	Regex string `mapstructure:"regex"`
-	// Type is text (default), integer, real, boolean or json.
+	// Type is text (default), integer, real, boolean, json or url (text
+	// made an absolute URL against the page's base URL).
 	Type string `mapstructure:"type"`
 	// All stores every match as a JSON array instead of the first.
 	All bool `mapstructure:"all"`
@@ -135,6 +138,7 @@ const (
 	TypeReal    = "real"
 	TypeBoolean = "boolean"
 	TypeJSON    = "json"
+	TypeURL     = "url"
 )
 
 // Schedule says when `gather schedule` runs the job.

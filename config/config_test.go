@@ -190,6 +190,32 @@ func TestParse_Errors(t *testing.T) {
 	}
 }
 
+// In an item whose each selects elements, a field without a source reads
+// the element itself: written as {}, as nothing, or with only modifiers.
+func TestParse_EachElementItself(t *testing.T) {
+	doc := strings.Replace(validYAML, `      person_id: {css: "a", attr: href, regex: "nm[0-9]+", required: true}
+`, `      person_id: {css: "a", attr: href, regex: "nm[0-9]+", required: true}
+      row: {}
+      bare:
+      cls: {attr: class}
+      link: {css: a, attr: href, type: url}
+`, 1)
+	cfg, err := parse(t, doc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := cfg.Items["cast"].Fields
+	for _, name := range []string{"row", "bare", "cls"} {
+		f, ok := fields[name]
+		if !ok || f.CSS != "" || f.XPath != "" || f.Type != config.TypeText {
+			t.Errorf("%s: %+v (present %v)", name, f, ok)
+		}
+	}
+	if fields["cls"].Attr != "class" || fields["link"].Type != config.TypeURL {
+		t.Errorf("modifiers lost: %+v %+v", fields["cls"], fields["link"])
+	}
+}
+
 func TestParse_ReportsEveryProblem(t *testing.T) {
 	doc := strings.Replace(validYAML, "  name: test\n", "  name: test\n  parallelism: 0\n  timeout: -1s\n", 1)
 	doc = strings.Replace(doc, `title: {css: "h1"}`, `title: {css: "h1["}`, 1)

@@ -354,6 +354,16 @@ func (c *Config) normalize() {
 				it.Key = append(it.Key, KeyIndex)
 			}
 		}
+		// A field written as {} or with no value at all (the each
+		// element itself) may be missing from Fields: it is a zero Field.
+		if it.Fields == nil && len(it.FieldOrder) > 0 {
+			it.Fields = map[string]Field{}
+		}
+		for _, f := range it.FieldOrder {
+			if _, ok := it.Fields[f]; !ok {
+				it.Fields[f] = Field{}
+			}
+		}
 		for f, fd := range it.Fields {
 			if fd.Type == "" {
 				fd.Type = TypeText

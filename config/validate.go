@@ -217,7 +217,7 @@ func (c *Config) validateItem(p *problems, name string, it Item) {
 	}
 	for _, fname := range it.FieldOrder {
 		f := it.Fields[fname]
-		c.validateField(p, base+".fields."+fname, fname, f)
+		c.validateField(p, base+".fields."+fname, fname, f, it.Each.CSS != "" || it.Each.XPath != "")
 		if strings.HasPrefix(f.JSON, "^.") && it.Each.Items == "" {
 			p.add(base+".fields."+fname+".json", "a path starting with ^. reads the outer match of each.json, so it needs each.items")
 		}
@@ -241,7 +241,9 @@ func (c *Config) validateItem(p *problems, name string, it Item) {
 	}
 }
 
-func (c *Config) validateField(p *problems, key, name string, f Field) {
+// validateField checks one field; inElement says the item's each selects
+// HTML elements, which a field without a source reads itself.
+func (c *Config) validateField(p *problems, key, name string, f Field, inElement bool) {
 	if Reserved(name) {
 		p.add(key, "%s is a column gather adds itself; choose another name", name)
 	}
@@ -253,7 +255,9 @@ func (c *Config) validateField(p *problems, key, name string, f Field) {
 	}
 	switch len(sources) {
 	case 0:
-		p.add(key, "no source: set one of css, xpath, json or url")
+		if !inElement {
+			p.add(key, "no source: set one of css, xpath, json or url (a field without one reads the each element itself, and this item has no each.css or each.xpath)")
+		}
 	case 1:
 	default:
 		p.add(key, "two sources (%s): set exactly one", strings.Join(sources, " and "))
@@ -271,13 +275,13 @@ func (c *Config) validateField(p *problems, key, name string, f Field) {
 			p.add(key+".regex", "invalid regex %q: %v", f.Regex, err)
 		}
 	}
-	if f.Attr != "" && f.CSS == "" && f.XPath == "" {
-		p.add(key+".attr", "attr applies to css and xpath sources only")
+	if f.Attr != "" && (f.JSON != "" || f.URL != "") {
+		p.add(key+".attr", "attr applies to css and xpath sources, and to the each element itself, only")
 	}
 	switch f.Type {
-	case TypeText, TypeInteger, TypeReal, TypeBoolean, TypeJSON:
+	case TypeText, TypeInteger, TypeReal, TypeBoolean, TypeJSON, TypeURL:
 	default:
-		p.add(key+".type", "unknown type %q (want text, integer, real, boolean or json)", f.Type)
+		p.add(key+".type", "unknown type %q (want text, integer, real, boolean, json or url)", f.Type)
 	}
 	if f.Default != nil {
 		if err := checkDefault(f.Type, f.Default); err != nil {
@@ -308,7 +312,7 @@ func checkDefault(typ string, v any) error {
 		if _, ok := v.(bool); !ok {
 			return fmt.Errorf("%v is not true or false", v)
 		}
-	case TypeText:
+	case TypeText, TypeURL:
 		switch v.(type) {
 		case map[string]any, []any:
 			return fmt.Errorf("a text field's default must be a plain value")

@@ -19,8 +19,14 @@ import (
 // from pages built in the test.
 func itemsConfig(t testing.TB, items string) *config.Config {
 	t.Helper()
-	cfg, err := config.Parse("t.yaml", []byte("database: x.db\ncrawl:\n  name: x\n  start: {urls: [\"http://127.0.0.1/a\"]}\nitems:\n"+items),
-		func(string) (string, bool) { return "", false })
+	return parseConfig(t, "database: x.db\ncrawl:\n  name: x\n  start: {urls: [\"http://127.0.0.1/a\"]}\nitems:\n"+items)
+}
+
+// parseConfig parses a whole config written in the test, with no
+// environment overrides.
+func parseConfig(t testing.TB, yaml string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse("t.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}

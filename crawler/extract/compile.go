@@ -17,6 +17,8 @@ const (
 	srcXPath
 	srcJSON
 	srcURL
+	// srcSelf reads the each element itself (a field without a source).
+	srcSelf
 )
 
 type field struct {
@@ -117,6 +119,10 @@ func compileItem(name string, spec config.Item) (*item, error) {
 		switch f.kind {
 		case srcCSS, srcXPath:
 			it.needsDOM = true
+		case srcSelf:
+			if it.each.kind != eachCSS && it.each.kind != eachXPath {
+				return nil, fmt.Errorf("fields.%s: no source, and no each element to read", fname)
+			}
 		case srcJSON:
 			it.needJSON = true
 		}
@@ -174,7 +180,7 @@ func compileField(name string, spec config.Field) (*field, error) {
 		f.kind, f.src = srcURL, spec.URL
 		f.urlRe, err = regexp.Compile(spec.URL)
 	default:
-		return nil, fmt.Errorf("no source")
+		f.kind, f.src = srcSelf, "the each element"
 	}
 	if err != nil {
 		return nil, err
@@ -185,6 +191,6 @@ func compileField(name string, spec config.Field) (*field, error) {
 		}
 	}
 	f.plainText = f.kind == srcJSON && f.typ == config.TypeText && f.regex == nil && !f.all
-	f.domText = (f.kind == srcCSS || f.kind == srcXPath) && f.typ == config.TypeText && !f.all
+	f.domText = (f.kind == srcCSS || f.kind == srcXPath || f.kind == srcSelf) && f.typ == config.TypeText && !f.all
 	return f, nil
 }

@@ -33,7 +33,10 @@ type scope struct {
 // itemWarnings counts problems per kind so that a page with 200 bad rows
 // yields one line, not 200.
 type itemWarnings struct {
-	item   string
+	item string
+	// page is the page being read, for conversions that depend on it
+	// (type url resolves against its base URL).
+	page   *page
 	counts map[string]int
 	order  []string
 }
@@ -65,7 +68,7 @@ func (it *item) extract(p *page) ([]Record, []string, error) {
 		return nil, nil, &PageError{Reason: "unexpected page: no match for " + it.expectS}
 	}
 	var sc scope
-	w := &itemWarnings{item: it.name}
+	w := &itemWarnings{item: it.name, page: p}
 	if it.each.kind != eachNone {
 		sc.consts, sc.isCon = make([]any, len(it.fields)), make([]bool, len(it.fields))
 		for i, f := range it.fields {
@@ -321,6 +324,8 @@ func (f *field) value(p *page, s scope, w *itemWarnings) any {
 			base = s.node
 		}
 		f.xpathValues(p, base, add)
+	case srcSelf:
+		add(f.nodeValue(p, s.node))
 	case srcJSON:
 		var r gjson.Result
 		switch {
@@ -359,6 +364,8 @@ func (f *field) firstText(p *page, s scope) (string, bool) {
 			return "", false
 		}
 		raw = f.nodeValue(p, n)
+	case srcSelf:
+		raw = f.nodeValue(p, s.node)
 	case srcXPath:
 		got := false
 		f.xpathValues(p, base, func(r rawValue) {

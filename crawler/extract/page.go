@@ -3,6 +3,7 @@ package extract
 import (
 	"bytes"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/andybalholm/cascadia"
@@ -36,6 +37,9 @@ type page struct {
 	// for and found.
 	expectSeen, expectFound uint64
 	bodyKind                int8
+	// baseURL is what relative URLs resolve against, once baseDone.
+	baseURL  *url.URL
+	baseDone bool
 }
 
 type jsonDoc struct {

@@ -64,10 +64,15 @@ func (f *field) matchText(s string) (string, bool) {
 var digitSeparators = strings.NewReplacer(",", "", "_", "", " ", "")
 
 func (f *field) fromText(s string, w *itemWarnings) any {
-	if s == "" {
+	if s == "" && f.typ != config.TypeURL {
 		return nil
 	}
 	switch f.typ {
+	case config.TypeURL:
+		// An empty reference is the page itself, as a browser reads it.
+		if u, ok := w.page.resolve(s); ok {
+			return u
+		}
 	case config.TypeInteger:
 		t := digitSeparators.Replace(s)
 		if n, err := strconv.ParseInt(t, 10, 64); err == nil {
@@ -168,7 +173,7 @@ func (f *field) defaultValue() any {
 	case config.TypeJSON:
 		b, _ := json.Marshal(f.def)
 		return string(b)
-	case config.TypeText:
+	case config.TypeText, config.TypeURL:
 		return fmt.Sprint(f.def)
 	}
 	return f.def
@@ -242,6 +247,8 @@ func article(typ string) string {
 		return "a boolean"
 	case config.TypeJSON:
 		return "valid JSON"
+	case config.TypeURL:
+		return "a URL"
 	}
 	return typ
 }
