@@ -52,6 +52,10 @@ type Crawl struct {
 	// Follow up to that many pages deep.
 	MaxDepth int      `mapstructure:"max_depth"`
 	Follow   []Follow `mapstructure:"follow"`
+	// ContentTypes are the media types of responses that are extracted
+	// (e.g. text/html, application/json, text/*); others are recorded as
+	// skipped. Empty: HTML and XHTML, and JSON when an item reads JSON.
+	ContentTypes []string `mapstructure:"content_types"`
 	// RefreshAfter 0 means a page stored once is never fetched again, so a
 	// re-run resumes; more means pages stored longer ago are fetched again.
 	RefreshAfter time.Duration `mapstructure:"refresh_after"`

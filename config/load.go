@@ -40,6 +40,7 @@ var defaults = map[string]any{
 	"crawl.robots_txt":         true,
 	"crawl.max_depth":          1,
 	"crawl.refresh_after":      "0s",
+	"crawl.content_types":      []string{},
 	"schedule.cron":            "",
 	"schedule.timezone":        "",
 	"schedule.jitter":          "0s",

@@ -157,6 +157,11 @@ func (c *Config) validateCrawl(p *problems) {
 			p.add(key, "header value must not contain line breaks")
 		}
 	}
+	for i, ct := range cr.ContentTypes {
+		if typ, sub, ok := strings.Cut(ct, "/"); !ok || typ == "" || sub == "" || strings.ContainsAny(ct, " ;,") || typ == "*" {
+			p.add(fmt.Sprintf("crawl.content_types[%d]", i), "%q is not a media type such as text/html or text/* (no parameters)", ct)
+		}
+	}
 	if cr.MaxDepth < 1 {
 		p.add("crawl.max_depth", "must be at least 1 (1 crawls the start pages only), got %d", cr.MaxDepth)
 	}

@@ -125,6 +125,10 @@ type Summary struct {
 	Elapsed  time.Duration
 	Err      error // why the run failed or stopped, if it did
 	Database string
+	// Warnings are what the run's pages showed to be wrong with the config
+	// (a field that matched nowhere, values that did not convert, records
+	// sharing a key), one line each.
+	Warnings []string
 }
 
 // PagesPerSecond is the rate of pages fetched (ok, failed or skipped).
@@ -145,10 +149,23 @@ func (s Summary) String() string {
 		fmt.Fprintf(&b, ", %d already stored", s.Already)
 	}
 	fmt.Fprintf(&b, " in %s (%.1f pages/s)", s.Elapsed.Round(time.Millisecond), s.PagesPerSecond())
+	if n := len(s.Warnings); n > 0 {
+		fmt.Fprintf(&b, ", %d warning%s", n, plural(n))
+	}
 	if s.Err != nil {
 		fmt.Fprintf(&b, ": %v", s.Err)
 	}
+	for _, w := range s.Warnings {
+		b.WriteString("\n  warning: " + w)
+	}
 	return b.String()
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // ErrAllFailed is returned when a run fetched pages and none succeeded.

@@ -195,13 +195,20 @@ func (r *run) retryOrFail(req *colly.Request, ps *pageState, d decision, page st
 // store extracts a good page's records and hands them to the writer.
 func (r *run) store(resp *colly.Response, ps *pageState, page storage.Page) {
 	final := resp.Request.URL.String()
+	ct := resp.Headers.Get("Content-Type")
+	if ok, why := r.c.ex.Accepts(ct, resp.Body); !ok {
+		page.Status, page.Error = storage.PageSkipped, why
+		r.record(ps, page)
+		return
+	}
 	wantLinks := ps.depth+1 < r.c.cfg.Crawl.MaxDepth
-	res, err := r.c.ex.Extract(final, resp.Body, resp.Headers.Get("Content-Type"), wantLinks)
+	res, err := r.c.ex.Extract(final, resp.Body, ct, wantLinks)
 	if err != nil {
 		page.Status, page.Error = storage.PageFailed, err.Error()
 		r.record(ps, page)
 		return
 	}
+	r.report.add(res)
 	page.Status = storage.PageOK
 	page.Warnings = res.Warnings
 	page.Items = make([]storage.ItemRows, len(res.Items))

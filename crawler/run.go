@@ -27,6 +27,7 @@ type run struct {
 	w       *storage.Writer
 	win     *window
 	backoff backoff
+	report  *report
 
 	limitMu sync.Mutex
 	limited map[string]bool // hosts with a LimitRule
@@ -67,7 +68,7 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	r := &run{c: c, id: id, log: c.log.With("run", id), limited: map[string]bool{},
+	r := &run{c: c, id: id, log: c.log.With("run", id), limited: map[string]bool{}, report: newReport(c.cfg),
 		backoff: backoff{base: c.opts.BackoffBase, cap: c.opts.BackoffCap}}
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	defer r.cancel(nil)
@@ -125,6 +126,11 @@ func (r *run) end(ctx context.Context, start time.Time, werr error) Summary {
 	default:
 		sum.Status = storage.RunFinished
 	}
+	sum.Warnings = r.report.warnings()
+	for _, w := range sum.Warnings {
+		r.log.Warn(w)
+	}
+	sum.Counts.Warnings = int64(len(sum.Warnings))
 	errText := ""
 	if sum.Err != nil {
 		errText = sum.Err.Error()

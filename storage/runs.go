@@ -22,6 +22,9 @@ type RunCounts struct {
 	PagesSkipped int64
 	Items        int64
 	PagesChanged int64
+	// Warnings counts the run's end-of-run warnings (set by the crawler,
+	// not the writer).
+	Warnings int64
 }
 
 // RunInfo is one row of gather_runs.
@@ -47,8 +50,8 @@ func (s *Store) StartRun(ctx context.Context, job string, at time.Time) (int64, 
 // FinishRun records a run's final status and counts.
 func (s *Store) FinishRun(ctx context.Context, id int64, status string, c RunCounts, at time.Time, runErr string) error {
 	_, err := s.write.ExecContext(ctx, `UPDATE gather_runs SET finished_at = ?, status = ?, pages_ok = ?, pages_failed = ?,
-		pages_skipped = ?, items = ?, pages_changed = ?, error = ? WHERE id = ?`,
-		FormatTime(at), status, c.PagesOK, c.PagesFailed, c.PagesSkipped, c.Items, c.PagesChanged, nullString(runErr), id)
+		pages_skipped = ?, items = ?, pages_changed = ?, warnings = ?, error = ? WHERE id = ?`,
+		FormatTime(at), status, c.PagesOK, c.PagesFailed, c.PagesSkipped, c.Items, c.PagesChanged, c.Warnings, nullString(runErr), id)
 	if err != nil {
 		return fmt.Errorf("record run end: %w", err)
 	}
@@ -59,8 +62,8 @@ func (s *Store) FinishRun(ctx context.Context, id int64, status string, c RunCou
 func (s *Store) Run(ctx context.Context, id int64) (RunInfo, error) {
 	var r RunInfo
 	var fin, errText sql.NullString
-	err := s.read.QueryRowContext(ctx, `SELECT id, job, started_at, finished_at, status, pages_ok, pages_failed, pages_skipped, items, pages_changed, error
-		FROM gather_runs WHERE id = ?`, id).Scan(&r.ID, &r.Job, &r.StartedAt, &fin, &r.Status, &r.PagesOK, &r.PagesFailed, &r.PagesSkipped, &r.Items, &r.PagesChanged, &errText)
+	err := s.read.QueryRowContext(ctx, `SELECT id, job, started_at, finished_at, status, pages_ok, pages_failed, pages_skipped, items, pages_changed, warnings, error
+		FROM gather_runs WHERE id = ?`, id).Scan(&r.ID, &r.Job, &r.StartedAt, &fin, &r.Status, &r.PagesOK, &r.PagesFailed, &r.PagesSkipped, &r.Items, &r.PagesChanged, &r.Warnings, &errText)
 	r.FinishedAt, r.Error = fin.String, errText.String
 	return r, err
 }
@@ -84,7 +87,7 @@ func (r *Reader) RunHistory(ctx context.Context, limit int) (*sql.Rows, error) {
 	q := `SELECT id, job, started_at AS started, finished_at AS finished,
 		CASE WHEN finished_at IS NULL THEN NULL
 		     ELSE round((julianday(finished_at) - julianday(started_at)) * 86400, 1) END AS seconds,
-		status, pages_ok AS ok, pages_failed AS failed, pages_skipped AS skipped, items, pages_changed AS changed
+		status, pages_ok AS ok, pages_failed AS failed, pages_skipped AS skipped, items, pages_changed AS changed, warnings
 		FROM gather_runs ORDER BY id DESC`
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)

@@ -136,7 +136,8 @@ CREATE TABLE IF NOT EXISTS gather_runs (
   pages_skipped INTEGER NOT NULL DEFAULT 0,
   items INTEGER NOT NULL DEFAULT 0,
   pages_changed INTEGER NOT NULL DEFAULT 0,
-  error TEXT
+  error TEXT,
+  warnings INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS gather_pages (
   url TEXT PRIMARY KEY,
@@ -174,12 +175,30 @@ CREATE VIEW IF NOT EXISTS gather_failures AS
   FROM gather_pages WHERE status = 'failed';
 `
 
+// metaColumns are the columns added to gather's own tables after their
+// first release, in the order they were added.
+var metaColumns = []struct{ table, column, decl string }{
+	{"gather_runs", "warnings", "INTEGER NOT NULL DEFAULT 0"},
+}
+
 // migrate creates gather's own tables and the item tables, adding columns a
 // config gained since the table was made. A table whose key changed is an
 // error: silently re-keying would merge or split stored rows.
 func migrate(ctx context.Context, db *sql.DB, tables []Table) error {
 	if _, err := db.ExecContext(ctx, metaSchema+leaseSchema); err != nil {
 		return fmt.Errorf("create gather tables: %w", err)
+	}
+	// Columns gather's own tables gained since a database was made.
+	for _, c := range metaColumns {
+		cols, _, err := tableInfo(ctx, db, c.table)
+		if err != nil {
+			return err
+		}
+		if !cols[c.column] {
+			if _, err := db.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", c.table, c.column, c.decl)); err != nil {
+				return fmt.Errorf("add column %s.%s: %w", c.table, c.column, err)
+			}
+		}
 	}
 	for _, t := range tables {
 		if err := t.check(); err != nil {

@@ -478,9 +478,12 @@ func (w *Writer) prepare() error {
 		}
 		return s
 	}
+	// Within a run a page's status only moves forward (pending, then ok,
+	// failed or skipped): a link to a page this run already ended must not
+	// reset it to pending, which would hide its failure.
 	st.pending = prep(`INSERT INTO gather_pages (url, status, run, job, depth) VALUES (?, 'pending', ?, ?, ?)
 		ON CONFLICT (url) DO UPDATE SET status = 'pending', run = excluded.run, job = excluded.job
-		WHERE gather_pages.status <> 'ok'`)
+		WHERE gather_pages.status <> 'ok' AND gather_pages.run IS NOT excluded.run`)
 	st.prevHash = prep(`SELECT content_hash, row_keys FROM gather_pages WHERE url = ?`)
 	st.change = prep(`INSERT INTO gather_changes (url, run, item, changed_at, added, removed, modified, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	st.pageOK = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, content_hash, changed_at, job, depth, warnings, stored_at, row_keys)

@@ -23,6 +23,7 @@ const (
 
 type field struct {
 	name     string
+	idx      int // position in the item's fields
 	kind     sourceKind
 	src      string // the selector, path or pattern as written, for messages
 	css      cascadia.SelectorGroup
@@ -116,6 +117,7 @@ func compileItem(name string, spec config.Item) (*item, error) {
 		if err != nil {
 			return nil, fmt.Errorf("fields.%s: %w", fname, err)
 		}
+		f.idx = len(it.fields)
 		switch f.kind {
 		case srcCSS, srcXPath:
 			it.needsDOM = true
@@ -148,6 +150,9 @@ func compileItem(name string, spec config.Item) (*item, error) {
 		}
 	}
 	for _, k := range spec.Key {
+		if k == config.KeyIndex {
+			it.keyHasIndex = true
+		}
 		for i, f := range it.fields {
 			if f.name == k {
 				it.keyIdx = append(it.keyIdx, i)

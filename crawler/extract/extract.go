@@ -27,6 +27,8 @@ type Extractor struct {
 	// log reports what the extractor worked around but someone must fix:
 	// a bug of the JSON walker.
 	log *slog.Logger
+	// accept picks the responses that are extracted.
+	accept accept
 }
 
 // Result is what one page yielded.
@@ -45,6 +47,24 @@ type Result struct {
 type ItemRecords struct {
 	Name    string
 	Records []Record
+	// Active is set when the item applied to the page (its url pattern
+	// matched); Fields then says, per field in config order, how it fared.
+	Active bool
+	Fields []FieldStats
+	// DuplicateKeys counts records that shared their key with an earlier
+	// record of the page: the database keeps only the last of them.
+	DuplicateKeys int
+}
+
+// FieldStats is how one field fared on one page.
+type FieldStats struct {
+	// Matched is set when the field yielded a value (before any default)
+	// for at least one record.
+	Matched bool
+	// Failed counts values that did not convert to the field's type;
+	// Example is the first of them.
+	Failed  int
+	Example string
 }
 
 // Record is one row: its field values in the item's field order, and for
@@ -69,6 +89,9 @@ type item struct {
 	each     eachRule
 	fields   []*field
 	keyIdx   []int // field indexes that are part of the key
+	// keyHasIndex: the key includes _index, so records of a page never
+	// share it.
+	keyHasIndex bool
 	// simpleJSON are the fields read from a JSON each element by a plain
 	// key (no dots, queries or modifiers), fetched in one pass.
 	simpleJSON []int
@@ -132,6 +155,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Extractor, error) {
 			e.needDOM = true
 		}
 	}
+	e.accept = newAccept(cfg, e.items)
 	if cfg.Crawl.MaxDepth > 1 {
 		for i, f := range cfg.Crawl.Follow {
 			sel, err := cascadia.ParseGroup(f.CSS)
@@ -179,12 +203,18 @@ func (e *Extractor) Extract(pageURL string, body []byte, contentType string, wan
 		if !active[i] {
 			continue
 		}
-		recs, warns, err := it.extract(p)
+		stats := make([]FieldStats, len(it.fields))
+		recs, warns, err := it.extract(p, stats)
 		if err != nil {
 			return nil, err
 		}
-		res.Items[i].Records = recs
+		res.Items[i].Records, res.Items[i].Active, res.Items[i].Fields = recs, true, stats
 		res.Warnings = append(res.Warnings, warns...)
+		if dups, example := it.duplicateKeys(recs); dups > 0 {
+			res.Items[i].DuplicateKeys = dups
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d records share their key with another record of this page (%s); only the last of each is stored",
+				it.name, dups, example))
+		}
 	}
 	if wantLinks {
 		res.Links = e.links(p)

@@ -3,6 +3,7 @@ package extract
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"github.com/andybalholm/cascadia"
@@ -39,6 +40,21 @@ type itemWarnings struct {
 	page   *page
 	counts map[string]int
 	order  []string
+	// stats has, per field, whether it yielded a value and the values
+	// that did not convert to its type.
+	stats []FieldStats
+}
+
+// badValue records a value that did not convert to f's type: counted for
+// the run's report, with the first one as its example, and warned on the
+// page.
+func (w *itemWarnings) badValue(f *field, shown, msg string) {
+	st := &w.stats[f.idx]
+	if st.Failed == 0 {
+		st.Example = shown
+	}
+	st.Failed++
+	w.add(msg)
 }
 
 func (w *itemWarnings) add(msg string) {
@@ -63,12 +79,12 @@ func (w *itemWarnings) list() []string {
 	return out
 }
 
-func (it *item) extract(p *page) ([]Record, []string, error) {
+func (it *item) extract(p *page, stats []FieldStats) ([]Record, []string, error) {
 	if it.expect != nil && !p.expected(it) {
 		return nil, nil, &PageError{Reason: "unexpected page: no match for " + it.expectS}
 	}
 	var sc scope
-	w := &itemWarnings{item: it.name, page: p}
+	w := &itemWarnings{item: it.name, page: p, stats: stats}
 	if it.each.kind != eachNone {
 		sc.consts, sc.isCon = make([]any, len(it.fields)), make([]bool, len(it.fields))
 		for i, f := range it.fields {
@@ -175,11 +191,14 @@ func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
 		case f.domText:
 			if str, ok := f.firstText(p, s); ok {
 				v, copied = p.arena.clone(str), true
-			} else {
-				v = f.defaultValue()
 			}
 		default:
 			v = f.value(p, s, w)
+		}
+		if v != nil {
+			w.stats[i].Matched = true
+		} else {
+			v, copied = f.defaultValue(), true
 		}
 		if v == nil && (f.required || it.isKey(i)) {
 			if f.required {
@@ -262,11 +281,12 @@ func (it *item) prefetch(s *scope) {
 	})
 }
 
-// fromResult turns a JSON match into the field's value: arrays give their
-// first element (or all, with all: true) unless the type is json.
+// fromResult turns a JSON match into the field's value (nil when there is
+// none): arrays give their first element (or all, with all: true) unless
+// the type is json.
 func (f *field) fromResult(r gjson.Result, w *itemWarnings) any {
 	if !r.Exists() || r.Type == gjson.Null {
-		return f.defaultValue()
+		return nil
 	}
 	if r.IsArray() && (f.all || f.typ != "json") {
 		if !f.all {
@@ -281,19 +301,16 @@ func (f *field) fromResult(r gjson.Result, w *itemWarnings) any {
 				return true
 			})
 			if len(out) == 0 {
-				return f.defaultValue()
+				return nil
 			}
 			return jsonArray(out, f.typ)
 		}
 	}
-	if v := f.convert(rawValue{json: r}, w); v != nil {
-		return v
-	}
-	return f.defaultValue()
+	return f.convert(rawValue{json: r}, w)
 }
 
 // value evaluates one field: raw matches, then regex, then type, then all
-// or first, then default.
+// or first; nil when that leaves nothing (record applies the default).
 func (f *field) value(p *page, s scope, w *itemWarnings) any {
 	var out []any
 	add := func(raw rawValue) {
@@ -339,7 +356,7 @@ func (f *field) value(p *page, s scope, w *itemWarnings) any {
 		return f.fromResult(r, w)
 	}
 	if len(out) == 0 {
-		return f.defaultValue()
+		return nil
 	}
 	if f.all {
 		return jsonArray(out, f.typ)
@@ -431,4 +448,35 @@ func firstGroup(m []string) string {
 		return m[1]
 	}
 	return m[0]
+}
+
+// duplicateKeys counts the records whose key an earlier record of the
+// page already had, and describes the first such key. Items keyed by
+// _index (the default with each) cannot have any.
+func (it *item) duplicateKeys(recs []Record) (int, string) {
+	if it.keyHasIndex || len(recs) < 2 || len(it.keyIdx) == 0 {
+		return 0, ""
+	}
+	seen := make(map[string]struct{}, len(recs))
+	var b strings.Builder
+	dups, example := 0, ""
+	for _, r := range recs {
+		b.Reset()
+		for _, k := range it.keyIdx {
+			fmt.Fprintf(&b, "%T\x00%v\x00", r.Values[k], r.Values[k])
+		}
+		key := b.String()
+		if _, ok := seen[key]; !ok {
+			seen[key] = struct{}{}
+			continue
+		}
+		if dups++; example == "" {
+			parts := make([]string, len(it.keyIdx))
+			for i, k := range it.keyIdx {
+				parts[i] = fmt.Sprintf("%s=%s", it.fields[k].name, quoteShort(fmt.Sprint(r.Values[k])))
+			}
+			example = strings.Join(parts, ", ")
+		}
+	}
+	return dups, example
 }

@@ -100,7 +100,7 @@ func (f *field) fromText(s string, w *itemWarnings) any {
 	default:
 		return s
 	}
-	w.add(fmt.Sprintf("%s: %s is not %s", f.name, quoteShort(s), article(f.typ)))
+	w.badValue(f, quoteShort(s), fmt.Sprintf("%s: %s is not %s", f.name, quoteShort(s), article(f.typ)))
 	return nil
 }
 
@@ -119,7 +119,7 @@ func (f *field) fromJSON(r gjson.Result, w *itemWarnings) any {
 			if x := r.Float(); x == float64(int64(x)) {
 				return int64(x)
 			}
-			w.add(fmt.Sprintf("%s: %s is not an integer", f.name, r.Raw))
+			w.badValue(f, r.Raw, fmt.Sprintf("%s: %s is not an integer", f.name, r.Raw))
 			return nil
 		case config.TypeReal:
 			return r.Float()
@@ -147,7 +147,7 @@ func (f *field) fromJSON(r gjson.Result, w *itemWarnings) any {
 	if f.typ == config.TypeJSON || f.typ == config.TypeText {
 		return compactJSON(r.Raw)
 	}
-	w.add(fmt.Sprintf("%s: a JSON %s is not %s", f.name, jsonKind(r), article(f.typ)))
+	w.badValue(f, quoteShort(r.Raw), fmt.Sprintf("%s: a JSON %s is not %s", f.name, jsonKind(r), article(f.typ)))
 	return nil
 }
 
