@@ -115,6 +115,31 @@ func TestLoad_RelativePaths(t *testing.T) {
 	}
 }
 
+// An ids file with nothing to crawl is a config error before any request;
+// one that starts with a byte order mark gives its first id without it.
+func TestParse_IDsFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for _, c := range []struct{ name, content string }{{"empty.txt", ""}, {"comments.txt", "# ids\n\n   \n# none yet\n"}} {
+		path := write(c.name, c.content)
+		_, err := parse(t, strings.Replace(validYAML, "    ids: [tt1, tt2]\n", "    ids_file: "+path+"\n", 1), nil)
+		wantProblem(t, err, "crawl.start.ids_file", "holds no ids")
+	}
+	path := write("bom.txt", "\uFEFFtt0137523\ntt0120338\n")
+	if _, err := parse(t, strings.Replace(validYAML, "    ids: [tt1, tt2]\n", "    ids_file: "+path+"\n", 1), nil); err != nil {
+		t.Fatal(err)
+	}
+	if id, ok := config.IDOfLine("\uFEFFtt0137523 # Fight Club\r\n"); !ok || id != "tt0137523" {
+		t.Errorf("IDOfLine with a BOM: %q, %v", id, ok)
+	}
+}
+
 // wantProblem checks that err reports a problem at key whose message
 // contains msg, and that it is a config error (exit code 2).
 func wantProblem(t *testing.T, err error, key, msg string) {

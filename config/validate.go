@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -108,10 +107,12 @@ func (c *Config) validateCrawl(p *problems) {
 		}
 	}
 	if st.IDsFile != "" {
-		if f, err := os.Open(st.IDsFile); err != nil {
-			p.add("crawl.start.ids_file", "cannot read %s: %v", st.IDsFile, unwrapPathError(err))
-		} else {
-			f.Close()
+		found, err := hasID(st.IDsFile)
+		switch {
+		case err != nil:
+			p.add("crawl.start.ids_file", "%v", err)
+		case !found && len(st.IDs) == 0:
+			p.add("crawl.start.ids_file", "%s holds no ids (only blank lines and # comments): nothing to crawl", st.IDsFile)
 		}
 	}
 	for i, d := range cr.AllowedDomains {

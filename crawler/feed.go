@@ -66,7 +66,7 @@ func (f *feed) next() (string, error) {
 			}
 			for f.sc.Scan() {
 				f.line++
-				if id, ok := idOfLine(f.sc.Text()); ok {
+				if id, ok := config.IDOfLine(f.sc.Text()); ok {
 					return fillTemplate(f.start.URLTemplate, id), nil
 				}
 			}
@@ -86,19 +86,6 @@ func (f *feed) close() {
 		f.file.Close()
 		f.file = nil
 	}
-}
-
-// idOfLine reads one line of an ids file: blank lines and '#' comments are
-// skipped, and so is anything after the id on its line.
-func idOfLine(line string) (string, bool) {
-	if i := strings.IndexByte(line, '#'); i >= 0 {
-		line = line[:i]
-	}
-	fields := strings.Fields(line)
-	if len(fields) == 0 {
-		return "", false
-	}
-	return fields[0], true
 }
 
 func fillTemplate(tmpl, id string) string {
@@ -124,7 +111,7 @@ func countStart(ctx context.Context, start config.Start) (int64, error) {
 		}
 		line, err := r.ReadSlice('\n')
 		if len(line) > 0 {
-			if _, ok := idOfLine(string(line)); ok {
+			if _, ok := config.IDOfLine(string(line)); ok {
 				n++
 			}
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -11,6 +13,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/demo"
 	"github.com/gather-crawler/gather/internal/testingutil"
 )
 
@@ -138,5 +141,29 @@ func TestCrawl_FidelityAndWarnings(t *testing.T) {
 	}
 	if n := queryInt(t, db, `SELECT count(*) FROM credits`); n != 6 {
 		t.Errorf("%d credits rows, want 6 (one per page)", n)
+	}
+}
+
+// An ids file saved with a byte order mark crawls its first id, not
+// "%EF%BB%BF" followed by it.
+func TestCrawl_IDsFileWithBOM(t *testing.T) {
+	site := startSite(t, "", demo.Options{})
+	ids := filepath.Join(t.TempDir(), "ids.txt")
+	if err := os.WriteFile(ids, []byte("\uFEFF"+demo.ID(1)+"\r\n"+demo.ID(2)+"\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, fmt.Sprintf(`crawl:
+  name: bom
+  start:
+    url_template: %q
+    ids_file: %s
+`, demo.PageURL(site.URL, "{id}"), ids))
+	sum, err := crawl(t, cfg, crawler.Options{})
+	if err != nil || sum.Counts.PagesOK != 2 {
+		t.Fatalf("summary %v, err %v", sum, err)
+	}
+	db := testingutil.OpenDB(t, cfg.Database)
+	if n := queryInt(t, db, "SELECT count(*) FROM gather_pages WHERE url = ?", demo.PageURL(site.URL, demo.ID(1))); n != 1 {
+		t.Errorf("the first id was not crawled as written: %s", queryString(t, db, "SELECT group_concat(url, ' ') FROM gather_pages"))
 	}
 }
