@@ -151,6 +151,18 @@ func MovieFor(id string, version int) Movie {
 			}
 			m.Crew = append(m.Crew, Credit{Section: sec.id, SectionName: sec.name, PersonID: pid, Name: name, Note: note})
 		}
+		// Real pages credit some writers twice in one section (for the
+		// story and for the screenplay): both credits are rows.
+		if sec.id == "writer" && r.IntN(2) == 0 {
+			last := m.Crew[len(m.Crew)-1]
+			for _, note := range crewNotes["writer"] {
+				if note != last.Note {
+					last.Note = note
+					m.Crew = append(m.Crew, last)
+					break
+				}
+			}
+		}
 	}
 	if version > 0 {
 		m.applyVersion(version)

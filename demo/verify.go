@@ -36,13 +36,9 @@ func Expected(ids []string, classic bool, version func(id string) int) map[strin
 		}
 		for i, c := range m.Crew {
 			if classic {
-				var note any
-				if c.Note != "" {
-					note = c.Note
-				}
-				want["crew"][id+"|"+c.SectionName+"|"+c.PersonID] = row(id, c.SectionName, c.PersonID, c.Name, note)
+				want["crew"][id+"|"+c.SectionName+"|"+c.PersonID+"|"+c.Note] = row(id, c.SectionName, c.PersonID, c.Name, c.Note)
 			} else {
-				want["crew"][id+"|"+c.Section+"|"+c.PersonID] = row(crew[i]...)
+				want["crew"][id+"|"+c.Section+"|"+c.PersonID+"|"+c.Note] = row(crew[i]...)
 			}
 		}
 	}
@@ -63,11 +59,8 @@ func Rows(m Movie) (movie []any, cast, crew [][]any) {
 		cast = append(cast, []any{m.ID, c.PersonID, c.Name, first, all})
 	}
 	for _, c := range m.Crew {
-		var note any
-		if c.Note != "" {
-			note = c.Note
-		}
-		crew = append(crew, []any{m.ID, c.Section, c.PersonID, c.Name, note})
+		// No note is "", the credit field's default: it is part of the key.
+		crew = append(crew, []any{m.ID, c.Section, c.PersonID, c.Name, c.Note})
 	}
 	return movie, cast, crew
 }
@@ -101,7 +94,7 @@ func VerifyIDs(ctx context.Context, db *sql.DB, ids []string, classic bool, vers
 	queries := map[string]struct{ key, cols string }{
 		"movies": {"movie_id", "movie_id, title, year"},
 		"cast":   {"movie_id || '|' || person_id", "movie_id, person_id, name, character, characters"},
-		"crew":   {"movie_id || '|' || section || '|' || person_id", "movie_id, section, person_id, name, credit"},
+		"crew":   {"movie_id || '|' || section || '|' || person_id || '|' || credit", "movie_id, section, person_id, name, credit"},
 	}
 	if classic {
 		queries["cast"] = struct{ key, cols string }{"movie_id || '|' || person_id", "movie_id, person_id, name, character"}
