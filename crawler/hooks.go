@@ -47,25 +47,25 @@ func (r *run) collector() *colly.Collector {
 	col := colly.NewCollector(opts...)
 	col.WithTransport(r.tr)
 	col.SetRequestTimeout(0) // the transport times each request after any Retry-After wait
-	col.SetRedirectHandler(r.checkRedirect)
+	col.SetRedirectHandler(r.c.checkRedirect)
 	col.OnRequest(r.onRequest)
 	col.OnResponse(r.onResponse)
 	col.OnError(r.onError)
 	return col
 }
 
-func (r *run) checkRedirect(req *http.Request, via []*http.Request) error {
+func (c *Crawler) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
 		return fmt.Errorf("%w: stopped after 10 redirects", errRedirectRefused)
 	}
-	if !r.hostAllowed(req.URL.Hostname()) {
+	if !c.hostAllowed(req.URL.Hostname()) {
 		return fmt.Errorf("%w: redirect to %s, outside allowed_domains", errRedirectRefused, req.URL.Hostname())
 	}
 	return nil
 }
 
-func (r *run) hostAllowed(host string) bool {
-	return slices.Contains(r.c.allowedHosts, strings.ToLower(host))
+func (c *Crawler) hostAllowed(host string) bool {
+	return slices.Contains(c.allowedHosts, strings.ToLower(host))
 }
 
 // ensureLimit installs a LimitRule for host before its first request. One
@@ -223,7 +223,7 @@ func (r *run) store(resp *colly.Response, ps *pageState, page storage.Page) {
 	// order, so a page committed as ok always has its links in the frontier.
 	for _, link := range res.Links {
 		u, err := url.Parse(link)
-		if err != nil || !r.hostAllowed(u.Hostname()) {
+		if err != nil || !r.c.hostAllowed(u.Hostname()) {
 			continue
 		}
 		if err := r.w.Pending(context.Background(), link, ps.depth+1); err != nil {

@@ -88,7 +88,9 @@ func runCrawl(ctx context.Context, g *globals, cfg *config.Config, opts crawler.
 	stop := startProgress(c, bar, logger)
 	sum, runErr := c.Run(ctx)
 	stop()
-	fmt.Fprintln(stdout, sum.String())
+	if sum.Run != 0 { // no run started (the job's lease is held elsewhere): the error says it all
+		fmt.Fprintln(stdout, sum.String())
+	}
 	if runErr != nil {
 		return sum, fmt.Errorf("crawl %s: %w", sum.Status, runErr)
 	}

@@ -1,0 +1,140 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gather-crawler/gather/crawler/extract"
+	"github.com/gather-crawler/gather/storage"
+)
+
+// TryResult is what one page gave, for `gather try`: the quickest loop
+// for writing a config. Nothing is written anywhere.
+type TryResult struct {
+	// URL is the page's URL after redirects (for a file, the URL it was
+	// read as).
+	URL string
+	// Status is what a crawl would record: storage.PageOK, PageFailed or
+	// PageSkipped, with Reason when it is not ok.
+	Status     string
+	Reason     string
+	HTTPStatus int
+	Bytes      int
+	// Result is the extraction, when Status is ok.
+	Result *extract.Result
+}
+
+// Try fetches one page exactly as a crawl would — user agent, headers,
+// robots.txt, allowed domains, the private-address guard, the body limit
+// and the fetch policy (a response a crawl would retry is reported, not
+// retried) — and extracts it. c's store is not used and may be nil.
+func (c *Crawler) Try(ctx context.Context, target string) (*TryResult, error) {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%q is not an http(s) URL", target)
+	}
+	res := &TryResult{URL: u.String()}
+	if !c.hostAllowed(u.Hostname()) {
+		res.Status, res.Reason = storage.PageSkipped, fmt.Sprintf("%s is outside crawl.allowed_domains (%v): a crawl would not fetch it", u.Hostname(), c.allowedHosts)
+		return res, nil
+	}
+	cr := c.cfg.Crawl
+	tr := newTransport(cr.Timeout, 1, c.allowPrivate)
+	defer tr.CloseIdleConnections()
+	if cr.RobotsTxt {
+		ok, why, err := newRobots(tr, c.userAgent).allowed(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			res.Status, res.Reason = storage.PageSkipped, why
+			return res, nil
+		}
+	}
+	client := &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range cr.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("User-Agent", c.userAgent)
+	resp, err := client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		res.Status, res.Reason = storage.PageFailed, decideError(err).reason
+		return res, nil
+	}
+	defer resp.Body.Close()
+	res.URL, res.HTTPStatus = resp.Request.URL.String(), resp.StatusCode
+	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(cr.MaxBodySize)+1))
+	if err != nil {
+		res.Status, res.Reason = storage.PageFailed, decideError(err).reason
+		return res, nil
+	}
+	res.Bytes = len(body)
+	d := decideResponse(resp.StatusCode, resp.Header, body, int64(cr.MaxBodySize), time.Now())
+	switch d.verdict {
+	case verdictRetry:
+		res.Status, res.Reason = storage.PageFailed, d.reason+" (a crawl would retry it)"
+		return res, nil
+	case verdictFail:
+		res.Status, res.Reason = storage.PageFailed, d.reason
+		return res, nil
+	}
+	c.tryExtract(res, body, resp.Header.Get("Content-Type"))
+	return res, nil
+}
+
+// TryFile extracts a page saved to a file, read as if it came from
+// pageURL ("" means the file's file:// URL, which url patterns of items
+// may then not match). Its type comes from its extension, else its bytes.
+func (c *Crawler) TryFile(path, pageURL string) (*TryResult, error) {
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if pageURL == "" {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, err
+		}
+		pageURL = (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
+	}
+	res := &TryResult{URL: pageURL, Bytes: len(body)}
+	c.tryExtract(res, body, mime.TypeByExtension(filepath.Ext(path)))
+	return res, nil
+}
+
+func (c *Crawler) tryExtract(res *TryResult, body []byte, contentType string) {
+	if ok, why := c.ex.Accepts(contentType, body); !ok {
+		res.Status, res.Reason = storage.PageSkipped, why
+		return
+	}
+	out, err := c.ex.Extract(res.URL, body, contentType, c.cfg.Crawl.MaxDepth > 1)
+	var pe *extract.PageError
+	if errors.As(err, &pe) {
+		res.Status, res.Reason = storage.PageFailed, pe.Reason
+		return
+	}
+	// The links a crawl would follow: those on allowed hosts.
+	kept := out.Links[:0]
+	for _, l := range out.Links {
+		if u, err := url.Parse(l); err == nil && c.hostAllowed(u.Hostname()) {
+			kept = append(kept, l)
+		}
+	}
+	out.Links = kept
+	res.Status, res.Result = storage.PageOK, out
+}
