@@ -1,0 +1,142 @@
+package crawler_test
+
+import (
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/storage"
+)
+
+// pyDocs is the Python documentation as Debian's python3-doc installs it:
+// 530 Sphinx pages nobody here wrote.
+const pyDocs = "/usr/share/doc/python3-doc/html"
+
+// needPyDocs skips the test when the corpus is not installed, unless CI
+// says it must be there.
+func needPyDocs(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("crawls 530 pages; skipped in -short mode")
+	}
+	if _, err := os.Stat(filepath.Join(pyDocs, "index.html")); err != nil {
+		if os.Getenv("GATHER_REQUIRE_BROWSER") != "" {
+			t.Fatalf("the Python documentation corpus is missing (apt-get install python3-doc): %v", err)
+		}
+		t.Skip("python3-doc is not installed (apt-get install python3-doc)")
+	}
+}
+
+// countingServer serves the files under dir as a plain static web server
+// (nginx, Python's http.server) does — a directory's index.html at its
+// path, no redirects — counting the requests per path.
+func countingServer(t *testing.T, dir string) (*httptest.Server, func() map[string]int) {
+	var mu sync.Mutex
+	counts := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		counts[r.URL.Path]++
+		mu.Unlock()
+		name := path.Clean("/" + r.URL.Path)
+		if strings.HasSuffix(r.URL.Path, "/") {
+			name += "/index.html"
+		}
+		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil || st.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
+		http.ServeContent(w, r, name, st.ModTime(), f)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(counts)
+	}
+}
+
+// A crawl of the whole Python documentation, following links within the
+// site from index.html: every page is fetched and stored once under its
+// absolute URL, stylesheets, images and reST sources are skipped for their
+// type, and relative links become absolute where the config asks.
+func TestCrawl_PythonDocs(t *testing.T) {
+	needPyDocs(t)
+	srv, requests := countingServer(t, pyDocs)
+	cfg := testConfigWithItems(t, `crawl:
+  name: pydocs
+  start: {urls: ["`+srv.URL+`/index.html"]}
+  max_depth: 50
+  follow: [{css: "a[href]"}]
+  parallelism: 8
+  retries: 0
+`, `items:
+  pages:
+    fields:
+      title: {css: h1}
+  sections:
+    each: "h2"
+    fields:
+      heading: {}
+      anchor: {css: a.headerlink, attr: href, type: url}
+`)
+	sum, err := crawl(t, cfg, crawler.Options{})
+	if err != nil || sum.Status != storage.RunFinished {
+		t.Fatalf("summary %v, err %v", sum, err)
+	}
+	db := testingutil.OpenDB(t, cfg.Database)
+	var htmlFiles int
+	root, _ := filepath.EvalSymlinks(pyDocs)
+	filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".html") && !strings.Contains(path, "/_") {
+			htmlFiles++
+		}
+		return nil
+	})
+	ok := queryInt(t, db, "SELECT count(*) FROM gather_pages WHERE status = 'ok'")
+	t.Logf("%v; %d HTML files in the corpus, %d pages ok", sum, htmlFiles, ok)
+	// Pages no link reaches are not crawled; nearly all are reached.
+	if ok < int64(htmlFiles)*95/100 || ok > int64(htmlFiles)+5 {
+		t.Errorf("%d pages stored, want about the corpus' %d HTML files", ok, htmlFiles)
+	}
+	for path, n := range requests() {
+		if n > 1 && path != "/robots.txt" {
+			t.Errorf("%s requested %d times, want once", path, n)
+		}
+	}
+	if n := queryInt(t, db, "SELECT count(*) FROM pages"); n != ok {
+		t.Errorf("%d rows in pages for %d ok pages", n, ok)
+	}
+	// Debian's package leaves out the changelog the docs link to: a 404,
+	// recorded as such. The example scripts are skipped for their type.
+	if got := queryString(t, db, "SELECT group_concat(url || ' ' || error, '; ') FROM gather_failures"); got != srv.URL+"/whatsnew/changelog.html HTTP 404 Not Found" {
+		t.Errorf("failures: %s", got)
+	}
+	if n := queryInt(t, db, "SELECT count(*) FROM gather_pages WHERE status = 'skipped' AND error LIKE 'content type text/x-python is not HTML%'"); n == 0 {
+		t.Error("the linked example scripts (.py) were not skipped for their type")
+	}
+	if n := queryInt(t, db, "SELECT count(*) FROM gather_pages WHERE url LIKE '%#%'"); n != 0 {
+		t.Errorf("%d pages stored with a fragment in their URL", n)
+	}
+	if n := queryInt(t, db, "SELECT count(*) FROM sections WHERE anchor NOT LIKE ?", srv.URL+"/%#%"); n != 0 {
+		t.Errorf("%d section anchors not absolute: %s", n, queryString(t, db, "SELECT anchor FROM sections WHERE anchor NOT LIKE ? LIMIT 1", srv.URL+"/%#%"))
+	}
+	got := queryString(t, db, "SELECT heading FROM sections WHERE _url = ? AND anchor LIKE '%#the-with-statement'", srv.URL+"/reference/compound_stmts.html")
+	if got != "8.5. The with statement ¶" {
+		t.Errorf("compound_stmts.html's with-statement heading: %q", got)
+	}
+}
