@@ -59,6 +59,14 @@ type Crawl struct {
 	// RefreshAfter 0 means a page stored once is never fetched again, so a
 	// re-run resumes; more means pages stored longer ago are fetched again.
 	RefreshAfter time.Duration `mapstructure:"refresh_after"`
+	// RetryFailedAfter is how long after a failure a later run tries the
+	// page again; it doubles for each further run the page fails in (0:
+	// the next run). RetryGoneAfter is the same for pages that answered
+	// 404 or 410, which rarely come back. RetryFailedRuns gives up on a
+	// page that failed in that many runs in a row (0: never).
+	RetryFailedAfter time.Duration `mapstructure:"retry_failed_after"`
+	RetryGoneAfter   time.Duration `mapstructure:"retry_gone_after"`
+	RetryFailedRuns  int           `mapstructure:"retry_failed_runs"`
 }
 
 // Start lists the pages a crawl begins with.

@@ -185,6 +185,15 @@ func (c *Config) validateCrawl(p *problems) {
 			}
 		}
 	}
+	if cr.RetryFailedAfter < 0 {
+		p.add("crawl.retry_failed_after", "must not be negative")
+	}
+	if cr.RetryGoneAfter < 0 {
+		p.add("crawl.retry_gone_after", "must not be negative")
+	}
+	if cr.RetryFailedRuns < 0 {
+		p.add("crawl.retry_failed_runs", "must not be negative (0: never give up)")
+	}
 	if cr.RefreshAfter < 0 {
 		p.add("crawl.refresh_after", "must not be negative")
 	}

@@ -116,15 +116,19 @@ func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, erro
 
 // Summary is the outcome of a run.
 type Summary struct {
-	Run      int64
-	Status   string // storage.RunFinished, RunInterrupted or RunFailed
-	Counts   storage.RunCounts
-	Already  int64 // start pages skipped because they were stored before
-	Retries  int64
-	Bytes    int64
-	Elapsed  time.Duration
-	Err      error // why the run failed or stopped, if it did
-	Database string
+	Run     int64
+	Status  string // storage.RunFinished, RunInterrupted or RunFailed
+	Counts  storage.RunCounts
+	Already int64 // start pages skipped because they were stored before
+	// Deferred are failed pages whose retry back-off across runs has not
+	// passed; GivenUp those that failed in retry_failed_runs runs in a row.
+	Deferred, GivenUp int64
+	Retries           int64
+	Bytes             int64
+	Elapsed           time.Duration
+	Err               error // why the run failed or stopped, if it did
+	Database          string
+	retryRuns         int // crawl.retry_failed_runs, for the summary
 	// Warnings are what the run's pages showed to be wrong with the config
 	// (a field that matched nowhere, values that did not convert, records
 	// sharing a key), one line each.
@@ -148,6 +152,12 @@ func (s Summary) String() string {
 	if s.Already > 0 {
 		fmt.Fprintf(&b, ", %d already stored", s.Already)
 	}
+	if s.Deferred > 0 {
+		fmt.Fprintf(&b, ", %d failed before and not due for a retry yet", s.Deferred)
+	}
+	if s.GivenUp > 0 {
+		fmt.Fprintf(&b, ", %d given up on (failed in %d runs)", s.GivenUp, s.retryRuns)
+	}
 	fmt.Fprintf(&b, " in %s (%.1f pages/s)", s.Elapsed.Round(time.Millisecond), s.PagesPerSecond())
 	if n := len(s.Warnings); n > 0 {
 		fmt.Fprintf(&b, ", %d warning%s", n, plural(n))
@@ -168,7 +178,10 @@ func plural(n int) string {
 	return "s"
 }
 
-// ErrAllFailed is returned when a run fetched pages and none succeeded.
+// ErrAllFailed is returned when a run fetched pages it had not tried
+// before and every one of them failed: the crawl could not do its work.
+// Pages that failed in an earlier run and fail again do not count: a dead
+// link is the site's state, not the crawl's.
 var ErrAllFailed = errors.New("every request failed")
 
 // Stats is a snapshot of a running crawl, for progress display.
@@ -192,6 +205,11 @@ type counters struct {
 	ok, failed, skipped, already, items atomic.Int64
 	inFlight, retries, bytes            atomic.Int64
 	dispatched                          atomic.Int64
+	// deferred and givenUp count failed pages not tried this run (see
+	// run.due); fresh and freshFailed count pages that had not failed in
+	// an earlier run, and those of them that failed now.
+	deferred, givenUp  atomic.Int64
+	fresh, freshFailed atomic.Int64
 }
 
 // Stats returns a snapshot; safe to call from another goroutine while Run

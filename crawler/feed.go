@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -160,9 +161,13 @@ func (r *run) feed() error {
 // and no page is in flight that could add more.
 func (r *run) feedDiscovered() error {
 	job := r.c.cfg.Crawl.Name
+	staleBefore := ""
+	if refresh := r.c.cfg.Crawl.RefreshAfter; refresh > 0 {
+		staleBefore = storage.FormatTime(r.c.opts.Now().Add(-refresh))
+	}
 	var cursor int64
 	for r.ctx.Err() == nil && !r.limitReached() {
-		pages, last, err := r.c.store.UnfinishedDiscovered(r.ctx, job, cursor, feedBatch)
+		pages, last, err := r.c.store.UnfinishedDiscovered(r.ctx, job, cursor, feedBatch, staleBefore)
 		if err != nil {
 			return err
 		}
@@ -183,7 +188,7 @@ func (r *run) feedDiscovered() error {
 			if err := r.w.Flush(r.ctx); err != nil {
 				return err
 			}
-			more, _, err := r.c.store.UnfinishedDiscovered(r.ctx, job, cursor, 1)
+			more, _, err := r.c.store.UnfinishedDiscovered(r.ctx, job, cursor, 1, staleBefore)
 			if err != nil {
 				return err
 			}
@@ -222,44 +227,98 @@ func (r *run) dispatchBatch(urls []string, depths []int) error {
 		if r.ctx.Err() != nil || r.limitReached() {
 			return nil
 		}
-		if st, ok := states[u]; ok && r.isDone(st) {
-			if st.Run != r.id {
+		st, known := states[u]
+		retry := false
+		if known {
+			switch r.due(st) {
+			case doneThisRun:
+				continue
+			case doneStored:
 				r.c.stats.already.Add(1)
+				continue
+			case doneWaiting:
+				r.c.stats.deferred.Add(1)
+				continue
+			case doneGivenUp:
+				r.c.stats.givenUp.Add(1)
+				continue
 			}
-			continue
+			retry = st.Status == storage.PageFailed
 		}
 		depth := 0
 		if depths != nil {
 			depth = depths[i]
 		}
-		r.dispatch(u, depth)
+		r.dispatch(u, depth, retry)
 	}
 	return nil
 }
 
-// isDone reports whether a page needs no fetch in this run: stored and not
-// stale, or already tried in this run.
-func (r *run) isDone(st storage.PageState) bool {
-	if st.Run == r.id && st.Status != storage.PagePending {
-		return true
+// Why a page the frontier knows is or is not fetched in this run.
+type dueness int
+
+const (
+	dueNow      dueness = iota
+	doneThisRun         // this run already ended it
+	doneStored          // stored, and not stale
+	doneWaiting         // failed in an earlier run; its retry back-off has not run out
+	doneGivenUp         // failed in retry_failed_runs runs in a row
+)
+
+// due decides whether a known page is fetched in this run: a page stored
+// is fetched again once refresh_after says it is stale; a page that failed
+// is tried again once its back-off across runs has passed (retry_failed_after,
+// or retry_gone_after after a 404 or 410, doubled for each further run it
+// failed in), until it has failed in retry_failed_runs runs in a row.
+func (r *run) due(st storage.PageState) dueness {
+	cr := r.c.cfg.Crawl
+	now := r.c.opts.Now()
+	switch {
+	case st.Run == r.id && st.Status != storage.PagePending:
+		return doneThisRun
+	case st.Status == storage.PageOK:
+		if cr.RefreshAfter <= 0 {
+			return doneStored
+		}
+		stored, err := time.Parse(storage.TimeFormat, st.StoredAt)
+		if err == nil && now.Sub(stored) < cr.RefreshAfter {
+			return doneStored
+		}
+	case st.Status == storage.PageFailed:
+		if cr.RetryFailedRuns > 0 && st.FailRuns >= cr.RetryFailedRuns {
+			return doneGivenUp
+		}
+		base := cr.RetryFailedAfter
+		if st.HTTPStatus == http.StatusNotFound || st.HTTPStatus == http.StatusGone {
+			base = cr.RetryGoneAfter
+		}
+		fetched, err := time.Parse(storage.TimeFormat, st.FetchedAt)
+		if err == nil && now.Sub(fetched) < retryWait(base, st.FailRuns) {
+			return doneWaiting
+		}
 	}
-	if st.Status != storage.PageOK {
-		return false
-	}
-	refresh := r.c.cfg.Crawl.RefreshAfter
-	if refresh <= 0 {
-		return true
-	}
-	stored, err := time.Parse(storage.TimeFormat, st.StoredAt)
-	return err == nil && r.c.opts.Now().Sub(stored) < refresh
+	return dueNow
 }
 
-// dispatch hands one URL to colly once there is room in the window.
-func (r *run) dispatch(u string, depth int) {
+// retryWait is base doubled for each run after the first that a page
+// failed in, capped at a year.
+func retryWait(base time.Duration, failRuns int) time.Duration {
+	const ceiling = 365 * 24 * time.Hour
+	w := base
+	for i := 1; i < failRuns && w < ceiling; i++ {
+		w *= 2
+	}
+	return min(w, ceiling)
+}
+
+// dispatch hands one URL to colly once there is room in the window; retry
+// says the page failed in an earlier run.
+func (r *run) dispatch(u string, depth int, retry bool) {
 	ps := r.win.enter(r.ctx, u, depth)
 	if ps == nil {
 		return
 	}
+	ps.retry = retry
 	r.c.stats.dispatched.Add(1)
 	r.c.stats.inFlight.Add(1)
 	if err := r.w.Pending(context.Background(), u, depth); err != nil {

@@ -110,6 +110,7 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 func (r *run) end(ctx context.Context, start time.Time, werr error) Summary {
 	c := r.c
 	sum := Summary{Run: r.id, Counts: r.w.Counts(), Already: c.stats.already.Load(), Retries: c.stats.retries.Load(),
+		Deferred: c.stats.deferred.Load(), GivenUp: c.stats.givenUp.Load(), retryRuns: c.cfg.Crawl.RetryFailedRuns,
 		Bytes: c.stats.bytes.Load(), Elapsed: time.Since(start), Database: c.store.Path()}
 	r.fatalMu.Lock()
 	fatal := r.fatalErr
@@ -121,7 +122,7 @@ func (r *run) end(ctx context.Context, start time.Time, werr error) Summary {
 		sum.Status, sum.Err = storage.RunFailed, fatal
 	case ctx.Err() != nil:
 		sum.Status, sum.Err = storage.RunInterrupted, context.Cause(ctx)
-	case sum.Counts.PagesOK == 0 && sum.Counts.PagesFailed > 0:
+	case sum.Counts.PagesOK == 0 && c.stats.freshFailed.Load() > 0 && c.stats.freshFailed.Load() == c.stats.fresh.Load():
 		sum.Status, sum.Err = storage.RunFailed, ErrAllFailed
 	default:
 		sum.Status = storage.RunFinished

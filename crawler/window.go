@@ -13,6 +13,9 @@ type pageState struct {
 	depth    int
 	attempts int
 	settled  bool // its ending happened (guarded by window.mu)
+	// retry: the page failed in an earlier run, so failing again says
+	// nothing about this run's health.
+	retry bool
 }
 
 // window bounds the pages between dispatch and their ending: colly starts
@@ -147,6 +150,12 @@ func (r *run) record(ps *pageState, page storage.Page) {
 		r.fatal(err)
 	}
 	st := &r.c.stats
+	if !ps.retry {
+		st.fresh.Add(1)
+		if page.Status == storage.PageFailed {
+			st.freshFailed.Add(1)
+		}
+	}
 	switch page.Status {
 	case storage.PageOK:
 		st.ok.Add(1)

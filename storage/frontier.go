@@ -11,6 +11,11 @@ type PageState struct {
 	Status   string
 	Run      int64
 	StoredAt string // when its rows were last stored; "" if never
+	// FetchedAt is when it was last fetched (any outcome); HTTPStatus the
+	// answer then (0: none); FailRuns the runs in a row it failed in.
+	FetchedAt  string
+	HTTPStatus int
+	FailRuns   int
 }
 
 // PageStates looks up many URLs at once; URLs the database has never seen
@@ -24,7 +29,7 @@ func (s *Store) PageStates(ctx context.Context, urls []string) (map[string]PageS
 		for j, u := range part {
 			args[j] = u
 		}
-		q := "SELECT url, status, coalesce(run, 0), coalesce(stored_at, '') FROM gather_pages WHERE url IN (" +
+		q := "SELECT url, status, coalesce(run, 0), coalesce(stored_at, ''), coalesce(fetched_at, ''), coalesce(http_status, 0), fail_runs FROM gather_pages WHERE url IN (" +
 			strings.TrimSuffix(strings.Repeat("?,", len(part)), ",") + ")"
 		rows, err := s.read.QueryContext(ctx, q, args...)
 		if err != nil {
@@ -33,7 +38,7 @@ func (s *Store) PageStates(ctx context.Context, urls []string) (map[string]PageS
 		for rows.Next() {
 			var u string
 			var st PageState
-			if err := rows.Scan(&u, &st.Status, &st.Run, &st.StoredAt); err != nil {
+			if err := rows.Scan(&u, &st.Status, &st.Run, &st.StoredAt, &st.FetchedAt, &st.HTTPStatus, &st.FailRuns); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -55,11 +60,23 @@ type DiscoveredPage struct {
 }
 
 // UnfinishedDiscovered returns followed links (depth > 0) of job that are
-// not stored, after the given rowid, up to limit; with the last rowid seen.
-// A resumed crawl feeds them again, since no start list names them.
-func (s *Store) UnfinishedDiscovered(ctx context.Context, job string, after int64, limit int) ([]DiscoveredPage, int64, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT rowid, url, depth FROM gather_pages
-		WHERE depth > 0 AND status IN ('pending', 'failed') AND job = ? AND rowid > ? ORDER BY rowid LIMIT ?`, job, after, limit)
+// not stored — and, when staleBefore is set (a time as FormatTime writes
+// it), those stored before it — after the given rowid, up to limit; with
+// the last rowid seen. A resumed crawl feeds them again, since no start
+// list names them, and a refresh re-fetches followed pages as it does
+// start pages.
+func (s *Store) UnfinishedDiscovered(ctx context.Context, job string, after int64, limit int, staleBefore string) ([]DiscoveredPage, int64, error) {
+	// Without a refresh the partial index on unfinished pages answers;
+	// with one, the scan goes by rowid, once over the run.
+	q := `SELECT rowid, url, depth FROM gather_pages
+		WHERE depth > 0 AND status IN ('pending', 'failed') AND job = ? AND rowid > ? ORDER BY rowid LIMIT ?`
+	args := []any{job, after, limit}
+	if staleBefore != "" {
+		q = `SELECT rowid, url, depth FROM gather_pages
+		WHERE depth > 0 AND (status IN ('pending', 'failed') OR (status = 'ok' AND stored_at < ?)) AND job = ? AND rowid > ? ORDER BY rowid LIMIT ?`
+		args = []any{staleBefore, job, after, limit}
+	}
+	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, after, fmt.Errorf("read frontier: %w", err)
 	}

@@ -154,7 +154,8 @@ CREATE TABLE IF NOT EXISTS gather_pages (
   depth INTEGER NOT NULL DEFAULT 0,
   warnings TEXT,
   stored_at TEXT,
-  row_keys BLOB
+  row_keys BLOB,
+  fail_runs INTEGER NOT NULL DEFAULT 0
 );
 -- Only followed links still to fetch are looked up by status, so only they
 -- are indexed: start pages never enter (and never update) this index.
@@ -179,6 +180,7 @@ CREATE VIEW IF NOT EXISTS gather_failures AS
 // first release, in the order they were added.
 var metaColumns = []struct{ table, column, decl string }{
 	{"gather_runs", "warnings", "INTEGER NOT NULL DEFAULT 0"},
+	{"gather_pages", "fail_runs", "INTEGER NOT NULL DEFAULT 0"},
 }
 
 // migrate creates gather's own tables and the item tables, adding columns a

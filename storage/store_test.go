@@ -113,15 +113,24 @@ func TestWriter_PendingDoesNotHideStoredPages(t *testing.T) {
 	must(t, w.Put(ctx, okPage("http://x/a", row("tt1", "nm1", 1))))
 	must(t, w.Flush(ctx))
 	must(t, w.Pending(ctx, "http://x/a", 0)) // a refresh must not mark a stored page pending
+	must(t, w.Put(ctx, storage.Page{URL: "http://x/d", Status: storage.PageFailed, HTTPStatus: 404, Error: "HTTP 404", Depth: 1}))
+	must(t, w.Flush(ctx))
+	must(t, w.Pending(ctx, "http://x/d", 1)) // nor a failed one: its failure would vanish
 	must(t, w.Close())
-	states, err := s.PageStates(ctx, []string{"http://x/a", "http://x/b", "http://x/c"})
+	w2 := writer(t, s, 2)
+	must(t, w2.Pending(ctx, "http://x/d", 1)) // not in a later run either
+	must(t, w2.Close())
+	states, err := s.PageStates(ctx, []string{"http://x/a", "http://x/b", "http://x/c", "http://x/d"})
 	must(t, err)
-	if states["http://x/a"].Status != "ok" || states["http://x/b"].Status != "pending" || len(states) != 2 {
+	if states["http://x/a"].Status != "ok" || states["http://x/b"].Status != "pending" || len(states) != 3 {
 		t.Errorf("states %+v", states)
 	}
-	d, _, err := s.UnfinishedDiscovered(ctx, "test", 0, 10)
+	if d := states["http://x/d"]; d.Status != "failed" || d.FailRuns != 1 || d.HTTPStatus != 404 {
+		t.Errorf("failed page after being found again: %+v", d)
+	}
+	d, _, err := s.UnfinishedDiscovered(ctx, "test", 0, 10, "")
 	must(t, err)
-	if len(d) != 1 || d[0].URL != "http://x/b" || d[0].Depth != 1 {
+	if len(d) != 2 || d[0].URL != "http://x/b" || d[0].Depth != 1 || d[1].URL != "http://x/d" {
 		t.Errorf("discovered %+v", d)
 	}
 }

@@ -478,28 +478,34 @@ func (w *Writer) prepare() error {
 		}
 		return s
 	}
-	// Within a run a page's status only moves forward (pending, then ok,
-	// failed or skipped): a link to a page this run already ended must not
-	// reset it to pending, which would hide its failure.
+	// A page's status only moves forward: pending, then ok, failed or
+	// skipped, each kept until the page is fetched again. Marking a known
+	// page pending (a link to it found again, or its fetch starting) never
+	// resets it: that would hide a failure, and make a failed page look
+	// due. Whether a known page is fetched again is the crawler's call
+	// (refresh_after, the retry back-off across runs).
 	st.pending = prep(`INSERT INTO gather_pages (url, status, run, job, depth) VALUES (?, 'pending', ?, ?, ?)
-		ON CONFLICT (url) DO UPDATE SET status = 'pending', run = excluded.run, job = excluded.job
-		WHERE gather_pages.status <> 'ok' AND gather_pages.run IS NOT excluded.run`)
+		ON CONFLICT (url) DO UPDATE SET run = excluded.run, job = excluded.job
+		WHERE gather_pages.status = 'pending' AND gather_pages.run IS NOT excluded.run`)
 	st.prevHash = prep(`SELECT content_hash, row_keys FROM gather_pages WHERE url = ?`)
 	st.change = prep(`INSERT INTO gather_changes (url, run, item, changed_at, added, removed, modified, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	st.pageOK = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, content_hash, changed_at, job, depth, warnings, stored_at, row_keys)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	st.pageOK = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, content_hash, changed_at, job, depth, warnings, stored_at, row_keys, fail_runs)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
 		ON CONFLICT (url) DO UPDATE SET status = excluded.status, http_status = excluded.http_status, attempts = excluded.attempts,
 		error = excluded.error, fetched_at = excluded.fetched_at, run = excluded.run, bytes = excluded.bytes,
 		content_hash = excluded.content_hash, changed_at = coalesce(excluded.changed_at, gather_pages.changed_at),
 		job = excluded.job, depth = min(gather_pages.depth, excluded.depth), warnings = excluded.warnings, stored_at = excluded.stored_at,
-		row_keys = excluded.row_keys`)
+		row_keys = excluded.row_keys, fail_runs = 0`)
 	// A failed or skipped re-fetch keeps the page's hash and stored_at: the
-	// rows it stored earlier are still there and still valid.
-	st.pageFail = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, job, depth, warnings)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	// rows it stored earlier are still there and still valid. fail_runs
+	// counts the runs in a row the page failed in, for the retry back-off
+	// across runs (a page ends once per run).
+	st.pageFail = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, job, depth, warnings, fail_runs)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ?2 = 'failed' THEN 1 ELSE 0 END)
 		ON CONFLICT (url) DO UPDATE SET status = excluded.status, http_status = excluded.http_status, attempts = excluded.attempts,
 		error = excluded.error, fetched_at = excluded.fetched_at, run = excluded.run, bytes = excluded.bytes,
-		job = excluded.job, depth = min(gather_pages.depth, excluded.depth), warnings = excluded.warnings`)
+		job = excluded.job, depth = min(gather_pages.depth, excluded.depth), warnings = excluded.warnings,
+		fail_runs = CASE WHEN excluded.status = 'failed' THEN gather_pages.fail_runs + 1 ELSE gather_pages.fail_runs END`)
 	for _, t := range w.s.order {
 		fieldCols := make([]string, 0, len(t.Columns)+1)
 		for _, c := range t.Columns {

@@ -1,0 +1,198 @@
+package crawler_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/storage"
+)
+
+// linkSite serves /index.html linking to /p1.html … /pN.html, each of
+// which links to /dead.html (404) and back to the index. version changes
+// what the pages say.
+type linkSite struct {
+	*httptest.Server
+	version  atomic.Int64
+	mu       sync.Mutex
+	requests map[string]int
+}
+
+func newLinkSite(t *testing.T, pages int) *linkSite {
+	s := &linkSite{requests: map[string]int{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.requests[r.URL.Path]++
+		s.mu.Unlock()
+		v := s.version.Load()
+		w.Header().Set("Content-Type", "text/html")
+		switch {
+		case r.URL.Path == "/index.html":
+			fmt.Fprintf(w, "<h1>Index v%d</h1>", v)
+			for i := 1; i <= pages; i++ {
+				fmt.Fprintf(w, `<a href="p%d.html">p%d</a>`, i, i)
+			}
+		case strings.HasPrefix(r.URL.Path, "/p") && r.URL.Path != "/p0.html":
+			fmt.Fprintf(w, `<h1>Page %s v%d</h1><a href="dead.html">dead</a><a href="index.html">up</a>`, r.URL.Path, v)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *linkSite) fetches(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.requests[path]
+	delete(s.requests, path)
+	return n
+}
+
+func linkConfig(t *testing.T, s *linkSite, extra string) string {
+	return fmt.Sprintf(`crawl:
+  name: links
+  start: {urls: ["%s/index.html"]}
+  max_depth: 3
+  follow: [{css: "a"}]
+  retries: 0
+%s`, s.URL, extra)
+}
+
+const linkItems = `items:
+  pages:
+    fields:
+      title: {css: h1}
+`
+
+// clock is a settable wall clock for runs that happen days apart.
+type clock struct{ t atomic.Int64 }
+
+func (c *clock) now() time.Time          { return time.Unix(0, c.t.Load()) }
+func (c *clock) advance(d time.Duration) { c.t.Add(int64(d)) }
+
+// A dead link reached from many pages stays failed after every run, is
+// retried on the documented back-off across runs (404: retry_gone_after,
+// doubled per failed run, given up after retry_failed_runs), and never
+// makes a run fail.
+func TestCrawl_DeadLinkAcrossRuns(t *testing.T) {
+	site := newLinkSite(t, 5)
+	cfg := testConfigWithItems(t, linkConfig(t, site, "  retry_gone_after: 24h\n  retry_failed_runs: 3\n"), linkItems)
+	clk := &clock{}
+	clk.t.Store(time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC).UnixNano())
+	opts := crawler.Options{Now: clk.now}
+	db := testingutil.OpenDB(t, cfg.Database)
+	deadURL := site.URL + "/dead.html"
+	check := func(step string, wantFetches int, wantFailRuns int64) crawler.Summary {
+		t.Helper()
+		sum, err := crawl(t, cfg, opts)
+		if err != nil || sum.Status != storage.RunFinished {
+			t.Fatalf("%s: summary %v, err %v", step, sum, err)
+		}
+		if n := site.fetches("/dead.html"); n != wantFetches {
+			t.Errorf("%s: dead.html fetched %d times, want %d", step, n, wantFetches)
+		}
+		if st := queryString(t, db, "SELECT status || ' ' || fail_runs || ' ' || error FROM gather_pages WHERE url = ?", deadURL); st != fmt.Sprintf("failed %d HTTP 404 Not Found", wantFailRuns) {
+			t.Errorf("%s: dead.html is %q in gather_pages", step, st)
+		}
+		if n := queryInt(t, db, "SELECT count(*) FROM gather_failures WHERE url = ?", deadURL); n != 1 {
+			t.Errorf("%s: dead.html in gather_failures %d times", step, n)
+		}
+		if st := queryString(t, db, "SELECT status FROM gather_runs WHERE id = ?", sum.Run); st != "finished" {
+			t.Errorf("%s: run recorded %q", step, st)
+		}
+		return sum
+	}
+	sum := check("first run", 1, 1)
+	if sum.Counts.PagesOK != 6 || sum.Counts.PagesFailed != 1 {
+		t.Errorf("first run: %v", sum)
+	}
+	clk.advance(time.Minute)
+	if sum := check("a minute later", 0, 1); sum.Deferred != 1 || !strings.Contains(sum.String(), "1 failed before and not due for a retry yet") {
+		t.Errorf("a minute later: %v", sum)
+	}
+	clk.advance(24 * time.Hour)
+	check("a day later: retried, its only page, and the run still finishes", 1, 2)
+	clk.advance(25 * time.Hour)
+	check("25h later: the back-off doubled to 48h", 0, 2)
+	clk.advance(24 * time.Hour)
+	check("49h after the retry", 1, 3)
+	clk.advance(1000 * time.Hour)
+	if sum := check("failed in 3 runs: given up", 0, 3); sum.GivenUp != 1 {
+		t.Errorf("given up: %v", sum)
+	}
+}
+
+// A transient failure of a page no run has seen before does fail the
+// run when it is all the run did; the same page failing again in later
+// runs does not.
+func TestCrawl_RunFailsOnlyOnNewFailures(t *testing.T) {
+	var up atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !up.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprint(w, "<h1>up</h1>")
+	}))
+	defer srv.Close()
+	cfg := testConfigWithItems(t, fmt.Sprintf("crawl:\n  name: down\n  start: {urls: [%q]}\n  retries: 0\n  robots_txt: false\n", srv.URL+"/a.html"), linkItems)
+	sum, err := crawl(t, cfg, crawler.Options{})
+	if err == nil || sum.Status != storage.RunFailed {
+		t.Fatalf("a run whose every new page failed: %v, %v", sum, err)
+	}
+	sum, err = crawl(t, cfg, crawler.Options{})
+	if err != nil || sum.Status != storage.RunFinished || sum.Counts.PagesFailed != 1 {
+		t.Fatalf("the same page failing again: %v, %v", sum, err)
+	}
+	up.Store(true)
+	if sum, err = crawl(t, cfg, crawler.Options{}); err != nil || sum.Counts.PagesOK != 1 {
+		t.Fatalf("back up: %v, %v", sum, err)
+	}
+}
+
+// With refresh_after, a re-run fetches the followed pages again, not just
+// the start page, and records what changed; without it, it fetches
+// nothing.
+func TestCrawl_FollowedPagesRefresh(t *testing.T) {
+	for _, refresh := range []bool{false, true} {
+		t.Run(fmt.Sprintf("refresh=%v", refresh), func(t *testing.T) {
+			site := newLinkSite(t, 3)
+			extra := ""
+			if refresh {
+				extra = "  refresh_after: 1h\n"
+			}
+			cfg := testConfigWithItems(t, linkConfig(t, site, extra), linkItems)
+			clk := &clock{}
+			clk.t.Store(time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC).UnixNano())
+			opts := crawler.Options{Now: clk.now}
+			if sum, err := crawl(t, cfg, opts); err != nil || sum.Counts.PagesOK != 4 {
+				t.Fatalf("first run: %v, %v", sum, err)
+			}
+			site.version.Store(1)
+			clk.advance(2 * time.Hour)
+			sum, err := crawl(t, cfg, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db := testingutil.OpenDB(t, cfg.Database)
+			title := queryString(t, db, "SELECT title FROM pages WHERE _url = ?", site.URL+"/p2.html")
+			changed := queryInt(t, db, "SELECT count(DISTINCT url) FROM gather_changes WHERE run = ?", sum.Run)
+			if refresh {
+				if sum.Counts.PagesOK != 4 || title != "Page /p2.html v1" || changed != 4 {
+					t.Errorf("refresh: %v; p2 title %q; %d pages with changes recorded, want 4", sum, title, changed)
+				}
+			} else if sum.Counts.PagesOK != 0 || title != "Page /p2.html v0" || changed != 0 {
+				t.Errorf("no refresh: %v; p2 title %q; %d changes", sum, title, changed)
+			}
+		})
+	}
+}
