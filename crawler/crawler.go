@@ -60,6 +60,8 @@ type Crawler struct {
 
 	stats counters
 	ran   atomic.Bool
+	// live is the run in progress (or done), for Stats.
+	live atomic.Pointer[run]
 }
 
 // New compiles cfg's rules so that nothing can fail for a config reason
@@ -116,10 +118,16 @@ func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, erro
 
 // Summary is the outcome of a run.
 type Summary struct {
-	Run     int64
-	Status  string // storage.RunFinished, RunInterrupted or RunFailed
-	Counts  storage.RunCounts
-	Already int64 // start pages skipped because they were stored before
+	Run    int64
+	Status string // storage.RunFinished, RunInterrupted or RunFailed
+	Counts storage.RunCounts
+	// Already counts the pages stored by earlier runs that this run did
+	// not fetch again.
+	Already int64
+	// Pending counts pages the frontier still holds as pending (a limit
+	// or an interrupt stopped the run), NotReached the start URLs the run
+	// never read: the next run goes on with both.
+	Pending, NotReached int64
 	// Deferred are failed pages whose retry back-off across runs has not
 	// passed; GivenUp those that failed in retry_failed_runs runs in a row.
 	Deferred, GivenUp int64
@@ -151,6 +159,12 @@ func (s Summary) String() string {
 		s.Run, s.Status, s.Counts.PagesOK, s.Counts.PagesFailed, s.Counts.PagesSkipped, s.Counts.Items)
 	if s.Already > 0 {
 		fmt.Fprintf(&b, ", %d already stored", s.Already)
+	}
+	if n := s.Counts.Discovered; n > 0 {
+		fmt.Fprintf(&b, ", %d discovered", n)
+	}
+	if n := s.Pending + s.NotReached; n > 0 {
+		fmt.Fprintf(&b, ", %d still to fetch", n)
 	}
 	if s.Deferred > 0 {
 		fmt.Fprintf(&b, ", %d failed before and not due for a retry yet", s.Deferred)
@@ -186,17 +200,36 @@ var ErrAllFailed = errors.New("every request failed")
 
 // Stats is a snapshot of a running crawl, for progress display.
 type Stats struct {
-	Total    int64 // start pages, -1 until counted
-	Done     int64 // pages finished in any way, including already stored
+	// Total is the pages this run has to deal with: the start pages (-1
+	// until counted) plus the followed links found so far, so it grows on
+	// a follow crawl.
+	Total int64
+	// Done counts pages dealt with in any way: fetched (ok, failed,
+	// skipped), already stored, or failed before and not due yet.
+	Done     int64
 	OK       int64
 	Failed   int64
 	Skipped  int64
 	Already  int64
+	Deferred int64 // failed before; not due for a retry (or given up on)
 	Items    int64
-	InFlight int64
-	Retries  int64
-	Bytes    int64
-	Elapsed  time.Duration
+	// InFlight counts requests on the wire; InFlightHosts splits it by
+	// host when more than one host has some.
+	InFlight      int64
+	InFlightHosts map[string]int64
+	Discovered    int64
+	Retries       int64
+	Bytes         int64
+	Elapsed       time.Duration
+}
+
+// Queued is how many pages of Total are still to be dealt with (0 while
+// the total is unknown).
+func (s Stats) Queued() int64 {
+	if s.Total < 0 || s.Done >= s.Total {
+		return 0
+	}
+	return s.Total - s.Done
 }
 
 type counters struct {
@@ -217,8 +250,20 @@ type counters struct {
 func (c *Crawler) Stats() Stats {
 	s := &c.stats
 	st := Stats{Total: s.total.Load(), OK: s.ok.Load(), Failed: s.failed.Load(), Skipped: s.skipped.Load(),
-		Already: s.already.Load(), Items: s.items.Load(), InFlight: s.inFlight.Load(), Retries: s.retries.Load(), Bytes: s.bytes.Load()}
-	st.Done = st.OK + st.Failed + st.Skipped + st.Already
+		Already: s.already.Load(), Deferred: s.deferred.Load() + s.givenUp.Load(), Items: s.items.Load(),
+		Retries: s.retries.Load(), Bytes: s.bytes.Load()}
+	if r := c.live.Load(); r != nil {
+		st.Discovered = r.w.Counts().Discovered
+		var hosts map[string]int64
+		st.InFlight, hosts = r.tr.wire.snapshot()
+		if len(hosts) > 1 {
+			st.InFlightHosts = hosts
+		}
+	}
+	if st.Total >= 0 {
+		st.Total += st.Discovered
+	}
+	st.Done = st.OK + st.Failed + st.Skipped + st.Already + st.Deferred
 	if t := s.startNano.Load(); t != 0 {
 		st.Elapsed = time.Since(time.Unix(0, t))
 	}

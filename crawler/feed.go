@@ -227,6 +227,9 @@ func (r *run) dispatchBatch(urls []string, depths []int) error {
 		if r.ctx.Err() != nil || r.limitReached() {
 			return nil
 		}
+		if depths == nil {
+			r.startSeen++
+		}
 		st, known := states[u]
 		retry := false
 		if known {

@@ -34,6 +34,10 @@ type run struct {
 
 	fatalMu  sync.Mutex
 	fatalErr error
+
+	// startSeen counts the start URLs dispatched or found done (written
+	// by the feed goroutine only, read once it has returned).
+	startSeen int64
 }
 
 // Run crawls to completion, or until ctx is cancelled (the run is then
@@ -87,6 +91,7 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 		r.robots = newRobots(r.tr, c.userAgent)
 	}
 	r.col = r.collector()
+	c.live.Store(r)
 	r.log.Info("crawl started", "database", c.store.Path(), "parallelism", cr.Parallelism)
 
 	if n, err := countStart(r.ctx, cr.Start); err == nil {
@@ -126,6 +131,14 @@ func (r *run) end(ctx context.Context, start time.Time, werr error) Summary {
 		sum.Status, sum.Err = storage.RunFailed, ErrAllFailed
 	default:
 		sum.Status = storage.RunFinished
+	}
+	if stored, pending, err := c.store.FrontierCounts(context.Background(), c.cfg.Crawl.Name, r.id); err == nil {
+		sum.Already, sum.Pending = stored, pending
+	} else {
+		r.log.Warn("the summary's frontier counts are missing", "error", err)
+	}
+	if total := c.stats.total.Load(); total > r.startSeen {
+		sum.NotReached = total - r.startSeen
 	}
 	sum.Warnings = r.report.warnings()
 	for _, w := range sum.Warnings {

@@ -1,6 +1,7 @@
 package crawler_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -194,5 +195,55 @@ func TestCrawl_FollowedPagesRefresh(t *testing.T) {
 				t.Errorf("no refresh: %v; p2 title %q; %d changes", sum, title, changed)
 			}
 		})
+	}
+}
+
+// On a follow crawl the progress total grows with the pages discovered,
+// and "in flight" counts requests on the wire (at most parallelism per
+// host), not pages waiting in the window.
+func TestCrawl_StatsOnAFollowCrawl(t *testing.T) {
+	site := newLinkSite(t, 20)
+	cfg := testConfigWithItems(t, linkConfig(t, site, "  parallelism: 2\n  robots_txt: false\n"), linkItems)
+	store, err := storage.Open(context.Background(), cfg.Database, storage.TablesFor(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	c, err := crawler.New(cfg, store, crawler.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var maxWire, maxTotal int64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			s := c.Stats()
+			maxWire, maxTotal = max(maxWire, s.InFlight), max(maxTotal, s.Total)
+			select {
+			case <-done:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	sum, err := c.Run(context.Background())
+	close(done)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Stats()
+	// index, 20 pages, dead.html
+	if s.Total != 22 || s.Done != 22 || s.Queued() != 0 || sum.Counts.Discovered != 21 {
+		t.Errorf("final stats: total %d, done %d, queued %d; discovered %d", s.Total, s.Done, s.Queued(), sum.Counts.Discovered)
+	}
+	if maxWire > 2 {
+		t.Errorf("%d requests seen in flight at parallelism 2", maxWire)
+	}
+	if !strings.Contains(sum.String(), "21 discovered") {
+		t.Errorf("summary: %s", sum)
 	}
 }

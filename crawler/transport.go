@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -29,6 +30,9 @@ type transport struct {
 	base    *http.Transport
 	timeout time.Duration
 	gates   *hostGates
+	// wire counts requests on the wire, per host: sent and not yet read
+	// to the end (the window counts pages dispatched, which is more).
+	wire onWire
 }
 
 func newTransport(timeout time.Duration, parallelism int, allowPrivate bool) *transport {
@@ -57,7 +61,8 @@ func newTransport(timeout time.Duration, parallelism int, allowPrivate bool) *tr
 		// end up in error messages, and so in logs and the database.
 		Proxy: nil,
 	}
-	return &transport{base: base, timeout: timeout, gates: &hostGates{until: map[string]time.Time{}}}
+	return &transport{base: base, timeout: timeout, gates: &hostGates{until: map[string]time.Time{}},
+		wire: onWire{hosts: map[string]int64{}}}
 }
 
 // isPrivate reports addresses a crawler of public sites has no business
@@ -86,8 +91,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) {
 		t.gates.wait(ctx, req.URL.Host)
 	}})
+	host := req.URL.Host
+	t.wire.add(host, 1)
 	resp, err := t.base.RoundTrip(req.WithContext(ctx))
 	if err != nil {
+		t.wire.add(host, -1)
 		cancel()
 		if errors.Is(context.Cause(ctx), errTimeout) {
 			return nil, fmt.Errorf("%w after %s", errTimeout, t.timeout)
@@ -101,7 +109,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			t.gates.pause(req.URL.Host, time.Now().Add(d))
 		}
 	}
-	resp.Body = &timeoutBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, timeout: t.timeout}
+	resp.Body = &timeoutBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, timeout: t.timeout,
+		done: func() { t.wire.add(host, -1) }}
 	return resp, nil
 }
 
@@ -115,6 +124,8 @@ type timeoutBody struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	timeout time.Duration
+	done    func() // called on the first Close
+	closed  sync.Once
 }
 
 func (b *timeoutBody) Read(p []byte) (int, error) {
@@ -128,7 +139,33 @@ func (b *timeoutBody) Read(p []byte) (int, error) {
 func (b *timeoutBody) Close() error {
 	err := b.ReadCloser.Close()
 	b.cancel()
+	b.closed.Do(b.done)
 	return err
+}
+
+// onWire counts requests in progress per host.
+type onWire struct {
+	mu    sync.Mutex
+	hosts map[string]int64
+	total int64
+}
+
+func (w *onWire) add(host string, d int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.total += d
+	if n := w.hosts[host] + d; n > 0 {
+		w.hosts[host] = n
+	} else {
+		delete(w.hosts, host)
+	}
+}
+
+// snapshot returns the total and a copy of the per-host counts.
+func (w *onWire) snapshot() (int64, map[string]int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.total, maps.Clone(w.hosts)
 }
 
 // hostGates holds, per host, the time before which no request may be sent

@@ -24,6 +24,7 @@ type batch struct {
 	flushed   []chan struct{}
 
 	ok, failed, skipped, items, changed int64
+	discovered                          int64
 }
 
 func (w *Writer) loop() {
@@ -115,8 +116,15 @@ func (w *Writer) add(b *batch, o op) bool {
 		return true
 	case b.err != nil:
 	case o.pending:
-		if _, err := b.tx.Stmt(w.stmts.pending).Exec(o.url, w.opts.Run, w.opts.Job, o.depth); err != nil {
+		res, err := b.tx.Stmt(w.stmts.pending).Exec(o.url, w.opts.Run, w.opts.Job, o.depth)
+		if err != nil {
 			b.err = fmt.Errorf("mark %s pending: %w", o.url, err)
+			break
+		}
+		// A row written is a link new to the frontier (or one an earlier
+		// run left pending): work this run has to do.
+		if n, _ := res.RowsAffected(); n > 0 && o.depth > 0 {
+			b.discovered++
 		}
 	default:
 		p := o.page
@@ -158,6 +166,7 @@ func (w *Writer) end(b *batch) {
 			w.skipped.Add(b.skipped)
 			w.items.Add(b.items)
 			w.changed.Add(b.changed)
+			w.discovered.Add(b.discovered)
 			if w.opts.OnCommit != nil && len(b.urls) > 0 {
 				w.opts.OnCommit(b.urls)
 			}

@@ -53,6 +53,19 @@ func (s *Store) PageStates(ctx context.Context, urls []string) (map[string]PageS
 	return out, nil
 }
 
+// FrontierCounts says, for job, how many pages are stored (ok) from runs
+// before run, and how many are pending: what a run's summary reports
+// beside what it fetched.
+func (s *Store) FrontierCounts(ctx context.Context, job string, run int64) (storedBefore, pending int64, err error) {
+	err = s.read.QueryRowContext(ctx, `SELECT
+		coalesce(sum(status = 'ok' AND run IS NOT ?), 0), coalesce(sum(status = 'pending'), 0)
+		FROM gather_pages WHERE job = ?`, run, job).Scan(&storedBefore, &pending)
+	if err != nil {
+		err = fmt.Errorf("count the frontier: %w", err)
+	}
+	return storedBefore, pending, err
+}
+
 // DiscoveredPage is a followed link waiting in the frontier.
 type DiscoveredPage struct {
 	URL   string

@@ -22,6 +22,8 @@ type RunCounts struct {
 	PagesSkipped int64
 	Items        int64
 	PagesChanged int64
+	// Discovered counts followed links that entered the frontier.
+	Discovered int64
 	// Warnings counts the run's end-of-run warnings (set by the crawler,
 	// not the writer).
 	Warnings int64

@@ -92,6 +92,7 @@ type Writer struct {
 	closed bool
 
 	ok, failed, skipped, items, changed atomic.Int64
+	discovered                          atomic.Int64
 
 	stmts writerStmts
 	ins   rowInserter
@@ -276,7 +277,7 @@ func (w *Writer) Close() error {
 // Counts are the run's totals as committed so far.
 func (w *Writer) Counts() RunCounts {
 	return RunCounts{PagesOK: w.ok.Load(), PagesFailed: w.failed.Load(), PagesSkipped: w.skipped.Load(),
-		Items: w.items.Load(), PagesChanged: w.changed.Load()}
+		Items: w.items.Load(), PagesChanged: w.changed.Load(), Discovered: w.discovered.Load()}
 }
 
 func (w *Writer) writePage(tx *sql.Tx, conn *sql.Conn, p *Page) (changed bool, err error) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -37,28 +39,55 @@ func (b *progressBar) Write(p []byte) (int, error) {
 }
 
 func (b *progressBar) draw(s crawler.Stats) {
+	line := progressLine(s)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.line = line
+	fmt.Fprint(b.out, "\r\033[K"+line)
+}
+
+// progressLine is the bar's text: pages done and queued (the total grows
+// as a follow crawl discovers pages), rate, items, errors, requests on
+// the wire (per host when there are several) and an ETA.
+func progressLine(s crawler.Stats) string {
 	const width = 30
 	var bar string
 	if s.Total > 0 {
 		filled := int(float64(width) * float64(min(s.Done, s.Total)) / float64(s.Total))
-		bar = fmt.Sprintf("[%s%s] %d/%d %3.0f%%", strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
-			s.Done, s.Total, 100*float64(min(s.Done, s.Total))/float64(s.Total))
+		bar = fmt.Sprintf("[%s%s] %d done · %d queued %3.0f%%", strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
+			s.Done, s.Queued(), 100*float64(min(s.Done, s.Total))/float64(s.Total))
 	} else {
-		bar = fmt.Sprintf("%d pages", s.Done)
+		bar = fmt.Sprintf("%d done", s.Done)
 	}
 	rate := 0.0
 	if secs := s.Elapsed.Seconds(); secs > 0 {
 		rate = float64(s.OK+s.Failed+s.Skipped) / secs
 	}
-	line := fmt.Sprintf("%s  %.1f pages/s  %d items  %s  %d in flight", bar, rate, s.Items, plural(s.Failed, "error", "errors"), s.InFlight)
-	if s.Total > 0 && rate > 0 && s.Done < s.Total {
-		eta := time.Duration(float64(s.Total-s.Done) / rate * float64(time.Second))
+	line := fmt.Sprintf("%s  %.1f pages/s  %d items  %s  %s", bar, rate, s.Items, plural(s.Failed, "error", "errors"), inFlight(s))
+	if q := s.Queued(); q > 0 && rate > 0 {
+		eta := time.Duration(float64(q) / rate * float64(time.Second))
 		line += "  ETA " + eta.Round(time.Second).String()
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.line = line
-	fmt.Fprint(b.out, "\r\033[K"+line)
+	return line
+}
+
+// inFlight says how many requests are on the wire, and to which hosts
+// when there are several.
+func inFlight(s crawler.Stats) string {
+	out := fmt.Sprintf("%d in flight", s.InFlight)
+	if len(s.InFlightHosts) > 1 {
+		hosts := slices.Sorted(maps.Keys(s.InFlightHosts))
+		parts := make([]string, 0, 4)
+		for i, h := range hosts {
+			if i == 3 {
+				parts = append(parts, fmt.Sprintf("+%d hosts", len(hosts)-3))
+				break
+			}
+			parts = append(parts, fmt.Sprintf("%s %d", h, s.InFlightHosts[h]))
+		}
+		out += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return out
 }
 
 func (b *progressBar) finish() {
@@ -99,7 +128,7 @@ func startProgress(c *crawler.Crawler, bar *progressBar, log *slog.Logger) (stop
 					bar.draw(s)
 					continue
 				}
-				log.Info("progress", "done", s.Done, "total", s.Total, "ok", s.OK, "failed", s.Failed, "skipped", s.Skipped,
+				log.Info("progress", "done", s.Done, "queued", s.Queued(), "total", s.Total, "discovered", s.Discovered, "ok", s.OK, "failed", s.Failed, "skipped", s.Skipped,
 					"already_stored", s.Already, "items", s.Items, "in_flight", s.InFlight, "retries", s.Retries,
 					"pages_per_s", fmt.Sprintf("%.1f", float64(s.OK+s.Failed+s.Skipped)/max(s.Elapsed.Seconds(), 0.001)))
 			}
