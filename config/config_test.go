@@ -97,6 +97,19 @@ func TestParse_EnvironmentOverrides(t *testing.T) {
 	wantProblem(t, err, "crawl.parallelism", "")
 }
 
+// A GATHER_ variable that names no key is an error naming the variable,
+// not an override ignored in silence.
+func TestParseEnviron_UnknownVariable(t *testing.T) {
+	cfg, err := config.ParseEnviron("test.yaml", []byte(validYAML), []string{"GATHER_CRAWL_PARALLELISM=3", "GATHER_CONFIG=x.yaml", "HOME=/root"})
+	if err != nil || cfg.Crawl.Parallelism != 3 {
+		t.Fatalf("a known override: %v, %v", cfg, err)
+	}
+	_, err = config.ParseEnviron("test.yaml", []byte(validYAML), []string{"GATHER_CRAWL_PARALELISM=3"})
+	wantProblem(t, err, "GATHER_CRAWL_PARALELISM", "names no config key (did you mean GATHER_CRAWL_PARALLELISM?)")
+	_, err = config.ParseEnviron("test.yaml", []byte(validYAML), []string{"GATHER_NOTHING_LIKE_IT_AT_ALL=1"})
+	wantProblem(t, err, "GATHER_NOTHING_LIKE_IT_AT_ALL", "names no config key")
+}
+
 func TestLoad_RelativePaths(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "ids.txt"), []byte("tt1\n"), 0o644)

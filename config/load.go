@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -57,12 +58,31 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read config: %v", unwrapPathError(err))}
 	}
-	return Parse(path, data, os.LookupEnv)
+	return ParseEnviron(path, data, os.Environ())
+}
+
+// ParseEnviron is Parse with the environment given as os.Environ gives it:
+// besides applying the overrides, it refuses a GATHER_ variable that names
+// no key (a misspelled override would otherwise be ignored silently).
+func ParseEnviron(path string, data []byte, environ []string) (*Config, error) {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return parse(path, data, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, env)
 }
 
 // Parse is Load for config bytes already in memory; lookupEnv supplies the
 // environment (os.LookupEnv, or a map in tests).
 func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	return parse(path, data, lookupEnv, nil)
+}
+
+// parse is Parse; env, when not nil, is the whole environment, whose
+// GATHER_ variables must each name a key.
+func parse(path string, data []byte, lookupEnv func(string) (string, bool), env map[string]string) (*Config, error) {
 	order, nameErrs, err := keyOrder(path, data)
 	if err != nil {
 		return nil, err
@@ -79,11 +99,11 @@ func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	// Environment overrides are applied by hand rather than with AutomaticEnv
 	// so that tests can pass their own environment and every override is
 	// checked against a key that exists.
-	applyEnv(v, lookupEnv)
+	known := applyEnv(v, lookupEnv)
 
 	var cfg Config
 	hook := mapstructure.ComposeDecodeHookFunc(durationHook, byteSizeHook, eachHook, fieldHook, stringSliceHook)
-	all := nameErrs
+	all := append(nameErrs, unknownEnv(path, env, known)...)
 	if err := v.UnmarshalExact(&cfg, viper.DecodeHook(hook)); err != nil {
 		all = append(all, decodeErrors(path, err)...)
 	}
@@ -110,14 +130,48 @@ func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	return &cfg, nil
 }
 
-// applyEnv sets every GATHER_* variable that names a known key.
-func applyEnv(v *viper.Viper, lookupEnv func(string) (string, bool)) {
+// applyEnv sets every GATHER_* variable that names a known key, and
+// returns the names of all those variables.
+func applyEnv(v *viper.Viper, lookupEnv func(string) (string, bool)) map[string]bool {
+	known := map[string]bool{}
 	for _, key := range v.AllKeys() {
 		name := EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+		known[name] = true
 		if val, ok := lookupEnv(name); ok {
 			v.Set(key, val)
 		}
 	}
+	return known
+}
+
+// Settings are the GATHER_ variables that are not config keys: where the
+// config is, and the test suite's switches.
+var Settings = []string{"GATHER_CONFIG", "GATHER_FIXTURES", "GATHER_REQUIRE_FIXTURES", "GATHER_REQUIRE_BROWSER"}
+
+// unknownEnv reports each GATHER_ variable of env that names no key, with
+// the likeliest key it was meant for.
+func unknownEnv(path string, env map[string]string, known map[string]bool) Errors {
+	var errs Errors
+	for name := range env {
+		if !strings.HasPrefix(name, EnvPrefix+"_") || known[name] || slices.Contains(Settings, name) {
+			continue
+		}
+		best, bestD := "", 4
+		for k := range known {
+			if d := editDistance(name, k); d < bestD || (d == bestD && k < best) {
+				best, bestD = k, d
+			}
+		}
+		msg := "this environment variable names no config key"
+		if best != "" {
+			msg += " (did you mean " + best + "?)"
+		} else {
+			msg += "; overrides are GATHER_ and the key path in upper case with _ for ., e.g. GATHER_CRAWL_PARALLELISM"
+		}
+		errs = append(errs, &Error{File: path, Key: name, Msg: msg})
+	}
+	slices.SortFunc(errs, func(a, b *Error) int { return strings.Compare(a.Key, b.Key) })
+	return errs
 }
 
 // order is the order items and fields were written in the YAML, which viper's
