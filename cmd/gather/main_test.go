@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/gather-crawler/gather/demo"
+	"github.com/gather-crawler/gather/storage"
 )
 
 // gather runs a command line in-process and returns its exit code, stdout
@@ -147,6 +148,28 @@ func TestCrawl_EndToEnd(t *testing.T) {
 	}
 	if _, err := os.Stat(other); err != nil {
 		t.Errorf("--db did not write %s", other)
+	}
+}
+
+// A crawl of a job that is running elsewhere exits 1 with the lease's
+// message alone: no summary of a run that never started.
+func TestCrawl_JobRunningElsewhere(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := writeFile(t, dir, "job.yaml", crawlYAML("http://127.0.0.1:9"))
+	ctx := context.Background()
+	store, err := storage.Open(ctx, filepath.Join(dir, "out.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	lease := store.NewLease("cli", storage.LeaseOptions{Owner: "elsewhere:42", Alive: func(string) bool { return true }})
+	if err := lease.Acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release()
+	code, stdout, stderr := runGather(t, "crawl", "-c", cfgPath)
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "job is running elsewhere: elsewhere:42 holds job cli") {
+		t.Errorf("exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
 	}
 }
 
