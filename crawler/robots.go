@@ -8,17 +8,17 @@ import (
 	"net/url"
 	"sync"
 	"time"
-
-	"github.com/temoto/robotstxt"
 )
 
-// robots applies robots.txt per RFC 9309: a 2xx answer is parsed (at most
-// robotsMaxBytes of it), a 4xx allows everything, and a 5xx or network
-// error disallows the whole host until robots.txt can be fetched again.
-// Answers are cached per scheme and host.
+// robots applies robots.txt per RFC 9309 (the rules are read and matched
+// in robotsrules.go): a 2xx answer is parsed (at most robotsMaxBytes of
+// it), a 4xx allows everything, and a 5xx or network error disallows the
+// whole host until robots.txt can be fetched again. Answers are cached per
+// scheme and host.
 type robots struct {
 	client *http.Client
-	agent  string
+	agent  string // the User-Agent header, sent with robots.txt requests too
+	token  string // its product token, which robots.txt groups name
 
 	mu    sync.Mutex
 	hosts map[string]*robotsEntry
@@ -33,8 +33,8 @@ const (
 
 type robotsEntry struct {
 	ready   chan struct{}
-	data    *robotstxt.RobotsData // nil: allow everything
-	denyAll string                // non-empty: why the whole host is disallowed
+	rules   *robotsRules // nil: allow everything
+	denyAll string       // non-empty: why the whole host is disallowed
 	expires time.Time
 }
 
@@ -45,7 +45,7 @@ func newRobots(rt http.RoundTripper, agent string) *robots {
 		}
 		return nil
 	}}
-	return &robots{client: client, agent: agent, hosts: map[string]*robotsEntry{}}
+	return &robots{client: client, agent: agent, token: productToken(agent), hosts: map[string]*robotsEntry{}}
 }
 
 // allowed reports whether u may be fetched, and if not, why.
@@ -77,15 +77,11 @@ func (r *robots) allowed(ctx context.Context, u *url.URL) (bool, string, error) 
 	if e.denyAll != "" {
 		return false, e.denyAll, nil
 	}
-	if e.data == nil {
+	if e.rules == nil {
 		return true, "", nil
 	}
-	path := u.EscapedPath()
-	if u.RawQuery != "" {
-		path += "?" + u.RawQuery
-	}
-	if !e.data.TestAgent(path, r.agent) {
-		return false, "disallowed by robots.txt", nil
+	if ok, rule := e.rules.allowed(robotsPath(u)); !ok {
+		return false, rule.reason(), nil
 	}
 	return true, "", nil
 }
@@ -115,12 +111,7 @@ func (r *robots) fetch(ctx context.Context, key string, e *robotsEntry) {
 			e.expires = time.Now().Add(robotsRetryTTL)
 			return
 		}
-		data, err := robotstxt.FromBytes(body)
-		if err != nil {
-			// An unparsable file states no rules.
-			return
-		}
-		e.data = data
+		e.rules = parseRobots(body, r.token)
 	case resp.StatusCode >= 400 && resp.StatusCode < 500:
 		// No robots.txt (or not for us to see): everything is allowed.
 	default:
