@@ -358,6 +358,8 @@ func TestRobots_CrawlDelay(t *testing.T) {
 		// are one, whose delays are 2 s and 0.5 s; the longer holds.
 		{"a group of Crawl-delay only merges with the next", "gatherbot/2.1", "User-agent: *\nCrawl-delay: 2\n\nUser-agent: gatherbot\nCrawl-delay: 0.5\nDisallow: /x\n", 2 * time.Second},
 		{"another agent's only", "gatherbot/2.1", "User-agent: otherbot\nCrawl-delay: 5\n", 0},
+		{"another agent's, before ours", "gatherbot/2.1", "User-agent: otherbot\nDisallow: /\nCrawl-delay: 5\n\nUser-agent: gatherbot\nDisallow: /x\n", 0},
+		{"another agent's, after ours", "gatherbot/2.1", "User-agent: gatherbot\nDisallow: /x\n\nUser-agent: otherbot\nCrawl-delay: 5\nDisallow: /\n", 0},
 		{"capped", "gatherbot/2.1", "User-agent: *\nCrawl-delay: 3600\n", robotsMaxCrawlDelay},
 		{"at the cap", "gatherbot/2.1", "User-agent: *\nCrawl-delay: 10\n", 10 * time.Second},
 		{"huge", "gatherbot/2.1", "User-agent: *\nCrawl-delay: 1e300\n", robotsMaxCrawlDelay},

@@ -114,10 +114,12 @@ func parseRobots(body []byte, token string) *robotsRules {
 				seenSpecific, rs.sawSpecific = true, true
 			}
 		case keyAllow, keyDisallow:
+			if inGroup {
+				seenRule = true // the group's user-agent lines are all read
+			}
 			if !seenGlobal && !seenSpecific {
 				return // outside any group, or in a group not ours
 			}
-			seenRule = true
 			rule := robotsRule{allow: robotsKeyKind(key) == keyAllow, pattern: escapeRobotsPattern(value),
 				line: lineNum, text: key + ": " + value}
 			if rule.allow {
