@@ -3,6 +3,7 @@ package crawler
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -448,9 +449,75 @@ func TestRobotsMatch(t *testing.T) {
 		{"/abcd", "/a*c$", false},
 		{"/a*c", "/a*c", true},
 		{"/fish", "/fish*", true},
+		{"/abab", "/*ab$", true},
+		{"/ab", "/*ab*ab", false},
+		{"/abab", "/*ab*ab", true},
+		{"/a", "/a*$", true},
+		{"/x/y", "/x*", true},
 	} {
 		if got := robotsMatch(tc.path, tc.pattern); got != tc.want {
 			t.Errorf("robotsMatch(%q, %q) = %v, want %v", tc.path, tc.pattern, got, tc.want)
 		}
+	}
+}
+
+// robotsMatch gives the answers of the matcher of Google's parser, which
+// tracks every offset a pattern can end at; googleMatch is that algorithm,
+// written from its description, as the reference.
+func TestRobotsMatch_AgreesWithGooglesAlgorithm(t *testing.T) {
+	googleMatch := func(path, pattern string) bool {
+		pos := []int{0}
+		for i := 0; i < len(pattern); i++ {
+			c := pattern[i]
+			if c == '$' && i == len(pattern)-1 {
+				return pos[len(pos)-1] == len(path)
+			}
+			if c == '*' {
+				var all []int
+				for p := pos[0]; p <= len(path); p++ {
+					all = append(all, p)
+				}
+				pos = all
+				continue
+			}
+			var next []int
+			for _, p := range pos {
+				if p < len(path) && path[p] == c {
+					next = append(next, p+1)
+				}
+			}
+			if len(next) == 0 {
+				return false
+			}
+			pos = next
+		}
+		return true
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	word := func(alphabet string, n int) string {
+		b := make([]byte, rng.IntN(n+1))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+	for range 200000 {
+		path, pattern := "/"+word("ab$*", 8), "/"+word("ab*$", 6)
+		if got, want := robotsMatch(path, pattern), googleMatch(path, pattern); got != want {
+			t.Fatalf("robotsMatch(%q, %q) = %v, Google's algorithm %v", path, pattern, got, want)
+		}
+	}
+}
+
+// A hostile robots.txt costs no more than its size per URL.
+func TestRobotsMatch_Linear(t *testing.T) {
+	pattern := strings.Repeat("*a", robotsMaxLine/2)
+	path := "/" + strings.Repeat("a", 2000) + "b"
+	start := time.Now()
+	for range 100 {
+		robotsMatch(path, pattern)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("100 matches of a %d-byte pattern took %v", len(pattern), took)
 	}
 }

@@ -372,36 +372,41 @@ func decideRobots(rules []robotsRule, path string) (ok bool, rule *robotsRule, d
 // robotsMatch reports whether pattern matches a prefix of path: "*" is any
 // run of characters and a "$" that ends the pattern is the end of the
 // path; every other character stands for itself.
+//
+// Between the stars are literal pieces. The first must start the path;
+// each later one is taken at its first occurrence after the one before,
+// which leaves the most room for those after it; a piece before a final
+// "$" must end the path. This is linear in the path for any pattern (a
+// robots.txt could otherwise make every URL cost its lines' length times
+// the URL's).
 func robotsMatch(path, pattern string) bool {
-	// pos holds, in increasing order, every offset of path that the
-	// pattern read so far can end at.
-	pos := make([]int, 1, len(path)+1)
-	for i := 0; i < len(pattern); i++ {
-		c := pattern[i]
-		if c == '$' && i == len(pattern)-1 {
-			return pos[len(pos)-1] == len(path)
-		}
-		if c == '*' {
-			first := pos[0]
-			pos = pos[:0]
-			for p := first; p <= len(path); p++ {
-				pos = append(pos, p)
+	end := strings.HasSuffix(pattern, "$")
+	if end {
+		pattern = pattern[:len(pattern)-1]
+	}
+	first, rest, star := strings.Cut(pattern, "*")
+	if !strings.HasPrefix(path, first) {
+		return false
+	}
+	pos := len(first)
+	if !star {
+		return !end || pos == len(path)
+	}
+	for {
+		piece, more, ok := strings.Cut(rest, "*")
+		if !ok { // the last piece
+			if end {
+				return len(path)-len(piece) >= pos && strings.HasSuffix(path, piece)
 			}
-			continue
+			return strings.Contains(path[pos:], piece)
 		}
-		n := 0
-		for _, p := range pos {
-			if p < len(path) && path[p] == c {
-				pos[n] = p + 1
-				n++
-			}
-		}
-		pos = pos[:n]
-		if n == 0 {
+		i := strings.Index(path[pos:], piece)
+		if i < 0 {
 			return false
 		}
+		pos += i + len(piece)
+		rest = more
 	}
-	return true
 }
 
 // reason says which rule disallowed a page, in a few words.
