@@ -70,16 +70,21 @@ func (c *Crawler) hostAllowed(host string) bool {
 
 // ensureLimit installs a LimitRule for host before its first request. One
 // rule per host makes the limit per host; a single "*" rule would make it
-// global.
-func (r *run) ensureLimit(host string) {
+// global. A robots.txt Crawl-delay (crawlDelay, capped in robots.go) makes
+// the host's requests go one at a time, at least that far apart.
+func (r *run) ensureLimit(host string, crawlDelay time.Duration) {
 	r.limitMu.Lock()
 	defer r.limitMu.Unlock()
 	if r.limited[host] {
 		return
 	}
 	cr := r.c.cfg.Crawl
+	parallelism, delay := cr.Parallelism, cr.Delay
+	if crawlDelay > 0 {
+		parallelism, delay = 1, max(delay, crawlDelay)
+	}
 	err := r.col.Limit(&colly.LimitRule{DomainRegexp: "^" + regexp.QuoteMeta(host) + "$",
-		Parallelism: cr.Parallelism, Delay: cr.Delay, RandomDelay: cr.RandomDelay})
+		Parallelism: parallelism, Delay: delay, RandomDelay: cr.RandomDelay})
 	if err != nil {
 		// The pattern is a quoted literal; this cannot fail, but a crawl
 		// without its limit must not go on.
@@ -100,8 +105,8 @@ func (r *run) onRequest(req *colly.Request) {
 		req.Abort()
 		return
 	}
-	r.ensureLimit(req.URL.Host)
 	if r.robots == nil {
+		r.ensureLimit(req.URL.Host, 0)
 		return
 	}
 	ok, why, err := r.robots.allowed(r.ctx, req.URL)
@@ -112,6 +117,9 @@ func (r *run) onRequest(req *colly.Request) {
 	case !ok:
 		req.Abort()
 		r.record(ps, storage.Page{Status: storage.PageSkipped, Error: why})
+	default:
+		// After robots.txt, whose Crawl-delay paces the host.
+		r.ensureLimit(req.URL.Host, r.robots.crawlDelay(req.URL))
 	}
 }
 

@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -8,17 +9,26 @@ import (
 	"net/url"
 	"sync"
 	"time"
-
-	"github.com/temoto/robotstxt"
 )
 
-// robots applies robots.txt per RFC 9309: a 2xx answer is parsed (at most
-// robotsMaxBytes of it), a 4xx allows everything, and a 5xx or network
-// error disallows the whole host until robots.txt can be fetched again.
-// Answers are cached per scheme and host.
+// robots fetches and applies robots.txt per RFC 9309 (the rules
+// themselves are in robotsrules.go):
+//   - a 2xx answer is parsed, its first robotsMaxBytes at most (a line cut
+//     by that limit is dropped);
+//   - redirects are followed, robotsRedirects of them at most; past that
+//     robots.txt counts as unreachable;
+//   - a 4xx other than 429 means there is no robots.txt for us: everything
+//     is allowed;
+//   - a 429, a 5xx, another status, or no answer at all (refused, reset,
+//     timed out, unresolvable) means robots.txt is unreachable: the whole
+//     host is disallowed, and robots.txt is asked for again after
+//     robotsRetryTTL.
+//
+// Answers are cached per scheme and host for robotsTTL.
 type robots struct {
 	client *http.Client
-	agent  string
+	agent  string // the User-Agent header, sent with robots.txt requests too
+	token  string // its product token, which robots.txt groups name
 
 	mu    sync.Mutex
 	hosts map[string]*robotsEntry
@@ -27,104 +37,171 @@ type robots struct {
 const (
 	robotsMaxBytes  = 500 << 10
 	robotsTTL       = 24 * time.Hour
-	robotsRetryTTL  = 30 * time.Second // after a 5xx or network error
+	robotsRetryTTL  = 30 * time.Second // after robots.txt was unreachable
 	robotsRedirects = 5
 )
 
+// errRobotsRedirects marks a robots.txt behind more than robotsRedirects
+// redirects.
+var errRobotsRedirects = fmt.Errorf("more than %d redirects", robotsRedirects)
+
 type robotsEntry struct {
 	ready   chan struct{}
-	data    *robotstxt.RobotsData // nil: allow everything
-	denyAll string                // non-empty: why the whole host is disallowed
-	expires time.Time
+	rules   *robotsRules // nil: allow everything
+	denyAll string       // non-empty: why the whole host is disallowed
+	// interrupted: the fetch was cut short by its context; the entry is
+	// not an answer and is fetched again by the next request.
+	interrupted error
+	expires     time.Time
 }
 
 func newRobots(rt http.RoundTripper, agent string) *robots {
 	client := &http.Client{Transport: rt, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if len(via) >= robotsRedirects {
-			return fmt.Errorf("more than %d redirects", robotsRedirects)
+		// via holds the requests made so far: the first and the
+		// redirects already followed.
+		if len(via) > robotsRedirects {
+			return errRobotsRedirects
 		}
 		return nil
 	}}
-	return &robots{client: client, agent: agent, hosts: map[string]*robotsEntry{}}
+	return &robots{client: client, agent: agent, token: productToken(agent), hosts: map[string]*robotsEntry{}}
 }
 
-// allowed reports whether u may be fetched, and if not, why.
+// allowed reports whether u may be fetched, and if not, why. An error
+// means ctx ended before robots.txt was known: nothing was decided.
 func (r *robots) allowed(ctx context.Context, u *url.URL) (bool, string, error) {
-	key := u.Scheme + "://" + u.Host
-	r.mu.Lock()
-	e := r.hosts[key]
-	stale := e == nil
-	if !stale {
-		select {
-		case <-e.ready:
-			stale = !time.Now().Before(e.expires)
-		default: // being fetched by another request; wait for it below
-		}
-	}
-	if stale {
-		e = &robotsEntry{ready: make(chan struct{})}
-		r.hosts[key] = e
-	}
-	r.mu.Unlock()
-	if stale {
-		r.fetch(ctx, key, e)
-	}
-	select {
-	case <-e.ready:
-	case <-ctx.Done():
-		return false, "", ctx.Err()
+	e, err := r.entry(ctx, u)
+	if err != nil {
+		return false, "", err
 	}
 	if e.denyAll != "" {
 		return false, e.denyAll, nil
 	}
-	if e.data == nil {
+	if e.rules == nil {
 		return true, "", nil
 	}
-	path := u.EscapedPath()
-	if u.RawQuery != "" {
-		path += "?" + u.RawQuery
-	}
-	if !e.data.TestAgent(path, r.agent) {
-		return false, "disallowed by robots.txt", nil
+	if ok, rule := e.rules.allowed(robotsPath(u)); !ok {
+		return false, rule.reason(), nil
 	}
 	return true, "", nil
+}
+
+// crawlDelay is the Crawl-delay robots.txt asks of u's host (capped at
+// robotsMaxCrawlDelay), as last fetched; 0 when none, when robots.txt is
+// not obeyed (r nil) or not fetched yet.
+func (r *robots) crawlDelay(u *url.URL) time.Duration {
+	if r == nil {
+		return 0
+	}
+	r.mu.Lock()
+	e := r.hosts[u.Scheme+"://"+u.Host]
+	r.mu.Unlock()
+	if e == nil {
+		return 0
+	}
+	select {
+	case <-e.ready:
+	default:
+		return 0
+	}
+	if e.rules == nil {
+		return 0
+	}
+	return e.rules.crawlDelay()
+}
+
+// entry is the answer for u's host, fetching robots.txt when it is not
+// cached or has expired, or waiting for the request already fetching it.
+func (r *robots) entry(ctx context.Context, u *url.URL) (*robotsEntry, error) {
+	key := u.Scheme + "://" + u.Host
+	for {
+		r.mu.Lock()
+		e := r.hosts[key]
+		stale := e == nil
+		if !stale {
+			select {
+			case <-e.ready:
+				stale = e.interrupted != nil || !time.Now().Before(e.expires)
+			default: // being fetched by another request; wait for it below
+			}
+		}
+		if stale {
+			e = &robotsEntry{ready: make(chan struct{})}
+			r.hosts[key] = e
+		}
+		r.mu.Unlock()
+		if stale {
+			r.fetch(ctx, key, e)
+		}
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if e.interrupted == nil {
+			return e, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		// Another request's fetch was interrupted, not ours: fetch again.
+	}
 }
 
 func (r *robots) fetch(ctx context.Context, key string, e *robotsEntry) {
 	defer close(e.ready)
 	e.expires = time.Now().Add(robotsTTL)
+	unreachable := func(cause string) {
+		e.denyAll = fmt.Sprintf("robots.txt unreachable (%s): the host is disallowed until it answers; the page was not fetched", cause)
+		e.expires = time.Now().Add(robotsRetryTTL)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, key+"/robots.txt", nil)
 	if err != nil {
-		e.denyAll = "robots.txt: " + err.Error()
-		e.expires = time.Now().Add(robotsRetryTTL)
+		unreachable(err.Error())
 		return
 	}
 	req.Header.Set("User-Agent", r.agent)
 	resp, err := r.client.Do(req)
 	if err != nil {
-		e.denyAll = "robots.txt unreachable: " + describeError(err)
-		e.expires = time.Now().Add(robotsRetryTTL)
+		if ctx.Err() != nil {
+			e.interrupted = ctx.Err()
+			return
+		}
+		unreachable(describeError(err))
 		return
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		body, err := io.ReadAll(io.LimitReader(resp.Body, robotsMaxBytes))
+		// One byte more than the limit tells a file that fits from one
+		// that does not.
+		body, err := io.ReadAll(io.LimitReader(resp.Body, robotsMaxBytes+1))
 		if err != nil {
-			e.denyAll = "robots.txt unreadable: " + describeError(err)
-			e.expires = time.Now().Add(robotsRetryTTL)
+			if ctx.Err() != nil {
+				e.interrupted = ctx.Err()
+				return
+			}
+			unreachable("reading it: " + describeError(err))
 			return
 		}
-		data, err := robotstxt.FromBytes(body)
-		if err != nil {
-			// An unparsable file states no rules.
-			return
+		if len(body) > robotsMaxBytes {
+			// Only the first 500 KiB are read; a line the limit cuts
+			// through is dropped rather than read as a shorter rule.
+			body = body[:robotsMaxBytes]
+			if i := bytes.LastIndexAny(body, "\r\n"); i >= 0 {
+				body = body[:i+1]
+			} else {
+				body = nil
+			}
 		}
-		e.data = data
-	case resp.StatusCode >= 400 && resp.StatusCode < 500:
+		e.rules = parseRobots(body, r.token)
+	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests:
 		// No robots.txt (or not for us to see): everything is allowed.
 	default:
-		e.denyAll = fmt.Sprintf("robots.txt unavailable (%s): host disallowed until it can be fetched", httpReason(resp.StatusCode))
+		// 429 and 5xx: the server cannot say now, so nothing may be
+		// fetched until it can. Other statuses (a 3xx without Location,
+		// 1xx) say nothing either.
+		e.denyAll = fmt.Sprintf("robots.txt unavailable (%s): the host is disallowed until robots.txt can be fetched; the page was not fetched", httpReason(resp.StatusCode))
 		e.expires = time.Now().Add(robotsRetryTTL)
 	}
 }
