@@ -114,6 +114,11 @@ func (r *run) onRequest(req *colly.Request) {
 	case err != nil:
 		req.Abort()
 		r.leavePending(ps)
+	case !ok && r.robots.unreachable(req.URL):
+		// RFC 9309 disallows an unreachable host; the page was not
+		// fetched, which is a failure of the page, not the site's wish.
+		req.Abort()
+		r.record(ps, storage.Page{Status: storage.PageFailed, Error: why})
 	case !ok:
 		req.Abort()
 		r.record(ps, storage.Page{Status: storage.PageSkipped, Error: why})

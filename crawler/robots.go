@@ -3,6 +3,7 @@ package crawler
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -49,6 +50,9 @@ type robotsEntry struct {
 	ready   chan struct{}
 	rules   *robotsRules // nil: allow everything
 	denyAll string       // non-empty: why the whole host is disallowed
+	// unreachable: denyAll because robots.txt could not be fetched at all
+	// (refused, DNS, TLS, timeout); the page then fails rather than skips.
+	unreachable bool
 	// interrupted: the fetch was cut short by its context; the entry is
 	// not an answer and is fetched again by the next request.
 	interrupted error
@@ -84,6 +88,24 @@ func (r *robots) allowed(ctx context.Context, u *url.URL) (bool, string, error) 
 		return false, rule.reason(), nil
 	}
 	return true, "", nil
+}
+
+// unreachable reports whether u's host did not answer for its robots.txt
+// at all, as last fetched: its pages are then failures of the crawl (the
+// host is down, or the URL wrong), not pages a site asked us to skip.
+func (r *robots) unreachable(u *url.URL) bool {
+	r.mu.Lock()
+	e := r.hosts[u.Scheme+"://"+u.Host]
+	r.mu.Unlock()
+	if e == nil {
+		return false
+	}
+	select {
+	case <-e.ready:
+		return e.unreachable
+	default:
+		return false
+	}
 }
 
 // crawlDelay is the Crawl-delay robots.txt asks of u's host (capped at
@@ -152,6 +174,7 @@ func (r *robots) fetch(ctx context.Context, key string, e *robotsEntry) {
 	defer close(e.ready)
 	e.expires = time.Now().Add(robotsTTL)
 	unreachable := func(cause string) {
+		e.unreachable = true
 		e.denyAll = fmt.Sprintf("robots.txt unreachable (%s): the host is disallowed until it answers; the page was not fetched", cause)
 		e.expires = time.Now().Add(robotsRetryTTL)
 	}
@@ -168,6 +191,9 @@ func (r *robots) fetch(ctx context.Context, key string, e *robotsEntry) {
 			return
 		}
 		unreachable(describeError(err))
+		// Too many redirects is the site's answer, not a host that is
+		// down: its pages are skipped, as for a 5xx.
+		e.unreachable = !errors.Is(err, errRobotsRedirects)
 		return
 	}
 	defer resp.Body.Close()

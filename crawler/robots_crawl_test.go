@@ -145,8 +145,9 @@ func TestCrawl_RobotsRedirects(t *testing.T) {
 }
 
 // An unreachable host: robots.txt cannot be fetched, so the host is
-// disallowed, and each page's reason says so rather than reading as a
-// robots.txt verdict.
+// disallowed, and each page fails with a reason that says so rather than
+// reading as a robots.txt verdict; a run whose every page failed so is a
+// failed run, as it is with robots.txt off.
 func TestCrawl_RobotsUnreachable(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -155,12 +156,12 @@ func TestCrawl_RobotsUnreachable(t *testing.T) {
 	base := "http://" + ln.Addr().String()
 	ln.Close()
 	sum, got := robotsCrawl(t, base, "")
-	if sum.Counts.PagesSkipped != 3 {
-		t.Errorf("summary %v, want 3 skipped", sum)
+	if sum.Counts.PagesFailed != 3 || sum.Status != "failed" {
+		t.Errorf("summary %v, want 3 failed and the run failed", sum)
 	}
 	for id, p := range got {
-		if want := "robots.txt unreachable (connection refused): the host is disallowed until it answers; the page was not fetched"; p.status != "skipped" || p.err != want {
-			t.Errorf("%s: %s %q, want skipped %q", id, p.status, p.err, want)
+		if want := "robots.txt unreachable (connection refused): the host is disallowed until it answers; the page was not fetched"; p.status != "failed" || p.err != want {
+			t.Errorf("%s: %s %q, want failed %q", id, p.status, p.err, want)
 		}
 	}
 }

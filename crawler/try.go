@@ -50,12 +50,16 @@ func (c *Crawler) Try(ctx context.Context, target string) (*TryResult, error) {
 	tr := newTransport(cr.Timeout, 1, c.allowPrivate)
 	defer tr.CloseIdleConnections()
 	if cr.RobotsTxt {
-		ok, why, err := newRobots(tr, c.userAgent).allowed(ctx, u)
+		rb := newRobots(tr, c.userAgent)
+		ok, why, err := rb.allowed(ctx, u)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
 			res.Status, res.Reason = storage.PageSkipped, why
+			if rb.unreachable(u) {
+				res.Status = storage.PageFailed
+			}
 			return res, nil
 		}
 	}
