@@ -551,3 +551,70 @@ func expectedChange(id string, v int) string {
 	}
 	return fmt.Sprintf(`cast +%d -%d ~%d {"added":%s,"modified":%s,"removed":%s}`, len(added), len(removed), len(modified), js(added), js(modified), js(removed))
 }
+
+// A scheduled job whose site has one dead link: every run finishes (none
+// is failed for it), the dead page stays failed in gather_pages and
+// gather_failures, and it is retried on the back-off across runs.
+func TestScheduler_DeadLinkNeverFailsARun(t *testing.T) {
+	var mu sync.Mutex
+	deadFetches := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/index.html":
+			fmt.Fprint(w, `<html><h1>index</h1><a href="dead.html">dead</a></html>`)
+		case "/dead.html":
+			mu.Lock()
+			deadFetches++
+			mu.Unlock()
+			http.NotFound(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	cfg := testingutil.LoadConfig(t, dir, fmt.Sprintf(`database: %s
+crawl:
+  name: dead
+  start: {urls: ["%s/index.html"]}
+  max_depth: 2
+  follow: [{css: a}]
+  retries: 0
+  retry_gone_after: 1h
+items:
+  pages:
+    fields:
+      title: {css: h1}
+schedule:
+  cron: "*/30 * * * *"
+`, filepath.Join(dir, "out.db"), srv.URL))
+	clock := newFakeClock(dec1)
+	s, m := newScheduler(t, clock, Options{}, cfg)
+	start(t, s)
+	// 03:00 first fetch; retries due 1h, then 2h, then 4h after a failure.
+	wantFetches := map[string]int{"03:00": 1, "03:30": 1, "04:00": 2, "04:30": 2, "05:00": 2, "05:30": 2, "06:00": 3}
+	for i, when := range []string{"03:00", "03:30", "04:00", "04:30", "05:00", "05:30", "06:00"} {
+		clock.blockedUntil(t, 1)
+		step := 30 * time.Minute
+		if i == 0 {
+			step = time.Minute
+		}
+		clock.advance(step)
+		eventually(t, "the "+when+" run", func() bool { return runs(m, "dead", storage.RunFinished) == i+1 })
+		mu.Lock()
+		got := deadFetches
+		mu.Unlock()
+		if got != wantFetches[when] {
+			t.Errorf("%s: dead.html fetched %d times in all, want %d", when, got, wantFetches[when])
+		}
+		if f := readDB(t, cfg, "SELECT url || ' ' || error FROM gather_failures"); len(f) != 1 || f[0] != srv.URL+"/dead.html HTTP 404 Not Found" {
+			t.Errorf("%s: gather_failures %v", when, f)
+		}
+	}
+	if n := runs(m, "dead", storage.RunFailed); n != 0 {
+		t.Errorf("%d runs failed because of one dead link", n)
+	}
+	if got := readDB(t, cfg, "SELECT group_concat(DISTINCT status) FROM gather_runs"); len(got) != 1 || got[0] != "finished" {
+		t.Errorf("run statuses: %v", got)
+	}
+}
