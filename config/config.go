@@ -52,6 +52,8 @@ type Crawl struct {
 	// Follow up to that many pages deep.
 	MaxDepth int      `mapstructure:"max_depth"`
 	Follow   []Follow `mapstructure:"follow"`
+	// Canonical rewrites start URLs and followed links alike.
+	Canonical Canonical `mapstructure:"canonical"`
 	// ContentTypes are the media types of responses that are extracted
 	// (e.g. text/html, application/json, text/*); others are recorded as
 	// skipped. Empty: HTML and XHTML, and JSON when an item reads JSON.
@@ -80,10 +82,22 @@ type Start struct {
 	IDsFile string `mapstructure:"ids_file"`
 }
 
-// Follow selects links to crawl from a page when MaxDepth allows.
+// Follow selects links to crawl from a page when MaxDepth allows: those
+// CSS selects whose absolute URL matches Match (if set) and none of Deny.
 type Follow struct {
-	CSS   string `mapstructure:"css"`
-	Match string `mapstructure:"match"`
+	CSS   string   `mapstructure:"css"`
+	Match string   `mapstructure:"match"`
+	Deny  []string `mapstructure:"deny"`
+}
+
+// Canonical says how URLs are rewritten before they are looked up or
+// stored, so that one page has one identity.
+type Canonical struct {
+	// DropQuery removes query parameters whose name matches one of these
+	// globs (path.Match syntax: utm_*, sessionid).
+	DropQuery []string `mapstructure:"drop_query"`
+	// SortQuery orders the remaining query parameters by name.
+	SortQuery bool `mapstructure:"sort_query"`
 }
 
 // Item is one kind of record, stored in a table of its name.

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"path"
 	"regexp"
 	"strings"
 	"time"
@@ -183,6 +184,16 @@ func (c *Config) validateCrawl(p *problems) {
 			if _, err := regexp.Compile(f.Match); err != nil {
 				p.add(key+".match", "invalid regex %q: %v", f.Match, err)
 			}
+		}
+		for j, d := range f.Deny {
+			if _, err := regexp.Compile(d); err != nil || d == "" {
+				p.add(fmt.Sprintf("%s.deny[%d]", key, j), "invalid regex %q: %v", d, err)
+			}
+		}
+	}
+	for i, g := range cr.Canonical.DropQuery {
+		if _, err := path.Match(g, ""); err != nil || g == "" {
+			p.add(fmt.Sprintf("crawl.canonical.drop_query[%d]", i), "%q is not a glob of parameter names such as utm_*", g)
 		}
 	}
 	if cr.RetryFailedAfter < 0 {

@@ -56,6 +56,7 @@ type Crawler struct {
 
 	allowedHosts []string
 	allowPrivate bool
+	canon        canonical
 	userAgent    string
 
 	stats counters
@@ -109,6 +110,7 @@ func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, erro
 	if c.opts.Lease.Logger == nil {
 		c.opts.Lease.Logger = c.log
 	}
+	c.canon = newCanonical(cfg.Crawl.Canonical)
 	c.userAgent = cfg.Crawl.UserAgent
 	if c.userAgent == "" {
 		c.userAgent = "gather/" + Version

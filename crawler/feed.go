@@ -141,7 +141,7 @@ func (r *run) feed() error {
 			if u == "" {
 				break
 			}
-			batch = append(batch, normalizeURL(u))
+			batch = append(batch, r.c.canon.url(u))
 		}
 		if len(batch) == 0 {
 			break
@@ -336,16 +336,4 @@ func (r *run) dispatch(u string, depth int, retry bool) {
 		// allowed_domains. Retrying cannot help.
 		r.record(ps, storage.Page{Status: storage.PageFailed, Error: "not fetched: " + err.Error()})
 	}
-}
-
-// normalizeURL lower-cases scheme and host so one page has one identity.
-func normalizeURL(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil {
-		return raw
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	u.Host = strings.ToLower(u.Host)
-	u.Fragment = ""
-	return u.String()
 }

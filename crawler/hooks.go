@@ -235,6 +235,7 @@ func (r *run) store(resp *colly.Response, ps *pageState, page storage.Page) {
 	// Links are marked pending before the page is stored, in the writer's
 	// order, so a page committed as ok always has its links in the frontier.
 	for _, link := range res.Links {
+		link = r.c.canon.url(link)
 		u, err := url.Parse(link)
 		if err != nil || !r.c.hostAllowed(u.Hostname()) {
 			continue

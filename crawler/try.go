@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/gather-crawler/gather/crawler/extract"
@@ -135,7 +136,8 @@ func (c *Crawler) tryExtract(res *TryResult, body []byte, contentType string) {
 	// The links a crawl would follow: those on allowed hosts.
 	kept := out.Links[:0]
 	for _, l := range out.Links {
-		if u, err := url.Parse(l); err == nil && c.hostAllowed(u.Hostname()) {
+		l = c.canon.url(l)
+		if u, err := url.Parse(l); err == nil && c.hostAllowed(u.Hostname()) && !slices.Contains(kept, l) {
 			kept = append(kept, l)
 		}
 	}

@@ -128,6 +128,7 @@ type eachRule struct {
 type followRule struct {
 	css   cascadia.SelectorGroup
 	match *regexp.Regexp
+	deny  []*regexp.Regexp
 }
 
 // New compiles the items and follow rules of cfg. cfg must be validated;
@@ -167,6 +168,13 @@ func New(cfg *config.Config, log *slog.Logger) (*Extractor, error) {
 				if r.match, err = regexp.Compile(f.Match); err != nil {
 					return nil, fmt.Errorf("crawl.follow[%d].match: %w", i, err)
 				}
+			}
+			for j, d := range f.Deny {
+				re, err := regexp.Compile(d)
+				if err != nil {
+					return nil, fmt.Errorf("crawl.follow[%d].deny[%d]: %w", i, j, err)
+				}
+				r.deny = append(r.deny, re)
 			}
 			e.follow = append(e.follow, r)
 		}

@@ -34,7 +34,7 @@ func (e *Extractor) links(p *page) []string {
 			}
 			u.Fragment, u.RawFragment = "", ""
 			s := u.String()
-			if seen[s] || (r.match != nil && !r.match.MatchString(s)) {
+			if seen[s] || (r.match != nil && !r.match.MatchString(s)) || r.denies(s) {
 				continue
 			}
 			seen[s] = true
@@ -116,4 +116,13 @@ func attr(n *html.Node, key string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+func (r followRule) denies(link string) bool {
+	for _, d := range r.deny {
+		if d.MatchString(link) {
+			return true
+		}
+	}
+	return false
 }
