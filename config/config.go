@@ -80,6 +80,11 @@ type Start struct {
 	// IDsFile holds one id per line; blank lines and '#' comments are
 	// ignored. It is streamed, never loaded whole.
 	IDsFile string `mapstructure:"ids_file"`
+	// Sitemaps are sitemaps (or sitemap indexes, gzipped or not) whose
+	// pages are start pages; SitemapsFromRobots adds those the robots.txt
+	// of each start host lists.
+	Sitemaps           []string `mapstructure:"sitemaps"`
+	SitemapsFromRobots bool     `mapstructure:"sitemaps_from_robots"`
 }
 
 // Follow selects links to crawl from a page when MaxDepth allows: those

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,10 +75,18 @@ func (c *Config) validateCrawl(p *problems) {
 		p.add("crawl.name", "must not be empty")
 	}
 	st := cr.Start
-	if len(st.URLs) == 0 && len(st.IDs) == 0 && st.IDsFile == "" && st.URLTemplate == "" {
-		p.add("crawl.start", "nothing to crawl: set urls, or url_template with ids or ids_file")
-	}
 	var hosts []string
+	if len(st.URLs) == 0 && len(st.IDs) == 0 && st.IDsFile == "" && st.URLTemplate == "" && len(st.Sitemaps) == 0 {
+		p.add("crawl.start", "nothing to crawl: set urls, url_template with ids or ids_file, or sitemaps")
+	}
+	for i, u := range st.Sitemaps {
+		key := fmt.Sprintf("crawl.start.sitemaps[%d]", i)
+		if h, err := checkURL(u); err != nil {
+			p.add(key, "%v", err)
+		} else {
+			hosts = append(hosts, h)
+		}
+	}
 	for i, u := range st.URLs {
 		key := fmt.Sprintf("crawl.start.urls[%d]", i)
 		if h, err := checkURL(u); err != nil {
@@ -480,5 +489,36 @@ func (c *Config) StartHosts() []string {
 	if c.Crawl.Start.URLTemplate != "" {
 		add(strings.ReplaceAll(c.Crawl.Start.URLTemplate, "{id}", "x"))
 	}
+	for _, u := range c.Crawl.Start.Sitemaps {
+		add(u)
+	}
 	return hosts
+}
+
+// StartOrigins are the scheme://host[:port] of the start URLs, the URL
+// template and the sitemaps, once each: where robots.txt is asked for the
+// sitemaps it lists.
+func (c *Config) StartOrigins() []string {
+	var out []string
+	add := func(raw string) {
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" {
+			return
+		}
+		o := strings.ToLower(u.Scheme + "://" + u.Host)
+		if !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	st := c.Crawl.Start
+	for _, u := range st.URLs {
+		add(u)
+	}
+	if st.URLTemplate != "" {
+		add(strings.ReplaceAll(st.URLTemplate, "{id}", "x"))
+	}
+	for _, u := range st.Sitemaps {
+		add(u)
+	}
+	return out
 }

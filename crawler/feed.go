@@ -146,7 +146,12 @@ func (r *run) feed() error {
 		if len(batch) == 0 {
 			break
 		}
-		if err := r.dispatchBatch(batch, nil); err != nil {
+		if err := r.dispatchBatch(batch, nil, nil); err != nil {
+			return err
+		}
+	}
+	if st := r.c.cfg.Crawl.Start; len(st.Sitemaps) > 0 || st.SitemapsFromRobots {
+		if err := r.feedSitemaps(); err != nil {
 			return err
 		}
 	}
@@ -178,7 +183,7 @@ func (r *run) feedDiscovered() error {
 			for i, p := range pages {
 				urls[i], depths[i] = p.URL, p.Depth
 			}
-			if err := r.dispatchBatch(urls, depths); err != nil {
+			if err := r.dispatchBatch(urls, depths, nil); err != nil {
 				return err
 			}
 			continue
@@ -212,8 +217,10 @@ func (r *run) limitReached() bool {
 
 // dispatchBatch looks the URLs up in the frontier and dispatches those not
 // yet done. URLs committed before the lookup leave the in-flight set only
-// after it, so a duplicate is always caught by one or the other.
-func (r *run) dispatchBatch(urls []string, depths []int) error {
+// after it, so a duplicate is always caught by one or the other. depths
+// (nil: start pages) and lastmods (a sitemap's <lastmod>; nil or zero:
+// unknown) go with urls.
+func (r *run) dispatchBatch(urls []string, depths []int, lastmods []time.Time) error {
 	committed := r.win.takeCommitted()
 	states, err := r.c.store.PageStates(r.ctx, urls)
 	if err != nil {
@@ -233,7 +240,11 @@ func (r *run) dispatchBatch(urls []string, depths []int) error {
 		st, known := states[u]
 		retry := false
 		if known {
-			switch r.due(st) {
+			var lastmod time.Time
+			if lastmods != nil {
+				lastmod = lastmods[i]
+			}
+			switch r.due(st, lastmod) {
 			case doneThisRun:
 				continue
 			case doneStored:
@@ -269,11 +280,13 @@ const (
 )
 
 // due decides whether a known page is fetched in this run: a page stored
-// is fetched again once refresh_after says it is stale; a page that failed
+// is fetched again once refresh_after says it is stale — or, when a
+// sitemap gives its lastmod, once it changed after it was stored (then
+// only); a page that failed
 // is tried again once its back-off across runs has passed (retry_failed_after,
 // or retry_gone_after after a 404 or 410, doubled for each further run it
 // failed in), until it has failed in retry_failed_runs runs in a row.
-func (r *run) due(st storage.PageState) dueness {
+func (r *run) due(st storage.PageState, lastmod time.Time) dueness {
 	cr := r.c.cfg.Crawl
 	now := r.c.opts.Now()
 	switch {
@@ -284,7 +297,16 @@ func (r *run) due(st storage.PageState) dueness {
 			return doneStored
 		}
 		stored, err := time.Parse(storage.TimeFormat, st.StoredAt)
-		if err == nil && now.Sub(stored) < cr.RefreshAfter {
+		if err != nil {
+			return dueNow
+		}
+		if !lastmod.IsZero() {
+			if lastmod.After(stored) {
+				return dueNow
+			}
+			return doneStored
+		}
+		if now.Sub(stored) < cr.RefreshAfter {
 			return doneStored
 		}
 	case st.Status == storage.PageFailed:

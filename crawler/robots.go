@@ -90,6 +90,16 @@ func (r *robots) allowed(ctx context.Context, u *url.URL) (bool, string, error) 
 	return true, "", nil
 }
 
+// sitemaps returns the Sitemap lines of the robots.txt of u's host; none
+// when it has none or could not be fetched. An error means ctx ended.
+func (r *robots) sitemaps(ctx context.Context, u *url.URL) ([]string, error) {
+	e, err := r.entry(ctx, u)
+	if err != nil || e.rules == nil {
+		return nil, err
+	}
+	return e.rules.sitemaps, nil
+}
+
 // unreachable reports whether u's host did not answer for its robots.txt
 // at all, as last fetched: its pages are then failures of the crawl (the
 // host is down, or the URL wrong), not pages a site asked us to skip.

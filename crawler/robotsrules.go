@@ -73,6 +73,8 @@ type robotsRules struct {
 	sawSpecific bool
 	// Crawl-delay of the specific and of the "*" groups (0: none).
 	specificDelay, globalDelay time.Duration
+	// sitemaps are the Sitemap lines, which belong to no group.
+	sitemaps []string
 }
 
 // parseRobots reads body as it applies to the user agent whose product
@@ -135,6 +137,10 @@ func parseRobots(body []byte, token string) *robotsRules {
 		case keyCrawlDelay:
 			if d, ok := parseCrawlDelay(value); ok && inGroup {
 				groupDelay = max(groupDelay, d)
+			}
+		case keySitemap:
+			if value != "" && len(rs.sitemaps) < sitemapMaxURLs {
+				rs.sitemaps = append(rs.sitemaps, value)
 			}
 		}
 	}
