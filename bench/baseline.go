@@ -81,7 +81,7 @@ func plainCollector(ctx context.Context, parallelism int) (*colly.Collector, err
 const PlainSchema = `
 CREATE TABLE IF NOT EXISTS movies (movie_id TEXT PRIMARY KEY, title TEXT, year INTEGER, url TEXT);
 CREATE TABLE IF NOT EXISTS cast (movie_id TEXT, person_id TEXT, name TEXT, character TEXT, characters TEXT, url TEXT, PRIMARY KEY (movie_id, person_id));
-CREATE TABLE IF NOT EXISTS crew (movie_id TEXT, section TEXT, person_id TEXT, name TEXT, credit TEXT, url TEXT, PRIMARY KEY (movie_id, section, person_id));`
+CREATE TABLE IF NOT EXISTS crew (movie_id TEXT, section TEXT, person_id TEXT, name TEXT, credit TEXT, url TEXT, PRIMARY KEY (movie_id, section, person_id, credit));`
 
 // Run crawls urls and returns the pages stored and rows written.
 func (p *PlainColly) Run(ctx context.Context, urls []string) (pages, rows int64, err error) {
@@ -127,10 +127,9 @@ func (p *PlainColly) store(url, js string) {
 				}
 				cast = append(cast, []any{movieID, it.Get("id").String(), it.Get("rowTitle").String(), first, all})
 			} else {
-				var credit any
-				if a := it.Get("attributes"); a.Exists() {
-					credit = a.String()
-				}
+				// No note is "", as the shipped config's default: the
+				// credit is part of the key.
+				credit := it.Get("attributes").String()
 				crew = append(crew, []any{movieID, section, it.Get("id").String(), it.Get("rowTitle").String(), credit})
 			}
 			return true

@@ -30,7 +30,7 @@ type PlainClassic struct {
 const PlainClassicSchema = `
 CREATE TABLE IF NOT EXISTS movies (movie_id TEXT PRIMARY KEY, title TEXT, year INTEGER, url TEXT);
 CREATE TABLE IF NOT EXISTS cast (movie_id TEXT, person_id TEXT, name TEXT, character TEXT, url TEXT, PRIMARY KEY (movie_id, person_id));
-CREATE TABLE IF NOT EXISTS crew (movie_id TEXT, section TEXT, person_id TEXT, name TEXT, credit TEXT, url TEXT, PRIMARY KEY (movie_id, section, person_id));`
+CREATE TABLE IF NOT EXISTS crew (movie_id TEXT, section TEXT, person_id TEXT, name TEXT, credit TEXT, url TEXT, PRIMARY KEY (movie_id, section, person_id, credit));`
 
 // classicPage is one page's rows, gathered by the OnHTML callbacks.
 type classicPage struct {
@@ -86,7 +86,7 @@ func (p *PlainClassic) Run(ctx context.Context, urls []string) (pages, rows int6
 			if m == nil {
 				return
 			}
-			pg.crew = append(pg.crew, []any{pg.movieID, section, m[1], orNull(row.ChildText("td.name a")), orNull(row.ChildText("td.credit"))})
+			pg.crew = append(pg.crew, []any{pg.movieID, section, m[1], orNull(row.ChildText("td.name a")), row.ChildText("td.credit")})
 		})
 	})
 	c.OnScraped(func(r *colly.Response) { p.store(r.Request.URL.String(), page(r.Request)) })

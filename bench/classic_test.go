@@ -42,7 +42,7 @@ func TestRun_ClassicBothModesStoreTheSameRows(t *testing.T) {
 		for _, q := range []string{
 			"SELECT movie_id, title, year FROM movies ORDER BY movie_id",
 			"SELECT movie_id, person_id, name, character FROM cast ORDER BY movie_id, person_id",
-			"SELECT movie_id, section, person_id, name, credit FROM crew ORDER BY movie_id, section, person_id",
+			"SELECT movie_id, section, person_id, name, credit FROM crew ORDER BY movie_id, section, person_id, credit",
 		} {
 			cells := dump(t, db, q)
 			tables[mode] = append(tables[mode], cells...)
