@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -116,6 +117,20 @@ func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, erro
 		c.userAgent = "gather/" + Version
 	}
 	return c, nil
+}
+
+// windowHosts is how many hosts the window is sized for: parallelism is a
+// limit per host:port (colly's LimitRule matches the request's Host), so
+// 50 servers on one address's ports are 50 hosts, not one.
+func (c *Crawler) windowHosts() int {
+	n := len(c.allowedHosts)
+	seen := map[string]bool{}
+	for _, o := range c.cfg.StartOrigins() {
+		if u, err := url.Parse(o); err == nil {
+			seen[u.Host] = true
+		}
+	}
+	return max(1, n, len(seen))
 }
 
 // Summary is the outcome of a run.

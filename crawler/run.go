@@ -76,7 +76,7 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 		backoff: backoff{base: c.opts.BackoffBase, cap: c.opts.BackoffCap}}
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	defer r.cancel(nil)
-	r.win = newWindow(4 * cr.Parallelism * max(1, len(c.allowedHosts)))
+	r.win = newWindow(4 * cr.Parallelism * c.windowHosts())
 
 	r.w, err = c.store.NewWriter(storage.WriterOptions{Run: id, Job: cr.Name, BatchOps: c.opts.BatchOps,
 		BatchDelay: c.opts.BatchDelay, OnCommit: r.win.onCommit, Logger: r.log})

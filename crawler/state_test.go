@@ -247,3 +247,38 @@ func TestCrawl_StatsOnAFollowCrawl(t *testing.T) {
 		t.Errorf("summary: %s", sum)
 	}
 }
+
+// Parallelism is per host:port, and so is the window that feeds it: ten
+// servers on the ports of one address each get their parallelism, not a
+// tenth of one host's window.
+func TestCrawl_WindowPerHostPort(t *testing.T) {
+	const servers, pages, parallelism = 10, 8, 2
+	var inFlight, peak atomic.Int64
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		time.Sleep(30 * time.Millisecond)
+		fmt.Fprint(w, "<h1>x</h1>")
+	})
+	var urls []string
+	for i := 0; i < servers; i++ {
+		srv := httptest.NewServer(handler)
+		t.Cleanup(srv.Close)
+		for p := 0; p < pages; p++ {
+			urls = append(urls, fmt.Sprintf("%q", fmt.Sprintf("%s/p%d", srv.URL, p)))
+		}
+	}
+	cfg := testConfigWithItems(t, fmt.Sprintf("crawl:\n  name: ports\n  start: {urls: [%s]}\n  parallelism: %d\n  robots_txt: false\n",
+		strings.Join(urls, ", "), parallelism), linkItems)
+	sum, err := crawl(t, cfg, crawler.Options{})
+	if err != nil || sum.Counts.PagesOK != servers*pages {
+		t.Fatalf("%v, %v", sum, err)
+	}
+	// The window (4 × parallelism × hosts) lets every port have its
+	// parallelism in flight at once; sized for one host name it held 8.
+	if got := peak.Load(); got < servers*parallelism*3/4 {
+		t.Errorf("peak %d requests in flight over %d ports at parallelism %d, want about %d", got, servers, parallelism, servers*parallelism)
+	}
+}
