@@ -4,7 +4,13 @@
 // crawler and storage packages can be used as a library without YAML.
 package config
 
-import "time"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+)
 
 // Config is a whole crawl job: where results go, what to fetch, what to
 // extract and when to run again.
@@ -181,4 +187,36 @@ type Schedule struct {
 	Timezone string `mapstructure:"timezone"`
 	// Jitter delays each scheduled run by a random duration up to this.
 	Jitter time.Duration `mapstructure:"jitter"`
+}
+
+// ItemsHash identifies what the items extract: their names, keys and
+// fields with every rule, in order. Pages whose rows were taken with
+// another version of the items are fetched again, so a field added to a
+// config fills in on the pages already stored. Schedule and crawl limits
+// are not part of it.
+func (c *Config) ItemsHash() string {
+	type item struct {
+		Name   string
+		Spec   Item
+		Fields []Field
+	}
+	items := make([]item, 0, len(c.ItemOrder))
+	for _, name := range c.ItemOrder {
+		it := c.Items[name]
+		fields := make([]Field, len(it.FieldOrder))
+		for i, f := range it.FieldOrder {
+			fields[i] = it.Fields[f]
+		}
+		spec := it
+		spec.Fields = nil // in Fields, in order
+		items = append(items, item{Name: name, Spec: spec, Fields: fields})
+	}
+	b, err := json.Marshal(items)
+	if err != nil {
+		// Only a default of a type JSON cannot hold gets here; such a
+		// config has no stable identity, and every run re-extracts.
+		b = []byte(fmt.Sprintf("%v", err))
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
 }

@@ -166,13 +166,16 @@ func (r *run) feed() error {
 // and no page is in flight that could add more.
 func (r *run) feedDiscovered() error {
 	job := r.c.cfg.Crawl.Name
-	staleBefore := ""
+	var again storage.Refetch
 	if refresh := r.c.cfg.Crawl.RefreshAfter; refresh > 0 {
-		staleBefore = storage.FormatTime(r.c.opts.Now().Add(-refresh))
+		again.StaleBefore = storage.FormatTime(r.c.opts.Now().Add(-refresh))
+	}
+	if r.reextract {
+		again.ItemsHash = r.items
 	}
 	var cursor int64
 	for r.ctx.Err() == nil && !r.limitReached() {
-		pages, last, err := r.c.store.UnfinishedDiscovered(r.ctx, job, cursor, feedBatch, staleBefore)
+		pages, last, err := r.c.store.UnfinishedDiscovered(r.ctx, job, cursor, feedBatch, again)
 		if err != nil {
 			return err
 		}
@@ -193,7 +196,7 @@ func (r *run) feedDiscovered() error {
 			if err := r.w.Flush(r.ctx); err != nil {
 				return err
 			}
-			more, _, err := r.c.store.UnfinishedDiscovered(r.ctx, job, cursor, 1, staleBefore)
+			more, _, err := r.c.store.UnfinishedDiscovered(r.ctx, job, cursor, 1, again)
 			if err != nil {
 				return err
 			}
@@ -222,7 +225,7 @@ func (r *run) limitReached() bool {
 // unknown) go with urls.
 func (r *run) dispatchBatch(urls []string, depths []int, lastmods []time.Time) error {
 	committed := r.win.takeCommitted()
-	states, err := r.c.store.PageStates(r.ctx, urls)
+	states, err := r.c.store.PageStates(r.ctx, r.c.cfg.Crawl.Name, urls)
 	if err != nil {
 		if r.ctx.Err() != nil {
 			return nil
@@ -293,6 +296,9 @@ func (r *run) due(st storage.PageState, lastmod time.Time) dueness {
 	case st.Run == r.id && st.Status != storage.PagePending:
 		return doneThisRun
 	case st.Status == storage.PageOK:
+		if st.ItemsHash != "" && st.ItemsHash != r.items {
+			return dueNow // its rows follow an earlier version of the items
+		}
 		if cr.RefreshAfter <= 0 {
 			return doneStored
 		}

@@ -35,6 +35,11 @@ type run struct {
 	fatalMu  sync.Mutex
 	fatalErr error
 
+	// items is the config's ItemsHash; reextract is set when pages of the
+	// job were stored under another version of the items.
+	items     string
+	reextract bool
+
 	// startSeen counts the start URLs dispatched or found done (written
 	// by the feed goroutine only, read once it has returned).
 	startSeen int64
@@ -78,8 +83,16 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 	defer r.cancel(nil)
 	r.win = newWindow(4 * cr.Parallelism * c.windowHosts())
 
+	r.items = c.cfg.ItemsHash()
+	older, err := c.store.OlderItems(ctx, cr.Name, r.items)
+	if err != nil {
+		return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))
+	}
+	if r.reextract = older > 0; r.reextract {
+		r.log.Info("pages stored with an earlier version of the items are fetched again, so that every row follows the config", "pages", older)
+	}
 	r.w, err = c.store.NewWriter(storage.WriterOptions{Run: id, Job: cr.Name, BatchOps: c.opts.BatchOps,
-		BatchDelay: c.opts.BatchDelay, OnCommit: r.win.onCommit, Logger: r.log})
+		BatchDelay: c.opts.BatchDelay, OnCommit: r.win.onCommit, Logger: r.log, ItemsHash: r.items})
 	if err != nil {
 		if ferr := c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()); ferr != nil {
 			err = errors.Join(err, ferr)

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/internal/testingutil"
 	"github.com/gather-crawler/gather/storage"
@@ -280,5 +282,70 @@ func TestCrawl_WindowPerHostPort(t *testing.T) {
 	// parallelism in flight at once; sized for one host name it held 8.
 	if got := peak.Load(); got < servers*parallelism*3/4 {
 		t.Errorf("peak %d requests in flight over %d ports at parallelism %d, want about %d", got, servers, parallelism, servers*parallelism)
+	}
+}
+
+// Two jobs on one database crawling the same URLs each fetch them and
+// store their own items: a job's pages, row keys and history never touch
+// the other's.
+func TestCrawl_JobsShareADatabase(t *testing.T) {
+	site := newLinkSite(t, 2)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "shared.db")
+	cfgA := testingutil.LoadConfig(t, dir, "database: "+db+"\n"+strings.Replace(linkConfig(t, site, "  robots_txt: false\n"), "name: links", "name: job_a", 1)+"\n"+linkItems)
+	cfgB := testingutil.LoadConfig(t, dir, "database: "+db+"\n"+strings.Replace(linkConfig(t, site, "  robots_txt: false\n"), "name: links", "name: job_b", 1)+`
+items:
+  headings:
+    fields:
+      text: {css: h1}
+`)
+	for _, cfg := range []*config.Config{cfgA, cfgB} {
+		sum, err := crawl(t, cfg, crawler.Options{})
+		if err != nil || sum.Counts.PagesOK != 3 || sum.Already != 0 {
+			t.Fatalf("%s: %v, %v", cfg.Crawl.Name, sum, err)
+		}
+	}
+	d := testingutil.OpenDB(t, db)
+	if a, b := queryInt(t, d, "SELECT count(*) FROM pages"), queryInt(t, d, "SELECT count(*) FROM headings"); a != 3 || b != 3 {
+		t.Errorf("pages %d rows, headings %d rows; want 3 each", a, b)
+	}
+	if n := queryInt(t, d, "SELECT count(*) FROM gather_pages WHERE url = ?", site.URL+"/index.html"); n != 2 {
+		t.Errorf("index.html has %d page records, want one per job", n)
+	}
+	if n := queryInt(t, d, "SELECT count(*) FROM gather_failures WHERE url = ? AND job = 'job_b'", site.URL+"/dead.html"); n != 1 {
+		t.Errorf("job_b's dead link: %d failure records", n)
+	}
+	// A re-run of job A finds its own pages stored, whatever B did.
+	if sum, err := crawl(t, cfgA, crawler.Options{}); err != nil || sum.Counts.PagesOK != 0 || sum.Already != 3 {
+		t.Errorf("job_a again: %v, %v", sum, err)
+	}
+}
+
+// When the items of a config change, the pages stored under the older
+// items are fetched again, followed pages included, so a field added
+// fills in everywhere; an unchanged config fetches nothing.
+func TestCrawl_ItemsChangedRefetches(t *testing.T) {
+	site := newLinkSite(t, 3)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	crawlYAML := "database: " + db + "\n" + linkConfig(t, site, "  robots_txt: false\n") + "\n"
+	cfg := testingutil.LoadConfig(t, dir, crawlYAML+linkItems)
+	if sum, err := crawl(t, cfg, crawler.Options{}); err != nil || sum.Counts.PagesOK != 4 {
+		t.Fatalf("first run: %v, %v", sum, err)
+	}
+	if sum, err := crawl(t, cfg, crawler.Options{}); err != nil || sum.Counts.PagesOK != 0 {
+		t.Fatalf("same items: %v, %v", sum, err)
+	}
+	more := testingutil.LoadConfig(t, dir, crawlYAML+linkItems+"      links: {css: a, all: true}\n")
+	sum, err := crawl(t, more, crawler.Options{})
+	if err != nil || sum.Counts.PagesOK != 4 {
+		t.Fatalf("a field added: %v, %v; want the 4 stored pages fetched again", sum, err)
+	}
+	d := testingutil.OpenDB(t, db)
+	if n := queryInt(t, d, "SELECT count(*) FROM pages WHERE links IS NULL"); n != 0 {
+		t.Errorf("%d rows lack the new field", n)
+	}
+	if sum, err := crawl(t, more, crawler.Options{}); err != nil || sum.Counts.PagesOK != 0 {
+		t.Errorf("again with the same new items: %v, %v", sum, err)
 	}
 }

@@ -16,20 +16,23 @@ type PageState struct {
 	FetchedAt  string
 	HTTPStatus int
 	FailRuns   int
+	// ItemsHash is the version of the items its rows were taken with.
+	ItemsHash string
 }
 
-// PageStates looks up many URLs at once; URLs the database has never seen
-// are absent from the map.
-func (s *Store) PageStates(ctx context.Context, urls []string) (map[string]PageState, error) {
+// PageStates looks up many URLs of job at once; URLs the job has never
+// seen are absent from the map.
+func (s *Store) PageStates(ctx context.Context, job string, urls []string) (map[string]PageState, error) {
 	out := make(map[string]PageState, len(urls))
 	const chunk = 500
 	for i := 0; i < len(urls); i += chunk {
 		part := urls[i:min(i+chunk, len(urls))]
-		args := make([]any, len(part))
-		for j, u := range part {
-			args[j] = u
+		args := make([]any, 0, len(part)+1)
+		args = append(args, job)
+		for _, u := range part {
+			args = append(args, u)
 		}
-		q := "SELECT url, status, coalesce(run, 0), coalesce(stored_at, ''), coalesce(fetched_at, ''), coalesce(http_status, 0), fail_runs FROM gather_pages WHERE url IN (" +
+		q := "SELECT url, status, coalesce(run, 0), coalesce(stored_at, ''), coalesce(fetched_at, ''), coalesce(http_status, 0), fail_runs, items_hash FROM gather_pages WHERE job = ? AND url IN (" +
 			strings.TrimSuffix(strings.Repeat("?,", len(part)), ",") + ")"
 		rows, err := s.read.QueryContext(ctx, q, args...)
 		if err != nil {
@@ -38,7 +41,7 @@ func (s *Store) PageStates(ctx context.Context, urls []string) (map[string]PageS
 		for rows.Next() {
 			var u string
 			var st PageState
-			if err := rows.Scan(&u, &st.Status, &st.Run, &st.StoredAt, &st.FetchedAt, &st.HTTPStatus, &st.FailRuns); err != nil {
+			if err := rows.Scan(&u, &st.Status, &st.Run, &st.StoredAt, &st.FetchedAt, &st.HTTPStatus, &st.FailRuns, &st.ItemsHash); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -66,29 +69,58 @@ func (s *Store) FrontierCounts(ctx context.Context, job string, run int64) (stor
 	return storedBefore, pending, err
 }
 
+// OlderItems counts job's stored pages whose rows were taken with items
+// other than itemsHash. Pages stored before gather recorded the items'
+// version are first taken to be of the current one: an upgrade must not
+// re-fetch a whole crawl.
+func (s *Store) OlderItems(ctx context.Context, job, itemsHash string) (int64, error) {
+	if _, err := s.write.ExecContext(ctx, `UPDATE gather_pages SET items_hash = ? WHERE job = ? AND items_hash = ''`, itemsHash, job); err != nil {
+		return 0, fmt.Errorf("record the items' version: %w", err)
+	}
+	var n int64
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM gather_pages WHERE job = ? AND status = 'ok' AND items_hash <> ?`, job, itemsHash).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count pages of older items: %w", err)
+	}
+	return n, nil
+}
+
 // DiscoveredPage is a followed link waiting in the frontier.
 type DiscoveredPage struct {
 	URL   string
 	Depth int
 }
 
+// Refetch says which stored pages a run fetches again besides those not
+// stored: pages stored before StaleBefore (a time as FormatTime writes
+// it; "" none), and pages whose rows were taken with items other than
+// ItemsHash ("" none).
+type Refetch struct {
+	StaleBefore string
+	ItemsHash   string
+}
+
 // UnfinishedDiscovered returns followed links (depth > 0) of job that are
-// not stored — and, when staleBefore is set (a time as FormatTime writes
-// it), those stored before it — after the given rowid, up to limit; with
-// the last rowid seen. A resumed crawl feeds them again, since no start
-// list names them, and a refresh re-fetches followed pages as it does
-// start pages.
-func (s *Store) UnfinishedDiscovered(ctx context.Context, job string, after int64, limit int, staleBefore string) ([]DiscoveredPage, int64, error) {
-	// Without a refresh the partial index on unfinished pages answers;
+// not stored, or that again says to fetch again, after the given rowid, up
+// to limit; with the last rowid seen. A resumed crawl feeds them again,
+// since no start list names them, and a refresh re-fetches followed pages
+// as it does start pages.
+func (s *Store) UnfinishedDiscovered(ctx context.Context, job string, after int64, limit int, again Refetch) ([]DiscoveredPage, int64, error) {
+	// Without a refetch the partial index on unfinished pages answers;
 	// with one, the scan goes by rowid, once over the run.
-	q := `SELECT rowid, url, depth FROM gather_pages
-		WHERE depth > 0 AND status IN ('pending', 'failed') AND job = ? AND rowid > ? ORDER BY rowid LIMIT ?`
-	args := []any{job, after, limit}
-	if staleBefore != "" {
-		q = `SELECT rowid, url, depth FROM gather_pages
-		WHERE depth > 0 AND (status IN ('pending', 'failed') OR (status = 'ok' AND stored_at < ?)) AND job = ? AND rowid > ? ORDER BY rowid LIMIT ?`
-		args = []any{staleBefore, job, after, limit}
+	cond := "status IN ('pending', 'failed')"
+	var args []any
+	if again.StaleBefore != "" {
+		cond += " OR (status = 'ok' AND stored_at < ?)"
+		args = append(args, again.StaleBefore)
 	}
+	if again.ItemsHash != "" {
+		cond += " OR (status = 'ok' AND items_hash <> ?)"
+		args = append(args, again.ItemsHash)
+	}
+	q := `SELECT rowid, url, depth FROM gather_pages
+		WHERE depth > 0 AND (` + cond + `) AND job = ? AND rowid > ? ORDER BY rowid LIMIT ?`
+	args = append(args, job, after, limit)
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, after, fmt.Errorf("read frontier: %w", err)

@@ -140,7 +140,7 @@ CREATE TABLE IF NOT EXISTS gather_runs (
   warnings INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS gather_pages (
-  url TEXT PRIMARY KEY,
+  url TEXT NOT NULL,
   status TEXT NOT NULL,
   http_status INTEGER,
   attempts INTEGER NOT NULL DEFAULT 0,
@@ -150,12 +150,14 @@ CREATE TABLE IF NOT EXISTS gather_pages (
   bytes INTEGER,
   content_hash TEXT,
   changed_at TEXT,
-  job TEXT,
+  job TEXT NOT NULL,
   depth INTEGER NOT NULL DEFAULT 0,
   warnings TEXT,
   stored_at TEXT,
   row_keys BLOB,
-  fail_runs INTEGER NOT NULL DEFAULT 0
+  fail_runs INTEGER NOT NULL DEFAULT 0,
+  items_hash TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (job, url)
 );
 -- Only followed links still to fetch are looked up by status, so only they
 -- are indexed: start pages never enter (and never update) this index.
@@ -172,15 +174,21 @@ CREATE TABLE IF NOT EXISTS gather_changes (
 );
 CREATE INDEX IF NOT EXISTS gather_changes_changed_at ON gather_changes (changed_at);
 CREATE VIEW IF NOT EXISTS gather_failures AS
-  SELECT url, http_status, attempts, error, fetched_at, run
+  SELECT url, http_status, attempts, error, fetched_at, run, job
   FROM gather_pages WHERE status = 'failed';
 `
+
+// pagesColumns are gather_pages' columns, in order: what a rebuild of an
+// older gather_pages copies.
+var pagesColumns = []string{"url", "status", "http_status", "attempts", "error", "fetched_at", "run", "bytes",
+	"content_hash", "changed_at", "job", "depth", "warnings", "stored_at", "row_keys", "fail_runs", "items_hash"}
 
 // metaColumns are the columns added to gather's own tables after their
 // first release, in the order they were added.
 var metaColumns = []struct{ table, column, decl string }{
 	{"gather_runs", "warnings", "INTEGER NOT NULL DEFAULT 0"},
 	{"gather_pages", "fail_runs", "INTEGER NOT NULL DEFAULT 0"},
+	{"gather_pages", "items_hash", "TEXT NOT NULL DEFAULT ''"},
 }
 
 // migrate creates gather's own tables and the item tables, adding columns a
@@ -191,6 +199,9 @@ func migrate(ctx context.Context, db *sql.DB, tables []Table) error {
 		return fmt.Errorf("create gather tables: %w", err)
 	}
 	// Columns gather's own tables gained since a database was made.
+	if err := pagesPerJob(ctx, db); err != nil {
+		return err
+	}
 	for _, c := range metaColumns {
 		cols, _, err := tableInfo(ctx, db, c.table)
 		if err != nil {
@@ -237,6 +248,58 @@ func migrate(ctx context.Context, db *sql.DB, tables []Table) error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// pagesPerJob rebuilds a gather_pages keyed by URL alone (databases made
+// before jobs had a frontier each) into one keyed by (job, url), in one
+// transaction: two jobs crawling the same URL must each have their own
+// record of it, or one job's pages hide the other's.
+func pagesPerJob(ctx context.Context, db *sql.DB) error {
+	cols, pk, err := tableInfo(ctx, db, "gather_pages")
+	if err != nil {
+		return err
+	}
+	if strings.Join(pk, ",") != "url" {
+		return nil
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("rebuild gather_pages per job: %w", err)
+	}
+	defer tx.Rollback()
+	// Columns the old table lacks take their defaults.
+	var copied []string
+	for _, c := range pagesColumns {
+		if cols[c] {
+			copied = append(copied, c)
+		}
+	}
+	sel := make([]string, len(copied))
+	for i, c := range copied {
+		sel[i] = c
+		if c == "job" {
+			sel[i] = "coalesce(job, '')"
+		}
+	}
+	create := strings.Replace(metaSchema[strings.Index(metaSchema, "CREATE TABLE IF NOT EXISTS gather_pages ("):strings.Index(metaSchema, "-- Only followed links")],
+		"CREATE TABLE IF NOT EXISTS gather_pages (", "CREATE TABLE gather_pages_per_job (", 1)
+	for _, q := range []string{
+		create,
+		fmt.Sprintf("INSERT INTO gather_pages_per_job (%s) SELECT %s FROM gather_pages ORDER BY rowid",
+			strings.Join(copied, ", "), strings.Join(sel, ", ")),
+		"DROP VIEW IF EXISTS gather_failures",
+		"DROP TABLE gather_pages",
+		"ALTER TABLE gather_pages_per_job RENAME TO gather_pages",
+		metaSchema,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("rebuild gather_pages per job: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("rebuild gather_pages per job: %w", err)
 	}
 	return nil
 }

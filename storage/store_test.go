@@ -120,7 +120,7 @@ func TestWriter_PendingDoesNotHideStoredPages(t *testing.T) {
 	w2 := writer(t, s, 2)
 	must(t, w2.Pending(ctx, "http://x/d", 1)) // not in a later run either
 	must(t, w2.Close())
-	states, err := s.PageStates(ctx, []string{"http://x/a", "http://x/b", "http://x/c", "http://x/d"})
+	states, err := s.PageStates(ctx, "test", []string{"http://x/a", "http://x/b", "http://x/c", "http://x/d"})
 	must(t, err)
 	if states["http://x/a"].Status != "ok" || states["http://x/b"].Status != "pending" || len(states) != 3 {
 		t.Errorf("states %+v", states)
@@ -128,7 +128,7 @@ func TestWriter_PendingDoesNotHideStoredPages(t *testing.T) {
 	if d := states["http://x/d"]; d.Status != "failed" || d.FailRuns != 1 || d.HTTPStatus != 404 {
 		t.Errorf("failed page after being found again: %+v", d)
 	}
-	d, _, err := s.UnfinishedDiscovered(ctx, "test", 0, 10, "")
+	d, _, err := s.UnfinishedDiscovered(ctx, "test", 0, 10, storage.Refetch{})
 	must(t, err)
 	if len(d) != 2 || d[0].URL != "http://x/b" || d[0].Depth != 1 || d[1].URL != "http://x/d" {
 		t.Errorf("discovered %+v", d)
@@ -256,4 +256,47 @@ func TestWriter_PageWithoutRows(t *testing.T) {
 	if ch := rows(t, path, "SELECT item || ' ' || added FROM gather_changes"); len(ch) != 1 || ch[0] != "cast 1" {
 		t.Errorf("changes %v", ch)
 	}
+}
+
+// A database whose gather_pages is keyed by URL alone (before each job had
+// its own frontier) is rebuilt keyed by (job, url) on open, every record
+// kept, and gather_failures gains the job.
+func TestOpen_PagesPerJobMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite3", path)
+	must(t, err)
+	_, err = db.Exec(`
+CREATE TABLE gather_runs (id INTEGER PRIMARY KEY, job TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL,
+  pages_ok INTEGER NOT NULL DEFAULT 0, pages_failed INTEGER NOT NULL DEFAULT 0, pages_skipped INTEGER NOT NULL DEFAULT 0,
+  items INTEGER NOT NULL DEFAULT 0, pages_changed INTEGER NOT NULL DEFAULT 0, error TEXT);
+CREATE TABLE gather_pages (url TEXT PRIMARY KEY, status TEXT NOT NULL, http_status INTEGER, attempts INTEGER NOT NULL DEFAULT 0,
+  error TEXT, fetched_at TEXT, run INTEGER, bytes INTEGER, content_hash TEXT, changed_at TEXT, job TEXT,
+  depth INTEGER NOT NULL DEFAULT 0, warnings TEXT, stored_at TEXT, row_keys BLOB);
+CREATE INDEX gather_pages_unfinished ON gather_pages (job) WHERE depth > 0 AND status IN ('pending', 'failed');
+CREATE VIEW gather_failures AS SELECT url, http_status, attempts, error, fetched_at, run FROM gather_pages WHERE status = 'failed';
+INSERT INTO gather_pages (url, status, http_status, attempts, error, run, job, depth) VALUES
+  ('http://x/a', 'ok', 200, 1, NULL, 1, 'a', 0),
+  ('http://x/b', 'failed', 404, 1, 'HTTP 404', 1, 'a', 1),
+  ('http://x/c', 'pending', NULL, 0, NULL, 1, NULL, 1);`)
+	must(t, err)
+	db.Close()
+
+	s := open(t, path, castTable)
+	s.Close()
+	got := strings.Join(rows(t, path, `SELECT job || ' ' || url || ' ' || status || ' ' || fail_runs || ' ' || items_hash || '.' FROM gather_pages ORDER BY url`), "; ")
+	if want := "a http://x/a ok 0 .; a http://x/b failed 0 .;  http://x/c pending 0 ."; got != want {
+		t.Errorf("pages after the rebuild:\n got %s\nwant %s", got, want)
+	}
+	if pk := strings.Join(rows(t, path, "SELECT name FROM pragma_table_info('gather_pages') WHERE pk > 0 ORDER BY pk"), ","); pk != "job,url" {
+		t.Errorf("gather_pages key: %s", pk)
+	}
+	if f := rows(t, path, "SELECT job || ' ' || url FROM gather_failures"); len(f) != 1 || f[0] != "a http://x/b" {
+		t.Errorf("gather_failures: %v", f)
+	}
+	if idx := rows(t, path, "SELECT name FROM sqlite_master WHERE name = 'gather_pages_unfinished'"); len(idx) != 1 {
+		t.Error("the frontier's index is gone")
+	}
+	// A second open leaves it as it is.
+	s = open(t, path, castTable)
+	s.Close()
 }

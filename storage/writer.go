@@ -76,6 +76,10 @@ type WriterOptions struct {
 	// Logger hears of trouble that does not stop the writer, such as a
 	// failed background checkpoint.
 	Logger *slog.Logger
+	// ItemsHash identifies the version of the items an ok page's rows were
+	// taken with (config.ItemsHash): pages stored under another are due
+	// again.
+	ItemsHash string
 }
 
 // Writer is the single goroutine that writes to the database. Put and
@@ -288,7 +292,7 @@ func (w *Writer) writePage(tx *sql.Tx, conn *sql.Conn, p *Page) (changed bool, e
 		hash := p.hash
 		var prev sql.NullString
 		var prevKeys []byte
-		if err := tx.Stmt(w.stmts.prevHash).QueryRow(p.URL).Scan(&prev, &prevKeys); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := tx.Stmt(w.stmts.prevHash).QueryRow(w.opts.Job, p.URL).Scan(&prev, &prevKeys); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return false, err
 		}
 		// oldKeys are the keys of the rows this page stored last time (none
@@ -326,7 +330,7 @@ func (w *Writer) writePage(tx *sql.Tx, conn *sql.Conn, p *Page) (changed bool, e
 			changedAt = fetched
 		}
 		_, err = tx.Stmt(w.stmts.pageOK).Exec(p.URL, PageOK, nullInt(p.HTTPStatus), p.Attempts, nullString(p.Error),
-			fetched, w.opts.Run, p.Bytes, hash, changedAt, w.opts.Job, p.Depth, warnings, fetched, p.rowKeys)
+			fetched, w.opts.Run, p.Bytes, hash, changedAt, w.opts.Job, p.Depth, warnings, fetched, p.rowKeys, w.opts.ItemsHash)
 	default:
 		_, err = tx.Stmt(w.stmts.pageFail).Exec(p.URL, p.Status, nullInt(p.HTTPStatus), p.Attempts, nullString(p.Error),
 			fetched, w.opts.Run, p.Bytes, w.opts.Job, p.Depth, warnings)
@@ -486,26 +490,26 @@ func (w *Writer) prepare() error {
 	// due. Whether a known page is fetched again is the crawler's call
 	// (refresh_after, the retry back-off across runs).
 	st.pending = prep(`INSERT INTO gather_pages (url, status, run, job, depth) VALUES (?, 'pending', ?, ?, ?)
-		ON CONFLICT (url) DO UPDATE SET run = excluded.run, job = excluded.job
+		ON CONFLICT (job, url) DO UPDATE SET run = excluded.run
 		WHERE gather_pages.status = 'pending' AND gather_pages.run IS NOT excluded.run`)
-	st.prevHash = prep(`SELECT content_hash, row_keys FROM gather_pages WHERE url = ?`)
+	st.prevHash = prep(`SELECT content_hash, row_keys FROM gather_pages WHERE job = ? AND url = ?`)
 	st.change = prep(`INSERT INTO gather_changes (url, run, item, changed_at, added, removed, modified, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	st.pageOK = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, content_hash, changed_at, job, depth, warnings, stored_at, row_keys, fail_runs)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
-		ON CONFLICT (url) DO UPDATE SET status = excluded.status, http_status = excluded.http_status, attempts = excluded.attempts,
+	st.pageOK = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, content_hash, changed_at, job, depth, warnings, stored_at, row_keys, fail_runs, items_hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+		ON CONFLICT (job, url) DO UPDATE SET status = excluded.status, http_status = excluded.http_status, attempts = excluded.attempts,
 		error = excluded.error, fetched_at = excluded.fetched_at, run = excluded.run, bytes = excluded.bytes,
 		content_hash = excluded.content_hash, changed_at = coalesce(excluded.changed_at, gather_pages.changed_at),
-		job = excluded.job, depth = min(gather_pages.depth, excluded.depth), warnings = excluded.warnings, stored_at = excluded.stored_at,
-		row_keys = excluded.row_keys, fail_runs = 0`)
+		depth = min(gather_pages.depth, excluded.depth), warnings = excluded.warnings, stored_at = excluded.stored_at,
+		row_keys = excluded.row_keys, fail_runs = 0, items_hash = excluded.items_hash`)
 	// A failed or skipped re-fetch keeps the page's hash and stored_at: the
 	// rows it stored earlier are still there and still valid. fail_runs
 	// counts the runs in a row the page failed in, for the retry back-off
 	// across runs (a page ends once per run).
 	st.pageFail = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, job, depth, warnings, fail_runs)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ?2 = 'failed' THEN 1 ELSE 0 END)
-		ON CONFLICT (url) DO UPDATE SET status = excluded.status, http_status = excluded.http_status, attempts = excluded.attempts,
+		ON CONFLICT (job, url) DO UPDATE SET status = excluded.status, http_status = excluded.http_status, attempts = excluded.attempts,
 		error = excluded.error, fetched_at = excluded.fetched_at, run = excluded.run, bytes = excluded.bytes,
-		job = excluded.job, depth = min(gather_pages.depth, excluded.depth), warnings = excluded.warnings,
+		depth = min(gather_pages.depth, excluded.depth), warnings = excluded.warnings,
 		fail_runs = CASE WHEN excluded.status = 'failed' THEN gather_pages.fail_runs + 1 ELSE gather_pages.fail_runs END`)
 	for _, t := range w.s.order {
 		fieldCols := make([]string, 0, len(t.Columns)+1)
