@@ -215,6 +215,8 @@ func TestParse_Errors(t *testing.T) {
 		{"parent path without items", `title: {css: "h1"}`, `title: {json: "^.id"}`, "items.movies.fields.title.json", "needs each.items"},
 		{"bad cron", "database: out.db\n", "database: out.db\nschedule: {cron: \"61 * * * *\"}\n", "schedule.cron", "invalid cron spec"},
 		{"bad timezone", "database: out.db\n", "database: out.db\nschedule: {cron: \"@daily\", timezone: Mars/Base}\n", "schedule.timezone", "unknown time zone"},
+		{"in-memory database", "database: out.db\n", "database: ':memory:'\n", "database", "is not a file"},
+		{"empty database", "database: out.db\n", "database: ''\n", "database", "the path is empty"},
 		{"no items", validYAML[strings.Index(validYAML, "items:"):], "items: {}\n", "items", "no items"},
 	}
 	for _, tc := range cases {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"path"
@@ -39,12 +40,26 @@ var identRe = regexp.MustCompile(IdentPattern)
 // CronParser parses the schedule.cron syntax: 5 fields or a descriptor.
 var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
+// CheckDatabasePath refuses what cannot be a crawl's database file: an
+// empty path, and SQLite's in-memory and URI names, which would lose the
+// results when the process ends (or, in a config, create a file named
+// ":memory:"). The config key and the --db flags read paths the same way.
+func CheckDatabasePath(path string) error {
+	switch {
+	case strings.TrimSpace(path) == "":
+		return errors.New("must name a SQLite file (the path is empty)")
+	case path == ":memory:" || strings.HasPrefix(path, "file:") || strings.Contains(path, "mode=memory"):
+		return fmt.Errorf("%q is not a file: gather keeps its results in a file that outlives the process", path)
+	}
+	return nil
+}
+
 // Validate checks every key and reports all problems at once, each naming
 // its key path. It opens ids_file to check it is readable but sends nothing.
 func (c *Config) Validate() error {
 	p := &problems{file: c.File}
-	if strings.TrimSpace(c.Database) == "" {
-		p.add("database", "must name a SQLite file")
+	if err := CheckDatabasePath(c.Database); err != nil {
+		p.add("database", "%v", err)
 	}
 	c.validateCrawl(p)
 	if len(c.Items) == 0 {

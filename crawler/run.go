@@ -162,7 +162,14 @@ func (r *run) end(ctx context.Context, start time.Time, werr error) Summary {
 	if sum.Err != nil {
 		errText = sum.Err.Error()
 	}
-	if err := c.store.FinishRun(context.Background(), r.id, sum.Status, sum.Counts, c.opts.Now(), errText); err != nil {
+	err := c.store.FinishRun(context.Background(), r.id, sum.Status, sum.Counts, c.opts.Now(), errText)
+	if err != nil {
+		// Once more: a full disk may have room again now that the writer
+		// has closed and given back its WAL.
+		time.Sleep(100 * time.Millisecond)
+		err = c.store.FinishRun(context.Background(), r.id, sum.Status, sum.Counts, c.opts.Now(), errText)
+	}
+	if err != nil {
 		sum.Err = errors.Join(sum.Err, err)
 		if sum.Status == storage.RunFinished {
 			sum.Status = storage.RunFailed

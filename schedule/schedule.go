@@ -206,6 +206,9 @@ func (s *Scheduler) crawl(ctx context.Context, j *job) (crawler.Summary, error) 
 	if err != nil {
 		return crawler.Summary{}, err
 	}
+	for _, n := range store.Notes() {
+		s.log.Warn(n)
+	}
 	defer func() {
 		if err := store.Close(); err != nil {
 			s.log.Warn("closing the database failed", "job", j.cfg.Crawl.Name, "database", j.cfg.Database, "error", err)

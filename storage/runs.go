@@ -75,7 +75,12 @@ func (s *Store) Run(ctx context.Context, id int64) (RunInfo, error) {
 // alive, so these are runs whose process died.
 func (s *Store) MarkAbandonedRuns(ctx context.Context, job string) (int64, error) {
 	// finished_at stays empty: when the process died is not known.
-	res, err := s.write.ExecContext(ctx, `UPDATE gather_runs SET status = ?, error = coalesce(error, 'the process ended without finishing the run')
+	// Its counts are what it committed, read back from the pages it
+	// recorded: the run could not write them itself.
+	res, err := s.write.ExecContext(ctx, `UPDATE gather_runs SET status = ?, error = coalesce(error, 'the process ended without finishing the run'),
+		pages_ok = (SELECT count(*) FROM gather_pages p WHERE p.job = gather_runs.job AND p.run = gather_runs.id AND p.status = 'ok'),
+		pages_failed = (SELECT count(*) FROM gather_pages p WHERE p.job = gather_runs.job AND p.run = gather_runs.id AND p.status = 'failed'),
+		pages_skipped = (SELECT count(*) FROM gather_pages p WHERE p.job = gather_runs.job AND p.run = gather_runs.id AND p.status = 'skipped')
 		WHERE job = ? AND status = ?`, RunInterrupted, job, RunRunning)
 	if err != nil {
 		return 0, err

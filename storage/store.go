@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -32,7 +31,12 @@ type Store struct {
 	read   *sql.DB
 	tables map[string]Table
 	order  []Table
+	notes  []string
 }
+
+// Notes are what opening the database did that its owner may need to
+// know (a database gather did not make switched to WAL), for the log.
+func (s *Store) Notes() []string { return s.notes }
 
 // dsn builds a file: URI for path with the driver's params, waiting up to
 // busy for another connection's lock.
@@ -87,43 +91,75 @@ func isBusy(err error) bool {
 // stay in memory between batches, which measured 10-25% more rows/s than
 // SQLite's 2 MB default, and the bound keeps memory flat however long the
 // crawl.
-func open(ctx context.Context, path string, tables []Table) (*Store, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if _, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("open database %s: directory %s: %w", path, dir, err)
+func open(ctx context.Context, path string, tables []Table) (s *Store, err error) {
+	if err := checkPath(path); err != nil {
+		return nil, err
+	}
+	left := noteLeftovers(path)
+	var conns []*sql.DB
+	defer func() {
+		if err != nil {
+			for _, c := range conns {
+				c.Close()
+			}
+			left.clean()
+		}
+	}()
+	// Look before changing anything: a database gather cannot use is
+	// refused as it is, and one gather did not make is only switched to
+	// WAL with a note.
+	plain, err := sql.Open("sqlite3", dsn(path, busyWait, "_foreign_keys=off"))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	conns = append(conns, plain)
+	plain.SetMaxOpenConns(1)
+	if err := plain.PingContext(ctx); err != nil {
+		return nil, openError(path, err)
+	}
+	if err := checkSchema(ctx, plain, tables); err != nil {
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	note := ""
+	if left.hadFile {
+		if note, err = journalNote(ctx, plain, path); err != nil {
+			return nil, fmt.Errorf("database %s: %w", path, err)
 		}
 	}
+	plain.Close()
+	conns = conns[:0]
+
 	w, err := sql.Open("sqlite3", dsn(path, busyWait, "_txlock=immediate&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=off&_cache_size=-16384"))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	conns = append(conns, w)
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetMaxIdleConns(1)
 	if err := w.PingContext(ctx); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, openError(path, err)
 	}
 	var mode string
 	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open database %s: read the journal mode: %w", path, err)
+		return nil, openError(path, err)
 	}
 	if mode != "wal" {
-		w.Close()
 		return nil, fmt.Errorf("open database %s: cannot switch to WAL mode (journal_mode=%q)", path, mode)
 	}
 	if err := migrate(ctx, w, tables); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("database %s: %w", path, err)
+		return nil, openError(path, err)
 	}
 	r, err := sql.Open("sqlite3", dsn(path, busyWait, "_query_only=1"))
 	if err != nil {
-		w.Close()
 		return nil, err
 	}
+	conns = append(conns, r)
 	r.SetMaxOpenConns(4)
-	s := &Store{path: path, write: w, read: r, tables: map[string]Table{}}
+	s = &Store{path: path, write: w, read: r, tables: map[string]Table{}}
+	if note != "" {
+		s.notes = append(s.notes, note)
+	}
 	for _, t := range tables {
 		t.keyPos = keyPositions(t)
 		s.tables[t.Name] = t

@@ -300,3 +300,27 @@ INSERT INTO gather_pages (url, status, http_status, attempts, error, run, job, d
 	s = open(t, path, castTable)
 	s.Close()
 }
+
+// A run whose process died (or could not record its end: a full disk) is
+// marked interrupted by the next, with the counts of the pages it did
+// commit rather than zeros.
+func TestMarkAbandonedRuns_KeepsCommittedCounts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	s := open(t, path, castTable)
+	defer s.Close()
+	ctx := context.Background()
+	id, err := s.StartRun(ctx, "test", time.Now())
+	must(t, err)
+	w := writer(t, s, id)
+	must(t, w.Put(ctx, okPage("http://x/a", row("tt1", "nm1", 1))))
+	must(t, w.Put(ctx, okPage("http://x/b", row("tt2", "nm1", 1))))
+	must(t, w.Put(ctx, storage.Page{URL: "http://x/c", Status: storage.PageFailed, Error: "HTTP 500"}))
+	must(t, w.Close()) // committed; the run's end never recorded
+	n, err := s.MarkAbandonedRuns(ctx, "test")
+	must(t, err)
+	r, err := s.Run(ctx, id)
+	must(t, err)
+	if n != 1 || r.Status != storage.RunInterrupted || r.PagesOK != 2 || r.PagesFailed != 1 {
+		t.Errorf("marked %d: %+v", n, r)
+	}
+}

@@ -30,6 +30,9 @@ func newCrawlCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if cmd.Flags().Changed("db") {
+				if err := config.CheckDatabasePath(dbPath); err != nil {
+					return usagef("--db: %v", err)
+				}
 				cfg.Database = dbPath
 			}
 			if cmd.Flags().Changed("parallelism") {
@@ -74,6 +77,9 @@ func runCrawl(ctx context.Context, g *globals, cfg *config.Config, opts crawler.
 	if err != nil {
 		return crawler.Summary{}, err
 	}
+	for _, n := range store.Notes() {
+		logger.Warn(n)
+	}
 	defer func() {
 		if err := store.Close(); err != nil {
 			logger.Warn("closing the database failed", "database", cfg.Database, "error", err)
@@ -88,9 +94,10 @@ func runCrawl(ctx context.Context, g *globals, cfg *config.Config, opts crawler.
 	stop := startProgress(c, bar, logger)
 	sum, runErr := c.Run(ctx)
 	stop()
-	if sum.Run != 0 { // no run started (the job's lease is held elsewhere): the error says it all
-		fmt.Fprintln(stdout, sum.String())
+	if sum.Run == 0 { // no run started (the job's lease is held elsewhere): the error says it all
+		return sum, runErr
 	}
+	fmt.Fprintln(stdout, sum.String())
 	if runErr != nil {
 		return sum, fmt.Errorf("crawl %s: %w", sum.Status, runErr)
 	}

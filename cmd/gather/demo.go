@@ -148,6 +148,9 @@ func demoConfig(f *demoFlags) (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := config.CheckDatabasePath(f.db); err != nil {
+		return nil, usagef("--db: %v", err)
+	}
 	cfg.Database = f.db
 	cfg.Crawl.Name = "demo"
 	cfg.Crawl.Parallelism = f.parallelism

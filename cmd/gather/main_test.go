@@ -151,6 +151,27 @@ func TestCrawl_EndToEnd(t *testing.T) {
 	}
 }
 
+// --db reads a path as the config's database key does: an empty one and
+// SQLite's in-memory name are usage errors, not a database opened and lost.
+func TestDBFlag_RefusesNonFiles(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := writeFile(t, dir, "job.yaml", crawlYAML("http://127.0.0.1:9"))
+	for _, args := range [][]string{
+		{"crawl", "-c", cfgPath, "--db", ""},
+		{"crawl", "-c", cfgPath, "--db", ":memory:"},
+		{"query", "--db", "", "SELECT 1"},
+		{"demo", "--db", ":memory:"},
+	} {
+		code, _, stderr := runGather(t, args...)
+		if code != 2 || !strings.Contains(stderr, "--db: ") {
+			t.Errorf("%q: exit %d: %s", args, code, stderr)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("files made: %v", entries)
+	}
+}
+
 // A crawl of a job that is running elsewhere exits 1 with the lease's
 // message alone: no summary of a run that never started.
 func TestCrawl_JobRunningElsewhere(t *testing.T) {

@@ -21,16 +21,21 @@ type dbFlags struct {
 	cfgFile string
 	db      string
 	format  string
+	cmd     *cobra.Command // to tell --db "" from no --db
 }
 
 func (f *dbFlags) register(cmd *cobra.Command) {
+	f.cmd = cmd
 	cmd.Flags().StringVarP(&f.cfgFile, "config", "c", "", "config whose database to read (default $GATHER_CONFIG, else ./config.yaml)")
 	cmd.Flags().StringVar(&f.db, "db", "", "SQLite file to read (instead of the config's)")
 	cmd.Flags().StringVar(&f.format, "format", "", "output: table, csv, json or jsonl (default table on a terminal, else csv)")
 }
 
 func (f *dbFlags) path() (string, error) {
-	if f.db != "" {
+	if f.cmd.Flags().Changed("db") {
+		if err := config.CheckDatabasePath(f.db); err != nil {
+			return "", usagef("--db: %v", err)
+		}
 		return f.db, nil
 	}
 	cfg, err := config.Load(configPath(f.cfgFile))
