@@ -129,6 +129,9 @@ func (c *Config) validateCrawl(p *problems) {
 		}
 	}
 	if st.IDsFile != "" {
+		// Only up to the first id: every load of the config (gather query
+		// too) comes here, and a bad line further on is the crawl's to
+		// skip and CheckIDsFile's to report.
 		found, err := hasID(st.IDsFile)
 		switch {
 		case err != nil:
