@@ -111,6 +111,7 @@ func (c *Config) validateCrawl(p *problems) {
 		}
 	}
 	hasIDs := len(st.IDs) > 0 || st.IDsFile != ""
+	var tmpl *Template
 	switch {
 	case st.URLTemplate == "" && hasIDs:
 		p.add("crawl.start.url_template", "ids need a url_template containing {id}")
@@ -122,16 +123,30 @@ func (c *Config) validateCrawl(p *problems) {
 		} else {
 			hosts = append(hosts, h)
 		}
+		if t, err := ParseTemplate(st.URLTemplate); err != nil {
+			p.add("crawl.start.url_template", "%v", err)
+		} else {
+			tmpl = &t
+		}
 		if !hasIDs {
 			p.add("crawl.start", "url_template is set but there are no ids or ids_file to fill it")
 		}
 	}
 	for i, id := range st.IDs {
-		if strings.TrimSpace(id) == "" {
-			p.add(fmt.Sprintf("crawl.start.ids[%d]", i), "empty id")
+		key := fmt.Sprintf("crawl.start.ids[%d]", i)
+		switch {
+		case strings.TrimSpace(id) == "":
+			p.add(key, "empty id")
+		case tmpl != nil:
+			if err := tmpl.Check(id); err != nil {
+				p.add(key, "%v", err)
+			}
 		}
 	}
 	if st.IDsFile != "" {
+		// Only up to the first id: every load of the config (gather query
+		// too) comes here, and a bad line further on is the crawl's to
+		// skip and CheckIDsFile's to report.
 		found, err := hasID(st.IDsFile)
 		switch {
 		case err != nil:

@@ -1,14 +1,12 @@
 package crawler
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/gocolly/colly/v2"
@@ -20,22 +18,42 @@ import (
 // feedBatch is how many URLs are looked up in the frontier at once.
 const feedBatch = 256
 
+// skipsLogged is how many skipped ids the feed logs one by one; past them
+// it counts, and says how many in all at the end of the file, so that a
+// file of garbage cannot flood the log.
+const skipsLogged = 10
+
 // feed yields the start URLs one at a time: the literal urls, then the
 // template filled with each id, then with each line of ids_file, read as it
-// goes so that a million ids never sit in memory.
+// goes so that a million ids never sit in memory. An id the template
+// cannot take and a line over config.MaxIDLine are logged with where they
+// are and skipped, never fatal: one bad line must not cost the ids after
+// it.
 type feed struct {
-	start config.Start
+	start   config.Start
+	tmpl    config.Template
+	tmplErr error
+	// log is where skipped ids are reported; nil is slog.Default().
+	log   *slog.Logger
 	stage int
 	i     int
 	file  *os.File
-	sc    *bufio.Scanner
-	line  int
+	ids   *config.IDReader
+	// skipped counts the ids and lines skipped so far: the run's summary
+	// can report it once the feed is done.
+	skipped int64
 }
 
-func newFeed(start config.Start) *feed { return &feed{start: start} }
+func newFeed(start config.Start) *feed {
+	f := &feed{start: start}
+	if len(start.IDs) > 0 || start.IDsFile != "" {
+		f.tmpl, f.tmplErr = config.ParseTemplate(start.URLTemplate)
+	}
+	return f
+}
 
-// next returns the next start URL, or "" when there are no more. A line of
-// ids_file that cannot be read is an error.
+// next returns the next start URL, or "" when there are no more. An
+// ids_file that cannot be opened or read is an error.
 func (f *feed) next() (string, error) {
 	for {
 		switch f.stage {
@@ -45,41 +63,77 @@ func (f *feed) next() (string, error) {
 				return f.start.URLs[f.i-1], nil
 			}
 			f.stage, f.i = 1, 0
+			if f.tmplErr != nil {
+				// Validate refuses such a template; a config built in code
+				// may not have been validated.
+				return "", fmt.Errorf("crawl.start.url_template: %w", f.tmplErr)
+			}
 		case 1:
 			if f.i < len(f.start.IDs) {
 				f.i++
-				return fillTemplate(f.start.URLTemplate, f.start.IDs[f.i-1]), nil
+				u, err := f.tmpl.Fill(f.start.IDs[f.i-1])
+				if err != nil {
+					f.skip("a start id is skipped", "index", f.i-1, "reason", err.Error())
+					continue
+				}
+				return u, nil
 			}
 			f.stage = 2
 		case 2:
 			if f.start.IDsFile == "" {
-				f.stage = 3
+				f.end()
 				continue
 			}
-			if f.sc == nil {
+			if f.ids == nil {
 				file, err := os.Open(f.start.IDsFile)
 				if err != nil {
 					return "", fmt.Errorf("crawl.start.ids_file: %w", err)
 				}
 				f.file = file
-				f.sc = bufio.NewScanner(file)
-				f.sc.Buffer(make([]byte, 64<<10), 1<<20)
+				f.ids = config.NewIDReader(file)
 			}
-			for f.sc.Scan() {
-				f.line++
-				if id, ok := config.IDOfLine(f.sc.Text()); ok {
-					return fillTemplate(f.start.URLTemplate, id), nil
-				}
+			l, err := f.ids.Next()
+			if err == io.EOF {
+				f.close()
+				f.end()
+				continue
 			}
-			if err := f.sc.Err(); err != nil {
-				return "", fmt.Errorf("crawl.start.ids_file %s line %d: %w", f.start.IDsFile, f.line+1, err)
+			if err != nil {
+				return "", fmt.Errorf("crawl.start.ids_file %s %w", f.start.IDsFile, err)
 			}
-			f.close()
-			f.stage = 3
+			u, err := fillTemplate(f.tmpl, l)
+			if err != nil {
+				f.skip("a line of ids_file is skipped", "file", f.start.IDsFile, "line", l.N, "reason", err.Error())
+				continue
+			}
+			return u, nil
 		default:
 			return "", nil
 		}
 	}
+}
+
+// end moves past the ids, saying how many were skipped if the log did not
+// show them all.
+func (f *feed) end() {
+	f.stage = 3
+	if f.skipped > skipsLogged {
+		f.logger().Warn("start ids were skipped; the first are logged above", "skipped", f.skipped)
+	}
+}
+
+func (f *feed) skip(msg string, args ...any) {
+	f.skipped++
+	if f.skipped <= skipsLogged {
+		f.logger().Warn(msg, args...)
+	}
+}
+
+func (f *feed) logger() *slog.Logger {
+	if f.log == nil {
+		return slog.Default()
+	}
+	return f.log
 }
 
 func (f *feed) close() {
@@ -89,14 +143,34 @@ func (f *feed) close() {
 	}
 }
 
-func fillTemplate(tmpl, id string) string {
-	return strings.ReplaceAll(tmpl, "{id}", url.PathEscape(id))
+// fillTemplate is the URL of a line of ids_file, or why the line is
+// skipped. The id is data, never URL syntax: config.Template escapes it
+// as one path segment or one query value.
+func fillTemplate(tmpl config.Template, l config.IDLine) (string, error) {
+	if err := l.Err(tmpl); err != nil {
+		return "", err
+	}
+	return tmpl.Fill(l.ID)
 }
 
 // countStart counts the start URLs without holding them, for the progress
-// total. It reads ids_file once.
+// total. It reads ids_file once, and counts what the feed would yield:
+// the ids and lines the feed skips are not counted, or the run would
+// report them as not reached.
 func countStart(ctx context.Context, start config.Start) (int64, error) {
-	n := int64(len(start.URLs) + len(start.IDs))
+	n := int64(len(start.URLs))
+	if len(start.IDs) == 0 && start.IDsFile == "" {
+		return n, nil
+	}
+	tmpl, err := config.ParseTemplate(start.URLTemplate)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range start.IDs {
+		if tmpl.Check(id) == nil {
+			n++
+		}
+	}
 	if start.IDsFile == "" {
 		return n, nil
 	}
@@ -105,22 +179,20 @@ func countStart(ctx context.Context, start config.Start) (int64, error) {
 		return 0, err
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 256<<10)
+	r := config.NewIDReader(f)
 	for {
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
-		line, err := r.ReadSlice('\n')
-		if len(line) > 0 {
-			if _, ok := config.IDOfLine(string(line)); ok {
-				n++
-			}
-		}
+		l, err := r.Next()
 		if err == io.EOF {
 			return n, nil
 		}
-		if err != nil && err != bufio.ErrBufferFull {
+		if err != nil {
 			return 0, err
+		}
+		if l.Err(tmpl) == nil {
+			n++
 		}
 	}
 }

@@ -22,7 +22,13 @@ func newValidateCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			describe(cmd.OutOrStdout(), cfg, time.Now())
+			// Load reads ids_file only up to its first id; validate reads
+			// all of it, so that a line a crawl would skip is found first.
+			fileIDs, err := cfg.CheckIDsFile()
+			if err != nil {
+				return err
+			}
+			describe(cmd.OutOrStdout(), cfg, fileIDs, time.Now())
 			return nil
 		},
 	}
@@ -30,8 +36,9 @@ func newValidateCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// describe prints what a valid config would do.
-func describe(w io.Writer, cfg *config.Config, now time.Time) {
+// describe prints what a valid config would do; fileIDs is how many ids
+// its ids_file holds.
+func describe(w io.Writer, cfg *config.Config, fileIDs int64, now time.Time) {
 	cr := cfg.Crawl
 	fmt.Fprintf(w, "%s: ok\n", cfg.File)
 	fmt.Fprintf(w, "job       %s\n", cr.Name)
@@ -49,11 +56,13 @@ func describe(w io.Writer, cfg *config.Config, now time.Time) {
 	}
 	if st.URLTemplate != "" {
 		fmt.Fprintf(w, "template  %s\n", st.URLTemplate)
+		tmpl, _ := config.ParseTemplate(st.URLTemplate)
 		if len(st.IDs) > 0 {
-			fmt.Fprintf(w, "ids       %d listed, first %s\n", len(st.IDs), strings.ReplaceAll(st.URLTemplate, "{id}", st.IDs[0]))
+			first, _ := tmpl.Fill(st.IDs[0])
+			fmt.Fprintf(w, "ids       %d listed, first %s\n", len(st.IDs), first)
 		}
 		if st.IDsFile != "" {
-			fmt.Fprintf(w, "ids_file  %s (streamed)\n", st.IDsFile)
+			fmt.Fprintf(w, "ids_file  %s: %s (streamed)\n", st.IDsFile, plural(fileIDs, "id", "ids"))
 		}
 	}
 	hosts := cr.AllowedDomains
