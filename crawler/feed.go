@@ -201,7 +201,11 @@ func countStart(ctx context.Context, start config.Start) (int64, error) {
 // until nothing is left, the limit is reached or the run is cancelled.
 func (r *run) feed() error {
 	f := newFeed(r.c.cfg.Crawl.Start)
-	defer f.close()
+	f.log = r.log
+	defer func() {
+		r.idsSkipped = f.skipped
+		f.close()
+	}()
 	batch := make([]string, 0, feedBatch)
 	for r.ctx.Err() == nil && !r.limitReached() {
 		batch = batch[:0]

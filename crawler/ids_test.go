@@ -198,6 +198,9 @@ func TestCrawl_LongIDsLineIsSkipped(t *testing.T) {
 	if err != nil || sum.Status != "finished" || sum.Counts.PagesOK != 1000 || sum.Counts.PagesFailed != 0 || sum.NotReached != 0 {
 		t.Fatalf("summary %v, err %v", sum, err)
 	}
+	if !strings.Contains(sum.String(), "crawl.start: 1 ids could not be used and were skipped") {
+		t.Errorf("the summary does not say a line was skipped: %s", sum)
+	}
 	db := testingutil.OpenDB(t, cfg.Database)
 	for _, id := range []int{1, 500, 501, 1000} {
 		u := demo.PageURL(site.URL, demo.ID(id))

@@ -40,6 +40,10 @@ type run struct {
 	items     string
 	reextract bool
 
+	// idsSkipped counts the ids the feed could not use (set when it is
+	// done).
+	idsSkipped int64
+
 	// startSeen counts the start URLs dispatched or found done (written
 	// by the feed goroutine only, read once it has returned).
 	startSeen int64
@@ -154,6 +158,9 @@ func (r *run) end(ctx context.Context, start time.Time, werr error) Summary {
 		sum.NotReached = total - r.startSeen
 	}
 	sum.Warnings = r.report.warnings()
+	if r.idsSkipped > 0 {
+		sum.Warnings = append(sum.Warnings, fmt.Sprintf("crawl.start: %d ids could not be used and were skipped (each is in the log with its line or index)", r.idsSkipped))
+	}
 	for _, w := range sum.Warnings {
 		r.log.Warn(w)
 	}
