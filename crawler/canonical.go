@@ -30,6 +30,11 @@ func (c canonical) url(raw string) string {
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	u.Host = strings.ToLower(u.Host)
+	// A default port is dropped, as the URL parser colly sends requests
+	// through drops it: the page is stored under the URL fetched.
+	if p := u.Port(); (p == "80" && u.Scheme == "http") || (p == "443" && u.Scheme == "https") {
+		u.Host = strings.TrimSuffix(u.Host, ":"+p)
+	}
 	u.Fragment, u.RawFragment = "", ""
 	if u.RawQuery != "" && (len(c.drop) > 0 || c.sort) {
 		u.RawQuery = c.query(u.RawQuery)
