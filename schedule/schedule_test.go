@@ -3,6 +3,7 @@ package schedule
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -436,6 +437,26 @@ func TestNew_RejectsJobsWithoutScheduleOrWithOneName(t *testing.T) {
 	none := jobConfig(t, srv, "none", `  cron: ""`)
 	if _, err := New([]*config.Config{none}, Options{}); err == nil || !strings.Contains(err.Error(), "schedule.cron: no schedule") {
 		t.Errorf("no schedule: %v", err)
+	}
+}
+
+// A config built in code, past validation, with a spec that never runs is
+// refused: the scheduler used to wait for the zero time's run forever (or,
+// on a real timer, fire at once in a loop). So is a zone given twice,
+// which gather validate now refuses by the same parse.
+func TestNew_RefusesSchedulesValidationRefuses(t *testing.T) {
+	srv := newSite(t)
+	for _, tc := range []struct{ spec, tz, msg string }{
+		{"0 0 31 2 *", "", `schedule.cron: "0 0 31 2 *" never runs (no Feb 31)`},
+		{"CRON_TZ=Asia/Tokyo 0 3 * * *", "Europe/Berlin", `schedule.cron: "CRON_TZ=Asia/Tokyo 0 3 * * *" names its own time zone with CRON_TZ= and schedule.timezone names "Europe/Berlin"`},
+		{"CRON_TZ=Asia/Tokyo", "", "no schedule after CRON_TZ=Asia/Tokyo"},
+	} {
+		cfg := jobConfig(t, srv, "job", `  cron: "@daily"`)
+		cfg.Schedule.Cron, cfg.Schedule.Timezone = tc.spec, tc.tz
+		s, err := New([]*config.Config{cfg}, Options{Clock: newFakeClock(dec1)})
+		if err == nil || !strings.Contains(err.Error(), tc.msg) || !errors.Is(err, config.ErrInvalid) {
+			t.Errorf("%s: New = %v, %v; want an invalid-config error containing %q", tc.spec, s, err, tc.msg)
+		}
 	}
 }
 

@@ -110,7 +110,7 @@ func describe(w io.Writer, cfg *config.Config, fileIDs int64, now time.Time) {
 		fmt.Fprintln(w)
 	}
 	if cfg.Schedule.Cron != "" {
-		sched, err := config.CronParser.Parse(cfg.Schedule.Cron)
+		sched, err := cfg.CronSchedule(now)
 		if err == nil {
 			loc := time.Local
 			if cfg.Schedule.Timezone != "" {
