@@ -107,8 +107,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	return nil
 }
 
-// Next is when job's next run is due (zero before Run or for an unknown
-// job).
+// Next is when job's next run is due (zero before Run, for an unknown job,
+// or for one with no further run).
 func (s *Scheduler) Next(job string) time.Time {
 	for _, j := range s.jobs {
 		if j.cfg.Crawl.Name == job {
@@ -127,6 +127,15 @@ func (s *Scheduler) loop(ctx context.Context, j *job) {
 	next := j.schedule.Next(s.clock.Now())
 	s.log.Info("job scheduled", "job", j.cfg.Crawl.Name, "schedule", j.spec, "timezone", j.cfg.Schedule.Timezone, "next", next.Format(time.RFC3339))
 	for {
+		if next.IsZero() {
+			// New refused specs that never run, but a rare one (Feb 29
+			// near 2100) can run out of runs inside robfig/cron's 5-year
+			// horizon. Waiting until the zero time would fire at once and
+			// crawl in a tight loop.
+			s.log.Error("job has no run in the next 5 years: not scheduled any more", "job", j.cfg.Crawl.Name, "schedule", j.spec)
+			j.next.Store(0)
+			return
+		}
 		j.next.Store(next.UnixNano())
 		due, stop := s.clock.After(next.Sub(s.clock.Now()))
 		select {
@@ -194,9 +203,13 @@ func (s *Scheduler) runJob(ctx context.Context, j *job) {
 			m.lastSuccess.WithLabelValues(name).Set(float64(s.clock.Now().Unix()))
 		}
 	}
+	next := "none"
+	if n := j.next.Load(); n != 0 {
+		next = time.Unix(0, n).Format(time.RFC3339)
+	}
 	log.Info("run ended", "run", sum.Run, "status", sum.Status, "ok", sum.Counts.PagesOK, "failed", sum.Counts.PagesFailed,
 		"changed", sum.Counts.PagesChanged, "items", sum.Counts.Items, "elapsed", sum.Elapsed.Round(time.Millisecond),
-		"next", time.Unix(0, j.next.Load()).Format(time.RFC3339))
+		"next", next)
 }
 
 func (s *Scheduler) crawl(ctx context.Context, j *job) (crawler.Summary, error) {

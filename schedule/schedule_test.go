@@ -460,6 +460,28 @@ func TestNew_RefusesSchedulesValidationRefuses(t *testing.T) {
 	}
 }
 
+// A job whose spec runs out of runs within robfig/cron's 5-year horizon
+// (Feb 29 before 2100, no leap year) stops being scheduled after its last
+// run instead of crawling again and again at once.
+func TestScheduler_StopsAJobWithNoFurtherRun(t *testing.T) {
+	srv := newSite(t)
+	clock := newFakeClock(time.Date(2096, 2, 28, 23, 59, 0, 0, time.UTC))
+	cfg := jobConfig(t, srv, "leap", `  cron: "0 0 29 2 *"
+  timezone: UTC`)
+	s, m := newScheduler(t, clock, Options{}, cfg)
+	start(t, s)
+	clock.blockedUntil(t, 1)
+	clock.advance(time.Minute)
+	eventually(t, "the Feb 29 run", func() bool { return runs(m, "leap", storage.RunFinished) == 1 })
+	time.Sleep(50 * time.Millisecond)
+	if n, sk := runs(m, "leap", storage.RunFinished), skips(m, "leap", "overlap"); n != 1 || sk != 0 || len(clock.pending()) != 0 {
+		t.Errorf("after the last run: %d runs, %d skips, waits %v; want the job left alone", n, sk, clock.pending())
+	}
+	if next := s.Next("leap"); !next.IsZero() {
+		t.Errorf("Next = %s, want none", next)
+	}
+}
+
 // Over scheduled re-runs of the shipped config against a site whose
 // content changes with every fetch, gather_changes lists exactly what the
 // site changed, diffed from the site's own ground truth.
