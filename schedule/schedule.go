@@ -125,7 +125,12 @@ func (s *Scheduler) Next(job string) time.Time {
 func (s *Scheduler) loop(ctx context.Context, j *job) {
 	defer s.wg.Done()
 	next := j.schedule.Next(s.clock.Now())
-	s.log.Info("job scheduled", "job", j.cfg.Crawl.Name, "schedule", j.spec, "timezone", j.cfg.Schedule.Timezone, "next", next.Format(time.RFC3339))
+	attrs := []any{"job", j.cfg.Crawl.Name, "schedule", j.spec}
+	if loc, ok := Zone(j.schedule); ok {
+		// The zone the spec's times are read in, wherever it was set.
+		attrs = append(attrs, "timezone", loc.String())
+	}
+	s.log.Info("job scheduled", append(attrs, "next", next.Format(time.RFC3339))...)
 	for {
 		if next.IsZero() {
 			// New refused specs that never run, but a rare one (Feb 29
