@@ -12,7 +12,6 @@ import (
 
 	"github.com/andybalholm/cascadia"
 	"github.com/antchfx/xpath"
-	"github.com/robfig/cron/v3"
 )
 
 // Names an item's key may use besides its fields: the page's URL, and for
@@ -37,9 +36,6 @@ const IdentPattern = `^[a-z_][a-z0-9_]*$`
 
 var identRe = regexp.MustCompile(IdentPattern)
 
-// CronParser parses the schedule.cron syntax: 5 fields or a descriptor.
-var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
 // CheckDatabasePath refuses what cannot be a crawl's database file: an
 // empty path, and SQLite's in-memory and URI names, which would lose the
 // results when the process ends (or, in a config, create a file named
@@ -56,6 +52,7 @@ func CheckDatabasePath(path string) error {
 
 // Validate checks every key and reports all problems at once, each naming
 // its key path. It opens ids_file to check it is readable but sends nothing.
+// A cron spec must have a run within 5 years of the time of the call.
 func (c *Config) Validate() error {
 	p := &problems{file: c.File}
 	if err := CheckDatabasePath(c.Database); err != nil {
@@ -68,16 +65,10 @@ func (c *Config) Validate() error {
 	for _, name := range c.ItemOrder {
 		c.validateItem(p, name, c.Items[name])
 	}
-	if c.Schedule.Cron != "" {
-		if _, err := CronParser.Parse(c.Schedule.Cron); err != nil {
-			p.add("schedule.cron", "invalid cron spec %q: %v", c.Schedule.Cron, err)
-		}
-	}
-	if c.Schedule.Timezone != "" {
-		if _, err := time.LoadLocation(c.Schedule.Timezone); err != nil {
-			p.add("schedule.timezone", "unknown time zone %q", c.Schedule.Timezone)
-		}
-	}
+	// The scheduler parses with the same function from its own now, so
+	// what passes here is what it runs.
+	_, errs := c.cronSchedule(time.Now())
+	p.errs = append(p.errs, errs...)
 	if c.Schedule.Jitter < 0 {
 		p.add("schedule.jitter", "must not be negative")
 	}

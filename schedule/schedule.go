@@ -54,8 +54,10 @@ type job struct {
 	next     atomic.Int64 // when the next run is due, in Unix nanoseconds
 }
 
-// New checks that every config has a schedule and prepares the jobs. Job
-// names must be distinct: they key the lease and the run history.
+// New checks that every config has a schedule, parsed as gather validate
+// parses it, with a run in the 5 years after the clock's now, and prepares
+// the jobs. Job names must be distinct: they key the lease and the run
+// history.
 func New(cfgs []*config.Config, opts Options) (*Scheduler, error) {
 	s := &Scheduler{opts: opts, log: opts.Logger, clock: opts.Clock}
 	if s.log == nil {
@@ -69,22 +71,18 @@ func New(cfgs []*config.Config, opts Options) (*Scheduler, error) {
 	}
 	names := map[string]string{}
 	for _, cfg := range cfgs {
-		if cfg.Schedule.Cron == "" {
-			return nil, &config.Error{File: cfg.File, Key: "schedule.cron", Msg: "no schedule: gather schedule needs one (e.g. \"@daily\" or \"0 3 * * *\")"}
-		}
 		if other, dup := names[cfg.Crawl.Name]; dup {
 			return nil, &config.Error{File: cfg.File, Key: "crawl.name", Msg: fmt.Sprintf("job %q is also the name of %s; job names must differ", cfg.Crawl.Name, other)}
 		}
 		names[cfg.Crawl.Name] = cfg.File
-		j := &job{cfg: cfg, spec: cfg.Schedule.Cron, current: &atomic.Pointer[crawler.Crawler]{}}
-		if cfg.Schedule.Timezone != "" {
-			j.spec = "CRON_TZ=" + cfg.Schedule.Timezone + " " + j.spec
-		}
-		sched, err := config.CronParser.Parse(j.spec)
+		// The parse gather validate does, so the scheduler accepts exactly
+		// the specs validation passes, and refuses one that never runs
+		// rather than waiting for it forever.
+		sched, err := cfg.CronSchedule(s.clock.Now())
 		if err != nil {
-			return nil, &config.Error{File: cfg.File, Key: "schedule.cron", Msg: err.Error()}
+			return nil, err
 		}
-		j.schedule = sched
+		j := &job{cfg: cfg, spec: cfg.Schedule.Cron, schedule: sched, current: &atomic.Pointer[crawler.Crawler]{}}
 		if opts.Metrics != nil {
 			j.current = opts.Metrics.addJob(cfg.Crawl.Name)
 		}
@@ -109,8 +107,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	return nil
 }
 
-// Next is when job's next run is due (zero before Run or for an unknown
-// job).
+// Next is when job's next run is due (zero before Run, for an unknown job,
+// or for one with no further run).
 func (s *Scheduler) Next(job string) time.Time {
 	for _, j := range s.jobs {
 		if j.cfg.Crawl.Name == job {
@@ -127,8 +125,22 @@ func (s *Scheduler) Next(job string) time.Time {
 func (s *Scheduler) loop(ctx context.Context, j *job) {
 	defer s.wg.Done()
 	next := j.schedule.Next(s.clock.Now())
-	s.log.Info("job scheduled", "job", j.cfg.Crawl.Name, "schedule", j.spec, "next", next.Format(time.RFC3339))
+	attrs := []any{"job", j.cfg.Crawl.Name, "schedule", j.spec}
+	if loc, ok := Zone(j.schedule); ok {
+		// The zone the spec's times are read in, wherever it was set.
+		attrs = append(attrs, "timezone", loc.String())
+	}
+	s.log.Info("job scheduled", append(attrs, "next", next.Format(time.RFC3339))...)
 	for {
+		if next.IsZero() {
+			// New refused specs that never run, but a rare one (Feb 29
+			// near 2100) can run out of runs inside robfig/cron's 5-year
+			// horizon. Waiting until the zero time would fire at once and
+			// crawl in a tight loop.
+			s.log.Error("job has no run in the next 5 years: not scheduled any more", "job", j.cfg.Crawl.Name, "schedule", j.spec)
+			j.next.Store(0)
+			return
+		}
 		j.next.Store(next.UnixNano())
 		due, stop := s.clock.After(next.Sub(s.clock.Now()))
 		select {
@@ -196,9 +208,13 @@ func (s *Scheduler) runJob(ctx context.Context, j *job) {
 			m.lastSuccess.WithLabelValues(name).Set(float64(s.clock.Now().Unix()))
 		}
 	}
+	next := "none"
+	if n := j.next.Load(); n != 0 {
+		next = time.Unix(0, n).Format(time.RFC3339)
+	}
 	log.Info("run ended", "run", sum.Run, "status", sum.Status, "ok", sum.Counts.PagesOK, "failed", sum.Counts.PagesFailed,
 		"changed", sum.Counts.PagesChanged, "items", sum.Counts.Items, "elapsed", sum.Elapsed.Round(time.Millisecond),
-		"next", time.Unix(0, j.next.Load()).Format(time.RFC3339))
+		"next", next)
 }
 
 func (s *Scheduler) crawl(ctx context.Context, j *job) (crawler.Summary, error) {

@@ -3,6 +3,7 @@ package schedule
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -436,6 +437,48 @@ func TestNew_RejectsJobsWithoutScheduleOrWithOneName(t *testing.T) {
 	none := jobConfig(t, srv, "none", `  cron: ""`)
 	if _, err := New([]*config.Config{none}, Options{}); err == nil || !strings.Contains(err.Error(), "schedule.cron: no schedule") {
 		t.Errorf("no schedule: %v", err)
+	}
+}
+
+// A config built in code, past validation, with a spec that never runs is
+// refused: the scheduler used to wait for the zero time's run forever (or,
+// on a real timer, fire at once in a loop). So is a zone given twice,
+// which gather validate now refuses by the same parse.
+func TestNew_RefusesSchedulesValidationRefuses(t *testing.T) {
+	srv := newSite(t)
+	for _, tc := range []struct{ spec, tz, msg string }{
+		{"0 0 31 2 *", "", `schedule.cron: "0 0 31 2 *" never runs (no Feb 31)`},
+		{"CRON_TZ=Asia/Tokyo 0 3 * * *", "Europe/Berlin", `schedule.cron: "CRON_TZ=Asia/Tokyo 0 3 * * *" names its own time zone with CRON_TZ= and schedule.timezone names "Europe/Berlin"`},
+		{"CRON_TZ=Asia/Tokyo", "", "no schedule after CRON_TZ=Asia/Tokyo"},
+	} {
+		cfg := jobConfig(t, srv, "job", `  cron: "@daily"`)
+		cfg.Schedule.Cron, cfg.Schedule.Timezone = tc.spec, tc.tz
+		s, err := New([]*config.Config{cfg}, Options{Clock: newFakeClock(dec1)})
+		if err == nil || !strings.Contains(err.Error(), tc.msg) || !errors.Is(err, config.ErrInvalid) {
+			t.Errorf("%s: New = %v, %v; want an invalid-config error containing %q", tc.spec, s, err, tc.msg)
+		}
+	}
+}
+
+// A job whose spec runs out of runs within robfig/cron's 5-year horizon
+// (Feb 29 before 2100, no leap year) stops being scheduled after its last
+// run instead of crawling again and again at once.
+func TestScheduler_StopsAJobWithNoFurtherRun(t *testing.T) {
+	srv := newSite(t)
+	clock := newFakeClock(time.Date(2096, 2, 28, 23, 59, 0, 0, time.UTC))
+	cfg := jobConfig(t, srv, "leap", `  cron: "0 0 29 2 *"
+  timezone: UTC`)
+	s, m := newScheduler(t, clock, Options{}, cfg)
+	start(t, s)
+	clock.blockedUntil(t, 1)
+	clock.advance(time.Minute)
+	eventually(t, "the Feb 29 run", func() bool { return runs(m, "leap", storage.RunFinished) == 1 })
+	time.Sleep(50 * time.Millisecond)
+	if n, sk := runs(m, "leap", storage.RunFinished), skips(m, "leap", "overlap"); n != 1 || sk != 0 || len(clock.pending()) != 0 {
+		t.Errorf("after the last run: %d runs, %d skips, waits %v; want the job left alone", n, sk, clock.pending())
+	}
+	if next := s.Next("leap"); !next.IsZero() {
+		t.Errorf("Next = %s, want none", next)
 	}
 }
 

@@ -3,13 +3,20 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/schedule"
 )
+
+// validateNow is when validate lists the next runs from; tests pin it so
+// that the runs they expect cross a change of clocks.
+var validateNow = time.Now
 
 func newValidateCmd(g *globals) *cobra.Command {
 	var cfgFile string
@@ -28,7 +35,7 @@ func newValidateCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			describe(cmd.OutOrStdout(), cfg, fileIDs, time.Now())
+			describe(cmd.OutOrStdout(), cfg, fileIDs, validateNow())
 			return nil
 		},
 	}
@@ -110,20 +117,170 @@ func describe(w io.Writer, cfg *config.Config, fileIDs int64, now time.Time) {
 		fmt.Fprintln(w)
 	}
 	if cfg.Schedule.Cron != "" {
-		sched, err := config.CronParser.Parse(cfg.Schedule.Cron)
-		if err == nil {
-			loc := time.Local
-			if cfg.Schedule.Timezone != "" {
-				if l, err := time.LoadLocation(cfg.Schedule.Timezone); err == nil {
-					loc = l
-				}
-			}
-			fmt.Fprintf(w, "schedule  %s; next runs:\n", cfg.Schedule.Cron)
-			t := now.In(loc)
-			for i := 0; i < 5; i++ {
-				t = sched.Next(t)
-				fmt.Fprintf(w, "          %s\n", t.Format("2006-01-02 15:04:05 MST"))
+		sched, err := cfg.CronSchedule(now)
+		if err != nil {
+			fmt.Fprintf(w, "schedule  %s: %v\n", cfg.Schedule.Cron, err)
+			return
+		}
+		if tz := cfg.Schedule.Timezone; tz != "" {
+			// "@every 6h" has no zone of its own; show it in the configured one.
+			if l, err := time.LoadLocation(tz); err == nil {
+				now = now.In(l)
 			}
 		}
+		describeSchedule(w, cfg.Schedule.Cron, sched, now)
 	}
+}
+
+// describeSchedule prints the next five runs of a schedule and marks the
+// ones a change of clocks (daylight saving time) skips or repeats. Such a
+// change comes once or twice a year, so the changes of the year ahead
+// that the five runs do not reach follow as dst lines.
+func describeSchedule(w io.Writer, spec string, sched cron.Schedule, now time.Time) {
+	loc, zoned := schedule.Zone(sched)
+	if zoned {
+		name := loc.String()
+		if loc == time.Local {
+			name = "local time"
+		}
+		fmt.Fprintf(w, "schedule  %s in %s; next runs:\n", spec, name)
+	} else {
+		loc = now.Location()
+		fmt.Fprintf(w, "schedule  %s; next runs:\n", spec)
+	}
+	changes := schedule.ClockChanges(sched, now, now.AddDate(1, 0, 0))
+	shown := make([]bool, len(changes))
+	prev, t := now, now.In(loc)
+	for range 5 {
+		if t = sched.Next(t); t.IsZero() {
+			fmt.Fprintf(w, "          no further run in the 5 years after %s\n", prev.In(loc).Format("2006-01-02 15:04 MST"))
+			break
+		}
+		for i, c := range changes {
+			if c.Shift > 0 && c.At.After(prev) && !c.At.After(t) {
+				fmt.Fprintf(w, "          %s\n", skipNote(c, loc))
+				shown[i] = true
+			}
+		}
+		line := t.Format("2006-01-02 15:04:05 MST")
+		for i, c := range changes {
+			if c.Shift < 0 && slices.ContainsFunc(c.Runs, t.Equal) {
+				line += "  (" + repeatMark(c, t, loc, shown[i]) + ")"
+				shown[i] = true
+			}
+		}
+		fmt.Fprintf(w, "          %s\n", line)
+		prev = t
+	}
+	for i, c := range changes {
+		if shown[i] {
+			continue
+		}
+		note := skipNote(c, loc)
+		if c.Shift < 0 {
+			note = repeatNote(c, loc)
+		}
+		fmt.Fprintf(w, "dst       %s\n", note)
+	}
+}
+
+// skipNote says which of a schedule's times a change of clocks jumps over
+// and what the scheduler does instead.
+func skipNote(c schedule.ClockChange, loc *time.Location) string {
+	outcome := "skipped"
+	if len(c.Runs) > 0 {
+		outcome += "; gather runs at " + c.Runs[0].In(loc).Format("15:04 MST") + " instead"
+	}
+	return fmt.Sprintf("%s %s %s (%s): %s", c.Times[0].Format("2006-01-02"), wallTimes(c.Times), agree(len(c.Times), "does not exist", "do not exist"), clocksMove(c, loc), outcome)
+}
+
+// repeatNote says which of a schedule's times a change of clocks repeats
+// and whether gather runs at both.
+func repeatNote(c schedule.ClockChange, loc *time.Location) string {
+	return fmt.Sprintf("%s %s %s twice (%s): %s", c.At.In(loc).Format("2006-01-02"), wallTimes(c.Times), agree(len(c.Times), "happens", "happen"), clocksMove(c, loc), repeatOutcome(c, loc))
+}
+
+// repeatMark annotates run t, at a time that a change of clocks repeats:
+// in full the first time the change is met, then briefly.
+func repeatMark(c schedule.ClockChange, t time.Time, loc *time.Location, explained bool) string {
+	wall := t.In(loc).Format("15:04")
+	second := !t.Before(c.At)
+	switch {
+	case !explained && second:
+		return fmt.Sprintf("the second %s: %s %s twice, %s; %s", wall, wallTimes(c.Times), agree(len(c.Times), "happens", "happen"), clocksMove(c, loc), repeatOutcome(c, loc))
+	case !explained:
+		return fmt.Sprintf("%s %s twice: %s; %s", wallTimes(c.Times), agree(len(c.Times), "happens", "happen"), clocksMove(c, loc), repeatOutcome(c, loc))
+	case second:
+		return fmt.Sprintf("the second %s, %s after the first", wall, shortDuration(-c.Shift))
+	}
+	return fmt.Sprintf("the first %s of two", wall)
+}
+
+// repeatOutcome says at which occurrences of the repeated times gather
+// runs, as the schedule's Next has it.
+func repeatOutcome(c schedule.ClockChange, loc *time.Location) string {
+	switch len(c.Runs) {
+	case 2 * len(c.Times):
+		if len(c.Times) == 1 {
+			return "gather runs at both"
+		}
+		return "gather runs at both occurrences of each"
+	case 0:
+		return "gather runs at neither"
+	}
+	runs := make([]string, len(c.Runs))
+	for i, r := range c.Runs {
+		runs[i] = r.In(loc).Format("15:04 MST")
+	}
+	return "gather runs only at " + joinAnd(runs)
+}
+
+// clocksMove describes the change itself: "the clocks jump from 02:00
+// CET to 03:00 CEST".
+func clocksMove(c schedule.ClockChange, loc *time.Location) string {
+	name, offset := c.At.Add(-time.Nanosecond).In(loc).Zone()
+	from := c.At.In(time.FixedZone(name, offset)).Format("15:04 MST")
+	to := c.At.In(loc).Format("15:04 MST")
+	if c.Shift > 0 {
+		return "the clocks jump from " + from + " to " + to
+	}
+	return "the clocks go back from " + from + " to " + to
+}
+
+// wallTimes lists a change's times of day, a long run of them as a range.
+func wallTimes(times []time.Time) string {
+	if n := len(times); n > 3 {
+		return fmt.Sprintf("%s to %s (%d times)", times[0].Format("15:04"), times[n-1].Format("15:04"), n)
+	}
+	s := make([]string, len(times))
+	for i, t := range times {
+		s[i] = t.Format("15:04")
+	}
+	return joinAnd(s)
+}
+
+func joinAnd(s []string) string {
+	if n := len(s); n > 1 {
+		return strings.Join(s[:n-1], ", ") + " and " + s[n-1]
+	}
+	return strings.Join(s, "")
+}
+
+func agree(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// shortDuration writes 1h rather than 1h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
