@@ -375,6 +375,7 @@ b c
 	<p>x<textarea>ta text</textarea>y<img alt=ALT src=x.png>z<button>Btn<div>in button</div></button>w<input type=submit value=Go>v<label>lab<input>el</label>u</p>
 	<p>a<video>vid<p>in video</p></video>b<canvas>cv<span>in canvas</span></canvas>c<audio>au</audio>d<audio controls>ac</audio>e<meter>m</meter>f<progress>p</progress>g<object>ob<p>in object</p></object>h<iframe>if</iframe>i<embed>j</p>`,
 	`<div>x<details><summary>Sum</summary>Body<p>in closed</p></details>y<details open><summary>S2</summary>B2<p>in open</p></details>z<dialog>dlg<p>in dialog</p></dialog>w<dialog open>dlgo</dialog>v</div>
+	<details><summary>S<b>s</b></summary><div><p>deep <i>in</i></p></div></details><div hidden=until-found><div><p>deep <b>uf</b></p></div></div>
 	<div>a<span hidden=until-found>uf</span>b<div hidden=until-found>ufd<p>in uf</p></div>c<marquee>mq<div>in marquee</div></marquee>d<map><area></map>e<output>o</output>f</div>`,
 	`<div>a<b>b<i>c</b>d</i>e<p>f<b>g<p>h</b>i</p></div><p>x<table><tr><td>in table</td></tr></table>y<h1>head<span>ing</span></h1><h2>sub <a>head</a>ing</h2>
 	<fieldset><legend>leg</legend>field</fieldset><figure>fig<figcaption>cap</figcaption></figure><main>m</main><nav>n</nav><article>ar</article><aside>as</aside><header>he</header><footer>fo</footer><hgroup>hg</hgroup><form>form</form>`,

@@ -235,18 +235,39 @@ func refCollapse(s string, layout bool) string {
 }
 
 // checkText compares nodeText with referenceText on every node of doc,
-// through one buffer, as a page reuses it, and checks what any text must
-// be: trimmed, single spaces, valid UTF-8 when doc is, and unchanged when
-// taken again as a text node's text.
+// through one buffer, as a page reuses it (in document order, and then
+// jumping about: the buffer remembers the last element's ancestors), and
+// checks what any text must be: trimmed, single spaces, valid UTF-8 when
+// doc is, and unchanged when taken again as a text node's text.
 func checkText(t *testing.T, doc string) {
 	t.Helper()
 	root, err := html.Parse(strings.NewReader(doc))
 	if err != nil {
 		t.Skip(err)
 	}
-	var tb textBuf
+	var nodes []*html.Node
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
+		nodes = append(nodes, n)
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(root)
+	order := make([]*html.Node, 0, 3*len(nodes))
+	order = append(order, nodes...)
+	for i := range nodes {
+		order = append(order, nodes[len(nodes)-1-i])
+	}
+	for i := range nodes {
+		if i%2 == 0 {
+			order = append(order, nodes[i/2])
+		} else {
+			order = append(order, nodes[len(nodes)-1-i/2])
+		}
+	}
+	var tb textBuf
+	for _, n := range order {
 		got := tb.nodeText(n)
 		if want := referenceText(n); got != want {
 			t.Fatalf("text of <%s> in %q:\n got %q\nwant %q", n.Data, doc, got, want)
@@ -258,14 +279,10 @@ func checkText(t *testing.T, doc string) {
 			t.Fatalf("text of <%s> in %q is not UTF-8: %q", n.Data, doc, got)
 		}
 		kept := strings.Clone(got)
-		if again := tb.nodeText(&html.Node{Type: html.TextNode, Data: kept}); again != kept {
+		if again := (&textBuf{}).nodeText(&html.Node{Type: html.TextNode, Data: kept}); again != kept {
 			t.Fatalf("text of <%s> in %q changes when taken again:\n %q\n %q", n.Data, doc, kept, again)
 		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
 	}
-	walk(root)
 }
 
 var textCases = []string{
@@ -292,6 +309,7 @@ var textCases = []string{
 	"<p>a<select><option>A</option>text<optgroup label=g><option>B</option></optgroup></select>b</p>",
 	"<p>x<textarea>ta</textarea>y<img alt=alt>z<button>bt<div>d</div></button>w</p>",
 	"<details><summary>S</summary>b<p>in</p><summary>2</summary></details><details open><summary>S</summary>b</details>",
+	"<details><summary>S<b>s</b></summary><div><p>deep <i>in</i></p></div></details><p>a<select><optgroup><option>o</option></optgroup></select></p>",
 	"<div>a<div hidden=until-found>u<p>in</p></div>b<span hidden=UNTIL-FOUND>s</span>c<embed hidden>d</div>",
 	"<div>a<dialog>dl<p>in</p></dialog>b<dialog open>o</dialog>c<audio>au<p>x</p></audio>d<audio controls>ac</audio>e</div>",
 	"<p>a<video>v<p>in video</p></video><canvas>c<span>s</span></canvas>b<object>ob<p>o</p></object>c</p>",
