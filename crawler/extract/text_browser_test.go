@@ -327,8 +327,9 @@ func servePages(t *testing.T, page func(path string) ([]byte, bool)) *httptest.S
 }
 
 // needBrowser returns the Chromium to run, skipping the test when there
-// is none (or in -short mode, or under the race detector, which slows
-// gather's side only and adds nothing here: the test runs no goroutines).
+// is none, in -short mode, and under the race detector: gather's side of
+// the comparison runs in the test's goroutine alone, so the detector would
+// find nothing and add some 15 s to the race run (go test ./... runs it).
 func needBrowser(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
