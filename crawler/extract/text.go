@@ -34,9 +34,12 @@ type textBuf struct {
 	layout bool
 	// path is the last element's ancestors, root first, and up scratch
 	// for renderingOf: a textBuf serves one document, whose elements it
-	// remembers while it lives.
-	path []ancestor
-	up   []*html.Node
+	// remembers while it lives. They start in the arrays (no allocation
+	// for a page of usual depth).
+	path    []ancestor
+	up      []*html.Node
+	pathArr [pathScan]ancestor
+	upArr   [pathScan]*html.Node
 }
 
 // gap is what separates two words.
@@ -121,6 +124,9 @@ const pathScan = 32
 // element it was asked about: a page's fields come mostly from elements
 // near each other.
 func (t *textBuf) renderingOf(n *html.Node) (r rendering, svgText bool) {
+	if t.path == nil {
+		t.path, t.up = t.pathArr[:0], t.upArr[:0]
+	}
 	keep := 0
 	t.up = t.up[:0]
 walk:
