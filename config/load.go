@@ -148,7 +148,7 @@ func applyEnv(v *viper.Viper, lookupEnv func(string) (string, bool)) map[string]
 
 // Settings are the GATHER_ variables that are not config keys: where the
 // config is, and the test suite's switches.
-var Settings = []string{"GATHER_CONFIG", "GATHER_FIXTURES", "GATHER_REQUIRE_FIXTURES", "GATHER_REQUIRE_BROWSER", "GATHER_TEST_EXEC"}
+var Settings = []string{"GATHER_CONFIG", "GATHER_FIXTURES", "GATHER_REQUIRE_FIXTURES", "GATHER_REQUIRE_BROWSER", "GATHER_TEST_EXEC", "GATHER_PYDOC", "GATHER_PYDOC_STRIDE"}
 
 // unknownEnv reports each GATHER_ variable of env that names no key, with
 // the likeliest key it was meant for.

@@ -1,6 +1,7 @@
 package crawler_test
 
 import (
+	"database/sql"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/internal/browsertest"
 	"github.com/gather-crawler/gather/internal/testingutil"
 	"github.com/gather-crawler/gather/storage"
 )
@@ -28,7 +30,7 @@ func needPyDocs(t *testing.T) {
 		t.Skip("crawls 530 pages; skipped in -short mode")
 	}
 	if _, err := os.Stat(filepath.Join(pyDocs, "index.html")); err != nil {
-		if os.Getenv("GATHER_REQUIRE_BROWSER") != "" {
+		if os.Getenv(browsertest.RequireEnv) != "" {
 			t.Fatalf("the Python documentation corpus is missing (apt-get install python3-doc): %v", err)
 		}
 		t.Skip("python3-doc is not installed (apt-get install python3-doc)")
@@ -135,6 +137,7 @@ func TestCrawl_PythonDocs(t *testing.T) {
 	if n := queryInt(t, db, "SELECT count(*) FROM sections WHERE anchor NOT LIKE ?", srv.URL+"/%#%"); n != 0 {
 		t.Errorf("%d section anchors not absolute: %s", n, queryString(t, db, "SELECT anchor FROM sections WHERE anchor NOT LIKE ? LIMIT 1", srv.URL+"/%#%"))
 	}
+	checkAgainstBrowser(t, db, srv.URL)
 	got := queryString(t, db, "SELECT heading FROM sections WHERE _url = ? AND anchor LIKE '%#the-with-statement'", srv.URL+"/reference/compound_stmts.html")
 	// As a browser shows it: the ¶ link is inline, no space before it
 	// (Chromium's innerText of this h2 is the same).
@@ -142,3 +145,99 @@ func TestCrawl_PythonDocs(t *testing.T) {
 		t.Errorf("compound_stmts.html's with-statement heading: %q", got)
 	}
 }
+
+// A sample of the pages the Python docs crawl stored, field by field,
+// against what Chromium shows of the same pages: every 50th page's title
+// (its h1) and section headings (its h2s, in order).
+func checkAgainstBrowser(t *testing.T, db *sql.DB, base string) {
+	if raceEnabled {
+		t.Log("the browser comparison is skipped under the race detector: it checks values, not concurrency")
+		return
+	}
+	exe, err := browsertest.Chromium()
+	if err != nil {
+		browsertest.SkipWithout(t, "no Chromium on PATH (%v)", err)
+	}
+	// Chromium sees the HTML alone, as gather reads it: no style sheets,
+	// no scripts that could change the page.
+	htmlOnly := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := path.Clean("/" + r.URL.Path)
+		if !strings.HasSuffix(name, ".html") {
+			http.NotFound(w, r)
+			return
+		}
+		b, err := os.ReadFile(filepath.Join(pyDocs, filepath.FromSlash(name)))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(b)
+	}))
+	defer htmlOnly.Close()
+	b := browsertest.Start(t, exe)
+	rows, err := db.Query(`SELECT _url, coalesce(title, '') FROM pages WHERE _url LIKE '%.html' ORDER BY _url`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type page struct{ url, title string }
+	var sample []page
+	for i := 0; rows.Next(); i++ {
+		var p page
+		if err := rows.Scan(&p.url, &p.title); err != nil {
+			t.Fatal(err)
+		}
+		if i%50 == 0 {
+			sample = append(sample, p)
+		}
+	}
+	rows.Close()
+	compared := 0
+	for _, p := range sample {
+		rel := strings.TrimPrefix(p.url, base)
+		h1, err := b.Texts(htmlOnly.URL+rel, "h1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ""
+		if len(h1) > 0 {
+			want = collapse(h1[0].Text)
+		}
+		if p.title != want {
+			t.Errorf("%s: title %q, Chromium shows %q", rel, p.title, want)
+		}
+		h2, err := b.Texts(htmlOnly.URL+rel, "h2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		hs, err := db.Query(`SELECT coalesce(heading, '') FROM sections WHERE _url = ? ORDER BY _index`, p.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for hs.Next() {
+			var h string
+			hs.Scan(&h)
+			got = append(got, h)
+		}
+		hs.Close()
+		if len(got) != len(h2) {
+			t.Errorf("%s: %d sections stored, Chromium shows %d h2", rel, len(got), len(h2))
+			continue
+		}
+		for i := range h2 {
+			if w := collapse(h2[i].Text); got[i] != w {
+				t.Errorf("%s: section %d %q, Chromium shows %q", rel, i+1, got[i], w)
+			}
+		}
+		compared += 1 + len(h2)
+	}
+	t.Logf("%d fields of %d stored pages equal what Chromium shows", compared, len(sample))
+	if len(sample) < 10 {
+		t.Errorf("only %d pages sampled", len(sample))
+	}
+}
+
+// collapse is white space as gather stores it: runs of it (no-break
+// spaces too) one space, none at either end.
+func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }

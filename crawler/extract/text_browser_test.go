@@ -2,13 +2,11 @@ package extract
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -17,11 +15,11 @@ import (
 	"time"
 
 	"github.com/andybalholm/cascadia"
-	"github.com/chromedp/chromedp"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
 	"github.com/gather-crawler/gather/crawler/extract/internal/htmlparse"
+	"github.com/gather-crawler/gather/internal/browsertest"
 )
 
 // The browser is the reference for an element's text: these tests load
@@ -37,9 +35,6 @@ import (
 // DOM (their libraries are not served).
 
 const (
-	// requireBrowserEnv turns a missing Chromium or Python docs from a
-	// skip into a failure; CI sets it.
-	requireBrowserEnv = "GATHER_REQUIRE_BROWSER"
 	// pydocEnv points at another copy of the Python docs' HTML.
 	pydocEnv = "GATHER_PYDOC"
 	// pydocDefault is where Debian's python3-doc puts them.
@@ -59,189 +54,8 @@ const (
 	minAgreement = 0.995
 )
 
-// skipWithout skips the test (or fails it, when requireBrowserEnv is set)
-// for want of what it needs.
-func skipWithout(t *testing.T, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv(requireBrowserEnv) != "" {
-		t.Fatalf("%s (%s is set)", msg, requireBrowserEnv)
-	}
-	t.Skip(msg + "; install chromium and python3-doc, or set " + requireBrowserEnv + "=1 to make this a failure")
-}
-
-// chromiumPath finds a Chromium or Chrome on PATH.
-func chromiumPath() (string, error) {
-	names := []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
-	for _, name := range names {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("none of %s", strings.Join(names, ", "))
-}
-
-// browser is one Chromium with one tab.
-type browser struct {
-	ctx context.Context
-}
-
-// startBrowser starts Chromium with a fresh profile, allowed to reach
-// 127.0.0.1 only; the test's cleanup stops it and checks that none of its
-// processes is left.
-func startBrowser(t *testing.T, exe string) *browser {
-	t.Helper()
-	dir := t.TempDir()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.UserDataDir(dir),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-domain-reliability", true),
-		chromedp.Flag("no-pings", true),
-		chromedp.Flag("dns-prefetch-disable", true),
-		// No name resolves: nothing but the test's 127.0.0.1 server can
-		// be reached.
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-	)
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	var started []proc
-	t.Cleanup(func() {
-		cancel()
-		acancel() // waits for the browser process
-		if left := leftProcesses(dir, started, 5*time.Second); len(left) > 0 {
-			t.Errorf("chromium processes left after the test: %v", left)
-		}
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting %s: %v", exe, err)
-	}
-	if p := chromedp.FromContext(ctx).Browser.Process(); p != nil {
-		started = descendants(p.Pid)
-	}
-	return &browser{ctx: ctx}
-}
-
-// proc is a process, told from a later one with its id by its start time.
-type proc struct {
-	pid, start string
-	ppid       string
-	zombie     bool
-	cmdline    []byte
-}
-
-func processes() []proc {
-	var ps []proc
-	dirs, _ := filepath.Glob("/proc/[0-9]*")
-	for _, d := range dirs {
-		stat, err := os.ReadFile(d + "/stat")
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ... with starttime the 22nd field.
-		i := bytes.LastIndexByte(stat, ')')
-		f := strings.Fields(string(stat[i+1:]))
-		if i < 0 || len(f) < 20 {
-			continue
-		}
-		cmd, _ := os.ReadFile(d + "/cmdline")
-		ps = append(ps, proc{pid: filepath.Base(d), start: f[19], ppid: f[1], zombie: f[0] == "Z", cmdline: cmd})
-	}
-	return ps
-}
-
-// descendants lists pid and the processes it started, and theirs.
-func descendants(pid int) []proc {
-	ps := processes()
-	in := map[string]bool{fmt.Sprint(pid): true}
-	for grew := true; grew; {
-		grew = false
-		for _, p := range ps {
-			if in[p.ppid] && !in[p.pid] {
-				in[p.pid], grew = true, true
-			}
-		}
-	}
-	var out []proc
-	for _, p := range ps {
-		if in[p.pid] {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// leftProcesses lists the live processes of a Chromium: those of started
-// that still run, and any whose command line names dir (its profile, which
-// every process it starts later is given), waiting up to wait for them to
-// go.
-func leftProcesses(dir string, started []proc, wait time.Duration) []string {
-	deadline := time.Now().Add(wait)
-	for {
-		var left []string
-		for _, p := range processes() {
-			if p.zombie {
-				continue
-			}
-			known := bytes.Contains(p.cmdline, []byte(dir))
-			for _, s := range started {
-				known = known || s.pid == p.pid && s.start == p.start
-			}
-			if known {
-				left = append(left, p.pid+" "+string(bytes.ReplaceAll(p.cmdline, []byte{0}, []byte{' '})))
-			}
-		}
-		if len(left) == 0 || time.Now().After(deadline) {
-			return left
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// elementText is an element's name and text, in document order; isText
-// is false where the browser has no innerText (SVG and MathML elements).
-type elementText struct {
-	Name   string
-	Text   string
-	IsText bool
-}
-
-// browserJS switches off the page's own style (its <style> sheets and
-// style attributes; linked sheets were never served) and returns
-// [localName, innerText] for each element matching the selector %s.
-const browserJS = `(() => {
-	for (const s of document.styleSheets) s.disabled = true;
-	for (const e of document.querySelectorAll('[style]')) e.removeAttribute('style');
-	return Array.from(document.querySelectorAll(%q),
-		e => [e.localName, typeof e.innerText === 'string' ? e.innerText : null]);
-})()`
-
-// texts loads url and returns the browser's text of every element
-// matching sel.
-func (b *browser) texts(url, sel string) ([]elementText, error) {
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
-		return nil, fmt.Errorf("loading %s: %w", url, err)
-	}
-	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][2]*string](fmt.Sprintf(browserJS, sel)))
-	if err != nil {
-		return nil, fmt.Errorf("innerText on %s: %w", url, err)
-	}
-	out := make([]elementText, len(rows))
-	for i, r := range rows {
-		if r[0] != nil {
-			out[i].Name = *r[0]
-		}
-		if r[1] != nil {
-			out[i].Text, out[i].IsText = *r[1], true
-		}
-	}
-	return out, nil
-}
+// elementText is what the browser and gather say of one element.
+type elementText = browsertest.Element
 
 // gatherTexts parses page as the extractor does and returns gather's text
 // of every element matching sel that the browser's DOM has too (not those
@@ -338,9 +152,9 @@ func needBrowser(t *testing.T) string {
 	if raceDetector {
 		t.Skip("needs Chromium; skipped under the race detector (go test ./... runs it)")
 	}
-	exe, err := chromiumPath()
+	exe, err := browsertest.Chromium()
 	if err != nil {
-		skipWithout(t, "no Chromium on PATH (%v)", err)
+		browsertest.SkipWithout(t, "no Chromium on PATH (%v)", err)
 	}
 	return exe
 }
@@ -397,7 +211,7 @@ func TestNodeText_AsChromium(t *testing.T) {
 	}
 	pages := corpusPages(corpus)
 	if len(pages) == 0 {
-		skipWithout(t, "no Python docs (*.html) under %s", corpus)
+		browsertest.SkipWithout(t, "no Python docs (*.html) under %s", corpus)
 	}
 	fsys := os.DirFS(corpus)
 	srv := servePages(t, func(p string) ([]byte, bool) {
@@ -424,13 +238,13 @@ func TestNodeText_AsChromium(t *testing.T) {
 			t.Fatalf("%s=%q: want a positive number", strideEnv, v)
 		}
 	}
-	b := startBrowser(t, exe)
+	b := browsertest.Start(t, exe)
 	start := time.Now()
 
 	t.Run("cases", func(t *testing.T) {
 		for i := range browserCases {
 			name := fmt.Sprintf("case/%d.html", i)
-			br, err := b.texts(srv.URL+"/"+name, "*")
+			br, err := b.Texts(srv.URL+"/"+name, "*")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -448,7 +262,7 @@ func TestNodeText_AsChromium(t *testing.T) {
 	t.Run("imdb-classic", func(t *testing.T) {
 		page := imdbFixture(t)
 		const sel = "h1, h2, h3, h4, p, td, li, dt, dd, a, span, div"
-		br, err := b.texts(srv.URL+"/"+imdbPath, sel)
+		br, err := b.Texts(srv.URL+"/"+imdbPath, sel)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -469,7 +283,7 @@ func TestNodeText_AsChromium(t *testing.T) {
 		perName := map[string][2]int{} // elements, misses
 		for i := 0; i < len(pages); i += stride {
 			p := pages[i]
-			br, err := b.texts(srv.URL+"/"+p, corpusSelector)
+			br, err := b.Texts(srv.URL+"/"+p, corpusSelector)
 			if err != nil {
 				t.Fatal(err)
 			}
