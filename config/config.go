@@ -75,6 +75,33 @@ type Crawl struct {
 	RetryFailedAfter time.Duration `mapstructure:"retry_failed_after"`
 	RetryGoneAfter   time.Duration `mapstructure:"retry_gone_after"`
 	RetryFailedRuns  int           `mapstructure:"retry_failed_runs"`
+	// Fetch is how pages are fetched: FetchHTTP (default), FetchBrowser
+	// (every page in a Chromium tab) or FetchAuto (HTTP, with a browser
+	// solving JavaScript challenges once per host).
+	Fetch   string  `mapstructure:"fetch"`
+	Browser Browser `mapstructure:"browser"`
+}
+
+// Fetch modes of Crawl.Fetch.
+const (
+	FetchHTTP    = "http"
+	FetchBrowser = "browser"
+	FetchAuto    = "auto"
+)
+
+// Browser configures the Chromium that fetch: browser and auto use.
+type Browser struct {
+	// Path is the Chromium (or Chrome) executable; empty: chromium,
+	// chromium-browser, google-chrome or google-chrome-stable on PATH.
+	Path string `mapstructure:"path"`
+	// Tabs is the number of pages loaded at once, over all hosts (0: 2).
+	Tabs int `mapstructure:"tabs"`
+	// RecycleAfter restarts the browser after that many pages, which
+	// keeps its memory flat on long crawls (0: 500).
+	RecycleAfter int `mapstructure:"recycle_after"`
+	// WaitFor is a CSS selector: a page is ready when it matches. Empty:
+	// when the network has been idle for 500ms (at most crawl.timeout).
+	WaitFor string `mapstructure:"wait_for"`
 }
 
 // Start lists the pages a crawl begins with.

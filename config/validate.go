@@ -238,6 +238,7 @@ func (c *Config) validateCrawl(p *problems) {
 	if cr.RefreshAfter < 0 {
 		p.add("crawl.refresh_after", "must not be negative")
 	}
+	c.validateFetch(p)
 }
 
 func (c *Config) validateItem(p *problems, name string, it Item) {
