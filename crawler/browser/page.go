@@ -1,0 +1,298 @@
+package browser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// Page is what a tab showed once the page was ready.
+type Page struct {
+	// URL is where the tab ended (after redirects and reloads).
+	URL string
+	// Status and Header are those of the last document response of the
+	// top frame: after a challenge page that reloads itself, the page's.
+	Status int
+	Header http.Header
+	// HTML is the rendered DOM (the document element's outerHTML).
+	HTML []byte
+	// Cookies are the browser's cookies for URL.
+	Cookies []*http.Cookie
+	// Blocked lists the requests the guard refused, with the reason.
+	Blocked []string
+}
+
+// Challenge tells a challenge response, which the page's own script
+// answers by reloading, from a final page.
+func Challenge(h http.Header) bool {
+	return strings.EqualFold(h.Get("x-amzn-waf-action"), "challenge")
+}
+
+// Load opens url in a tab and returns the page once it is ready: when
+// waitFor (a CSS selector) matches, or, without one, when the network has
+// been idle for 500ms. A challenge page is waited past: its script
+// reloads the page. If the browser crashes, the page is loaded once more
+// in a new one.
+func (b *Browser) Load(ctx context.Context, rawURL, waitFor string) (*Page, error) {
+	select {
+	case b.tabs <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-b.tabs }()
+	for attempt := 1; ; attempt++ {
+		in, err := b.acquire()
+		if err != nil {
+			return nil, err
+		}
+		p, err := b.load(ctx, in, rawURL, waitFor)
+		crashed := err != nil && in.ctx.Err() != nil && ctx.Err() == nil
+		if crashed {
+			b.mu.Lock()
+			closed := b.closed
+			if !in.retired {
+				b.crashes.Add(1)
+				b.retireLocked(in)
+			}
+			b.mu.Unlock()
+			b.release(in)
+			if !closed && attempt == 1 {
+				b.log.Warn("chromium went away; loading the page again in a new one", "url", rawURL, "error", err)
+				continue
+			}
+			return nil, err
+		}
+		b.release(in)
+		if err == nil {
+			b.pages.Add(1)
+		}
+		return p, err
+	}
+}
+
+// tabState is what the tab's events told so far.
+type tabState struct {
+	mu      sync.Mutex
+	frame   cdp.FrameID
+	doc     *network.Response // last document response of the top frame
+	loader  cdp.LoaderID
+	idle    bool // network idle seen since doc
+	blocked []string
+}
+
+func (s *tabState) event(ev any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch ev := ev.(type) {
+	case *network.EventResponseReceived:
+		if ev.Type == network.ResourceTypeDocument && (s.frame == "" || ev.FrameID == s.frame) && ev.Response != nil {
+			s.doc, s.loader, s.idle = ev.Response, ev.LoaderID, false
+		}
+	case *page.EventLifecycleEvent:
+		if ev.Name == "networkIdle" && (s.frame == "" || ev.FrameID == s.frame) && ev.LoaderID == s.loader {
+			s.idle = true
+		}
+	}
+}
+
+func (b *Browser) load(ctx context.Context, in *instance, rawURL, waitFor string) (*Page, error) {
+	tab, closeTab := chromedp.NewContext(in.ctx)
+	defer closeTab()
+	// The first action opens the tab, which lives as long as tab; the
+	// deadline goes on what follows (see chromedp.Run).
+	if err := chromedp.Do(tab); err != nil {
+		return nil, fmt.Errorf("opening a tab: %w", err)
+	}
+	pctx, cancel := context.WithTimeoutCause(tab, b.opts.PageTimeout, errPageTimeout)
+	defer cancel()
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+
+	st := &tabState{}
+	if err := chromedp.Listen(pctx, st.event); err != nil {
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait() // the guard ends with pctx (cancelled first: defers run last-in first-out)
+	defer cancel()
+	paused := chromedp.Events(pctx, fetch.RequestPaused)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		b.guard(pctx, paused, st)
+	}()
+	for _, err := range []error{
+		call(pctx, fetch.Enable, fetch.EnableParams{}),
+		call(pctx, network.Enable, network.EnableParams{}),
+		call(pctx, page.SetLifecycleEventsEnabled, page.SetLifecycleEventsEnabledParams{Enabled: true}),
+	} {
+		if err != nil {
+			return nil, b.pageErr(pctx, err)
+		}
+	}
+	nav, err := chromedp.Call(pctx, page.Navigate, page.NavigateParams{URL: rawURL})
+	if err != nil {
+		return nil, b.pageErr(pctx, err)
+	}
+	if nav.ErrorText != "" {
+		st.mu.Lock()
+		blocked := append([]string(nil), st.blocked...)
+		st.mu.Unlock()
+		if nav.ErrorText == "net::ERR_BLOCKED_BY_CLIENT" && len(blocked) > 0 {
+			return nil, fmt.Errorf("%w: %s", ErrBlocked, blocked[0])
+		}
+		return nil, fmt.Errorf("navigation failed: %s", nav.ErrorText)
+	}
+	st.mu.Lock()
+	st.frame = nav.FrameID
+	st.mu.Unlock()
+
+	if err := b.waitReady(pctx, st, waitFor); err != nil {
+		return nil, b.pageErr(pctx, err)
+	}
+	html, err := chromedp.Run(pctx, chromedp.Evaluate[string](domJS))
+	if err != nil {
+		return nil, b.pageErr(pctx, fmt.Errorf("reading the DOM: %w", err))
+	}
+	final, err := chromedp.Run(pctx, chromedp.Evaluate[string](`location.href`))
+	if err != nil {
+		return nil, b.pageErr(pctx, err)
+	}
+	cookies, err := chromedp.Call(pctx, network.GetCookies, network.GetCookiesParams{URLs: []string{final}})
+	if err != nil {
+		return nil, b.pageErr(pctx, err)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	p := &Page{URL: final, HTML: []byte(html), Header: http.Header{}, Blocked: append([]string(nil), st.blocked...)}
+	if st.doc != nil {
+		p.Status = int(st.doc.Status)
+		for k, v := range st.doc.Headers {
+			// Chromium joins repeated headers with newlines.
+			for _, line := range strings.Split(fmt.Sprint(v), "\n") {
+				p.Header.Add(k, line)
+			}
+		}
+	}
+	for _, c := range cookies.Cookies {
+		p.Cookies = append(p.Cookies, httpCookie(c))
+	}
+	return p, nil
+}
+
+// domJS is the document as the browser holds it now, with its doctype.
+const domJS = `(document.doctype ? new XMLSerializer().serializeToString(document.doctype) : '') + document.documentElement.outerHTML`
+
+// errPageTimeout is the cause of a page's deadline.
+var errPageTimeout = errors.New("page timed out")
+
+// pageErr names a timeout as such.
+func (b *Browser) pageErr(ctx context.Context, err error) error {
+	if errors.Is(context.Cause(ctx), errPageTimeout) {
+		return fmt.Errorf("%w after %s (%v)", context.DeadlineExceeded, b.opts.PageTimeout, err)
+	}
+	return err
+}
+
+// waitReady polls until the page is ready. A CAPTCHA answer is final at
+// once: no script of the page will get past it.
+func (b *Browser) waitReady(ctx context.Context, st *tabState, waitFor string) error {
+	probe := ""
+	if waitFor != "" {
+		probe = fmt.Sprintf("document.querySelector(%q) !== null", waitFor)
+	}
+	t := time.NewTicker(25 * time.Millisecond)
+	defer t.Stop()
+	for {
+		st.mu.Lock()
+		doc, idle := st.doc, st.idle
+		st.mu.Unlock()
+		if doc != nil {
+			h := http.Header{}
+			for k, v := range doc.Headers {
+				h.Set(k, fmt.Sprint(v))
+			}
+			switch {
+			case h.Get("x-amzn-waf-action") != "" && !Challenge(h):
+				return nil // a CAPTCHA or another block: the caller's to judge
+			case Challenge(h):
+				// The challenge script reloads the page once it is done.
+			case doc.Status >= 400 && idle:
+				return nil // an error page: nothing to wait for
+			case probe == "" && idle:
+				return nil
+			case probe != "":
+				found, err := chromedp.Run(ctx, chromedp.Evaluate[bool](probe))
+				if err == nil && found {
+					return nil
+				}
+			}
+		}
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			what := "network idle"
+			if waitFor != "" {
+				what = fmt.Sprintf("wait_for %q", waitFor)
+			}
+			return fmt.Errorf("page not ready (%s): %w", what, ctx.Err())
+		}
+	}
+}
+
+// call runs a protocol command whose result is of no interest.
+func call[P any](ctx context.Context, cmd cdp.Command[P, cdp.Empty], params P) error {
+	_, err := chromedp.Call(ctx, cmd, params)
+	return err
+}
+
+func httpCookie(c *network.Cookie) *http.Cookie {
+	hc := &http.Cookie{Name: c.Name, Value: c.Value, Path: c.Path, Secure: c.Secure, HttpOnly: c.HTTPOnly}
+	// A leading dot is a domain cookie; without, the cookie is the host's
+	// own, which a jar takes as Domain "".
+	if strings.HasPrefix(c.Domain, ".") {
+		hc.Domain = c.Domain
+	}
+	if !c.Session && c.Expires > 0 {
+		hc.Expires = time.Unix(int64(c.Expires), 0)
+	}
+	return hc
+}
+
+// guard answers every request the tab makes: on to the network when the
+// caller's Allow lets it, failed otherwise (and noted).
+func (b *Browser) guard(ctx context.Context, paused iter.Seq2[fetch.EventRequestPaused, error], st *tabState) {
+	for ev, err := range paused {
+		if err != nil {
+			return
+		}
+		var why error
+		if u, perr := url.Parse(ev.Request.URL + ev.Request.URLFragment); perr != nil {
+			why = fmt.Errorf("unparsable URL: %v", perr)
+		} else if b.opts.Allow != nil {
+			why = b.opts.Allow(u)
+		}
+		if why != nil {
+			note := fmt.Sprintf("%s %s: %v", ev.ResourceType, ev.Request.URL, why)
+			b.log.Warn("browser request blocked", "url", ev.Request.URL, "type", ev.ResourceType, "reason", why)
+			st.mu.Lock()
+			st.blocked = append(st.blocked, note)
+			st.mu.Unlock()
+			call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
+			continue
+		}
+		call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+	}
+}
