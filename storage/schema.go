@@ -189,6 +189,8 @@ var metaColumns = []struct{ table, column, decl string }{
 	{"gather_runs", "warnings", "INTEGER NOT NULL DEFAULT 0"},
 	{"gather_pages", "fail_runs", "INTEGER NOT NULL DEFAULT 0"},
 	{"gather_pages", "items_hash", "TEXT NOT NULL DEFAULT ''"},
+	// http, browser or http+cookie ("" before the column, or unknown).
+	{"gather_pages", "fetched_by", "TEXT NOT NULL DEFAULT ''"},
 }
 
 // migrate creates gather's own tables and the item tables, adding columns a

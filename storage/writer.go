@@ -35,6 +35,9 @@ type Page struct {
 	Bytes      int64
 	FetchedAt  time.Time
 	Depth      int
+	// FetchedBy says how the page was fetched: "http", "browser" or
+	// "http+cookie" (HTTP with the cookies of a solved challenge).
+	FetchedBy string
 	// Items holds the rows of each item table, for ok pages. The page's
 	// earlier rows in every table are replaced by these.
 	Items []ItemRows
@@ -330,10 +333,10 @@ func (w *Writer) writePage(tx *sql.Tx, conn *sql.Conn, p *Page) (changed bool, e
 			changedAt = fetched
 		}
 		_, err = tx.Stmt(w.stmts.pageOK).Exec(p.URL, PageOK, nullInt(p.HTTPStatus), p.Attempts, nullString(p.Error),
-			fetched, w.opts.Run, p.Bytes, hash, changedAt, w.opts.Job, p.Depth, warnings, fetched, p.rowKeys, w.opts.ItemsHash)
+			fetched, w.opts.Run, p.Bytes, hash, changedAt, w.opts.Job, p.Depth, warnings, fetched, p.rowKeys, w.opts.ItemsHash, p.FetchedBy)
 	default:
 		_, err = tx.Stmt(w.stmts.pageFail).Exec(p.URL, p.Status, nullInt(p.HTTPStatus), p.Attempts, nullString(p.Error),
-			fetched, w.opts.Run, p.Bytes, w.opts.Job, p.Depth, warnings)
+			fetched, w.opts.Run, p.Bytes, w.opts.Job, p.Depth, warnings, p.FetchedBy)
 	}
 	return changed, err
 }
@@ -494,22 +497,22 @@ func (w *Writer) prepare() error {
 		WHERE gather_pages.status = 'pending' AND gather_pages.run IS NOT excluded.run`)
 	st.prevHash = prep(`SELECT content_hash, row_keys FROM gather_pages WHERE job = ? AND url = ?`)
 	st.change = prep(`INSERT INTO gather_changes (url, run, item, changed_at, added, removed, modified, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	st.pageOK = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, content_hash, changed_at, job, depth, warnings, stored_at, row_keys, fail_runs, items_hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+	st.pageOK = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, content_hash, changed_at, job, depth, warnings, stored_at, row_keys, fail_runs, items_hash, fetched_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
 		ON CONFLICT (job, url) DO UPDATE SET status = excluded.status, http_status = excluded.http_status, attempts = excluded.attempts,
 		error = excluded.error, fetched_at = excluded.fetched_at, run = excluded.run, bytes = excluded.bytes,
 		content_hash = excluded.content_hash, changed_at = coalesce(excluded.changed_at, gather_pages.changed_at),
 		depth = min(gather_pages.depth, excluded.depth), warnings = excluded.warnings, stored_at = excluded.stored_at,
-		row_keys = excluded.row_keys, fail_runs = 0, items_hash = excluded.items_hash`)
+		row_keys = excluded.row_keys, fail_runs = 0, items_hash = excluded.items_hash, fetched_by = excluded.fetched_by`)
 	// A failed or skipped re-fetch keeps the page's hash and stored_at: the
 	// rows it stored earlier are still there and still valid. fail_runs
 	// counts the runs in a row the page failed in, for the retry back-off
 	// across runs (a page ends once per run).
-	st.pageFail = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, job, depth, warnings, fail_runs)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ?2 = 'failed' THEN 1 ELSE 0 END)
+	st.pageFail = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, job, depth, warnings, fail_runs, fetched_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ?2 = 'failed' THEN 1 ELSE 0 END, ?)
 		ON CONFLICT (job, url) DO UPDATE SET status = excluded.status, http_status = excluded.http_status, attempts = excluded.attempts,
 		error = excluded.error, fetched_at = excluded.fetched_at, run = excluded.run, bytes = excluded.bytes,
-		depth = min(gather_pages.depth, excluded.depth), warnings = excluded.warnings,
+		depth = min(gather_pages.depth, excluded.depth), warnings = excluded.warnings, fetched_by = excluded.fetched_by,
 		fail_runs = CASE WHEN excluded.status = 'failed' THEN gather_pages.fail_runs + 1 ELSE gather_pages.fail_runs END`)
 	for _, t := range w.s.order {
 		fieldCols := make([]string, 0, len(t.Columns)+1)
