@@ -44,6 +44,9 @@ type Options struct {
 	// page's fetched_at) and of refresh_after's staleness; default
 	// time.Now. Elapsed times and waits use the real clock.
 	Now func() time.Time
+	// BrowserFlags are extra Chromium switches for crawl.fetch browser
+	// and auto (tests keep it on 127.0.0.1 with host-resolver-rules).
+	BrowserFlags map[string]any
 }
 
 // Crawler runs one config's crawl against one store. Build it with New; it
@@ -150,10 +153,13 @@ type Summary struct {
 	Deferred, GivenUp int64
 	Retries           int64
 	Bytes             int64
-	Elapsed           time.Duration
-	Err               error // why the run failed or stopped, if it did
-	Database          string
-	retryRuns         int // crawl.retry_failed_runs, for the summary
+	// BrowserPages counts pages loaded in Chromium; Challenges the
+	// JavaScript challenges solved (crawl.fetch: auto).
+	BrowserPages, Challenges int64
+	Elapsed                  time.Duration
+	Err                      error // why the run failed or stopped, if it did
+	Database                 string
+	retryRuns                int // crawl.retry_failed_runs, for the summary
 	// Warnings are what the run's pages showed to be wrong with the config
 	// (a field that matched nowhere, values that did not convert, records
 	// sharing a key), one line each.
@@ -188,6 +194,12 @@ func (s Summary) String() string {
 	}
 	if s.GivenUp > 0 {
 		fmt.Fprintf(&b, ", %d given up on (failed in %d runs)", s.GivenUp, s.retryRuns)
+	}
+	if s.BrowserPages > 0 {
+		fmt.Fprintf(&b, ", %d page%s by browser", s.BrowserPages, plural(int(s.BrowserPages)))
+	}
+	if s.Challenges > 0 {
+		fmt.Fprintf(&b, ", %d challenge%s solved", s.Challenges, plural(int(s.Challenges)))
 	}
 	fmt.Fprintf(&b, " in %s (%.1f pages/s)", s.Elapsed.Round(time.Millisecond), s.PagesPerSecond())
 	if n := len(s.Warnings); n > 0 {
@@ -260,6 +272,8 @@ type counters struct {
 	// an earlier run, and those of them that failed now.
 	deferred, givenUp  atomic.Int64
 	fresh, freshFailed atomic.Int64
+	browserPages       atomic.Int64
+	challenges         atomic.Int64
 }
 
 // Stats returns a snapshot; safe to call from another goroutine while Run

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/gocolly/colly/v2"
 
+	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -45,7 +47,18 @@ func (r *run) collector() *colly.Collector {
 		opts = append(opts, colly.Headers(cr.Headers))
 	}
 	col := colly.NewCollector(opts...)
-	col.WithTransport(r.tr)
+	switch cr.Fetch {
+	case config.FetchBrowser:
+		col.WithTransport(&browserTransport{b: r.br, waitFor: cr.Browser.WaitFor, pages: func() { r.c.stats.browserPages.Add(1) }})
+	case config.FetchAuto:
+		// The client's jar, which the solved challenges' cookies go into.
+		jar, _ := cookiejar.New(nil) // no options: cannot fail
+		col.SetCookieJar(jar)
+		col.WithTransport(&autoTransport{http: r.tr, b: r.br, jar: jar, hosts: map[string]*hostSolve{},
+			solved: func() { r.c.stats.challenges.Add(1) }})
+	default:
+		col.WithTransport(r.tr)
+	}
 	col.SetRequestTimeout(0) // the transport times each request after any Retry-After wait
 	col.SetRedirectHandler(r.c.checkRedirect)
 	col.OnRequest(r.onRequest)
@@ -105,6 +118,11 @@ func (r *run) onRequest(req *colly.Request) {
 		req.Abort()
 		return
 	}
+	if why, paused := r.paused.Load(req.URL.Host); paused {
+		req.Abort()
+		r.record(ps, storage.Page{Status: storage.PageFailed, Error: why.(string)})
+		return
+	}
 	if r.robots == nil {
 		r.ensureLimit(req.URL.Host, 0)
 		return
@@ -137,7 +155,16 @@ func (r *run) onResponse(resp *colly.Response) {
 	r.c.stats.bytes.Add(int64(len(resp.Body)))
 	cr := r.c.cfg.Crawl
 	d := decideResponse(resp.StatusCode, *resp.Headers, resp.Body, int64(cr.MaxBodySize), time.Now())
-	page := storage.Page{HTTPStatus: resp.StatusCode, Bytes: int64(len(resp.Body))}
+	page := storage.Page{HTTPStatus: resp.StatusCode, Bytes: int64(len(resp.Body)), FetchedBy: fetchedHTTP}
+	if by := resp.Headers.Get(fetchedByHeader); by != "" {
+		page.FetchedBy = by
+	}
+	if d.pauseHost {
+		host := resp.Request.URL.Host
+		if _, was := r.paused.LoadOrStore(host, fmt.Sprintf("%s: host %s paused after a CAPTCHA on %s", reasonCaptcha, host, ps.url)); !was {
+			r.log.Warn("CAPTCHA: the host's other pages fail without a request for the rest of the run", "host", host, "url", ps.url)
+		}
+	}
 	switch d.verdict {
 	case verdictRetry:
 		r.retryOrFail(resp.Request, ps, d, page)

@@ -35,7 +35,15 @@ type decision struct {
 	reason  string
 	// retryAfter is the server's Retry-After, if it sent one.
 	retryAfter time.Duration
+	// pauseHost stops the crawl of the page's host for the rest of the
+	// run: what blocked it needs a person, and more requests only make
+	// the block last.
+	pauseHost bool
 }
+
+// reasonCaptcha fails a page behind a CAPTCHA, which gather does not try
+// to pass.
+const reasonCaptcha = "blocked: captcha (needs a person)"
 
 // Defaults of Options.BackoffBase and BackoffCap.
 const (
@@ -48,6 +56,9 @@ const maxRetryAfter = 10 * time.Minute
 
 // decideResponse judges a response that arrived whole.
 func decideResponse(status int, header http.Header, body []byte, maxBody int64, now time.Time) decision {
+	if v := header.Get("x-amzn-waf-action"); strings.EqualFold(v, "captcha") || status == http.StatusMethodNotAllowed && v != "" {
+		return decision{verdict: verdictFail, reason: reasonCaptcha, pauseHost: true}
+	}
 	if v := header.Get("x-amzn-waf-action"); v != "" {
 		return decision{verdict: verdictFail, reason: fmt.Sprintf("blocked: challenge page (HTTP %d, x-amzn-waf-action: %s)", status, v)}
 	}

@@ -10,19 +10,24 @@ import (
 
 	"github.com/gocolly/colly/v2"
 
+	"github.com/gather-crawler/gather/crawler/browser"
 	"github.com/gather-crawler/gather/storage"
 )
 
 // run is the state of one Run: the collector and its transport, the
 // writer, and the window of pages between dispatch and their ending.
 type run struct {
-	c       *Crawler
-	id      int64
-	log     *slog.Logger
-	ctx     context.Context
-	cancel  context.CancelCauseFunc
-	col     *colly.Collector
-	tr      *transport
+	c      *Crawler
+	id     int64
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	col    *colly.Collector
+	tr     *transport
+	// br is the crawl's Chromium, with crawl.fetch browser or auto.
+	br *browser.Browser
+	// paused holds the hosts a CAPTCHA stopped (host → the pages' reason).
+	paused  sync.Map
 	robots  *robots
 	w       *storage.Writer
 	win     *window
@@ -104,6 +109,12 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 		return Summary{}, err
 	}
 	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate)
+	if c.cfg.NeedsBrowser() {
+		if r.br, err = r.newBrowser(); err != nil {
+			r.w.Close()
+			return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))
+		}
+	}
 	if cr.RobotsTxt {
 		r.robots = newRobots(r.tr, c.userAgent)
 	}
@@ -120,6 +131,10 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 		r.fatal(err)
 	}
 	r.col.Wait()
+	if r.br != nil {
+		// No page is in a tab any more: stop Chromium and wait for it.
+		r.br.Close()
+	}
 	r.settleLeftovers()
 	werr := r.w.Close()
 	r.tr.CloseIdleConnections()
@@ -133,7 +148,8 @@ func (r *run) end(ctx context.Context, start time.Time, werr error) Summary {
 	c := r.c
 	sum := Summary{Run: r.id, Counts: r.w.Counts(), Already: c.stats.already.Load(), Retries: c.stats.retries.Load(),
 		Deferred: c.stats.deferred.Load(), GivenUp: c.stats.givenUp.Load(), retryRuns: c.cfg.Crawl.RetryFailedRuns,
-		Bytes: c.stats.bytes.Load(), Elapsed: time.Since(start), Database: c.store.Path()}
+		Bytes: c.stats.bytes.Load(), Elapsed: time.Since(start), Database: c.store.Path(),
+		BrowserPages: c.stats.browserPages.Load(), Challenges: c.stats.challenges.Load()}
 	r.fatalMu.Lock()
 	fatal := r.fatalErr
 	r.fatalMu.Unlock()

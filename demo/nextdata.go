@@ -98,6 +98,23 @@ func TinyMovie(m Movie) Movie {
 func RenderTiny(m Movie) []byte { return renderNextData(TinyMovie(m), false) }
 
 func renderNextData(m Movie, chrome bool) []byte {
+	js := NextDataJSON(m)
+	var b bytes.Buffer
+	b.Grow(len(js) + 16<<10)
+	fmt.Fprintf(&b, `<!DOCTYPE html><html lang="en-US"><head><meta charset="utf-8"><title>%s (%d) - Full cast &amp; crew - IMDb</title></head><body>`,
+		html.EscapeString(m.Title), m.Year)
+	if chrome {
+		writeChrome(&b, m)
+	}
+	b.WriteString(`<script id="__NEXT_DATA__" type="application/json">`)
+	b.Write(js)
+	b.WriteString(`</script></body></html>`)
+	return b.Bytes()
+}
+
+// NextDataJSON is m's page data as today's layout carries it in its
+// __NEXT_DATA__ script (and the spa layout serves it to its script).
+func NextDataJSON(m Movie) []byte {
 	var nd nextData
 	cd := &nd.Props.PageProps.ContentData
 	cd.EntityMetadata.ID = m.ID
@@ -146,17 +163,7 @@ func renderNextData(m Movie, chrome bool) []byte {
 	if err != nil {
 		panic(err) // only plain types above
 	}
-	var b bytes.Buffer
-	b.Grow(len(js) + 16<<10)
-	fmt.Fprintf(&b, `<!DOCTYPE html><html lang="en-US"><head><meta charset="utf-8"><title>%s (%d) - Full cast &amp; crew - IMDb</title></head><body>`,
-		html.EscapeString(m.Title), m.Year)
-	if chrome {
-		writeChrome(&b, m)
-	}
-	b.WriteString(`<script id="__NEXT_DATA__" type="application/json">`)
-	b.Write(js)
-	b.WriteString(`</script></body></html>`)
-	return b.Bytes()
+	return js
 }
 
 // writeChrome adds the navigation and markup around the data that real

@@ -39,6 +39,11 @@ type Options struct {
 	// Cache keeps each rendered page, so that a benchmark measures the
 	// crawler rather than the site's rendering. Memory grows with the pages.
 	Cache bool
+	// Challenge, if set, gates every page but robots.txt behind a
+	// JavaScript challenge (see Challenge).
+	Challenge *Challenge
+	// Captcha, if set, answers the paths it picks with a CAPTCHA.
+	Captcha func(path string) bool
 	// ListSize is the number of movie links per /list/N page (default 50)
 	// and ListPages the number of list pages (default 10).
 	ListSize, ListPages int
@@ -56,6 +61,11 @@ type Site struct {
 	counts map[string]int
 	log    []Request
 	cache  sync.Map // path → []byte, with Options.Cache
+
+	// tokens are the challenge tokens seen (under mu); challenges and
+	// solves count challenge answers and distinct tokens.
+	tokens             map[string]bool
+	challenges, solves atomic.Int64
 }
 
 // Request is one request in the site's log (with Options.Track).
@@ -76,7 +86,12 @@ func New(opts Options) *Site {
 	if opts.ListPages <= 0 {
 		opts.ListPages = 10
 	}
-	return &Site{opts: opts, counts: map[string]int{}}
+	if opts.Challenge != nil {
+		c := *opts.Challenge
+		c.defaults()
+		opts.Challenge = &c
+	}
+	return &Site{opts: opts, counts: map[string]int{}, tokens: map[string]bool{}}
 }
 
 var (
@@ -109,6 +124,13 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if r.URL.Path == "/robots.txt" {
 		s.serveRobots(w)
+		return
+	}
+	if s.opts.Captcha != nil && s.opts.Captcha(path) {
+		serveCaptcha(w)
+		return
+	}
+	if s.opts.Challenge != nil && s.gate(w, r) {
 		return
 	}
 	if s.opts.Fault != nil {
@@ -150,6 +172,9 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.cache.Store(r.URL.Path, page)
 		}
 		w.Write(page)
+		return
+	}
+	if s.serveSPA(w, r) {
 		return
 	}
 	if m := listRe.FindStringSubmatch(r.URL.Path); m != nil {

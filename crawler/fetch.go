@@ -1,0 +1,280 @@
+package crawler
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/crawler/browser"
+)
+
+// How a page is fetched, for crawl.fetch browser and auto. Both sit under
+// colly as http.RoundTrippers (the design scrapy-playwright uses for
+// Scrapy's download handler): colly stays the scheduler, so a browser page
+// goes through the same window, per-host LimitRule, robots.txt check,
+// retries, fetch policy, extraction and record() as an HTTP page, and
+// nothing of the crawl's bookkeeping is written twice.
+
+// fetchedByHeader carries, on the response colly hands to onResponse, how
+// the transport fetched it: colly gives the callback the response alone.
+const fetchedByHeader = "Gather-Fetched-By"
+
+// Values of gather_pages.fetched_by.
+const (
+	fetchedHTTP       = "http"
+	fetchedBrowser    = "browser"
+	fetchedHTTPCookie = "http+cookie"
+)
+
+// newBrowser starts nothing yet: Chromium starts with the first page.
+func (r *run) newBrowser() (*browser.Browser, error) {
+	cr := r.c.cfg.Crawl
+	exe, err := config.FindChromium(cr.Browser.Path)
+	if err != nil {
+		return nil, fmt.Errorf("crawl.fetch %s: %w; %s", cr.Fetch, err, config.ChromiumInstall)
+	}
+	return browser.New(browser.Options{Exec: exe, Tabs: cr.Browser.Tabs, RecycleAfter: cr.Browser.RecycleAfter,
+		PageTimeout: cr.Timeout, UserAgent: r.c.userAgent, Allow: r.c.browserAllow, Flags: r.c.opts.BrowserFlags,
+		Logger: r.log.With("component", "browser")})
+}
+
+// browserAllow is the fetch rules for every request a browser page makes,
+// its navigation and sub-requests alike: allowed_domains, and no private
+// address unless the start URLs are on one.
+func (c *Crawler) browserAllow(u *url.URL) error {
+	switch u.Scheme {
+	case "data", "blob", "about":
+		return nil // nothing leaves the browser
+	case "http", "https", "ws", "wss":
+	default:
+		return fmt.Errorf("scheme %s: not fetched", u.Scheme)
+	}
+	host := u.Hostname()
+	if !c.hostAllowed(host) {
+		return fmt.Errorf("%s is outside allowed_domains", host)
+	}
+	if c.allowPrivate {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		if isPrivate(ip) {
+			return fmt.Errorf("%w: %s is a loopback, private, link-local or metadata address", errAddressRefused, ip)
+		}
+		return nil
+	}
+	// The browser resolves names itself, out of the dialer's reach: look
+	// the name up first (a rebinding between the two is not caught).
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+	if err != nil {
+		return fmt.Errorf("resolving %s: %w", host, err)
+	}
+	for _, a := range addrs {
+		if isPrivate(a.IP) {
+			return fmt.Errorf("%w: %s resolves to %s, a loopback, private, link-local or metadata address", errAddressRefused, host, a.IP)
+		}
+	}
+	return nil
+}
+
+// browserTransport answers a request with the page as a Chromium tab
+// rendered it: the status and headers of its document, and its DOM as the
+// body.
+type browserTransport struct {
+	b       *browser.Browser
+	waitFor string
+	pages   func() // counts a browser page
+}
+
+func (t *browserTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	p, err := t.b.Load(req.Context(), req.URL.String(), t.waitFor)
+	if err != nil {
+		if errors.Is(err, browser.ErrBlocked) {
+			return nil, fmt.Errorf("%w: %v", errAddressRefused, err)
+		}
+		return nil, err
+	}
+	t.pages()
+	return pageResponse(req, p), nil
+}
+
+// pageResponse makes an HTTP response of a rendered page. The body is the
+// DOM as text, so the length and encoding of the original do not apply.
+func pageResponse(req *http.Request, p *browser.Page) *http.Response {
+	h := p.Header.Clone()
+	for _, k := range []string{"Content-Length", "Content-Encoding", "Transfer-Encoding"} {
+		h.Del(k)
+	}
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set(fetchedByHeader, fetchedBrowser)
+	status := p.Status
+	if status == 0 {
+		status = http.StatusOK // a page the browser built without a response (about:, data:)
+	}
+	return &http.Response{StatusCode: status, Status: strconv.Itoa(status) + " " + http.StatusText(status),
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: h, Request: req,
+		ContentLength: int64(len(p.HTML)), Body: io.NopCloser(bytes.NewReader(p.HTML))}
+}
+
+// autoTransport fetches over HTTP; when a page answers with a JavaScript
+// challenge, a browser solves it once for the host, its cookies go into
+// the HTTP client's jar, and the page is fetched again over HTTP. A
+// challenge that comes back (an expired or revoked token: a cookie's
+// expiry date is not trusted alone) is solved again.
+type autoTransport struct {
+	http http.RoundTripper
+	b    *browser.Browser
+	jar  http.CookieJar
+	// solved counts challenges solved.
+	solved func()
+
+	mu    sync.Mutex
+	hosts map[string]*hostSolve
+}
+
+// hostSolve is one host's challenge state: gen counts its solves; while
+// solving is open, a solve is running and the host's pages wait for it.
+type hostSolve struct {
+	gen     int
+	solving chan struct{}
+	err     error
+}
+
+func (t *autoTransport) host(h string) *hostSolve {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	hs := t.hosts[h]
+	if hs == nil {
+		hs = &hostSolve{}
+		t.hosts[h] = hs
+	}
+	return hs
+}
+
+// current waits for a solve of the host in progress and returns the
+// number of solves so far.
+func (t *autoTransport) current(ctx context.Context, hs *hostSolve) (int, error) {
+	t.mu.Lock()
+	ch := hs.solving
+	t.mu.Unlock()
+	if ch != nil {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return hs.gen, nil
+}
+
+func (t *autoTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	hs := t.host(req.URL.Host)
+	gen, err := t.current(req.Context(), hs)
+	if err != nil {
+		return nil, err
+	}
+	if gen > 0 {
+		// colly took the jar's cookies when the page was queued, maybe
+		// before the solve this page waited for.
+		req = withJarCookies(req, t.jar)
+	}
+	resp, err := t.http.RoundTrip(req)
+	if err != nil || !isChallenge(resp) {
+		if err == nil {
+			resp.Header.Set(fetchedByHeader, fetchedBy(gen))
+		}
+		return resp, err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	if err := t.solve(req.Context(), req.URL, hs, gen); err != nil {
+		return nil, fmt.Errorf("solving the challenge in the browser: %w", err)
+	}
+	resp, err = t.http.RoundTrip(withJarCookies(req, t.jar))
+	if err == nil {
+		// Still a challenge: the policy fails it; no second solve for the
+		// same page, so a site that never lets HTTP through costs one
+		// solve per page at most.
+		resp.Header.Set(fetchedByHeader, fetchedHTTPCookie)
+	}
+	return resp, err
+}
+
+func fetchedBy(gen int) string {
+	if gen > 0 {
+		return fetchedHTTPCookie
+	}
+	return fetchedHTTP
+}
+
+// solve runs one solve of the host's challenge, unless one finished after
+// the page was sent (seen is the count it was sent with) or is running.
+func (t *autoTransport) solve(ctx context.Context, u *url.URL, hs *hostSolve, seen int) error {
+	t.mu.Lock()
+	if hs.gen > seen {
+		t.mu.Unlock()
+		return nil
+	}
+	if ch := hs.solving; ch != nil {
+		t.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		return hs.err
+	}
+	ch := make(chan struct{})
+	hs.solving = ch
+	t.mu.Unlock()
+
+	p, err := t.b.Load(ctx, u.String(), "")
+	if err == nil && isChallengeHeader(p.Status, p.Header) {
+		err = errors.New("the page was still a challenge when the browser gave up")
+	}
+	if err == nil {
+		t.jar.SetCookies(u, p.Cookies)
+		t.solved()
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	hs.err = err
+	if err == nil {
+		hs.gen++
+	}
+	hs.solving = nil
+	close(ch)
+	return err
+}
+
+// withJarCookies is req with the jar's cookies in place of its own.
+func withJarCookies(req *http.Request, jar http.CookieJar) *http.Request {
+	r := req.Clone(req.Context())
+	r.Header.Del("Cookie")
+	for _, c := range jar.Cookies(r.URL) {
+		r.AddCookie(c)
+	}
+	return r
+}
+
+func isChallenge(resp *http.Response) bool {
+	return isChallengeHeader(resp.StatusCode, resp.Header)
+}
+
+// isChallengeHeader tells an AWS WAF style JavaScript challenge: HTTP 202
+// (or any status) with x-amzn-waf-action: challenge.
+func isChallengeHeader(_ int, h http.Header) bool { return browser.Challenge(h) }
