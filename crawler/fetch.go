@@ -278,3 +278,22 @@ func isChallenge(resp *http.Response) bool {
 // isChallengeHeader tells an AWS WAF style JavaScript challenge: HTTP 202
 // (or any status) with x-amzn-waf-action: challenge.
 func isChallengeHeader(_ int, h http.Header) bool { return browser.Challenge(h) }
+
+// errHostPaused fails the pages of a host a CAPTCHA stopped.
+var errHostPaused = errors.New("host paused")
+
+// pauseGate fails, without a request, the pages of a host paused after a
+// CAPTCHA. It is the outermost transport because pages of that host that
+// were dispatched before the CAPTCHA came back wait in colly's LimitRule,
+// past onRequest, and must not go out either.
+type pauseGate struct {
+	next   http.RoundTripper
+	paused *sync.Map // host → reason
+}
+
+func (g pauseGate) RoundTrip(req *http.Request) (*http.Response, error) {
+	if why, ok := g.paused.Load(req.URL.Host); ok {
+		return nil, fmt.Errorf("%w: %s", errHostPaused, why)
+	}
+	return g.next.RoundTrip(req)
+}

@@ -47,18 +47,18 @@ func (r *run) collector() *colly.Collector {
 		opts = append(opts, colly.Headers(cr.Headers))
 	}
 	col := colly.NewCollector(opts...)
+	var tr http.RoundTripper = r.tr
 	switch cr.Fetch {
 	case config.FetchBrowser:
-		col.WithTransport(&browserTransport{b: r.br, waitFor: cr.Browser.WaitFor, pages: func() { r.c.stats.browserPages.Add(1) }})
+		tr = (&browserTransport{b: r.br, waitFor: cr.Browser.WaitFor, pages: func() { r.c.stats.browserPages.Add(1) }})
 	case config.FetchAuto:
 		// The client's jar, which the solved challenges' cookies go into.
 		jar, _ := cookiejar.New(nil) // no options: cannot fail
 		col.SetCookieJar(jar)
-		col.WithTransport(&autoTransport{http: r.tr, b: r.br, jar: jar, hosts: map[string]*hostSolve{},
-			solved: func() { r.c.stats.challenges.Add(1) }})
-	default:
-		col.WithTransport(r.tr)
+		tr = &autoTransport{http: r.tr, b: r.br, jar: jar, hosts: map[string]*hostSolve{},
+			solved: func() { r.c.stats.challenges.Add(1) }}
 	}
+	col.WithTransport(pauseGate{next: tr, paused: &r.paused})
 	col.SetRequestTimeout(0) // the transport times each request after any Retry-After wait
 	col.SetRedirectHandler(r.c.checkRedirect)
 	col.OnRequest(r.onRequest)

@@ -100,6 +100,8 @@ var errTooLarge = errors.New("response too large")
 func decideError(err error) decision {
 	msg := describeError(err)
 	switch {
+	case errors.Is(err, errHostPaused):
+		return decision{verdict: verdictFail, reason: strings.TrimPrefix(msg, errHostPaused.Error()+": ")}
 	case errors.Is(err, errRedirectRefused), errors.Is(err, errAddressRefused), errors.Is(err, errTooLarge):
 		return decision{verdict: verdictFail, reason: msg}
 	case errors.Is(err, colly.ErrForbiddenDomain):
