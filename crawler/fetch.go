@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -42,8 +43,16 @@ func (r *run) newBrowser() (*browser.Browser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("crawl.fetch %s: %w; %s", cr.Fetch, err, config.ChromiumInstall)
 	}
+	// Names outside allowed_domains do not even resolve in the browser:
+	// the guard sees the tabs' requests, not the browser's own.
+	rules := "MAP * ~NOTFOUND"
+	for _, h := range r.c.allowedHosts {
+		rules += ", EXCLUDE " + h
+	}
+	flags := map[string]any{"host-resolver-rules": rules}
+	maps.Copy(flags, r.c.opts.BrowserFlags)
 	return browser.New(browser.Options{Exec: exe, Tabs: cr.Browser.Tabs, RecycleAfter: cr.Browser.RecycleAfter,
-		PageTimeout: cr.Timeout, UserAgent: r.c.userAgent, Allow: r.c.browserAllow, Flags: r.c.opts.BrowserFlags,
+		PageTimeout: cr.Timeout, UserAgent: r.c.userAgent, Allow: r.c.browserAllow, Flags: flags,
 		Logger: r.log.With("component", "browser")})
 }
 
