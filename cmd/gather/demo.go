@@ -33,6 +33,8 @@ type demoFlags struct {
 	addr        string
 	faults      string
 	robots      int
+	challenge   bool
+	tokenTTL    time.Duration
 }
 
 func newDemoCmd(g *globals) *cobra.Command {
@@ -53,12 +55,14 @@ summary and a few rows, and checks every row against the site's ground truth.`,
 	fl.DurationVar(&f.jitter, "jitter", 0, "vary the latency by up to ± this much")
 	fl.IntVar(&f.parallelism, "parallelism", 16, "requests in flight")
 	fl.StringVar(&f.db, "db", "demo.db", "SQLite file to write")
-	fl.StringVar(&f.layout, "layout", "nextdata", "page layout: nextdata (today's IMDB) or classic (tables)")
+	fl.StringVar(&f.layout, "layout", "nextdata", "page layout: nextdata (today's IMDB), classic (tables) or spa (rendered by script, crawled with fetch: browser; needs Chromium)")
 	fl.StringVarP(&f.cfgFile, "config", "c", "", "config whose items to use (default ./config.yaml, else the built-in copy)")
 	fl.BoolVar(&f.resume, "resume", false, "keep an existing demo database and fetch only what it lacks (needs a fixed --addr)")
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:0", "address of the demo site (port 0: a free one)")
 	fl.StringVar(&f.faults, "faults", "", "inject faults, e.g. 500=0.1,429=0.05,reset=0.02 (see docs/fetch-policy.md)")
 	fl.IntVar(&f.robots, "robots-status", 0, "answer robots.txt with this HTTP status (e.g. 503)")
+	fl.BoolVar(&f.challenge, "challenge", false, "gate the site behind a JavaScript challenge in the manner of AWS WAF, crawled with fetch: auto (needs Chromium)")
+	fl.DurationVar(&f.tokenTTL, "token-ttl", 5*time.Minute, "with --challenge: how long a solved token is honoured")
 	return cmd
 }
 
@@ -73,6 +77,9 @@ func runDemo(ctx context.Context, g *globals, f *demoFlags, out io.Writer) error
 		return usagef("--resume needs a fixed --addr (e.g. 127.0.0.1:8450): pages are known by URL, and a free port changes every run")
 	}
 	opts := demo.Options{Latency: f.latency, Jitter: f.jitter, RobotsStatus: f.robots}
+	if f.challenge {
+		opts.Challenge = &demo.Challenge{TokenTTL: f.tokenTTL}
+	}
 	if f.faults != "" {
 		rates, err := demo.ParseFaults(f.faults)
 		if err != nil {
@@ -103,8 +110,11 @@ func runDemo(ctx context.Context, g *globals, f *demoFlags, out io.Writer) error
 	}
 	defer os.Remove(idsFile)
 	tmpl := demo.PageURL(srv.URL, "{id}")
-	if f.layout == "classic" {
+	switch f.layout {
+	case "classic":
 		tmpl = demo.ClassicURL(srv.URL, "{id}")
+	case "spa":
+		tmpl = demo.SpaURL(srv.URL, "{id}")
 	}
 	cfg.Crawl.Start = config.Start{URLTemplate: tmpl, IDsFile: idsFile}
 	cfg.Crawl.AllowedDomains = nil
@@ -136,14 +146,14 @@ func demoConfig(f *demoFlags) (*config.Config, error) {
 		} else {
 			cfg, err = config.Parse("examples/imdb-classic.yaml (built in)", gather.ClassicConfig, os.LookupEnv)
 		}
-	case f.layout == "nextdata":
+	case f.layout == "nextdata" || f.layout == "spa":
 		if _, serr := os.Stat(configPath("")); serr == nil {
 			cfg, err = config.Load(configPath(""))
 		} else {
 			cfg, err = config.Parse("config.yaml (built in)", gather.DefaultConfig, os.LookupEnv)
 		}
 	default:
-		return nil, usagef("--layout: %q is not nextdata or classic", f.layout)
+		return nil, usagef("--layout: %q is not nextdata, classic or spa", f.layout)
 	}
 	if err != nil {
 		return nil, err
@@ -156,6 +166,17 @@ func demoConfig(f *demoFlags) (*config.Config, error) {
 	cfg.Crawl.Parallelism = f.parallelism
 	cfg.Crawl.Delay, cfg.Crawl.RandomDelay = 0, 0
 	cfg.Crawl.RefreshAfter = 0
+	// The spa layout has its data only once its script ran; a challenge
+	// needs a browser once per host, then HTTP does.
+	switch {
+	case f.layout == "spa":
+		cfg.Crawl.Fetch = config.FetchBrowser
+		if cfg.Crawl.Browser.WaitFor == "" {
+			cfg.Crawl.Browser.WaitFor = "script#__NEXT_DATA__"
+		}
+	case f.challenge:
+		cfg.Crawl.Fetch = config.FetchAuto
+	}
 	return cfg, nil
 }
 

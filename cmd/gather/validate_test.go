@@ -111,3 +111,14 @@ func TestValidate_SchedulesThatCannotRun(t *testing.T) {
 		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// A config that needs a browser that is not there fails validation with
+// exit 2, naming the key and how to install Chromium.
+func TestValidate_BrowserMissing(t *testing.T) {
+	cfg := writeFile(t, t.TempDir(), "job.yaml", strings.Replace(crawlYAML("https://example.com"), "  parallelism: 2\n",
+		"  parallelism: 2\n  fetch: auto\n  browser:\n    path: /nonexistent/chromium\n", 1))
+	code, _, stderr := runGather(t, "validate", "-c", cfg)
+	if code != exitUsage || !strings.Contains(stderr, "crawl.browser.path") || !strings.Contains(stderr, "apt-get install chromium") {
+		t.Errorf("exit %d, stderr %q: want exit 2 naming crawl.browser.path and the install line", code, stderr)
+	}
+}
