@@ -401,6 +401,8 @@ func checkJSONPath(p *problems, key, path string) {
 	}
 	if err := ValidJSONPath(strings.TrimPrefix(path, "^.")); err != nil {
 		p.add(key, "invalid JSON path %q: %v", path, err)
+	} else if err := JSONModifierProblem(path); err != nil {
+		p.add(key, "%v", err)
 	}
 }
 
