@@ -3,6 +3,7 @@ package config_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidwall/gjson"
 
@@ -64,4 +65,27 @@ func TestParse_UnsafeModifierRefused(t *testing.T) {
 	doc := strings.Replace(validYAML, `title: {css: "h1"}`, `title: {json: "props|@pretty"}`, 1)
 	_, err := parse(t, doc, nil)
 	wantProblem(t, err, "items.movies.fields.title.json", "@pretty is not allowed")
+}
+
+// Extraction's bounds default to 10s and 1 MB a value, and must be set to
+// something: zero would mean no extraction at all, not no bound.
+func TestParse_ExtractionBounds(t *testing.T) {
+	cfg, err := parse(t, validYAML, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Crawl.ExtractTimeout != 10*time.Second || cfg.Crawl.MaxValueSize != 1<<20 {
+		t.Errorf("extract_timeout %s, max_value_size %d; want 10s and 1 MiB", cfg.Crawl.ExtractTimeout, cfg.Crawl.MaxValueSize)
+	}
+	cfg, err = parse(t, validYAML, map[string]string{"GATHER_CRAWL_EXTRACT_TIMEOUT": "2m", "GATHER_CRAWL_MAX_VALUE_SIZE": "64KB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Crawl.ExtractTimeout != 2*time.Minute || cfg.Crawl.MaxValueSize != 64<<10 {
+		t.Errorf("overridden: %s, %d", cfg.Crawl.ExtractTimeout, cfg.Crawl.MaxValueSize)
+	}
+	for key, val := range map[string]string{"extract_timeout": "0s", "max_value_size": "0"} {
+		_, err := parse(t, strings.Replace(validYAML, "  name: test\n", "  name: test\n  "+key+": "+val+"\n", 1), nil)
+		wantProblem(t, err, "crawl."+key, "must be more than 0")
+	}
 }

@@ -178,6 +178,12 @@ func (c *Config) validateCrawl(p *problems) {
 	if cr.MaxBodySize <= 0 {
 		p.add("crawl.max_body_size", "must be more than 0 (e.g. 10MB)")
 	}
+	if cr.ExtractTimeout <= 0 {
+		p.add("crawl.extract_timeout", "must be more than 0 (e.g. 10s)")
+	}
+	if cr.MaxValueSize <= 0 {
+		p.add("crawl.max_value_size", "must be more than 0 (e.g. 1MB)")
+	}
 	for name, val := range cr.Headers {
 		key := "crawl.headers." + name
 		switch {
