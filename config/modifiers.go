@@ -39,6 +39,27 @@ const flattenDeep = "with deep it recurses once per level of nesting and copies 
 // starts with @ (JSON-LD's @type) is no modifier and passes; so does one
 // written \@pretty.
 func JSONModifierProblem(path string) error {
+	var err error
+	eachModifier(path, func(name, rest string) bool {
+		err = judgeModifier(name, rest)
+		return err == nil
+	})
+	return err
+}
+
+// HasJSONModifier reports whether path applies a gjson modifier.
+func HasJSONModifier(path string) bool {
+	found := false
+	eachModifier(path, func(string, string) bool {
+		found = true
+		return false
+	})
+	return found
+}
+
+// eachModifier calls f with the name of each gjson modifier path applies,
+// and the path after the name, until f returns false.
+func eachModifier(path string, f func(name, rest string) bool) {
 	inQuote := false
 	prevSep := true // a modifier starts a path component
 	for i := 0; i < len(path); i++ {
@@ -55,13 +76,12 @@ func JSONModifierProblem(path string) error {
 			inQuote = true
 		case ch == '@' && prevSep:
 			name, rest := modifierName(path[i+1:])
-			if err := judgeModifier(name, rest); err != nil {
-				return err
+			if name != "" && gjson.ModifierExists(name, nil) && !f(name, rest) {
+				return
 			}
 		}
 		prevSep = strings.IndexByte(".|[{,:(#!=<>%~ ", ch) >= 0
 	}
-	return nil
 }
 
 // modifierName splits what follows an @ into the modifier's name and the
@@ -76,7 +96,7 @@ func modifierName(s string) (name, rest string) {
 }
 
 func judgeModifier(name, rest string) error {
-	if name == "" || !gjson.ModifierExists(name, nil) || safeModifiers[name] && name != "flatten" {
+	if safeModifiers[name] && name != "flatten" {
 		return nil
 	}
 	if why, ok := unsafeModifiers[name]; ok {

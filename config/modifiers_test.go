@@ -89,3 +89,14 @@ func TestParse_ExtractionBounds(t *testing.T) {
 		wantProblem(t, err, "crawl."+key, "must be more than 0")
 	}
 }
+
+func TestHasJSONModifier(t *testing.T) {
+	for path, want := range map[string]bool{
+		"a.b": false, "@type": false, "a.@context": false, `a.#(x=="@this")`: false, `\@this`: false,
+		"a|@reverse": true, "@this": true, "[a,b|@keys]": true, "a|@fromstr|b": true,
+	} {
+		if got := config.HasJSONModifier(path); got != want {
+			t.Errorf("HasJSONModifier(%q) = %v, want %v", path, got, want)
+		}
+	}
+}

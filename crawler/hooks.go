@@ -215,7 +215,11 @@ func (r *run) store(resp *colly.Response, ps *pageState, page storage.Page) {
 		return
 	}
 	wantLinks := ps.depth+1 < r.c.cfg.Crawl.MaxDepth
-	res, err := r.c.ex.Extract(final, resp.Body, ct, wantLinks)
+	res, err := r.c.ex.ExtractContext(r.ctx, final, resp.Body, ct, wantLinks)
+	if err != nil && r.ctx.Err() != nil {
+		r.leavePending(ps) // interrupted mid-extraction: the next run extracts it
+		return
+	}
 	if err != nil {
 		page.Status, page.Error = storage.PageFailed, err.Error()
 		r.record(ps, page)
