@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	_ "time/tzdata" // schedule.timezone works on machines without zoneinfo
@@ -28,6 +29,7 @@ func main() {
 }
 
 func run() int {
+	crashNotUsage()
 	// The first SIGINT/SIGTERM cancels ctx: no new requests, in-flight pages
 	// finish or stay pending, the batch is committed. A second one exits at
 	// once; SQLite in WAL mode loses at most the uncommitted batch.
@@ -56,6 +58,13 @@ func run() int {
 
 	return execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
 }
+
+// crashNotUsage makes a crash (a panic nothing recovers, a fatal error such
+// as a stack overflow) end the process by SIGABRT, as GOTRACEBACK=crash
+// does, after the usual report. Go would exit with status 2 instead, which
+// gather's contract gives to usage and config errors: a scheduler or script
+// would take a crash for a bad config.
+func crashNotUsage() { debug.SetTraceback("crash") }
 
 // execute runs one gather command line and returns its exit code; tests
 // call it in-process.
