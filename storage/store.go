@@ -32,6 +32,8 @@ type Store struct {
 	tables map[string]Table
 	order  []Table
 	notes  []string
+	// poison keeps what is being extracted and what must not be (poison.go).
+	poison poison
 }
 
 // Notes are what opening the database did that its owner may need to
@@ -173,6 +175,7 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes both connection pools. Close the Writer first.
 func (s *Store) Close() error {
+	s.closeFlights()
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 
