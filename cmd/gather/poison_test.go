@@ -16,14 +16,11 @@ import (
 	"github.com/gather-crawler/gather/storage"
 )
 
-// A page whose extraction was under way when the process died twice in a
-// row is quarantined by the third run, which records it failed with that
-// reason, does not extract it, and finishes. The process is killed (-9)
-// while that page is extracted, which its XPath makes take seconds.
-func TestProcess_PoisonPageQuarantined(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts and kills processes")
-	}
+// slowExtractionJob serves four pages, one of which takes a minute to
+// extract (an XPath quadratic in its 10,000 links), and writes a job for
+// them, without an extraction deadline.
+func slowExtractionJob(t *testing.T) (cfg, db, slowURL string) {
+	t.Helper()
 	slow := "<html><body>" + strings.Repeat("<a>x</a>", 10000) + "</body></html>"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
@@ -33,9 +30,9 @@ func TestProcess_PoisonPageQuarantined(t *testing.T) {
 		}
 		fmt.Fprintf(w, "<html><head><title>%s</title></head><body><a>1</a><a>2</a></body></html>", r.URL.Path)
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	dir := t.TempDir()
-	cfg := writeFile(t, dir, "job.yaml", fmt.Sprintf(`database: out.db
+	cfg = writeFile(t, dir, "job.yaml", fmt.Sprintf(`database: out.db
 crawl:
   name: poison
   start:
@@ -49,8 +46,48 @@ items:
       title: {css: title}
       pairs: {xpath: "count(//a/following::a)", type: integer}
 `, srv.URL))
-	db := filepath.Join(dir, "out.db")
-	slowURL := srv.URL + "/slow"
+	return cfg, filepath.Join(dir, "out.db"), srv.URL + "/slow"
+}
+
+// SIGTERM reaches a page's extraction: the run stops within seconds, not
+// once the page is done, and the page stays pending for the next run.
+func TestProcess_SigtermStopsExtraction(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	cfg, db, slowURL := slowExtractionJob(t)
+	cmd, out := gatherProcess(t, "crawl", "-c", cfg)
+	if !waitExtracting(t, db, 1, slowURL, 60*time.Second) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("%s never extracted\n%s", slowURL, out)
+	}
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	timer := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	code := exitCodeOf(cmd.Wait())
+	if took := time.Since(start); code != 1 || took > 5*time.Second {
+		t.Fatalf("exit %d %s after SIGTERM; want 1 within seconds\n%s", code, took, out)
+	}
+	conn := testingutil.OpenDB(t, db)
+	var status, run string
+	conn.QueryRow("SELECT status FROM gather_pages WHERE url = ?", slowURL).Scan(&status)
+	conn.QueryRow("SELECT status FROM gather_runs").Scan(&run)
+	if status != storage.PagePending || run != storage.RunInterrupted {
+		t.Errorf("page %s, run %s; want pending, interrupted", status, run)
+	}
+}
+
+// A page whose extraction was under way when the process died twice in a
+// row is quarantined by the third run, which records it failed with that
+// reason, does not extract it, and finishes. The process is killed (-9)
+// while that page is extracted, which its XPath makes take seconds.
+func TestProcess_PoisonPageQuarantined(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills processes")
+	}
+	cfg, db, slowURL := slowExtractionJob(t)
 	for round := 1; round <= 2; round++ {
 		cmd, out := gatherProcess(t, "crawl", "-c", cfg)
 		if !waitExtracting(t, db, round, slowURL, 60*time.Second) {
