@@ -208,6 +208,7 @@ func (e *Extractor) Extract(pageURL string, body []byte, contentType string, wan
 // context.Cause(ctx): the page was not judged.
 func (e *Extractor) ExtractContext(ctx context.Context, pageURL string, body []byte, contentType string, wantLinks bool) (res *Result, err error) {
 	b := newBudget(ctx, e.lim)
+	defer b.stop()
 	defer func() {
 		v := recover()
 		if v == nil {
