@@ -1,0 +1,222 @@
+package storage_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gather-crawler/gather/storage"
+)
+
+// walSize is the size of path's -wal file, 0 when there is none.
+func walSize(t *testing.T, path string) int64 {
+	t.Helper()
+	st, err := os.Stat(path + "-wal")
+	if os.IsNotExist(err) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
+}
+
+// putBatches writes n batches of pages, each committed by a Flush, and
+// returns the most a single batch grew the WAL by.
+func putBatches(t *testing.T, w *storage.Writer, path string, n, pagesPer, rowsPer int) int64 {
+	t.Helper()
+	ctx := context.Background()
+	var maxBatch int64
+	prev := walSize(t, path)
+	for b := 0; b < n; b++ {
+		for p := 0; p < pagesPer; p++ {
+			movie := fmt.Sprintf("tt%07d", b*pagesPer+p)
+			rs := make([]storage.Row, rowsPer)
+			for i := range rs {
+				rs[i] = row(movie, fmt.Sprintf("nm%07d", i), i+1)
+			}
+			if err := w.Put(ctx, okPage("http://x/"+movie, rs...)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		size := walSize(t, path)
+		if size > prev {
+			maxBatch = max(maxBatch, size-prev)
+		}
+		prev = size
+	}
+	return maxBatch
+}
+
+// shortReads runs read transactions of a few milliseconds each, back to
+// back, until stop is closed: the frontier lookups of a crawl, or a
+// `gather query` that counts rows. It returns how many it ran.
+func shortReads(t *testing.T, path string, stop <-chan struct{}) func() int64 {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			tx, err := db.Begin()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var c int
+			if err := tx.QueryRow(`SELECT count(*) FROM "cast"`).Scan(&c); err != nil {
+				t.Error(err)
+			}
+			time.Sleep(2 * time.Millisecond) // the snapshot is held meanwhile
+			tx.Rollback()
+			n.Add(1)
+		}
+	}()
+	return func() int64 {
+		wg.Wait()
+		db.Close()
+		return n.Load()
+	}
+}
+
+// The writer keeps the WAL under its limit, give or take the batch that
+// crossed it, whether or not someone reads meanwhile: a passive
+// checkpoint alone never lets the log start over while the writer keeps
+// appending.
+func TestWriter_WALStaysBounded(t *testing.T) {
+	const limit = 1 << 20
+	for _, reading := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reader=%v", reading), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "wal.db")
+			s := open(t, path, castTable)
+			w, err := s.NewWriter(storage.WriterOptions{Run: 1, Job: "test", BatchDelay: time.Millisecond, WALLimit: limit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop := make(chan struct{})
+			var peak atomic.Int64
+			var sampler sync.WaitGroup
+			sampler.Add(1)
+			go func() {
+				defer sampler.Done()
+				for {
+					if st, err := os.Stat(path + "-wal"); err == nil && st.Size() > peak.Load() {
+						peak.Store(st.Size())
+					}
+					select {
+					case <-stop:
+						return
+					case <-time.After(200 * time.Microsecond):
+					}
+				}
+			}()
+			reads := func() int64 { return 0 }
+			if reading {
+				reads = shortReads(t, path, stop)
+			}
+			// About 12 MB of WAL: twelve times the limit.
+			maxBatch := putBatches(t, w, path, 300, 8, 40)
+			close(stop)
+			sampler.Wait()
+			n := reads()
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("peak WAL %d bytes, limit %d, largest batch %d, %d reads, %+v", peak.Load(), limit, maxBatch, n, w.WALStats())
+			if reading && n == 0 {
+				t.Fatal("the reader read nothing")
+			}
+			if peak.Load() > limit+maxBatch {
+				t.Errorf("the WAL reached %d bytes: more than the limit %d and a batch (%d)", peak.Load(), limit, maxBatch)
+			}
+			var count int
+			if res, err := s.IntegrityCheck(context.Background()); err != nil || res != "ok" {
+				t.Fatalf("integrity_check: %q %v", res, err)
+			}
+			for _, r := range rows(t, path, `SELECT count(*) FROM "cast"`) {
+				fmt.Sscan(r, &count)
+			}
+			if count != 300*8*40 {
+				t.Errorf("%d rows stored, want %d", count, 300*8*40)
+			}
+		})
+	}
+}
+
+// After a run the WAL is empty: it holds nothing the database file lacks,
+// and the disk it took is given back, even while another process keeps
+// the database open (then SQLite's own clean-up at the last close does not
+// happen).
+func TestWriter_WALTruncatedOnClose(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "wal.db")
+	s, err := storage.Open(ctx, path, []storage.Table{castTable})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another process's idle connection, as `gather query` between
+	// statements.
+	other, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.NewWriter(storage.WriterOptions{Run: 1, Job: "test", BatchDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	putBatches(t, w, path, 50, 8, 40)
+	if n := walSize(t, path); n < 1<<20 {
+		t.Fatalf("the test wrote only %d bytes of WAL", n)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := walSize(t, path); n != 0 {
+		t.Errorf("after the writer closed the WAL holds %d bytes", n)
+	}
+	// What a run writes after its writer closes (its record, the lease)
+	// is truncated when the store closes.
+	id, err := s.StartRun(ctx, "test", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishRun(ctx, id, storage.RunFinished, storage.RunCounts{}, time.Now(), ""); err != nil {
+		t.Fatal(err)
+	}
+	if walSize(t, path) == 0 {
+		t.Fatal("the run's record did not reach the WAL")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := walSize(t, path); n != 0 {
+		t.Errorf("after the store closed the WAL holds %d bytes", n)
+	}
+	var c int
+	if err := other.QueryRow(`SELECT count(*) FROM "cast"`).Scan(&c); err != nil || c != 50*8*40 {
+		t.Errorf("the other connection reads %d rows (%v)", c, err)
+	}
+}
