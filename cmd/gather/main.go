@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 
 	_ "time/tzdata" // schedule.timezone works on machines without zoneinfo
@@ -43,7 +44,7 @@ func run() int {
 	go func() {
 		select {
 		case s := <-sigs:
-			fmt.Fprintf(os.Stderr, "\ngather: %v: stopping after in-flight pages (send again to exit now)\n", s)
+			fmt.Fprintf(os.Stderr, "\ngather: %v: %s (send again to exit now)\n", s, stopNote())
 			cancel(fmt.Errorf("received %v", s))
 		case <-watcherDone:
 			return
@@ -65,6 +66,27 @@ func run() int {
 // gather's contract gives to usage and config errors: a scheduler or script
 // would take a crash for a bad config.
 func crashNotUsage() { debug.SetTraceback("crash") }
+
+// stopping is what the first SIGINT/SIGTERM says gather does about it,
+// when a command has set its own; crawls stop after in-flight pages.
+var stopping atomic.Pointer[string]
+
+// setStopNote sets what an interrupt says gather does ("" for the crawl's
+// words).
+func setStopNote(note string) {
+	if note == "" {
+		stopping.Store(nil)
+		return
+	}
+	stopping.Store(&note)
+}
+
+func stopNote() string {
+	if p := stopping.Load(); p != nil {
+		return *p
+	}
+	return "stopping after in-flight pages"
+}
 
 // execute runs one gather command line and returns its exit code; tests
 // call it in-process.
