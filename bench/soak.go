@@ -34,7 +34,7 @@ const (
 
 // SoakJob is a long crawl of tiny demo pages spread over many hosts, with
 // the database's files watched throughout: what issue 13 saw grow without
-// bound.
+// bound. The database (soak-PAGES-READER.db in Dir) is deleted at the end.
 type SoakJob struct {
 	Pages int
 	// Hosts is the number of demo sites, each on an address of its own
@@ -58,6 +58,10 @@ type SoakResult struct {
 	Reader      string
 	Seconds     float64
 	PagesPerSec float64
+	// CPUMsPerPage is the process's CPU time per page stored: the crawl,
+	// the demo sites and the reader. It moves far less with the machine's
+	// load than pages/s does.
+	CPUMsPerPage float64
 	// PeakWAL is the largest -wal file seen during the crawl; WALAfter
 	// its size once the store is closed (0 also when the file is gone).
 	PeakWAL, WALAfter int64
@@ -167,6 +171,9 @@ func Soak(ctx context.Context, j SoakJob) (SoakResult, error) {
 	if err := os.MkdirAll(j.Dir, 0o755); err != nil {
 		return res, err
 	}
+	// A soak leaves hundreds of megabytes for the kernel to write back:
+	// measured alternately, each run slowed down the next one.
+	flushDisks()
 	bases, closeSites, err := soakSites(j.Hosts)
 	if err != nil {
 		return res, err
@@ -215,6 +222,20 @@ func Soak(ctx context.Context, j SoakJob) (SoakResult, error) {
 		return res, err
 	}
 
+	// The reader stays open until the store has closed, as a `gather
+	// query` between statements would, so that WALAfter shows whether the
+	// store empties the WAL when SQLite's own clean-up cannot.
+	var r *storage.Reader
+	if j.Reader != SoakNoReader {
+		if r, err = storage.OpenReader(ctx, db); err != nil {
+			return res, err
+		}
+		defer func() {
+			if r != nil {
+				r.Close()
+			}
+		}()
+	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var peakWAL atomic.Int64
@@ -236,12 +257,7 @@ func Soak(ctx context.Context, j SoakJob) (SoakResult, error) {
 	}()
 	var readErr error
 	var slowest atomic.Int64
-	if j.Reader != SoakNoReader {
-		r, err := storage.OpenReader(ctx, db)
-		if err != nil {
-			return res, err
-		}
-		defer r.Close()
+	if r != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -249,10 +265,13 @@ func Soak(ctx context.Context, j SoakJob) (SoakResult, error) {
 		}()
 	}
 
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	sum, err := c.Run(ctx)
 	res.Seconds = time.Since(start).Seconds()
 	res.PagesPerSec = float64(sum.Counts.PagesOK) / res.Seconds
+	if sum.Counts.PagesOK > 0 {
+		res.CPUMsPerPage = float64((processCPU() - cpu).Microseconds()) / 1000 / float64(sum.Counts.PagesOK)
+	}
 	close(stop)
 	wg.Wait()
 	res.PeakWAL = peakWAL.Load()
@@ -273,6 +292,14 @@ func Soak(ctx context.Context, j SoakJob) (SoakResult, error) {
 	}
 	if st, serr := os.Stat(db); serr == nil {
 		res.DBAfter = st.Size()
+	}
+	if r != nil {
+		err = errors.Join(err, r.Close())
+		r = nil
+	}
+	// Deleted, its dirty pages need no writing back during the next run.
+	for _, s := range []string{"", "-wal", "-shm"} {
+		os.Remove(db + s)
 	}
 	return res, err
 }

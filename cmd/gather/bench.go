@@ -324,7 +324,7 @@ func runSoakBench(ctx context.Context, f *benchFlags, dir string, out io.Writer)
 	fmt.Fprintf(out, "soak: %d tiny pages over %d hosts at latency 0, parallelism %d per host, databases in %s; machine: %d CPUs\n\n",
 		f.soak, f.hosts, par, dir, runtime.NumCPU())
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "reader\tseconds\tpages/s\tpeak WAL MB\tdatabase MB\tWAL after MB\treads\tslowest read s\temptied\tbusy\tcheckpoint s\t")
+	fmt.Fprintln(tw, "reader\tseconds\tpages/s\tCPU ms/page\tpeak WAL MB\tdatabase MB\tWAL after MB\treads\tslowest read s\temptied\tbusy\tcheckpoint s\t")
 	mb := func(n int64) float64 { return float64(n) / (1 << 20) }
 	for round := 0; round < max(1, f.repeat); round++ {
 		for _, r := range readers {
@@ -332,7 +332,7 @@ func runSoakBench(ctx context.Context, f *benchFlags, dir string, out io.Writer)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(tw, "%s\t%.1f\t%.0f\t%.1f\t%.1f\t%.1f\t%d\t%.2f\t%d\t%d\t%.1f\t\n", r, res.Seconds, res.PagesPerSec,
+			fmt.Fprintf(tw, "%s\t%.1f\t%.0f\t%.2f\t%.1f\t%.1f\t%.1f\t%d\t%.2f\t%d\t%d\t%.1f\t\n", r, res.Seconds, res.PagesPerSec, res.CPUMsPerPage,
 				mb(res.PeakWAL), mb(res.DB), mb(res.WALAfter), res.Reads, res.SlowestRead, res.Truncated, res.Busy, res.CheckpointWait)
 			fmt.Fprintf(os.Stderr, "measured soak with reader %s: %.0f pages/s, peak WAL %.1f MB, database %.1f MB\n", r, res.PagesPerSec, mb(res.PeakWAL), mb(res.DB))
 		}
