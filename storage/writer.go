@@ -100,9 +100,17 @@ const DefaultWALLimit = 32 << 20
 // the time of one or two of its statements.
 const walWait = 500 * time.Millisecond
 
+// walRetryWait is how long the retries wait once a checkpoint has found a
+// reader that outlasted walWait, which is likely still there: each wait
+// stops the crawl's writes, and at 500 ms a long `gather query` cost the
+// soak 14% of its time.
+const walRetryWait = 100 * time.Millisecond
+
 // walRetryMax caps the pause between bounding checkpoints while a reader
-// keeps them from finishing: each failed one cost the crawl walWait.
-const walRetryMax = 8 * time.Second
+// keeps them from finishing: once the reader has gone, the WAL grows for
+// at most this long more, and a reader that never goes (statements back to
+// back, each long) costs the crawl walRetryWait in every walRetryMax.
+const walRetryMax = 4 * time.Second
 
 // Writer is the single goroutine that writes to the database. Put and
 // Pending hand it work through a bounded queue, so a slow disk slows the
@@ -361,9 +369,10 @@ const closeWait = time.Second
 // boundWAL runs between the writer's transactions: once the -wal file has
 // reached the limit it checkpoints and truncates it, waiting up to walWait
 // for readers of older snapshots. While a reader keeps that from
-// succeeding (a long `gather query`), the writer tries again after a pause
-// that doubles up to walRetryMax, so that such a reader costs the crawl a
-// little time rather than a wait at every commit.
+// succeeding (a long `gather query`), the writer tries again, waiting
+// walRetryWait, after a pause that doubles up to walRetryMax, so that such
+// a reader costs the crawl a little time rather than a wait at every
+// commit.
 func (w *Writer) boundWAL() {
 	if time.Now().Before(w.walRetryAt) {
 		return
@@ -374,7 +383,11 @@ func (w *Writer) boundWAL() {
 	}
 	start := time.Now()
 	w.ckptMu.Lock()
-	busy, err := w.s.truncateWAL(walWait)
+	wait := walWait
+	if w.walBackoff > 0 {
+		wait = walRetryWait
+	}
+	busy, err := w.s.truncateWAL(wait)
 	w.ckptMu.Unlock()
 	w.walStats.waited.Add(int64(time.Since(start)))
 	if err == nil && !busy {
