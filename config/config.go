@@ -50,6 +50,12 @@ type Crawl struct {
 	Retries int `mapstructure:"retries"`
 	// MaxBodySize fails larger responses as "response too large".
 	MaxBodySize ByteSize `mapstructure:"max_body_size"`
+	// ExtractTimeout bounds the extraction of one page, which Timeout does
+	// not cover: a page that takes longer fails with that reason.
+	ExtractTimeout time.Duration `mapstructure:"extract_timeout"`
+	// MaxValueSize drops, with a warning on the page, a value larger than
+	// this (a record's required or key field then drops the record).
+	MaxValueSize ByteSize `mapstructure:"max_value_size"`
 	// UserAgent defaults to "gather/VERSION" when empty.
 	UserAgent string            `mapstructure:"user_agent"`
 	Headers   map[string]string `mapstructure:"headers"`

@@ -37,6 +37,8 @@ var defaults = map[string]any{
 	"crawl.timeout":               "30s",
 	"crawl.retries":               3,
 	"crawl.max_body_size":         "10MB",
+	"crawl.extract_timeout":       "10s",
+	"crawl.max_value_size":        "1MB",
 	"crawl.user_agent":            "",
 	"crawl.robots_txt":            true,
 	"crawl.max_depth":             1,

@@ -178,6 +178,12 @@ func (c *Config) validateCrawl(p *problems) {
 	if cr.MaxBodySize <= 0 {
 		p.add("crawl.max_body_size", "must be more than 0 (e.g. 10MB)")
 	}
+	if cr.ExtractTimeout <= 0 {
+		p.add("crawl.extract_timeout", "must be more than 0 (e.g. 10s)")
+	}
+	if cr.MaxValueSize <= 0 {
+		p.add("crawl.max_value_size", "must be more than 0 (e.g. 1MB)")
+	}
 	for name, val := range cr.Headers {
 		key := "crawl.headers." + name
 		switch {
@@ -402,6 +408,8 @@ func checkJSONPath(p *problems, key, path string) {
 	}
 	if err := ValidJSONPath(strings.TrimPrefix(path, "^.")); err != nil {
 		p.add(key, "invalid JSON path %q: %v", path, err)
+	} else if err := JSONModifierProblem(path); err != nil {
+		p.add(key, "%v", err)
 	}
 }
 

@@ -241,8 +241,25 @@ func (r *run) store(resp *colly.Response, ps *pageState, page storage.Page) {
 		r.record(ps, page)
 		return
 	}
+	job := r.c.cfg.Crawl.Name
+	if r.c.store.Quarantined(job, ps.url) {
+		// It failed before, by crashing two runs: like a page that fails
+		// again, it does not make this run a failed one.
+		ps.retry = true
+		page.Status, page.Error = storage.PageFailed, storage.QuarantineReason
+		r.record(ps, page)
+		return
+	}
 	wantLinks := ps.depth+1 < r.c.cfg.Crawl.MaxDepth
-	res, err := r.c.ex.Extract(final, resp.Body, ct, wantLinks)
+	// Recorded while it runs, so that a page whose extraction kills the
+	// process is quarantined once it has done so twice in a row.
+	end := r.c.store.BeginExtract(job, r.id, ps.url)
+	res, err := r.c.ex.ExtractContext(r.ctx, final, resp.Body, ct, wantLinks)
+	end()
+	if err != nil && r.ctx.Err() != nil {
+		r.leavePending(ps) // interrupted mid-extraction: the next run extracts it
+		return
+	}
 	if err != nil {
 		page.Status, page.Error = storage.PageFailed, err.Error()
 		r.record(ps, page)

@@ -98,7 +98,9 @@ func (c *Crawler) Try(ctx context.Context, target string) (*TryResult, error) {
 		res.Status, res.Reason = storage.PageFailed, d.reason
 		return res, nil
 	}
-	c.tryExtract(res, body, resp.Header.Get("Content-Type"))
+	if err := c.tryExtract(ctx, res, body, resp.Header.Get("Content-Type")); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -118,20 +120,26 @@ func (c *Crawler) TryFile(path, pageURL string) (*TryResult, error) {
 		pageURL = (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
 	}
 	res := &TryResult{URL: pageURL, Bytes: len(body)}
-	c.tryExtract(res, body, mime.TypeByExtension(filepath.Ext(path)))
+	if err := c.tryExtract(context.Background(), res, body, mime.TypeByExtension(filepath.Ext(path))); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
-func (c *Crawler) tryExtract(res *TryResult, body []byte, contentType string) {
+// tryExtract extracts the page into res; an error means ctx ended first.
+func (c *Crawler) tryExtract(ctx context.Context, res *TryResult, body []byte, contentType string) error {
 	if ok, why := c.ex.Accepts(contentType, body); !ok {
 		res.Status, res.Reason = storage.PageSkipped, why
-		return
+		return nil
 	}
-	out, err := c.ex.Extract(res.URL, body, contentType, c.cfg.Crawl.MaxDepth > 1)
+	out, err := c.ex.ExtractContext(ctx, res.URL, body, contentType, c.cfg.Crawl.MaxDepth > 1)
 	var pe *extract.PageError
 	if errors.As(err, &pe) {
 		res.Status, res.Reason = storage.PageFailed, pe.Reason
-		return
+		return nil
+	}
+	if err != nil {
+		return err
 	}
 	// The links a crawl would follow: those on allowed hosts.
 	kept := out.Links[:0]
@@ -143,4 +151,5 @@ func (c *Crawler) tryExtract(res *TryResult, body []byte, contentType string) {
 	}
 	out.Links = kept
 	res.Status, res.Result = storage.PageOK, out
+	return nil
 }

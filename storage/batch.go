@@ -172,6 +172,11 @@ func (w *Writer) end(b *batch) {
 			}
 		}
 		b.conn.Close()
+		if b.err == nil {
+			// Before Flush callers go on, so that they find the WAL
+			// within its bounds.
+			w.boundWAL()
+		}
 	}
 	if b.err != nil {
 		w.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -90,7 +91,15 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 			return nil
 		}})
 	})
-	db, err := sql.Open(readOnlyDriver, dsn(path, busyWait, "mode=ro"))
+	params := "mode=ro"
+	if !hadWAL && (!writable(path) || !writable(filepath.Dir(path))) {
+		// A WAL read needs a -shm file, which SQLite cannot make (or
+		// remove again) where we may not write; without a -wal nothing is
+		// writing the database, so it is read as an unchanging file:
+		// no locks, no files made.
+		params += "&immutable=1"
+	}
+	db, err := sql.Open(readOnlyDriver, dsn(path, busyWait, params))
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +107,7 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &Reader{path: path, db: db, hadWAL: hadWAL}, nil
+	return &Reader{path: path, db: db, hadWAL: hadWAL || strings.Contains(params, "immutable")}, nil
 }
 
 // DB is the read-only connection pool, for code that wants database/sql

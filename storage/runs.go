@@ -57,6 +57,7 @@ func (s *Store) FinishRun(ctx context.Context, id int64, status string, c RunCou
 	if err != nil {
 		return fmt.Errorf("record run end: %w", err)
 	}
+	s.endFlight(id)
 	return nil
 }
 
@@ -72,7 +73,9 @@ func (s *Store) Run(ctx context.Context, id int64) (RunInfo, error) {
 
 // MarkAbandonedRuns marks runs of job still recorded as running as
 // interrupted: called by the lease holder, no other run of the job can be
-// alive, so these are runs whose process died.
+// alive, so these are runs whose process died. It then records the pages
+// those processes were extracting when they died, and finds the pages
+// quarantined for it (see poison.go).
 func (s *Store) MarkAbandonedRuns(ctx context.Context, job string) (int64, error) {
 	// finished_at stays empty: when the process died is not known.
 	// Its counts are what it committed, read back from the pages it
@@ -85,7 +88,11 @@ func (s *Store) MarkAbandonedRuns(ctx context.Context, job string) (int64, error
 	if err != nil {
 		return 0, err
 	}
-	return res.RowsAffected()
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	return n, s.recordCrashes(ctx, job)
 }
 
 // RunHistory lists the runs newest first, as gather runs shows them, at

@@ -32,6 +32,8 @@ type Store struct {
 	tables map[string]Table
 	order  []Table
 	notes  []string
+	// poison keeps what is being extracted and what must not be (poison.go).
+	poison poison
 }
 
 // Notes are what opening the database did that its owner may need to
@@ -172,8 +174,71 @@ func open(ctx context.Context, path string, tables []Table) (s *Store, err error
 func (s *Store) Path() string { return s.path }
 
 // Close closes both connection pools. Close the Writer first.
+//
+// It empties the WAL first: SQLite does that itself when the last
+// connection to the database closes, but not while another process (a
+// `gather query`, another job's crawl) has the database open, and what a
+// run writes after its writer has closed (its record, the lease) would
+// then stay in the WAL.
 func (s *Store) Close() error {
+	s.closeFlights()
+	// Best effort: a WAL that could not be emptied loses nothing, and the
+	// next writer empties it.
+	_, _ = s.truncateWAL(closeWait)
 	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// truncateWAL copies the whole WAL into the database file and truncates
+// it to nothing, waiting up to wait for readers of older snapshots to
+// finish; busy reports that they did not, and the WAL was left as it was
+// (partly copied, perhaps). It runs on the write connection, so never
+// inside the writer's transaction.
+//
+// It waits in short checkpoints, one after another, rather than one long
+// one: a checkpoint waits for the reader it first found on an old
+// snapshot, and a reader that runs statements back to back takes its next
+// snapshot, a current one, so quickly that the checkpoint, polling, never
+// sees it gone. The next checkpoint looks again and finds nothing to wait
+// for.
+func (s *Store) truncateWAL(wait time.Duration) (busy bool, err error) {
+	ctx := context.Background()
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	// The busy timeout is also how long a checkpoint waits for readers.
+	setBusy := func(d time.Duration) error {
+		_, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", d.Milliseconds()))
+		return err
+	}
+	defer func() { err = errors.Join(err, setBusy(busyWait)) }()
+	const step = 10 * time.Millisecond
+	if err := setBusy(min(step, wait)); err != nil {
+		return false, err
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		var b, frames, copied int
+		start := time.Now()
+		if err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&b, &frames, &copied); err != nil {
+			return false, err
+		}
+		left := time.Until(deadline)
+		if b == 0 || left <= 0 {
+			return b != 0, nil
+		}
+		if time.Since(start) < time.Millisecond {
+			// Busy at once, without waiting: another process is running a
+			// checkpoint, which SQLite does not wait for.
+			time.Sleep(min(step, left))
+		}
+		if left < step {
+			if err := setBusy(left); err != nil {
+				return true, err
+			}
+		}
+	}
 }
 
 // IntegrityCheck runs PRAGMA integrity_check and returns its verdict ("ok"

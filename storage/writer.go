@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -76,6 +77,12 @@ type WriterOptions struct {
 	// OnCommit, if set, is called on the writer goroutine with the URLs of
 	// the pages (not pending marks) each transaction committed.
 	OnCommit func(urls []string)
+	// WALLimit bounds the write-ahead log, in bytes (default 32 MiB):
+	// when a commit leaves the -wal file at least this large, the writer
+	// checkpoints and truncates it before its next transaction, so the
+	// WAL peaks at about the limit plus one transaction. A reader holding
+	// an older snapshot can stop that; the writer then tries again later.
+	WALLimit int64
 	// Logger hears of trouble that does not stop the writer, such as a
 	// failed background checkpoint.
 	Logger *slog.Logger
@@ -84,6 +91,29 @@ type WriterOptions struct {
 	// again.
 	ItemsHash string
 }
+
+// DefaultWALLimit is WriterOptions.WALLimit's default: with a transaction
+// on top, the WAL stays under 64 MB.
+const DefaultWALLimit = 32 << 20
+
+// walWait is how long the writer's bounding checkpoint waits for readers
+// of older snapshots (the frontier lookups of the crawl itself, a `gather
+// query`) to finish; the crawl's writes wait as long. Lookups take
+// milliseconds; a reader running statements back to back is waited out in
+// the time of one or two of its statements.
+const walWait = 500 * time.Millisecond
+
+// walRetryWait is how long the retries wait once a checkpoint has found a
+// reader that outlasted walWait, which is likely still there: each wait
+// stops the crawl's writes, and at 500 ms a long `gather query` cost the
+// soak 14% of its time.
+const walRetryWait = 100 * time.Millisecond
+
+// walRetryMax caps the pause between bounding checkpoints while a reader
+// keeps them from finishing: once the reader has gone, the WAL grows for
+// at most this long more, and a reader that never goes (statements back to
+// back, each long) costs the crawl walRetryWait in every walRetryMax.
+const walRetryMax = 4 * time.Second
 
 // Writer is the single goroutine that writes to the database. Put and
 // Pending hand it work through a bounded queue, so a slow disk slows the
@@ -110,6 +140,36 @@ type Writer struct {
 	ckpt     *sql.DB
 	ckptStop chan struct{}
 	ckptDone chan struct{}
+	// ckptMu keeps the checkpointer and the writer's own checkpoints
+	// apart: SQLite answers a checkpoint begun during another one with
+	// SQLITE_BUSY at once, without waiting.
+	ckptMu sync.Mutex
+
+	// Written by the writer goroutine only.
+	walRetryAt time.Time     // no bounding checkpoint before, after one failed
+	walBackoff time.Duration // the pause after the next failure
+	walStats   walCounters
+}
+
+// walCounters count the writer's bounding checkpoints.
+type walCounters struct {
+	truncated, busy atomic.Int64
+	waited          atomic.Int64 // nanoseconds the writer spent in them
+}
+
+// WALStats say how the writer kept the WAL bounded.
+type WALStats struct {
+	// Truncated counts checkpoints that emptied the WAL; Busy those that
+	// could not, because a reader held an older snapshot.
+	Truncated, Busy int64
+	// Waited is the time the writer spent in them, not writing.
+	Waited time.Duration
+}
+
+// WALStats reports the bounding checkpoints so far.
+func (w *Writer) WALStats() WALStats {
+	return WALStats{Truncated: w.walStats.truncated.Load(), Busy: w.walStats.busy.Load(),
+		Waited: time.Duration(w.walStats.waited.Load())}
 }
 
 type op struct {
@@ -137,6 +197,9 @@ func (s *Store) NewWriter(opts WriterOptions) (*Writer, error) {
 	if opts.BatchRows <= 0 {
 		opts.BatchRows = 50000
 	}
+	if opts.WALLimit <= 0 {
+		opts.WALLimit = DefaultWALLimit
+	}
 	w := &Writer{s: s, opts: opts, ch: make(chan op, 2*opts.BatchOps), done: make(chan struct{}),
 		ckptStop: make(chan struct{}), ckptDone: make(chan struct{})}
 	w.ins.s = s
@@ -154,6 +217,13 @@ func (s *Store) NewWriter(opts WriterOptions) (*Writer, error) {
 		w.stmts.close()
 		return nil, fmt.Errorf("hand checkpoints to the checkpointer: %w", err)
 	}
+	// The log also starts over without the writer asking, at a transaction
+	// that finds it all copied and unread; this trims the file then too.
+	if _, err := s.write.Exec(fmt.Sprintf("PRAGMA journal_size_limit = %d", opts.WALLimit)); err != nil {
+		ckpt.Close()
+		w.stmts.close()
+		return nil, fmt.Errorf("limit the WAL: %w", err)
+	}
 	w.ckpt = ckpt
 	go w.loop()
 	go w.checkpointer()
@@ -161,9 +231,15 @@ func (s *Store) NewWriter(opts WriterOptions) (*Writer, error) {
 }
 
 // checkpointer runs passive checkpoints, which never block the writer or
-// readers, until Close. A failed checkpoint loses nothing (the pages stay
-// in the WAL for the next one), so it is logged, once per kind of failure
-// in a row, rather than stopping the crawl.
+// readers, until Close. They copy the WAL into the database file as the
+// crawl goes, but they do not make the log start over: SQLite restarts it
+// only at a write transaction that begins with every frame copied and no
+// reader in the log, and the writer begins its next transaction as soon
+// as one commits, before a checkpoint can have caught up. So the WAL grew
+// by every page written, for the whole run; boundWAL restarts it. A failed
+// checkpoint loses nothing (the pages stay in the WAL for the next one),
+// so it is logged, once per kind of failure in a row, rather than
+// stopping the crawl.
 func (w *Writer) checkpointer() {
 	defer close(w.ckptDone)
 	t := time.NewTicker(250 * time.Millisecond)
@@ -174,7 +250,9 @@ func (w *Writer) checkpointer() {
 		case <-w.ckptStop:
 			return
 		case <-t.C:
+			w.ckptMu.Lock()
 			_, err := w.ckpt.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			w.ckptMu.Unlock()
 			switch {
 			case err == nil:
 				last = ""
@@ -270,15 +348,70 @@ func (w *Writer) Close() error {
 	errIns := w.ins.close(w.s.write)
 	close(w.ckptStop)
 	<-w.ckptDone
-	// Back to SQLite's own checkpoints, and one now so the WAL does not
-	// stay large between runs.
-	_, err1 := w.ckpt.Exec("PRAGMA wal_checkpoint(PASSIVE)")
-	_, err2 := w.s.write.Exec("PRAGMA wal_autocheckpoint = 1000")
 	w.ckpt.Close()
+	// Empty the WAL now, so that it does not keep its size between runs,
+	// and back to SQLite's own checkpoints.
+	if busy, err := w.s.truncateWAL(closeWait); err != nil {
+		w.opts.Logger.Warn("WAL checkpoint failed; the WAL keeps its size until one succeeds", "database", w.s.path, "error", err)
+	} else if busy {
+		w.opts.Logger.Info("the WAL could not be emptied at the end of the run: a reader holds an older snapshot; the next run empties it", "database", w.s.path)
+	}
+	_, err2 := w.s.write.Exec("PRAGMA wal_autocheckpoint = 1000")
+	st := w.WALStats()
+	w.opts.Logger.Debug("WAL checkpoints", "truncated", st.Truncated, "busy", st.Busy, "waited", st.Waited)
 	if err := w.Err(); err != nil {
 		return err
 	}
-	return errors.Join(errIns, err1, err2)
+	return errors.Join(errIns, err2)
+}
+
+// closeWait is how long emptying the WAL at the end of a run waits for
+// readers.
+const closeWait = time.Second
+
+// boundWAL runs between the writer's transactions: once the -wal file has
+// reached the limit it checkpoints and truncates it, waiting up to walWait
+// for readers of older snapshots. While a reader keeps that from
+// succeeding (a long `gather query`), the writer tries again, waiting
+// walRetryWait, after a pause that doubles up to walRetryMax, so that such
+// a reader costs the crawl a little time rather than a wait at every
+// commit.
+func (w *Writer) boundWAL() {
+	if time.Now().Before(w.walRetryAt) {
+		return
+	}
+	st, err := os.Stat(w.s.path + "-wal")
+	if err != nil || st.Size() < w.opts.WALLimit {
+		return
+	}
+	start := time.Now()
+	w.ckptMu.Lock()
+	wait := walWait
+	if w.walBackoff > 0 {
+		wait = walRetryWait
+	}
+	busy, err := w.s.truncateWAL(wait)
+	w.ckptMu.Unlock()
+	w.walStats.waited.Add(int64(time.Since(start)))
+	if err == nil && !busy {
+		w.walStats.truncated.Add(1)
+		w.walBackoff = 0
+		return
+	}
+	if busy {
+		w.walStats.busy.Add(1)
+	}
+	// Said once per streak: the retries that follow would only repeat it.
+	switch {
+	case w.walBackoff > 0:
+	case err != nil:
+		w.opts.Logger.Warn("WAL checkpoint failed; the WAL grows until one succeeds", "database", w.s.path, "error", err)
+	default:
+		w.opts.Logger.Warn("the WAL cannot be emptied while a reader holds an older snapshot (a long query?); it grows until the reader finishes",
+			"database", w.s.path, "wal_bytes", st.Size())
+	}
+	w.walBackoff = min(max(2*w.walBackoff, 250*time.Millisecond), walRetryMax)
+	w.walRetryAt = time.Now().Add(w.walBackoff)
 }
 
 // Counts are the run's totals as committed so far.

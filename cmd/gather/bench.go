@@ -31,6 +31,11 @@ type benchFlags struct {
 	out         string
 	dir         string
 	memory      string
+	soak        int
+	hosts       int
+	readers     string
+	repeat      int
+	parSet      bool // --parallelism given: the soak's default differs
 }
 
 func newBenchCmd() *cobra.Command {
@@ -45,9 +50,19 @@ that its peak RSS is its own. It prints a table (pages, mode, seconds,
 pages/s, the latency bound, peak RSS) and draws time against pages as a PNG.
 
 --memory 10000,1000000 instead crawls that many tiny pages at latency 0 from
-an id list, with gather and with plain colly, and reports peak RSS.`,
+an id list, with gather and with plain colly, and reports peak RSS.
+
+--soak 150000 instead crawls that many tiny pages at latency 0 spread over
+--hosts demo sites (127.0.0.1, 127.0.0.2, …), once per --readers entry:
+alone (none), beside a loop of SELECT count(*) FROM cast on the read-only
+connection gather query uses (count), or beside statements that each hold
+their snapshot for 5 s (long). It samples the -wal and database files and
+reports the peak WAL, the database's size and pages/s.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd.Context(), f, cmd.OutOrStdout()) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.parSet = cmd.Flags().Changed("parallelism")
+			return runBench(cmd.Context(), f, cmd.OutOrStdout())
+		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.pages, "pages", "50,100,150,200,250,300,350,400,450", "page counts to measure")
@@ -58,6 +73,10 @@ an id list, with gather and with plain colly, and reports peak RSS.`,
 	fl.StringVar(&f.out, "out", "bench.png", "chart to write (empty: none)")
 	fl.StringVar(&f.dir, "dir", "", "directory for the databases (default: a temporary one)")
 	fl.StringVar(&f.memory, "memory", "", "memory mode: id counts to crawl as tiny pages at latency 0, e.g. 10000,1000000")
+	fl.IntVar(&f.soak, "soak", 0, "soak mode: pages to crawl over --hosts sites while watching the WAL, e.g. 150000")
+	fl.IntVar(&f.hosts, "hosts", 50, "soak mode: demo sites, each on an address of its own")
+	fl.StringVar(&f.readers, "readers", "none,count", "soak mode: readers beside the crawl, in turn: none, count, long")
+	fl.IntVar(&f.repeat, "repeat", 1, "soak mode: rounds of --readers, alternating, so that the machine's drift hits each alike")
 	return cmd
 }
 
@@ -160,6 +179,9 @@ func runBench(ctx context.Context, f *benchFlags, out io.Writer) error {
 	}
 	if f.memory != "" {
 		return runMemoryBench(ctx, f, dir, out)
+	}
+	if f.soak > 0 {
+		return runSoakBench(ctx, f, dir, out)
 	}
 	pages, err := parseInts("--pages", f.pages)
 	if err != nil {
@@ -274,6 +296,45 @@ func runMemoryBench(ctx context.Context, f *benchFlags, dir string, out io.Write
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%.1f\t%.0f\t%.0f\t\n", n, mode, res.Seconds, res.PagesPerSec, res.PeakRSSMB)
 			fmt.Fprintf(os.Stderr, "measured %s: %d ids in %.1f s, peak RSS %.0f MB\n", mode, n, res.Seconds, res.PeakRSSMB)
+		}
+	}
+	return tw.Flush()
+}
+
+func runSoakBench(ctx context.Context, f *benchFlags, dir string, out io.Writer) error {
+	if f.hosts < 1 || f.hosts > 254 {
+		return usagef("--hosts must be from 1 to 254")
+	}
+	pars, err := parseInts("--parallelism", f.parallelism)
+	if err != nil {
+		return err
+	}
+	par := pars[len(pars)-1]
+	if !f.parSet {
+		// 4 per host is 200 pages in flight over 50 hosts: enough to keep
+		// two cores busy, where the default's 128 would be 6,400.
+		par = 4
+	}
+	readers := strings.Split(f.readers, ",")
+	for _, r := range readers {
+		if r != bench.SoakNoReader && r != bench.SoakCount && r != bench.SoakLong {
+			return usagef("--readers: %q is not none, count or long", r)
+		}
+	}
+	fmt.Fprintf(out, "soak: %d tiny pages over %d hosts at latency 0, parallelism %d per host, databases in %s; machine: %d CPUs\n\n",
+		f.soak, f.hosts, par, dir, runtime.NumCPU())
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "reader\tseconds\tpages/s\tCPU ms/page\tpeak WAL MB\tdatabase MB\tWAL after MB\treads\tslowest read s\temptied\tbusy\tcheckpoint s\t")
+	mb := func(n int64) float64 { return float64(n) / (1 << 20) }
+	for round := 0; round < max(1, f.repeat); round++ {
+		for _, r := range readers {
+			res, err := bench.Soak(ctx, bench.SoakJob{Pages: f.soak, Hosts: f.hosts, Parallelism: par, Dir: dir, Reader: r, Log: os.Stderr})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(tw, "%s\t%.1f\t%.0f\t%.2f\t%.1f\t%.1f\t%.1f\t%d\t%.2f\t%d\t%d\t%.1f\t\n", r, res.Seconds, res.PagesPerSec, res.CPUMsPerPage,
+				mb(res.PeakWAL), mb(res.DB), mb(res.WALAfter), res.Reads, res.SlowestRead, res.Truncated, res.Busy, res.CheckpointWait)
+			fmt.Fprintf(os.Stderr, "measured soak with reader %s: %.0f pages/s, peak WAL %.1f MB, database %.1f MB\n", r, res.PagesPerSec, mb(res.PeakWAL), mb(res.DB))
 		}
 	}
 	return tw.Flush()

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 
 	_ "time/tzdata" // schedule.timezone works on machines without zoneinfo
@@ -28,6 +30,7 @@ func main() {
 }
 
 func run() int {
+	crashNotUsage()
 	// The first SIGINT/SIGTERM cancels ctx: no new requests, in-flight pages
 	// finish or stay pending, the batch is committed. A second one exits at
 	// once; SQLite in WAL mode loses at most the uncommitted batch.
@@ -41,7 +44,7 @@ func run() int {
 	go func() {
 		select {
 		case s := <-sigs:
-			fmt.Fprintf(os.Stderr, "\ngather: %v: stopping after in-flight pages (send again to exit now)\n", s)
+			fmt.Fprintf(os.Stderr, "\ngather: %v: %s (send again to exit now)\n", s, stopNote())
 			cancel(fmt.Errorf("received %v", s))
 		case <-watcherDone:
 			return
@@ -55,6 +58,34 @@ func run() int {
 	}()
 
 	return execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+}
+
+// crashNotUsage makes a crash (a panic nothing recovers, a fatal error such
+// as a stack overflow) end the process by SIGABRT, as GOTRACEBACK=crash
+// does, after the usual report. Go would exit with status 2 instead, which
+// gather's contract gives to usage and config errors: a scheduler or script
+// would take a crash for a bad config.
+func crashNotUsage() { debug.SetTraceback("crash") }
+
+// stopping is what the first SIGINT/SIGTERM says gather does about it,
+// when a command has set its own; crawls stop after in-flight pages.
+var stopping atomic.Pointer[string]
+
+// setStopNote sets what an interrupt says gather does ("" for the crawl's
+// words).
+func setStopNote(note string) {
+	if note == "" {
+		stopping.Store(nil)
+		return
+	}
+	stopping.Store(&note)
+}
+
+func stopNote() string {
+	if p := stopping.Load(); p != nil {
+		return *p
+	}
+	return "stopping after in-flight pages"
 }
 
 // execute runs one gather command line and returns its exit code; tests

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,8 +22,18 @@ import (
 // TestMain lets the test binary act as the gather command, so process
 // tests can kill a real gather without building it first.
 func TestMain(m *testing.M) {
-	if os.Getenv("GATHER_TEST_EXEC") == "1" {
+	switch os.Getenv("GATHER_TEST_EXEC") {
+	case "1":
 		os.Exit(run())
+	case "crash":
+		// A crash as gather's run sets crashes up: see
+		// TestProcess_CrashIsNotAUsageError. A small stack overflows
+		// sooner, and no core file is left behind.
+		crashNotUsage()
+		debug.SetMaxStack(16 << 20)
+		syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{})
+		go crashByOverflow(0)
+		select {}
 	}
 	os.Exit(m.Run())
 }

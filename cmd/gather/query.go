@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 	"github.com/spf13/cobra"
@@ -22,13 +23,19 @@ type dbFlags struct {
 	db      string
 	format  string
 	cmd     *cobra.Command // to tell --db "" from no --db
+	timeout time.Duration
 }
+
+// defaultQueryTimeout bounds a statement unless --timeout says otherwise:
+// while it reads, a crawl writing the same database cannot empty its WAL.
+const defaultQueryTimeout = 30 * time.Second
 
 func (f *dbFlags) register(cmd *cobra.Command) {
 	f.cmd = cmd
 	cmd.Flags().StringVarP(&f.cfgFile, "config", "c", "", "config whose database to read (default $GATHER_CONFIG, else ./config.yaml)")
 	cmd.Flags().StringVar(&f.db, "db", "", "SQLite file to read (instead of the config's)")
 	cmd.Flags().StringVar(&f.format, "format", "", "output: table, csv, json or jsonl (default table on a terminal, else csv)")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", defaultQueryTimeout, "stop the statement after this long, printing included (0: no limit)")
 }
 
 func (f *dbFlags) path() (string, error) {
@@ -61,11 +68,16 @@ func (f *dbFlags) outputFormat(w io.Writer) (string, error) {
 func newQueryCmd() *cobra.Command {
 	f := &dbFlags{}
 	cmd := &cobra.Command{
-		Use:   "query [-c FILE | --db PATH] [--format table|csv|json|jsonl] SQL",
+		Use:   "query [-c FILE | --db PATH] [--format table|csv|json|jsonl] [--timeout 30s] SQL",
 		Short: "Run one read-only SQL statement and print the rows",
 		Long: `query runs one read-only statement (SELECT, or WITH … SELECT) against the
 database and streams its rows. Anything that could modify the database or
-touch another file is refused. SQL "-" reads the statement from stdin.`,
+touch another file is refused. SQL "-" reads the statement from stdin.
+
+The statement is stopped after --timeout (default 30s), printing included,
+and query exits 1. While it runs it reads one snapshot of the database, and
+a crawl writing the same file cannot empty its WAL meanwhile: the WAL grows
+by what the crawl writes until the statement ends.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q := strings.Join(args, " ")
@@ -76,8 +88,8 @@ touch another file is refused. SQL "-" reads the statement from stdin.`,
 				}
 				q = string(b)
 			}
-			return printQuery(cmd.Context(), f, cmd.OutOrStdout(), func(r *storage.Reader) (*sql.Rows, error) {
-				return r.Query(cmd.Context(), q)
+			return printQuery(cmd.Context(), f, cmd.OutOrStdout(), func(ctx context.Context, r *storage.Reader) (*sql.Rows, error) {
+				return r.Query(ctx, q)
 			})
 		},
 	}
@@ -86,8 +98,12 @@ touch another file is refused. SQL "-" reads the statement from stdin.`,
 }
 
 // printQuery opens the database read-only, runs query on it and prints
-// the rows in the chosen format.
-func printQuery(ctx context.Context, f *dbFlags, out io.Writer, query func(*storage.Reader) (*sql.Rows, error)) error {
+// the rows in the chosen format, within --timeout. An interrupt stops the
+// statement, not a crawl, and says so.
+func printQuery(ctx context.Context, f *dbFlags, out io.Writer, query func(context.Context, *storage.Reader) (*sql.Rows, error)) error {
+	if f.timeout < 0 {
+		return usagef("--timeout must not be negative")
+	}
 	format, err := f.outputFormat(out)
 	if err != nil {
 		return err
@@ -96,20 +112,45 @@ func printQuery(ctx context.Context, f *dbFlags, out io.Writer, query func(*stor
 	if err != nil {
 		return err
 	}
+	setStopNote("stopping the query")
+	defer setStopNote("")
 	r, err := storage.OpenReader(ctx, path)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	rows, err := query(r)
-	if err != nil {
-		return sqlError(err)
+	qctx, cancel := ctx, context.CancelFunc(func() {})
+	if f.timeout > 0 {
+		qctx, cancel = context.WithTimeoutCause(ctx, f.timeout, errTimeout)
 	}
-	defer rows.Close()
-	if _, err := output.Write(out, format, rows); err != nil {
-		return sqlError(r.Explain(ctx, err))
+	defer cancel()
+	// Rows are closed as soon as they are printed (or the printing fails),
+	// so that the statement's snapshot ends before anything else.
+	rows, err := query(qctx, r)
+	if err != nil {
+		return queryError(ctx, qctx, f, err)
+	}
+	_, err = output.Write(out, format, rows)
+	err = errors.Join(err, rows.Close())
+	if err != nil {
+		return queryError(ctx, qctx, f, r.Explain(ctx, err))
 	}
 	return nil
+}
+
+// errTimeout is the cause of a statement's context when --timeout ends it.
+var errTimeout = errors.New("timeout")
+
+// queryError says why a statement stopped: --timeout, an interrupt, or
+// what SQLite said.
+func queryError(ctx, qctx context.Context, f *dbFlags, err error) error {
+	switch {
+	case context.Cause(qctx) == errTimeout:
+		return fmt.Errorf("query stopped after --timeout %s (raise it, or 0 for no limit)", f.timeout)
+	case ctx.Err() != nil:
+		return fmt.Errorf("query stopped: %w", context.Cause(ctx))
+	}
+	return sqlError(err)
 }
 
 // sqlError makes mistakes in the SQL itself usage errors (exit 2), and
@@ -134,8 +175,8 @@ func newRunsCmd() *cobra.Command {
 			if limit < 0 {
 				return usagef("--limit must not be negative")
 			}
-			return printQuery(cmd.Context(), f, cmd.OutOrStdout(), func(r *storage.Reader) (*sql.Rows, error) {
-				return r.RunHistory(cmd.Context(), limit)
+			return printQuery(cmd.Context(), f, cmd.OutOrStdout(), func(ctx context.Context, r *storage.Reader) (*sql.Rows, error) {
+				return r.RunHistory(ctx, limit)
 			})
 		},
 	}

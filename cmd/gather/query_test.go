@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // demoDB crawls 12 demo pages into a fresh database and returns its path.
@@ -70,7 +72,7 @@ func TestQuery_RefusedStatementsLeaveTheFileAlone(t *testing.T) {
 func TestQuery_HelpfulErrors(t *testing.T) {
 	db := demoDB(t)
 	code, _, errOut := runGather(t, "query", "--db", db, "SELECT * FROM casts")
-	if code != exitUsage || !strings.Contains(errOut, "no such table: casts (tables: cast, crew, gather_changes, gather_failures, gather_locks, gather_pages, gather_runs, movies)") {
+	if code != exitUsage || !strings.Contains(errOut, "no such table: casts (tables: cast, crew, gather_changes, gather_crashes, gather_failures, gather_locks, gather_pages, gather_runs, movies)") {
 		t.Errorf("unknown table: %d %s", code, errOut)
 	}
 	code, _, errOut = runGather(t, "query", "--db", db, "SELEC 1")
@@ -101,5 +103,57 @@ func TestRuns(t *testing.T) {
 		if !strings.Contains(lines[0], col) {
 			t.Errorf("no column %s: %s", col, lines[0])
 		}
+	}
+}
+
+// slowCount counts to a billion: tens of seconds of work that SQLite does
+// inside one step, so only an interrupt stops it early.
+const slowCount = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) SELECT count(*) FROM c"
+
+// A statement is stopped at --timeout, with a message that names the flag,
+// and query exits 1; rows streaming out when the time is up stop too.
+func TestQuery_TimeoutStopsTheStatement(t *testing.T) {
+	db := demoDB(t)
+	for _, q := range []string{slowCount, strings.Replace(slowCount, "count(*)", "x", 1)} {
+		start := time.Now()
+		code, _, errOut := runGather(t, "query", "--db", db, "--timeout", "1s", q)
+		took := time.Since(start)
+		if code != exitRuntime || errOut != "gather: query stopped after --timeout 1s (raise it, or 0 for no limit)\n" {
+			t.Errorf("%.40s…: exit %d, stderr %q", q, code, errOut)
+		}
+		if took < time.Second || took > 10*time.Second {
+			t.Errorf("%.40s…: stopped after %s, want about 1s", q, took)
+		}
+	}
+	if code, _, errOut := runGather(t, "query", "--db", db, "--timeout", "-1s", "SELECT 1"); code != exitUsage {
+		t.Errorf("--timeout -1s: exit %d %s", code, errOut)
+	}
+	if code, out, errOut := runGather(t, "query", "--db", db, "--timeout", "0", "SELECT count(*) FROM movies"); code != exitOK || out != "count(*)\r\n12\r\n" {
+		t.Errorf("--timeout 0: exit %d %q %s", code, out, errOut)
+	}
+}
+
+// Ctrl-C stops the statement at once, and says so in the query's words,
+// not a crawl's.
+func TestQuery_InterruptStopsTheQuery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	db := demoDB(t)
+	cmd, out := gatherProcess(t, "query", "--db", db, slowCount)
+	time.Sleep(700 * time.Millisecond)
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	code := exitCodeOf(cmd.Wait())
+	if code != exitRuntime {
+		t.Fatalf("exit %d after SIGINT, want 1\n%s", code, out)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %s to stop", took)
+	}
+	got := out.String()
+	if !strings.Contains(got, "gather: interrupt: stopping the query (send again to exit now)") ||
+		!strings.Contains(got, "gather: query stopped: received interrupt") || strings.Contains(got, "in-flight") {
+		t.Errorf("output:\n%s", got)
 	}
 }

@@ -112,6 +112,12 @@ func compileItem(name string, spec config.Item) (*item, error) {
 		it.each = eachRule{kind: eachJSON, src: spec.Each.JSON, json: spec.Each.JSON, inner: spec.Each.Items}
 		it.needJSON = true
 	}
+	for _, p := range []struct{ key, path string }{{"each.json", spec.Each.JSON}, {"each.items", spec.Each.Items}} {
+		if err := config.JSONModifierProblem(p.path); err != nil {
+			return nil, fmt.Errorf("%s: %w", p.key, err)
+		}
+		it.modifiers = it.modifiers || config.HasJSONModifier(p.path)
+	}
 	for _, fname := range spec.FieldOrder {
 		f, err := compileField(fname, spec.Fields[fname])
 		if err != nil {
@@ -127,6 +133,7 @@ func compileItem(name string, spec config.Item) (*item, error) {
 			}
 		case srcJSON:
 			it.needJSON = true
+			it.modifiers = it.modifiers || config.HasJSONModifier(f.json)
 		}
 		it.fields = append(it.fields, f)
 	}
@@ -178,6 +185,9 @@ func compileField(name string, spec config.Field) (*field, error) {
 	case spec.JSON != "":
 		f.kind, f.src = srcJSON, spec.JSON
 		f.json = spec.JSON
+		// Validation refuses these; a Config built in code may not have
+		// been validated.
+		err = config.JSONModifierProblem(spec.JSON)
 		if rest, ok := strings.CutPrefix(spec.JSON, "^."); ok {
 			f.json, f.parent = rest, true
 		}

@@ -4,9 +4,12 @@
 package extract
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"regexp"
+	"runtime/debug"
+	"testing"
 
 	"github.com/andybalholm/cascadia"
 
@@ -29,6 +32,12 @@ type Extractor struct {
 	log *slog.Logger
 	// accept picks the responses that are extracted.
 	accept accept
+	// lim bounds each page's extraction (see bounds.go).
+	lim limits
+	// strict makes a panic of extraction crash instead of failing the page:
+	// it is set in test binaries (testing.Testing), so that a bug fails the
+	// test that met it instead of being read around.
+	strict bool
 }
 
 // Result is what one page yielded.
@@ -97,6 +106,9 @@ type item struct {
 	simpleJSON []int
 	needsDOM   bool
 	needJSON   bool
+	// modifiers is set when a JSON path of the item applies a gjson
+	// modifier: its documents are checked for depth (maxModifierDepth).
+	modifiers bool
 	// sharedCSS is set when fields share a selector (see field.sameCSS).
 	sharedCSS bool
 	// expectIdx is the index of the first item with the same expect
@@ -138,7 +150,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Extractor, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Extractor{log: log}
+	e := &Extractor{log: log, lim: newLimits(cfg.Crawl), strict: testing.Testing()}
 	for _, name := range cfg.ItemOrder {
 		it, err := compileItem(name, cfg.Items[name])
 		if err != nil {
@@ -182,13 +194,42 @@ func New(cfg *config.Config, log *slog.Logger) (*Extractor, error) {
 	return e, nil
 }
 
-// Extract evaluates every item on one page. wantLinks asks for the follow
-// rules' links too. A *PageError means the page is not what the items
-// expect (no expected element, no JSON document) and must fail.
+// Extract is ExtractContext for a page extracted outside a run: it is
+// bounded by crawl.extract_timeout alone.
 func (e *Extractor) Extract(pageURL string, body []byte, contentType string, wantLinks bool) (*Result, error) {
+	return e.ExtractContext(context.Background(), pageURL, body, contentType, wantLinks)
+}
+
+// ExtractContext evaluates every item on one page. wantLinks asks for the
+// follow rules' links too. A *PageError means the page must fail: it is not
+// what the items expect (no expected element, no JSON document), or it broke
+// a bound of extraction (crawl.extract_timeout, what a page may yield; see
+// bounds.go). When ctx is done the extraction stops and returns
+// context.Cause(ctx): the page was not judged.
+func (e *Extractor) ExtractContext(ctx context.Context, pageURL string, body []byte, contentType string, wantLinks bool) (res *Result, err error) {
+	b := newBudget(ctx, e.lim)
+	defer b.stop()
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		res = nil
+		if a, ok := v.(abort); ok {
+			err = a.err
+			return
+		}
+		if e.strict {
+			panic(v)
+		}
+		// A bug, met on this page: the page fails, the crawl goes on.
+		e.log.Error("bug in extraction: the page fails", "url", pageURL, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		err = &PageError{Reason: fmt.Sprintf("extraction failed on a bug in gather (%v); please report it", v)}
+	}()
+	b.check()
 	body, charsetWarning := decodeBody(body, contentType)
 	p := newPage(pageURL, body, contentType)
-	p.ex = e
+	p.ex, p.b = e, b
 	defer p.release()
 	active := make([]bool, len(e.items))
 	for i, it := range e.items {
@@ -202,7 +243,7 @@ func (e *Extractor) Extract(pageURL string, body []byte, contentType string, wan
 			return nil, &PageError{Reason: fmt.Sprintf("unparsable HTML: %v", err)}
 		}
 	}
-	res := &Result{Items: make([]ItemRecords, len(e.items))}
+	res = &Result{Items: make([]ItemRecords, len(e.items))}
 	if charsetWarning != "" {
 		res.Warnings = append(res.Warnings, charsetWarning)
 	}
@@ -211,6 +252,7 @@ func (e *Extractor) Extract(pageURL string, body []byte, contentType string, wan
 		if !active[i] {
 			continue
 		}
+		b.check()
 		stats := make([]FieldStats, len(it.fields))
 		recs, warns, err := it.extract(p, stats)
 		if err != nil {
@@ -225,6 +267,7 @@ func (e *Extractor) Extract(pageURL string, body []byte, contentType string, wan
 		}
 	}
 	if wantLinks {
+		b.check()
 		res.Links = e.links(p)
 	}
 	return res, nil

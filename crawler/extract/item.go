@@ -7,7 +7,6 @@ import (
 	"unsafe"
 
 	"github.com/andybalholm/cascadia"
-	"github.com/antchfx/htmlquery"
 	"github.com/antchfx/xpath"
 	"github.com/tidwall/gjson"
 	"golang.org/x/net/html"
@@ -57,6 +56,19 @@ func (w *itemWarnings) badValue(f *field, shown, msg string) {
 	w.add(msg)
 }
 
+// fits reports whether a value of n bytes is within max_value_size; a
+// larger one is dropped, before it is copied, with a page warning (the field
+// did match: the run's report must not say it never does).
+func (w *itemWarnings) fits(f *field, n int) bool {
+	b := w.page.b
+	if !b.tooLarge(n) {
+		return true
+	}
+	w.stats[f.idx].Matched = true
+	w.add(b.tooLargeMsg(f))
+	return false
+}
+
 func (w *itemWarnings) add(msg string) {
 	if w.counts == nil {
 		w.counts = map[string]int{}
@@ -94,6 +106,11 @@ func (it *item) extract(p *page, stats []FieldStats) ([]Record, []string, error)
 		}
 	}
 	if it.needJSON {
+		if it.modifiers {
+			if err := p.modifierDepthOK(it.jsonFrom); err != nil {
+				return nil, nil, err
+			}
+		}
 		if it.each.kind == eachNone || it.each.kind == eachJSON {
 			iw, ok, err := p.walked(it)
 			if err != nil {
@@ -127,14 +144,14 @@ func (it *item) extract(p *page, stats []FieldStats) ([]Record, []string, error)
 		emit(sc, 0)
 	case eachCSS:
 		i := 0
-		eachMatch(p.root, it.each.css, func(n *html.Node) {
+		eachMatch(p.b, p.root, it.each.css, func(n *html.Node) {
 			i++
 			s := sc
 			s.node = n
 			emit(s, i)
 		})
 	case eachXPath:
-		for i, n := range it.each.xpath.selectAll(p.root) {
+		for i, n := range it.each.xpath.selectAll(p.b, p.root) {
 			s := sc
 			s.node = n
 			emit(s, i+1)
@@ -173,8 +190,10 @@ func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
 		shared = len(it.fields)
 	}
 	p.matches.reset(shared)
+	p.b.check()
 	vals := make([]any, len(it.fields))
 	for i, f := range it.fields {
+		p.b.tick()
 		var v any
 		copied := false // v holds nothing of the page body
 		switch {
@@ -184,16 +203,21 @@ func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
 			// The common case, a JSON string kept as text, without the
 			// detour through conversions that box it twice.
 			if r := s.pre[i]; f.plainText && r.Type == gjson.String && r.Str != "" {
-				v, copied = p.arena.clone(r.Str), true
+				if w.fits(f, len(r.Str)) {
+					v, copied = p.arena.clone(r.Str), true
+				}
 			} else {
 				v = f.fromResult(r, w)
 			}
 		case f.domText:
-			if str, ok := f.firstText(p, s); ok {
+			if str, ok := f.firstText(p, s); ok && w.fits(f, len(str)) {
 				v, copied = p.arena.clone(str), true
 			}
 		default:
 			v = f.value(p, s, w)
+		}
+		if str, ok := v.(string); ok && !copied && !w.fits(f, len(str)) {
+			v = nil
 		}
 		if v != nil {
 			w.stats[i].Matched = true
@@ -208,8 +232,11 @@ func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
 			}
 			return Record{}, false
 		}
-		if str, ok := v.(string); ok && !copied {
-			v = p.arena.clone(str) // do not pin the whole page in memory
+		if str, ok := v.(string); ok {
+			if !copied {
+				v = p.arena.clone(str) // do not pin the whole page in memory
+			}
+			p.b.spend(len(str))
 		}
 		vals[i] = v
 	}
@@ -293,14 +320,18 @@ func (f *field) fromResult(r gjson.Result, w *itemWarnings) any {
 			// The first element, converted (nothing when it does not).
 			r = r.Get("0")
 		} else {
+			b := w.page.b
 			var out []any
+			size := 0
 			r.ForEach(func(_, e gjson.Result) bool {
+				b.tick()
 				if v := f.convert(rawValue{json: e}, w); v != nil {
 					out = append(out, v)
+					size += valueSize(v)
 				}
-				return true
+				return !b.tooLarge(size)
 			})
-			if len(out) == 0 {
+			if len(out) == 0 || !w.fits(f, size) {
 				return nil
 			}
 			return jsonArray(out, f.typ)
@@ -313,10 +344,16 @@ func (f *field) fromResult(r gjson.Result, w *itemWarnings) any {
 // or first; nil when that leaves nothing (record applies the default).
 func (f *field) value(p *page, s scope, w *itemWarnings) any {
 	var out []any
-	add := func(raw rawValue) {
+	size := 0
+	// add converts one match and reports whether to read more: with all,
+	// until the array would exceed max_value_size.
+	add := func(raw rawValue) bool {
+		p.b.tick()
 		if v := f.convert(raw, w); v != nil {
 			out = append(out, v)
+			size += valueSize(v)
 		}
+		return f.all && !p.b.tooLarge(size)
 	}
 	switch f.kind {
 	case srcURL:
@@ -330,7 +367,9 @@ func (f *field) value(p *page, s scope, w *itemWarnings) any {
 		}
 		if f.all {
 			for _, n := range cascadia.QueryAll(base, f.css) {
-				add(f.nodeValue(p, n).stable())
+				if !add(f.nodeValue(p, n).stable()) {
+					break
+				}
 			}
 		} else if n := cascadia.Query(base, f.css); n != nil {
 			add(f.nodeValue(p, n))
@@ -359,6 +398,9 @@ func (f *field) value(p *page, s scope, w *itemWarnings) any {
 		return nil
 	}
 	if f.all {
+		if !w.fits(f, size) {
+			return nil
+		}
 		return jsonArray(out, f.typ)
 	}
 	return out[0]
@@ -384,11 +426,9 @@ func (f *field) firstText(p *page, s scope) (string, bool) {
 	case srcSelf:
 		raw = f.nodeValue(p, s.node)
 	case srcXPath:
-		got := false
-		f.xpathValues(p, base, func(r rawValue) {
-			if !got {
-				raw, got = r, true
-			}
+		f.xpathValues(p, base, func(r rawValue) bool {
+			raw = r
+			return false
 		})
 	}
 	if !raw.isText {
@@ -413,8 +453,9 @@ func (f *field) nodeValue(p *page, n *html.Node) rawValue {
 	return rawValue{text: p.text.nodeText(n), isText: true}
 }
 
-func (f *field) xpathValues(p *page, base *html.Node, add func(rawValue)) {
-	f.xpath.evaluate(base, func(res any) {
+// xpathValues hands add the expression's results, while add asks for more.
+func (f *field) xpathValues(p *page, base *html.Node, add func(rawValue) bool) {
+	f.xpath.evaluate(p.b, base, func(res any) {
 		switch v := res.(type) {
 		case string:
 			add(rawValue{text: v, isText: true})
@@ -424,18 +465,19 @@ func (f *field) xpathValues(p *page, base *html.Node, add func(rawValue)) {
 			add(rawValue{text: strconv.FormatBool(v), isText: true})
 		case *xpath.NodeIterator:
 			for v.MoveNext() {
-				nav, ok := v.Current().(*htmlquery.NodeNavigator)
-				if !ok {
+				nav := htmlNav(v.Current())
+				if nav == nil {
 					continue
 				}
+				more := false
 				if nav.NodeType() == xpath.AttributeNode {
-					add(rawValue{text: nav.Value(), isText: true})
+					more = add(rawValue{text: nav.Value(), isText: true})
 				} else if f.all {
-					add(f.nodeValue(p, nav.Current()).stable())
+					more = add(f.nodeValue(p, nav.Current()).stable())
 				} else {
-					add(f.nodeValue(p, nav.Current()))
+					more = add(f.nodeValue(p, nav.Current()))
 				}
-				if !f.all {
+				if !more {
 					return
 				}
 			}

@@ -24,6 +24,7 @@ func (e *Extractor) links(p *page) []string {
 	var out []string
 	for _, r := range e.follow {
 		for _, n := range cascadia.QueryAll(p.root, r.css) {
+			p.b.tick()
 			href, ok := attr(n, "href")
 			if !ok {
 				continue
@@ -38,6 +39,7 @@ func (e *Extractor) links(p *page) []string {
 				continue
 			}
 			seen[s] = true
+			p.b.spend(len(s))
 			out = append(out, s)
 		}
 	}

@@ -6,13 +6,14 @@ import (
 )
 
 // eachMatch calls f on every descendant of root that sel matches, in
-// document order: cascadia.QueryAll without the slice.
-func eachMatch(root *html.Node, sel cascadia.SelectorGroup, f func(*html.Node)) {
+// document order: cascadia.QueryAll without the slice, ticking b per node.
+func eachMatch(b *budget, root *html.Node, sel cascadia.SelectorGroup, f func(*html.Node)) {
 	for c := root.FirstChild; c != nil; c = c.NextSibling {
+		b.tick()
 		if sel.Match(c) {
 			f(c)
 		}
-		eachMatch(c, sel, f)
+		eachMatch(b, c, sel, f)
 	}
 }
 

@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unsafe"
 
 	"github.com/andybalholm/cascadia"
-	"github.com/tidwall/gjson"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
 	"github.com/gather-crawler/gather/crawler/extract/internal/htmlparse"
+	"github.com/gather-crawler/gather/crawler/extract/jsonplan"
 )
 
 // page is one response, parsed at most once into each form it is asked for.
@@ -40,6 +41,8 @@ type page struct {
 	// baseURL is what relative URLs resolve against, once baseDone.
 	baseURL  *url.URL
 	baseDone bool
+	// b is what the page's extraction may still spend.
+	b *budget
 }
 
 type jsonDoc struct {
@@ -48,6 +51,9 @@ type jsonDoc struct {
 	// validated is set once raw is known to be JSON (err is then nil) or
 	// not (err says so).
 	validated bool
+	// depthChecked is set once raw's nesting was measured for the items
+	// whose paths apply gjson modifiers; tooDeep is the verdict.
+	depthChecked, tooDeep bool
 }
 
 func newPage(url string, body []byte, contentType string) *page {
@@ -81,7 +87,7 @@ func (p *page) isJSONBody() bool {
 		p.bodyKind = bodyNotJSON
 		if strings.Contains(p.contentType, "json") {
 			p.bodyKind = bodyDeclared
-		} else if b := bytes.TrimLeft(p.body, " \t\r\n\ufeff"); len(b) > 0 && (b[0] == '{' || b[0] == '[') && gjson.ValidBytes(b) {
+		} else if b := bytes.TrimLeft(p.body, " \t\r\n\ufeff"); len(b) > 0 && (b[0] == '{' || b[0] == '[') && validJSON(b) {
 			p.bodyKind = bodyChecked
 		}
 	}
@@ -94,7 +100,7 @@ func (p *page) jsonDocument(src *jsonSource) ([]byte, error) {
 	d := p.locateJSON(src)
 	if !d.validated {
 		d.validated = true
-		if !gjson.ValidBytes(d.raw) {
+		if !validJSON(d.raw) {
 			d.err = invalidJSON(src, p.isJSONBody())
 		}
 		p.jsonDocs[jsonKey(src)] = d
@@ -133,6 +139,28 @@ func (p *page) setJSONVerdict(src *jsonSource, valid bool) error {
 	return d.err
 }
 
+// validJSON is gjson.ValidBytes without its recursion, which a document
+// nested deeply enough turns into a stack overflow.
+func validJSON(b []byte) bool {
+	return jsonplan.Valid(unsafe.String(unsafe.SliceData(b), len(b)))
+}
+
+// modifierDepthOK fails the page when the document of src nests too deeply
+// for the paths with gjson modifiers that read it (see maxModifierDepth).
+func (p *page) modifierDepthOK(src *jsonSource) error {
+	d := p.locateJSON(src)
+	if d.err != nil || d.depthChecked {
+		if d.tooDeep {
+			return &PageError{Reason: fmt.Sprintf("unexpected page: JSON nested deeper than %d levels, which paths with gjson modifiers do not read", maxModifierDepth)}
+		}
+		return d.err
+	}
+	d.depthChecked = true
+	d.tooDeep = deeperThan(unsafe.String(unsafe.SliceData(d.raw), len(d.raw)), maxModifierDepth)
+	p.jsonDocs[jsonKey(src)] = d
+	return p.modifierDepthOK(src)
+}
+
 func jsonKey(src *jsonSource) string {
 	if src == nil {
 		return ""
@@ -157,7 +185,7 @@ func (p *page) findJSON(src *jsonSource) ([]byte, error) {
 	var raw []byte
 	found := false
 	if p.root == nil && src.quick {
-		raw, found = scanElementText(p.body, src.tag, src.id)
+		raw, found = scanElementText(p.b, p.body, src.tag, src.id)
 	} else {
 		if err := p.parseDOM(); err != nil {
 			return nil, &PageError{Reason: fmt.Sprintf("unparsable HTML: %v", err)}
@@ -187,24 +215,41 @@ func rawText(n *html.Node) string {
 // scanElementText finds the element with the given id (and tag, if set) and
 // returns its raw text, using the tokenizer only from where the id appears:
 // far cheaper than parsing a 400 KB page into a tree to read one script.
-func scanElementText(body []byte, tag, id string) ([]byte, bool) {
+// Each byte is searched for '<' and tokenized about once, however often the
+// id appears: a page of nothing but the id must not take quadratic time.
+func scanElementText(bg *budget, body []byte, tag, id string) ([]byte, bool) {
 	needle := []byte(id)
+	// lastLT is the last '<' in body[:searched]; covered is where the last
+	// token read from a '<' ended: an id before it is inside that token,
+	// whose element was not the one.
+	lastLT, searched, covered, tried := -1, 0, 0, -1
 	for off := 0; off < len(body); {
+		bg.tick()
 		i := bytes.Index(body[off:], needle)
 		if i < 0 {
 			return nil, false
 		}
 		at := off + i
 		off = at + len(needle)
-		lt := bytes.LastIndexByte(body[:at], '<')
-		if lt < 0 {
+		if at < covered {
 			continue
 		}
+		if j := bytes.LastIndexByte(body[searched:at], '<'); j >= 0 {
+			lastLT = searched + j
+		}
+		searched = at
+		lt := lastLT
+		if lt < 0 || lt == tried {
+			continue
+		}
+		tried = lt
 		z := html.NewTokenizer(bytes.NewReader(body[lt:]))
-		if z.Next() != html.StartTagToken {
+		tt := z.Next()
+		tagLen := len(z.Raw())
+		covered = lt + tagLen
+		if tt != html.StartTagToken {
 			continue
 		}
-		tagLen := len(z.Raw())
 		name, hasAttr := z.TagName()
 		if tag != "" && string(name) != tag {
 			continue

@@ -215,11 +215,24 @@ func TestJSONPlan_InvalidJSON(t *testing.T) {
 }
 
 // A document nested a million deep is walked with a stack of brackets,
-// not a million nested calls.
+// not a million nested calls; only items with gjson modifiers refuse it
+// (see maxModifierDepth).
 func TestJSONPlan_DeepNesting(t *testing.T) {
-	ex := trickyExtractor(t)
 	const depth = 1_000_000
 	doc := `{"list":[{"name":"x","d":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}],"n":1}`
+	_, err := trickyExtractor(t).Extract("http://127.0.0.1/x", []byte(doc), "application/json", false)
+	if want := "unexpected page: JSON nested deeper than 1000 levels, which paths with gjson modifiers do not read"; fmt.Sprint(err) != want {
+		t.Errorf("with a modifier: error %v, want %q", err, want)
+	}
+	cfg, err := config.Parse("tricky.yaml", []byte(strings.Replace(trickyConfig, "mod:    {json: 'list.@reverse'}", "mod:    {json: 'list'}", 1)),
+		func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	res, err := ex.Extract("http://127.0.0.1/x", []byte(doc), "application/json", false)
 	if err != nil {
 		t.Fatal(err)

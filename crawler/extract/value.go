@@ -10,6 +10,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/crawler/extract/jsonplan"
 )
 
 // rawValue is one match before conversion: text from HTML or a URL, or a
@@ -94,7 +95,7 @@ func (f *field) fromText(s string, w *itemWarnings) any {
 			return false
 		}
 	case config.TypeJSON:
-		if gjson.Valid(s) {
+		if jsonplan.Valid(s) {
 			return compactJSON(s)
 		}
 	default:

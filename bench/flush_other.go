@@ -1,0 +1,6 @@
+//go:build !unix
+
+package bench
+
+// flushDisks is not done here.
+func flushDisks() {}
