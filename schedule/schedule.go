@@ -120,6 +120,32 @@ func (s *Scheduler) Next(job string) time.Time {
 	return time.Time{}
 }
 
+// JobState is a job as the scheduler sees it now.
+type JobState struct {
+	Name, Schedule, Database string
+	Next                     time.Time // zero: none
+	// Stats is the running crawl's, nil when none is running.
+	Stats *crawler.Stats
+}
+
+// Jobs reports every job's next run and running crawl; safe to call while
+// Run is going.
+func (s *Scheduler) Jobs() []JobState {
+	out := make([]JobState, 0, len(s.jobs))
+	for _, j := range s.jobs {
+		st := JobState{Name: j.cfg.Crawl.Name, Schedule: j.spec, Database: j.cfg.Database}
+		if n := j.next.Load(); n != 0 {
+			st.Next = time.Unix(0, n)
+		}
+		if c := j.current.Load(); c != nil {
+			stats := c.Stats()
+			st.Stats = &stats
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
 // loop waits for each due time of j and starts its run then, until ctx
 // ends. A run that would overlap the previous one is skipped, not queued.
 func (s *Scheduler) loop(ctx context.Context, j *job) {

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"sync"
+	"os"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/schedule"
+	"github.com/gather-crawler/gather/serve"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -22,6 +23,7 @@ func newScheduleCmd(g *globals) *cobra.Command {
 	var (
 		files  []string
 		listen string
+		token  string
 		lease  time.Duration
 	)
 	cmd := &cobra.Command{
@@ -32,7 +34,9 @@ SIGTERM. A job never runs twice at once: a run that would overlap is skipped
 and logged, and a database lease keeps other processes (another schedule, a
 manual crawl) from running the same job. On a signal no new run starts,
 running crawls stop cleanly (their pages resume at the next run) and
-schedule exits 0. --listen serves /healthz and Prometheus /metrics.`,
+schedule exits 0. --listen serves /healthz, Prometheus /metrics and the
+pages of gather serve with the live progress of running crawls; an
+address other machines can reach needs --token (or GATHER_SERVE_TOKEN).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(files) == 0 {
@@ -60,45 +64,110 @@ schedule exits 0. --listen serves /healthz and Prometheus /metrics.`,
 			}
 			ctx := cmd.Context()
 			if listen != "" {
-				stop, err := serveMetrics(ctx, listen, metrics, logger)
+				if token == "" {
+					token = os.Getenv(tokenEnv)
+				}
+				if err := serve.CheckListen(listen, token); err != nil {
+					return usagef("--listen %s: %v", listen, err)
+				}
+				h, closeReaders, err := scheduleMux(ctx, cfgs, s, metrics, token, logger)
+				if err != nil {
+					return err
+				}
+				defer closeReaders()
+				stop, addr, err := serveHTTP(listen, h, logger)
 				if err != nil {
 					return err
 				}
 				defer stop()
+				logger.Info("serving /healthz and /metrics and the pages at /", "address", addr)
 			}
 			return s.Run(ctx)
 		},
 	}
 	cmd.Flags().StringArrayVarP(&files, "config", "c", nil, "config of a job to schedule (repeat for more; default $GATHER_CONFIG, else ./config.yaml)")
-	cmd.Flags().StringVar(&listen, "listen", "", "serve /healthz and /metrics on this address, e.g. 127.0.0.1:9464")
+	cmd.Flags().StringVar(&listen, "listen", "", "serve /healthz, /metrics and the pages on this address, e.g. 127.0.0.1:9464")
+	cmd.Flags().StringVar(&token, "token", "", "token the pages require (default $"+tokenEnv+"); required off loopback")
 	cmd.Flags().DurationVar(&lease, "lease", 30*time.Second, "how long a job's database lease lasts unrenewed (another process takes over a dead one's job after this)")
 	return cmd
 }
 
-// serveMetrics serves /healthz and /metrics until the returned func is
-// called, which shuts the server down and waits for it.
-func serveMetrics(ctx context.Context, addr string, m *schedule.Metrics, log *slog.Logger) (func(), error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, usagef("--listen %s: %v", addr, err)
-	}
+// scheduleMux serves /healthz, /metrics and, at /, the pages of gather
+// serve over the jobs' databases, with the scheduler's live stats. A
+// database that does not exist yet is created as the first run would.
+// The returned func closes the readers.
+func scheduleMux(ctx context.Context, cfgs []*config.Config, s *schedule.Scheduler, m *schedule.Metrics, token string, log *slog.Logger) (http.Handler, func(), error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics server", "error", err)
+	var readers []*storage.Reader
+	closeAll := func() {
+		for _, r := range readers {
+			r.Close()
 		}
-	}()
-	log.Info("serving /healthz and /metrics", "address", ln.Addr().String())
-	return func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-		wg.Wait()
-	}, nil
+	}
+	var dbs []string
+	for _, cfg := range cfgs {
+		if !slices.Contains(dbs, cfg.Database) {
+			dbs = append(dbs, cfg.Database)
+		}
+	}
+	for i, db := range dbs {
+		r, err := openForPages(ctx, cfgs, db)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		readers = append(readers, r)
+		base := ""
+		if len(dbs) > 1 {
+			base = fmt.Sprintf("/db/%d", i+1)
+		}
+		h, err := serve.New(serve.Options{Reader: r, Logger: log, Base: base, Token: token, Live: liveJobs(s, db)})
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		mux.Handle(base+"/", h)
+		if base != "" {
+			log.Info("pages of a database", "database", db, "path", base+"/")
+		}
+	}
+	if len(dbs) > 1 {
+		mux.Handle("/{$}", http.RedirectHandler("/db/1/", http.StatusFound))
+	}
+	return mux, closeAll, nil
+}
+
+// openForPages opens db read-only, creating it first (schema included,
+// as its first run would) when no run has yet.
+func openForPages(ctx context.Context, cfgs []*config.Config, db string) (*storage.Reader, error) {
+	if _, err := os.Stat(db); errors.Is(err, os.ErrNotExist) {
+		for _, cfg := range cfgs {
+			if cfg.Database == db {
+				st, err := storage.Open(ctx, db, storage.TablesFor(cfg))
+				if err != nil {
+					return nil, err
+				}
+				if err := st.Close(); err != nil {
+					return nil, err
+				}
+				break
+			}
+		}
+	}
+	return storage.OpenReader(ctx, db)
+}
+
+// liveJobs reports the scheduler's jobs writing to db.
+func liveJobs(s *schedule.Scheduler, db string) func() []serve.LiveJob {
+	return func() []serve.LiveJob {
+		var out []serve.LiveJob
+		for _, j := range s.Jobs() {
+			if j.Database == db {
+				out = append(out, serve.LiveJob{Name: j.Name, Schedule: j.Schedule, Next: j.Next, Stats: j.Stats})
+			}
+		}
+		return out
+	}
 }
