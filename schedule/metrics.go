@@ -25,15 +25,22 @@ type Metrics struct {
 	running map[string]*atomic.Pointer[crawler.Crawler]
 }
 
+// crawlLabel names the job a series is about. It was "job" until this
+// release, but Prometheus attaches its own "job" label (the scrape job) to
+// every target, so a scraped "job" arrived renamed to "exported_job"
+// unless the scrape config set honor_labels. Queries written against
+// exported_job should now use crawl.
+const crawlLabel = "crawl"
+
 // NewMetrics registers gather's metrics in a new registry.
 func NewMetrics() *Metrics {
 	m := &Metrics{Registry: prometheus.NewRegistry(), running: map[string]*atomic.Pointer[crawler.Crawler]{}}
-	m.runs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gather_runs_total", Help: "Runs ended, by job and final status."}, []string{"job", "status"})
-	m.skipped = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gather_runs_skipped_total", Help: "Scheduled runs not started, by job and reason (overlap: the job was still running)."}, []string{"job", "reason"})
-	m.pages = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gather_pages_total", Help: "Pages recorded, by job and status."}, []string{"job", "status"})
-	m.items = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gather_items_total", Help: "Records stored, by job."}, []string{"job"})
-	m.changed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gather_pages_changed_total", Help: "Re-fetched pages whose records changed, by job."}, []string{"job"})
-	m.lastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "gather_last_success_timestamp_seconds", Help: "When the job's last finished run ended, as a Unix time."}, []string{"job"})
+	m.runs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gather_runs_total", Help: "Runs ended, by crawl (job) and final status."}, []string{crawlLabel, "status"})
+	m.skipped = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gather_runs_skipped_total", Help: "Scheduled runs not started, by crawl (job) and reason (overlap: the job was still running)."}, []string{crawlLabel, "reason"})
+	m.pages = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gather_pages_total", Help: "Pages recorded, by crawl (job) and status."}, []string{crawlLabel, "status"})
+	m.items = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gather_items_total", Help: "Records stored, by crawl (job)."}, []string{crawlLabel})
+	m.changed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gather_pages_changed_total", Help: "Re-fetched pages whose records changed, by crawl (job)."}, []string{crawlLabel})
+	m.lastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "gather_last_success_timestamp_seconds", Help: "When the job's last finished run ended, as a Unix time."}, []string{crawlLabel})
 	m.Registry.MustRegister(m.runs, m.skipped, m.pages, m.items, m.changed, m.lastSuccess,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
@@ -60,7 +67,7 @@ func (m *Metrics) addJob(job string) *atomic.Pointer[crawler.Crawler] {
 	m.items.WithLabelValues(job)
 	m.changed.WithLabelValues(job)
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "gather_requests_in_flight", Help: "Pages dispatched and not finished, by job.", ConstLabels: prometheus.Labels{"job": job},
+		Name: "gather_requests_in_flight", Help: "Pages dispatched and not finished, by crawl (job).", ConstLabels: prometheus.Labels{crawlLabel: job},
 	}, func() float64 {
 		if c := p.Load(); c != nil {
 			return float64(c.Stats().InFlight)
