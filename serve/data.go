@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gather-crawler/gather/output"
@@ -25,8 +27,11 @@ const (
 	pageSize    = 100
 	facetValues = 10
 	// facetTimeout bounds each facet, so that a facet over millions of rows
-	// makes its own box say so instead of holding the page.
-	facetTimeout = 500 * time.Millisecond
+	// makes its own box say so instead of holding the page: grouping a
+	// column without an index sorts every row the filters keep (about
+	// 250 ms for a million on a small machine). Filter first, and the
+	// facet fits.
+	facetTimeout = 150 * time.Millisecond
 )
 
 func (s *server) tables(w http.ResponseWriter, r *http.Request) {
@@ -121,6 +126,24 @@ func (s *server) table(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusBadRequest, t.Name, err)
 		return
 	}
+	// Facets run beside the rows and the count, each on a connection of
+	// its own: the page takes as long as the slowest, not their sum.
+	var facets []facet
+	var wg sync.WaitGroup
+	for _, col := range q["facet"] {
+		if !t.HasColumn(col) || slices.ContainsFunc(facets, func(f facet) bool { return f.Column == col }) {
+			continue
+		}
+		facets = append(facets, facet{Column: col})
+	}
+	for i := range facets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			facets[i] = s.facet(ctx, t, b, q, facets[i].Column)
+		}()
+	}
+	defer wg.Wait() // on every return, before the page's context ends
 	b.Limit = pageSize + 1
 	rows, err := s.opts.Reader.Rows(ctx, t, b)
 	if err != nil {
@@ -142,14 +165,10 @@ func (s *server) table(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusInternalServerError, t.Name, err)
 		return
 	}
+	wg.Wait()
 	faceted := map[string]bool{}
-	var facets []facet
-	for _, col := range q["facet"] {
-		if faceted[col] || !t.HasColumn(col) {
-			continue
-		}
-		faceted[col] = true
-		facets = append(facets, s.facet(ctx, t, b, q, col))
+	for _, f := range facets {
+		faceted[f.Column] = true
 	}
 	var heads []header
 	for _, c := range t.Columns {
@@ -230,7 +249,7 @@ func (s *server) facet(ctx context.Context, t storage.TableInfo, b storage.Brows
 	vals, err := s.opts.Reader.Facet(fctx, t, b, col, facetValues)
 	if err != nil {
 		if fctx.Err() != nil {
-			f.Error = fmt.Sprintf("stopped after %s", facetTimeout)
+			f.Error = fmt.Sprintf("stopped after %s: too many rows to count in time; filter first", facetTimeout)
 		} else {
 			f.Error = err.Error()
 		}
