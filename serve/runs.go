@@ -46,6 +46,16 @@ func (s *server) runs(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	var rows []runRow
 	for _, x := range infos {
+		if x.Status == storage.RunRunning {
+			// A running run's row is written at its end; until then its
+			// pages say how far it got.
+			counts, err := s.opts.Reader.RunPages(ctx, x.ID)
+			if err != nil {
+				s.fail(w, http.StatusInternalServerError, "Runs", err)
+				return
+			}
+			x.PagesOK, x.PagesFailed, x.PagesSkipped = counts["ok"], counts["failed"], counts["skipped"]
+		}
 		rows = append(rows, newRunRow(x, now))
 	}
 	changes, err := s.opts.Reader.ChangesPerDay(ctx, 30)

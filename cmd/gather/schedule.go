@@ -67,10 +67,15 @@ address other machines can reach needs --token (or GATHER_SERVE_TOKEN).`,
 				if token == "" {
 					token = os.Getenv(tokenEnv)
 				}
+				// /metrics and /healthz were served on any address before
+				// the pages came; without a token, an address other
+				// machines reach keeps serving just those.
+				pages := true
 				if err := serve.CheckListen(listen, token); err != nil {
-					return usagef("--listen %s: %v", listen, err)
+					logger.Warn("the pages are not served: "+err.Error(), "listen", listen)
+					pages = false
 				}
-				h, closeReaders, err := scheduleMux(ctx, cfgs, s, metrics, token, logger)
+				h, closeReaders, err := scheduleMux(ctx, cfgs, s, metrics, pages, token, logger)
 				if err != nil {
 					return err
 				}
@@ -92,11 +97,11 @@ address other machines can reach needs --token (or GATHER_SERVE_TOKEN).`,
 	return cmd
 }
 
-// scheduleMux serves /healthz, /metrics and, at /, the pages of gather
-// serve over the jobs' databases, with the scheduler's live stats. A
-// database that does not exist yet is created as the first run would.
-// The returned func closes the readers.
-func scheduleMux(ctx context.Context, cfgs []*config.Config, s *schedule.Scheduler, m *schedule.Metrics, token string, log *slog.Logger) (http.Handler, func(), error) {
+// scheduleMux serves /healthz, /metrics and, with pages, at / the pages
+// of gather serve over the jobs' databases, with the scheduler's live
+// stats. A database that does not exist yet is created as the first run
+// would. The returned func closes the readers.
+func scheduleMux(ctx context.Context, cfgs []*config.Config, s *schedule.Scheduler, m *schedule.Metrics, pages bool, token string, log *slog.Logger) (http.Handler, func(), error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
@@ -105,6 +110,9 @@ func scheduleMux(ctx context.Context, cfgs []*config.Config, s *schedule.Schedul
 		for _, r := range readers {
 			r.Close()
 		}
+	}
+	if !pages {
+		return mux, closeAll, nil
 	}
 	var dbs []string
 	for _, cfg := range cfgs {
