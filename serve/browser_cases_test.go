@@ -177,17 +177,17 @@ items:
 // A crawl in progress: the runs page updates its progress without a
 // reload, from the live crawler's stats, and shows the run finished after.
 func testLive(t *testing.T, tb *tab) {
-	site, err := demo.New(demo.Options{Latency: 100 * time.Millisecond}).Start("127.0.0.1:0")
+	site, err := demo.New(demo.Options{Latency: 50 * time.Millisecond}).Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { site.Close() })
-	cfg := demoConfig(t, t.TempDir(), site, 1, 60, 2, "0s")
+	cfg := demoConfig(t, t.TempDir(), site, 1, 40, 2, "0s")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c := newCrawler(t, cfg)
 	var running atomic.Pointer[crawler.Crawler]
-	srv, _ := startServer(t, cfg.Database, serve.Options{Live: func() []serve.LiveJob {
+	srv, _ := startServer(t, cfg.Database, serve.Options{ProgressEvery: 200 * time.Millisecond, Live: func() []serve.LiveJob {
 		j := serve.LiveJob{Name: "demo", Schedule: "@every 1h", Next: time.Now().Add(time.Hour)}
 		if c := running.Load(); c != nil {
 			st := c.Stats()

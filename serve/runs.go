@@ -71,6 +71,7 @@ func (s *server) runs(w http.ResponseWriter, r *http.Request) {
 		"Title":        "Runs",
 		"Runs":         rows,
 		"Jobs":         jobs,
+		"Every":        s.opts.ProgressEvery.Milliseconds(),
 		"StatusChart":  statusChart(infos),
 		"ChangesChart": barChart("changed records per day", changes),
 	})

@@ -44,6 +44,9 @@ type Options struct {
 	// RowCap is how many rows the SQL box and a table page show at most;
 	// 0 means DefaultRowCap. Exports are not capped.
 	RowCap int
+	// ProgressEvery is how often the runs page asks for the progress;
+	// 0 means a second.
+	ProgressEvery time.Duration
 	// Live, if set, reports the jobs of this process (gather schedule):
 	// their next run and the running crawler's stats.
 	Live func() []LiveJob
@@ -81,6 +84,9 @@ func New(opts Options) (http.Handler, error) {
 	}
 	if opts.RowCap <= 0 {
 		opts.RowCap = DefaultRowCap
+	}
+	if opts.ProgressEvery <= 0 {
+		opts.ProgressEvery = time.Second
 	}
 	opts.Base = strings.TrimSuffix(opts.Base, "/")
 	s := &server{opts: opts, log: opts.Logger}

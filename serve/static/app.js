@@ -7,6 +7,7 @@
   if (!live) return;
   const body = document.querySelector("#progress tbody");
   const src = live.dataset.src;
+  const every = parseInt(live.dataset.every, 10) || 1000;
   let wasRunning = false;
 
   function cell(tr, text) {
@@ -62,7 +63,7 @@
     } catch (e) {
       // The server stopped or restarts; try again on the next tick.
     }
-    setTimeout(poll, 1000);
+    setTimeout(poll, every);
   }
   poll();
 })();
