@@ -136,11 +136,12 @@ func (s *server) table(w http.ResponseWriter, r *http.Request) {
 		}
 		facets = append(facets, facet{Column: col})
 	}
+	fb := b // the facets' own copy: b's Limit is set below
 	for i := range facets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			facets[i] = s.facet(ctx, t, b, q, facets[i].Column)
+			facets[i] = s.facet(ctx, t, fb, q, facets[i].Column)
 		}()
 	}
 	defer wg.Wait() // on every return, before the page's context ends
