@@ -2,6 +2,7 @@ package serve_test
 
 import (
 	"context"
+	"encoding/json"
 	"database/sql"
 	"fmt"
 	"net/http"
@@ -208,6 +209,30 @@ func testLive(t *testing.T, tb *tab) {
 
 	tb.open(t, srv.URL+"/", "live-start")
 	first := pollDone(t, tb, -1)
+	// Beside a crawl of another process, the database alone tells how far
+	// the run got.
+	fromDB, _ := startServer(t, cfg.Database, serve.Options{})
+	for saw := false; !saw; {
+		var p serve.Progress
+		resp, err := http.Get(fromDB.URL + "/api/progress")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if running.Load() == nil {
+			break // the crawl ended first; the crawler's view was tested
+		}
+		if len(p.Runs) != 1 || p.Runs[0].Source != "database" || p.Runs[0].Queued != -1 {
+			t.Fatalf("progress from the database: %+v", p.Runs)
+		}
+		// The writer commits in batches: wait for the first.
+		saw = p.Runs[0].OK > 0 && p.Runs[0].Rate > 0
+		time.Sleep(20 * time.Millisecond)
+	}
 	eval[any](t, tb, `window.notReloaded = true, null`)
 	later := pollDone(t, tb, first)
 	if !eval[bool](t, tb, `window.notReloaded === true`) {
@@ -221,6 +246,7 @@ func testLive(t *testing.T, tb *tab) {
 		t.Errorf("queued %q, want a number from the crawler", q)
 	}
 	t.Logf("done %d, then %d without a reload", first, later)
+
 	wg.Wait()
 	if crawlErr != nil {
 		t.Fatal(crawlErr)

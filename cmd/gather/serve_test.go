@@ -1,7 +1,11 @@
 package main
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"regexp"
@@ -9,6 +13,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/demo"
+	"github.com/gather-crawler/gather/schedule"
 )
 
 // An address other machines can reach, with no token: a usage error
@@ -66,5 +74,60 @@ func TestServe_ProcessWithTokenStopsOnSignal(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGTERM)
 	if code := exitCodeOf(cmd.Wait()); code != 0 {
 		t.Fatalf("exit %d after SIGTERM\n%s", code, out)
+	}
+}
+
+// schedule --listen with jobs writing to two databases: each database's
+// pages under /db/N/, with links that stay there, and / leading to the
+// first.
+func TestScheduleMux_TwoDatabases(t *testing.T) {
+	site, err := demo.New(demo.Options{}).Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer site.Close()
+	var cfgs []*config.Config
+	for _, name := range []string{"first", "second"} {
+		dir := t.TempDir()
+		path := scheduleConfig(t, dir, site, "1h", "1h", 2, 2)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, dir, "job.yaml", strings.Replace(string(b), "name: scheduled", "name: "+name, 1))
+		cfg, err := config.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfgs = append(cfgs, cfg)
+	}
+	m := schedule.NewMetrics()
+	s, err := schedule.New(cfgs, schedule.Options{Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, closeReaders, err := scheduleMux(context.Background(), cfgs, s, m, true, "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeReaders()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for _, c := range []struct{ path, want string }{
+		{"/db/1/", `href="/db/1/data"`},
+		{"/db/2/data", `href="/db/2/data/movies"`},
+		{"/db/2/api/progress", `"job":"second"`},
+		{"/", `href="/db/1/failures"`}, // after the redirect
+		{"/metrics", `gather_runs_total{crawl="second",status="finished"} 0`},
+	} {
+		resp, err := http.Get(srv.URL + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), c.want) {
+			t.Errorf("%s: %d, want %s in\n%.600s", c.path, resp.StatusCode, c.want, b)
+		}
 	}
 }
