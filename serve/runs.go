@@ -45,7 +45,8 @@ func (s *server) runs(w http.ResponseWriter, r *http.Request) {
 	}
 	now := time.Now()
 	var rows []runRow
-	for _, x := range infos {
+	for i := range infos {
+		x := &infos[i] // the chart below reads the counts too
 		if x.Status == storage.RunRunning {
 			// A running run's row is written at its end; until then its
 			// pages say how far it got.
@@ -56,7 +57,7 @@ func (s *server) runs(w http.ResponseWriter, r *http.Request) {
 			}
 			x.PagesOK, x.PagesFailed, x.PagesSkipped = counts["ok"], counts["failed"], counts["skipped"]
 		}
-		rows = append(rows, newRunRow(x, now))
+		rows = append(rows, newRunRow(*x, now))
 	}
 	changes, err := s.opts.Reader.ChangesPerDay(ctx, 30)
 	if err != nil {
