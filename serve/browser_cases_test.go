@@ -116,9 +116,9 @@ func testHostile(t *testing.T, tb *tab) {
 	dir := t.TempDir()
 	cfg := testingutil.LoadConfig(t, dir, fmt.Sprintf(`database: %s
 crawl:
-  name: hostile
+  name: %q
   start:
-    urls: [%q, %q]
+    urls: [%q, %q, %q]
   retries: 0
 items:
   things:
@@ -126,12 +126,15 @@ items:
     fields:
       label: {css: "span.label"}
       link: {css: "a", attr: href}
-`, filepath.Join(dir, "h.db"), site.URL+"/p/1", site.URL+`/p/"><script>alert(10)</script>`))
+`, filepath.Join(dir, "h.db"), `"><script>window.pwned=1;alert(13)</script>`, site.URL+"/p/1", site.URL+`/p/"><script>alert(10)</script>`, site.URL+`/missing/"><img src=x onerror=alert(14)>`))
 	runCrawl(t, cfg)
 	srv, _ := startServer(t, cfg.Database, serve.Options{})
 	db := testingutil.OpenDB(t, cfg.Database)
 	if n := testingutil.QueryInt(t, db, "SELECT count(*) FROM things WHERE label LIKE '%<script>%' OR length(label) > 1000000"); n < 2 {
 		t.Fatalf("the hostile values were not stored (%d rows)", n)
+	}
+	if n := testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_runs WHERE job LIKE '%<script>%'") + testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE status = 'failed' AND url LIKE '%img%'"); n != 2 {
+		t.Fatalf("the hostile job name or failed URL was not stored (%d of 2)", n)
 	}
 	pageURL := testingutil.QueryString(t, db, "SELECT url FROM gather_pages ORDER BY url LIMIT 1")
 	for _, p := range []struct{ path, name string }{
