@@ -259,6 +259,7 @@ func (c *Config) validateItem(p *problems, name string, it Item) {
 	}
 	checkCSS(p, base+".expect", it.Expect)
 	checkCSS(p, base+".json_from", it.JSONFrom)
+	checkFetchMode(p, base+".fetch", it.Fetch)
 	n := 0
 	for _, s := range []string{it.Each.CSS, it.Each.XPath, it.Each.JSON} {
 		if s != "" {

@@ -57,6 +57,8 @@ type Crawler struct {
 	opts  Options
 	log   *slog.Logger
 	ex    *extract.Extractor
+	// det tells challenges and CAPTCHAs.
+	det *detectors
 
 	allowedHosts []string
 	allowPrivate bool
@@ -79,7 +81,7 @@ func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, erro
 	if err != nil {
 		return nil, err
 	}
-	c := &Crawler{cfg: cfg, store: store, opts: opts, ex: ex, log: opts.Logger}
+	c := &Crawler{cfg: cfg, store: store, opts: opts, ex: ex, det: newDetectors(cfg.Crawl), log: opts.Logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

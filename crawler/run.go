@@ -10,6 +10,7 @@ import (
 
 	"github.com/gocolly/colly/v2"
 
+	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler/browser"
 	"github.com/gather-crawler/gather/storage"
 )
@@ -26,6 +27,8 @@ type run struct {
 	tr     *transport
 	// br is the crawl's Chromium, with crawl.fetch browser or auto.
 	br *browser.Browser
+	// noBrowser is why br is nil with fetch: auto (no Chromium).
+	noBrowser error
 	// paused holds the hosts a CAPTCHA stopped (host → the pages' reason).
 	paused  sync.Map
 	robots  *robots
@@ -110,7 +113,14 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 	}
 	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate)
 	if c.cfg.NeedsBrowser() {
-		if r.br, err = r.newBrowser(); err != nil {
+		if r.br, err = r.newBrowser(); err != nil && !c.cfg.Uses(config.FetchBrowser) {
+			// fetch: auto fetches over HTTP: a crawl that meets no
+			// challenge needs no Chromium, and one that does fails those
+			// pages saying what to install.
+			r.log.Warn("fetch: auto without a browser: pages behind a JavaScript challenge will fail", "error", err)
+			r.noBrowser, err = err, nil
+		}
+		if err != nil {
 			r.w.Close()
 			return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))
 		}

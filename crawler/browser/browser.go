@@ -51,6 +51,10 @@ type Options struct {
 	// navigation and each sub-request; a non-nil error blocks it. Nil
 	// allows everything.
 	Allow func(u *url.URL) error
+	// Challenges and Captchas add to AWS WAF's signs. A page that shows a
+	// challenge is waited past (its script answers it and reloads); one
+	// that shows a CAPTCHA is returned at once, for the caller to judge.
+	Challenges, Captchas []Sign
 	// Flags are extra command-line switches (tests map host names with
 	// host-resolver-rules).
 	Flags  map[string]any

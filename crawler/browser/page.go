@@ -34,12 +34,6 @@ type Page struct {
 	Blocked []string
 }
 
-// Challenge tells a challenge response, which the page's own script
-// answers by reloading, from a final page.
-func Challenge(h http.Header) bool {
-	return strings.EqualFold(h.Get("x-amzn-waf-action"), "challenge")
-}
-
 // Load opens url in a tab and returns the page once it is ready: when
 // waitFor (a CSS selector) matches, or, without one, when the network has
 // been idle for 500ms. A challenge page is waited past: its script
@@ -209,10 +203,6 @@ func (b *Browser) pageErr(ctx context.Context, err error) error {
 // waitReady polls until the page is ready. A CAPTCHA answer is final at
 // once: no script of the page will get past it.
 func (b *Browser) waitReady(ctx context.Context, st *tabState, waitFor string) error {
-	probe := ""
-	if waitFor != "" {
-		probe = fmt.Sprintf("document.querySelector(%q) !== null", waitFor)
-	}
 	t := time.NewTicker(25 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -224,18 +214,22 @@ func (b *Browser) waitReady(ctx context.Context, st *tabState, waitFor string) e
 			for k, v := range doc.Headers {
 				h.Set(k, fmt.Sprint(v))
 			}
+			status := int(doc.Status)
+			has := func(sel string) bool {
+				found, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf("document.querySelector(%q) !== null", sel)))
+				return err == nil && found
+			}
 			switch {
-			case h.Get("x-amzn-waf-action") != "" && !Challenge(h):
-				return nil // a CAPTCHA or another block: the caller's to judge
-			case Challenge(h):
+			case AWSChallenge.Match(status, h, has) || anyMatch(b.opts.Challenges, status, h, has) >= 0:
 				// The challenge script reloads the page once it is done.
+			case h.Get("x-amzn-waf-action") != "" || anyMatch(b.opts.Captchas, status, h, has) >= 0:
+				return nil // a CAPTCHA or another block: the caller's to judge
 			case doc.Status >= 400 && idle:
 				return nil // an error page: nothing to wait for
-			case probe == "" && idle:
+			case waitFor == "" && idle:
 				return nil
-			case probe != "":
-				found, err := chromedp.Run(ctx, chromedp.Evaluate[bool](probe))
-				if err == nil && found {
+			case waitFor != "":
+				if has(waitFor) {
 					return nil
 				}
 			}
