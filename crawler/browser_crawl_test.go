@@ -66,7 +66,7 @@ func TestCrawl_AutoSolvesTheChallengeOncePerHost(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%v", err, sum)
 	}
-	if sum.Counts.PagesOK != 12 || sum.Challenges != 1 || site.Solves() != 1 {
+	if sum.Counts.PagesOK != 12 || sum.Counts.Challenges != 1 || site.Solves() != 1 {
 		t.Fatalf("summary %v; site saw %d solves, want 12 ok pages and 1 solve", sum, site.Solves())
 	}
 	if !strings.Contains(sum.String(), "1 challenge solved") {
@@ -78,6 +78,9 @@ func TestCrawl_AutoSolvesTheChallengeOncePerHost(t *testing.T) {
 	}
 	if n := queryInt(t, db, "SELECT count(*) FROM gather_pages WHERE fetched_by = 'http+cookie'"); n != 12 {
 		t.Errorf("%d pages fetched over HTTP with the cookie, want 12", n)
+	}
+	if n := queryInt(t, db, "SELECT challenges FROM gather_runs WHERE id = ?", sum.Run); n != 1 {
+		t.Errorf("gather_runs.challenges = %d, want 1", n)
 	}
 }
 
@@ -96,7 +99,7 @@ func TestCrawl_AutoSolvesAgainWhenTheTokenExpires(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%v", err, sum)
 	}
-	if sum.Counts.PagesOK != 40 || sum.Challenges < 2 || sum.Challenges > 3 || sum.Challenges != site.Solves() {
+	if sum.Counts.PagesOK != 40 || sum.Counts.Challenges < 2 || sum.Counts.Challenges > 3 || sum.Counts.Challenges != site.Solves() {
 		t.Fatalf("summary %v; site saw %d solves: want every page, 2 or 3 solves (one per token lifetime), each seen by the site", sum, site.Solves())
 	}
 	if _, err := demo.VerifyIDs(context.Background(), testingutil.OpenDB(t, cfg.Database), ids, false, nil); err != nil {
@@ -115,7 +118,7 @@ func TestCrawl_BrowserRendersTheSpaLayout(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%v", err, sum)
 	}
-	if sum.Counts.PagesOK != 6 || sum.BrowserPages != 6 {
+	if sum.Counts.PagesOK != 6 || sum.Counts.BrowserPages != 6 {
 		t.Fatalf("summary %v", sum)
 	}
 	db := testingutil.OpenDB(t, cfg.Database)
@@ -124,6 +127,9 @@ func TestCrawl_BrowserRendersTheSpaLayout(t *testing.T) {
 	}
 	if n := queryInt(t, db, "SELECT count(*) FROM gather_pages WHERE fetched_by = 'browser'"); n != 6 {
 		t.Errorf("%d pages recorded as fetched by browser, want 6", n)
+	}
+	if n := queryInt(t, db, "SELECT browser_pages FROM gather_runs WHERE id = ?", sum.Run); n != 6 {
+		t.Errorf("gather_runs.browser_pages = %d, want 6", n)
 	}
 }
 

@@ -58,6 +58,7 @@ func (r *run) newBrowser() (*browser.Browser, error) {
 	maps.Copy(flags, r.c.opts.BrowserFlags)
 	return browser.New(browser.Options{Exec: exe, Tabs: cr.Browser.Tabs, RecycleAfter: cr.Browser.RecycleAfter,
 		PageTimeout: cr.Timeout, UserAgent: r.c.userAgent, Allow: r.c.browserAllow, Flags: flags,
+		Challenges: r.c.det.challenge, Captchas: r.c.det.captcha,
 		Logger: r.log.With("component", "browser")})
 }
 

@@ -60,7 +60,7 @@ func TestCrawl_AutoSolvesAConfiguredChallenge(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%v", err, sum)
 	}
-	if sum.Counts.PagesOK != 6 || sum.Challenges != 1 || site.Solves() != 1 {
+	if sum.Counts.PagesOK != 6 || sum.Counts.Challenges != 1 || site.Solves() != 1 {
 		t.Fatalf("summary %v; site saw %d solves, want 6 ok pages and 1 solve", sum, site.Solves())
 	}
 	if _, err := demo.VerifyIDs(context.Background(), testingutil.OpenDB(t, cfg.Database), ids, false, nil); err != nil {
@@ -153,7 +153,7 @@ func TestCrawl_FetchModePerItem(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%v", err, sum)
 	}
-	if sum.Counts.PagesOK != 6 || sum.BrowserPages != 3 {
+	if sum.Counts.PagesOK != 6 || sum.Counts.BrowserPages != 3 {
 		t.Fatalf("summary %v, want 6 pages, 3 of them by browser", sum)
 	}
 	db := testingutil.OpenDB(t, cfg.Database)

@@ -158,8 +158,8 @@ func (r *run) end(ctx context.Context, start time.Time, werr error) Summary {
 	c := r.c
 	sum := Summary{Run: r.id, Counts: r.w.Counts(), Already: c.stats.already.Load(), Retries: c.stats.retries.Load(),
 		Deferred: c.stats.deferred.Load(), GivenUp: c.stats.givenUp.Load(), retryRuns: c.cfg.Crawl.RetryFailedRuns,
-		Bytes: c.stats.bytes.Load(), Elapsed: time.Since(start), Database: c.store.Path(),
-		BrowserPages: c.stats.browserPages.Load(), Challenges: c.stats.challenges.Load()}
+		Bytes: c.stats.bytes.Load(), Elapsed: time.Since(start), Database: c.store.Path()}
+	sum.Counts.BrowserPages, sum.Counts.Challenges = c.stats.browserPages.Load(), c.stats.challenges.Load()
 	r.fatalMu.Lock()
 	fatal := r.fatalErr
 	r.fatalMu.Unlock()

@@ -191,6 +191,9 @@ var metaColumns = []struct{ table, column, decl string }{
 	{"gather_pages", "items_hash", "TEXT NOT NULL DEFAULT ''"},
 	// http, browser or http+cookie ("" before the column, or unknown).
 	{"gather_pages", "fetched_by", "TEXT NOT NULL DEFAULT ''"},
+	// Pages loaded in Chromium and JavaScript challenges solved.
+	{"gather_runs", "browser_pages", "INTEGER NOT NULL DEFAULT 0"},
+	{"gather_runs", "challenges", "INTEGER NOT NULL DEFAULT 0"},
 }
 
 // migrate creates gather's own tables and the item tables, adding columns a
