@@ -68,6 +68,9 @@ type Browser struct {
 	log  *slog.Logger
 	tabs chan struct{}
 
+	// sweep removes dead gathers' profiles before the first start.
+	sweep sync.Once
+
 	mu     sync.Mutex
 	cur    *instance
 	closed bool
@@ -210,7 +213,12 @@ func (b *Browser) stop(in *instance) {
 
 // start launches a Chromium with a fresh profile.
 func (b *Browser) start() (*instance, error) {
-	dir, err := os.MkdirTemp("", "gather-chromium-")
+	b.sweep.Do(func() {
+		if n := sweepProfiles(); n > 0 {
+			b.log.Info("removed the Chromium profiles of gather processes that were killed", "dirs", n)
+		}
+	})
+	dir, err := newProfile()
 	if err != nil {
 		return nil, fmt.Errorf("browser profile: %w", err)
 	}
