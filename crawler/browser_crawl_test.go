@@ -121,6 +121,10 @@ func TestCrawl_BrowserRendersTheSpaLayout(t *testing.T) {
 	if sum.Counts.PagesOK != 6 || sum.Counts.BrowserPages != 6 {
 		t.Fatalf("summary %v", sum)
 	}
+	// Parallelism 4, but 2 tabs (the default): never more pages at once.
+	if peak := site.SpaPeak(); peak < 1 || peak > 2 {
+		t.Errorf("the site saw %d pages loading at once, want 1 or 2 (the tabs)", peak)
+	}
 	db := testingutil.OpenDB(t, cfg.Database)
 	if _, err := demo.VerifyIDs(context.Background(), db, ids, false, nil); err != nil {
 		t.Fatal(err)

@@ -353,7 +353,7 @@ func (t *autoTransport) solve(ctx context.Context, u *url.URL, hs *hostSolve, se
 	hs.solving = ch
 	t.mu.Unlock()
 
-	p, err := t.b.Load(ctx, u.String(), "")
+	p, err := t.b.Solve(ctx, u.String())
 	if err == nil && t.det.isChallenge(p.Status, p.Header, p.HTML) != "" {
 		err = errors.New("the page was still a challenge when the browser gave up")
 	}

@@ -124,6 +124,12 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 			r.w.Close()
 			return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))
 		}
+		if r.br != nil {
+			// It starts while robots.txt and the first pages are fetched:
+			// a challenge's solve, which holds up all its host's pages,
+			// then does not wait for Chromium to start as well.
+			r.br.Warm()
+		}
 	}
 	if cr.RobotsTxt {
 		r.robots = newRobots(r.tr, c.userAgent)

@@ -149,6 +149,27 @@ func (b *Browser) Close() error {
 	return nil
 }
 
+// Warm starts Chromium in the background, so that the first page, or the
+// first challenge, does not wait for it to start. A failed start is
+// logged; the first page tries again and fails with the reason.
+func (b *Browser) Warm() {
+	b.stopping.Add(1)
+	go func() {
+		defer b.stopping.Done()
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.closed || b.cur != nil {
+			return
+		}
+		in, err := b.start()
+		if err != nil {
+			b.log.Warn("starting Chromium ahead of the first page", "error", err)
+			return
+		}
+		b.cur = in
+	}()
+}
+
 // acquire returns the browser a page is to be loaded in, starting one
 // when there is none, the current one has loaded RecycleAfter pages or
 // has died.

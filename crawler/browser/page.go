@@ -40,6 +40,24 @@ type Page struct {
 // reloads the page. If the browser crashes, the page is loaded once more
 // in a new one.
 func (b *Browser) Load(ctx context.Context, rawURL, waitFor string) (*Page, error) {
+	return b.loadPage(ctx, rawURL, ready{waitFor: waitFor})
+}
+
+// Solve opens url in a tab to pass its JavaScript challenge and returns
+// the page as soon as its document is no longer a challenge: the cookies
+// are what matter then, not the page, so neither wait_for nor network
+// idle is waited for.
+func (b *Browser) Solve(ctx context.Context, rawURL string) (*Page, error) {
+	return b.loadPage(ctx, rawURL, ready{solve: true})
+}
+
+// ready says when a page is ready: see Load and Solve.
+type ready struct {
+	waitFor string
+	solve   bool
+}
+
+func (b *Browser) loadPage(ctx context.Context, rawURL string, rd ready) (*Page, error) {
 	select {
 	case b.tabs <- struct{}{}:
 	case <-ctx.Done():
@@ -51,7 +69,7 @@ func (b *Browser) Load(ctx context.Context, rawURL, waitFor string) (*Page, erro
 		if err != nil {
 			return nil, err
 		}
-		p, err := b.load(ctx, in, rawURL, waitFor)
+		p, err := b.load(ctx, in, rawURL, rd)
 		crashed := err != nil && in.ctx.Err() != nil && ctx.Err() == nil
 		if crashed {
 			b.mu.Lock()
@@ -101,7 +119,7 @@ func (s *tabState) event(ev any) {
 	}
 }
 
-func (b *Browser) load(ctx context.Context, in *instance, rawURL, waitFor string) (*Page, error) {
+func (b *Browser) load(ctx context.Context, in *instance, rawURL string, rd ready) (*Page, error) {
 	tab, closeTab := chromedp.NewContext(in.ctx)
 	defer closeTab()
 	// The first action opens the tab, which lives as long as tab; the
@@ -153,7 +171,7 @@ func (b *Browser) load(ctx context.Context, in *instance, rawURL, waitFor string
 	st.frame = nav.FrameID
 	st.mu.Unlock()
 
-	if err := b.waitReady(pctx, st, waitFor); err != nil {
+	if err := b.waitReady(pctx, st, rd); err != nil {
 		return nil, b.pageErr(pctx, err)
 	}
 	html, err := chromedp.Run(pctx, chromedp.Evaluate[string](domJS))
@@ -202,7 +220,8 @@ func (b *Browser) pageErr(ctx context.Context, err error) error {
 
 // waitReady polls until the page is ready. A CAPTCHA answer is final at
 // once: no script of the page will get past it.
-func (b *Browser) waitReady(ctx context.Context, st *tabState, waitFor string) error {
+func (b *Browser) waitReady(ctx context.Context, st *tabState, rd ready) error {
+	waitFor := rd.waitFor
 	t := time.NewTicker(25 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -224,6 +243,12 @@ func (b *Browser) waitReady(ctx context.Context, st *tabState, waitFor string) e
 				// The challenge script reloads the page once it is done.
 			case h.Get("x-amzn-waf-action") != "" || anyMatch(b.opts.Captchas, status, h, has) >= 0:
 				return nil // a CAPTCHA or another block: the caller's to judge
+			case rd.solve:
+				// Parsed far enough for a selector sign to have shown.
+				state, err := chromedp.Run(ctx, chromedp.Evaluate[string]("document.readyState"))
+				if err == nil && state != "loading" {
+					return nil
+				}
 			case doc.Status >= 400 && idle:
 				return nil // an error page: nothing to wait for
 			case waitFor == "" && idle:
