@@ -90,6 +90,7 @@ type instance struct {
 	loaded      int // pages started in it
 	active      int // pages in it now
 	retired     bool
+	idle        []*tab // open tabs between pages
 }
 
 // New checks the options; the browser starts with the first page.
@@ -172,12 +173,13 @@ func (b *Browser) Warm() {
 
 // acquire returns the browser a page is to be loaded in, starting one
 // when there is none, the current one has loaded RecycleAfter pages or
-// has died.
-func (b *Browser) acquire() (*instance, error) {
+// has died, and an idle tab of it, if any (nil: the caller opens one,
+// outside the lock).
+func (b *Browser) acquire() (*instance, *tab, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if b.closed {
-		return nil, ErrClosed
+		b.mu.Unlock()
+		return nil, nil, ErrClosed
 	}
 	if in := b.cur; in != nil && (in.loaded >= b.opts.RecycleAfter || in.ctx.Err() != nil) {
 		b.retireLocked(in)
@@ -185,23 +187,38 @@ func (b *Browser) acquire() (*instance, error) {
 	if b.cur == nil {
 		in, err := b.start()
 		if err != nil {
-			return nil, err
+			b.mu.Unlock()
+			return nil, nil, err
 		}
 		b.cur = in
 	}
-	b.cur.loaded++
-	b.cur.active++
-	return b.cur, nil
+	in := b.cur
+	in.loaded++
+	in.active++
+	var t *tab
+	if n := len(in.idle); n > 0 {
+		t, in.idle = in.idle[n-1], in.idle[:n-1]
+	}
+	b.mu.Unlock()
+	return in, t, nil
 }
 
-// release ends a page's use of in; a retired browser stops with its last
-// page.
-func (b *Browser) release(in *instance) {
+// release ends a page's use of in and of its tab t, which goes back to
+// the idle ones when reuse says so and in is still in use, and is closed
+// otherwise; a retired browser stops with its last page.
+func (b *Browser) release(in *instance, t *tab, reuse bool) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	in.active--
+	keep := t != nil && reuse && !in.retired && in.ctx.Err() == nil
+	if keep {
+		in.idle = append(in.idle, t)
+	}
 	if in.retired && in.active == 0 {
 		b.stopAsync(in)
+	}
+	b.mu.Unlock()
+	if t != nil && !keep {
+		t.close()
 	}
 }
 
@@ -227,6 +244,13 @@ func (b *Browser) stopAsync(in *instance) {
 // stop ends in's process; chromedp's allocator waits for it and kills
 // any of its children left (found by their profile directory).
 func (b *Browser) stop(in *instance) {
+	b.mu.Lock()
+	idle := in.idle
+	in.idle = nil
+	b.mu.Unlock()
+	for _, t := range idle {
+		t.close()
+	}
 	in.cancel()
 	in.allocCancel()
 	os.RemoveAll(in.dir)

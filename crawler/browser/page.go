@@ -65,11 +65,17 @@ func (b *Browser) loadPage(ctx context.Context, rawURL string, rd ready) (*Page,
 	}
 	defer func() { <-b.tabs }()
 	for attempt := 1; ; attempt++ {
-		in, err := b.acquire()
+		in, t, err := b.acquire()
 		if err != nil {
 			return nil, err
 		}
-		p, err := b.load(ctx, in, rawURL, rd)
+		if t == nil {
+			t, err = b.openTab(in)
+		}
+		var p *Page
+		if err == nil {
+			p, err = b.load(ctx, t, rawURL, rd)
+		}
 		crashed := err != nil && in.ctx.Err() != nil && ctx.Err() == nil
 		if crashed {
 			b.mu.Lock()
@@ -79,14 +85,16 @@ func (b *Browser) loadPage(ctx context.Context, rawURL string, rd ready) (*Page,
 				b.retireLocked(in)
 			}
 			b.mu.Unlock()
-			b.release(in)
+			b.release(in, t, false)
 			if !closed && attempt == 1 {
 				b.log.Warn("chromium went away; loading the page again in a new one", "url", rawURL, "error", err)
 				continue
 			}
 			return nil, err
 		}
-		b.release(in)
+		// A tab is reused after a page that went well only: one that
+		// timed out may still be loading it.
+		b.release(in, t, err == nil && t.blank())
 		if err == nil {
 			b.pages.Add(1)
 		}
@@ -119,41 +127,13 @@ func (s *tabState) event(ev any) {
 	}
 }
 
-func (b *Browser) load(ctx context.Context, in *instance, rawURL string, rd ready) (*Page, error) {
-	tab, closeTab := chromedp.NewContext(in.ctx)
-	defer closeTab()
-	// The first action opens the tab, which lives as long as tab; the
-	// deadline goes on what follows (see chromedp.Run).
-	if err := chromedp.Do(tab); err != nil {
-		return nil, fmt.Errorf("opening a tab: %w", err)
-	}
-	pctx, cancel := context.WithTimeoutCause(tab, b.opts.PageTimeout, errPageTimeout)
+func (b *Browser) load(ctx context.Context, t *tab, rawURL string, rd ready) (*Page, error) {
+	pctx, cancel := context.WithTimeoutCause(t.ctx, b.opts.PageTimeout, errPageTimeout)
 	defer cancel()
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
 
-	st := &tabState{}
-	if err := chromedp.Listen(pctx, st.event); err != nil {
-		return nil, err
-	}
-	var wg sync.WaitGroup
-	defer wg.Wait() // the guard ends with pctx (cancelled first: defers run last-in first-out)
-	defer cancel()
-	paused := chromedp.Events(pctx, fetch.RequestPaused)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		b.guard(pctx, paused, st)
-	}()
-	for _, err := range []error{
-		call(pctx, fetch.Enable, fetch.EnableParams{}),
-		call(pctx, network.Enable, network.EnableParams{}),
-		call(pctx, page.SetLifecycleEventsEnabled, page.SetLifecycleEventsEnabledParams{Enabled: true}),
-	} {
-		if err != nil {
-			return nil, b.pageErr(pctx, err)
-		}
-	}
+	st := t.page()
 	nav, err := chromedp.Call(pctx, page.Navigate, page.NavigateParams{URL: rawURL})
 	if err != nil {
 		return nil, b.pageErr(pctx, err)
@@ -292,7 +272,7 @@ func httpCookie(c *network.Cookie) *http.Cookie {
 
 // guard answers every request the tab makes: on to the network when the
 // caller's Allow lets it, failed otherwise (and noted).
-func (b *Browser) guard(ctx context.Context, paused iter.Seq2[fetch.EventRequestPaused, error], st *tabState) {
+func (b *Browser) guard(ctx context.Context, paused iter.Seq2[fetch.EventRequestPaused, error], t *tab) {
 	for ev, err := range paused {
 		if err != nil {
 			return
@@ -306,9 +286,11 @@ func (b *Browser) guard(ctx context.Context, paused iter.Seq2[fetch.EventRequest
 		if why != nil {
 			note := fmt.Sprintf("%s %s: %v", ev.ResourceType, ev.Request.URL, why)
 			b.log.Warn("browser request blocked", "url", ev.Request.URL, "type", ev.ResourceType, "reason", why)
-			st.mu.Lock()
-			st.blocked = append(st.blocked, note)
-			st.mu.Unlock()
+			if st := t.current(); st != nil {
+				st.mu.Lock()
+				st.blocked = append(st.blocked, note)
+				st.mu.Unlock()
+			}
 			call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
 			continue
 		}
