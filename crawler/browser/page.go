@@ -234,8 +234,14 @@ func (b *Browser) waitReady(ctx context.Context, st *tabState, rd ready) error {
 			case waitFor == "" && idle:
 				return nil
 			case waitFor != "":
-				if has(waitFor) {
+				// Waits in the page, up to appearWait: one call, not
+				// one per tick, and an answer as soon as it matches.
+				found, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(appearJS, waitFor, appearWait.Milliseconds()), chromedp.EvalAwaitPromise))
+				if err == nil && found {
 					return nil
+				}
+				if err == nil {
+					continue // the wait was the tick
 				}
 			}
 		}
@@ -250,6 +256,20 @@ func (b *Browser) waitReady(ctx context.Context, st *tabState, rd ready) error {
 		}
 	}
 }
+
+// appearJS resolves true as soon as selector %q matches in the document,
+// false after %d milliseconds: a MutationObserver sees each change.
+const appearJS = `new Promise(done => {
+  const sel = %q, ok = () => document.querySelector(sel) !== null;
+  if (ok()) return done(true);
+  const mo = new MutationObserver(() => { if (ok()) { mo.disconnect(); done(true); } });
+  mo.observe(document, {childList: true, subtree: true});
+  setTimeout(() => { mo.disconnect(); done(false); }, %d);
+})`
+
+// appearWait bounds one wait in the page for wait_for, after which the
+// document (a challenge's reload, a timeout) is looked at again.
+const appearWait = 250 * time.Millisecond
 
 // call runs a protocol command whose result is of no interest.
 func call[P any](ctx context.Context, cmd cdp.Command[P, cdp.Empty], params P) error {
