@@ -285,7 +285,9 @@ func httpCookie(c *network.Cookie) *http.Cookie {
 		hc.Domain = c.Domain
 	}
 	if !c.Session && c.Expires > 0 {
-		hc.Expires = time.Unix(int64(c.Expires), 0)
+		// To the millisecond: cut to the second, a cookie left the jar
+		// while the site still took it, and a solve then got nothing new.
+		hc.Expires = time.UnixMilli(int64(c.Expires * 1000))
 	}
 	return hc
 }
