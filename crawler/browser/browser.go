@@ -42,8 +42,9 @@ type Options struct {
 	// RecycleAfter restarts the browser after that many pages (0:
 	// DefaultRecycleAfter).
 	RecycleAfter int
-	// PageTimeout bounds one page, from opening its tab to reading its
-	// DOM; it does not count the wait for a free tab (0: DefaultPageTimeout).
+	// PageTimeout bounds one page, from its navigation to reading its
+	// DOM, and the opening of a tab apart; it does not count the wait for
+	// a free tab (0: DefaultPageTimeout).
 	PageTimeout time.Duration
 	// UserAgent is sent as is; empty: Chromium's own.
 	UserAgent string
@@ -93,7 +94,7 @@ type instance struct {
 	idle        []*tab // open tabs between pages
 }
 
-// New checks the options; the browser starts with the first page.
+// New checks the options; the browser starts with Warm or the first page.
 func New(opts Options) (*Browser, error) {
 	if opts.Exec == "" {
 		return nil, errors.New("browser: no Chromium executable given")
