@@ -29,7 +29,7 @@ type run struct {
 	// paused holds the hosts a CAPTCHA stopped (host → the pages' reason).
 	paused  sync.Map
 	robots  *robots
-	w       *storage.Writer
+	w       pageSink
 	win     *window
 	backoff backoff
 	report  *report
