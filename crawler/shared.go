@@ -45,9 +45,9 @@ type Frontier interface {
 	// page's outcome is stored.
 	Drained(ctx context.Context) (bool, error)
 	// HostSlot takes one of host's limit slots, shared by all workers,
-	// waiting for one to free. The slot holds at most hold unless released
-	// (so a dead worker's slot comes back); release frees it after delay.
-	HostSlot(ctx context.Context, host string, limit int, hold time.Duration) (release func(delay time.Duration), err error)
+	// waiting for one to free; release frees it after delay. A slot is
+	// leased as a task is: a dead worker's slots come back.
+	HostSlot(ctx context.Context, host string, limit int) (release func(delay time.Duration), err error)
 }
 
 // sharedSlots makes crawl.parallelism and crawl.delay hold per host across
@@ -58,9 +58,6 @@ type sharedSlots struct {
 	fr          Frontier
 	parallelism int
 	delay       time.Duration
-	// hold bounds a slot whose worker died: the longest a request can
-	// take, plus some.
-	hold time.Duration
 }
 
 func noRelease() {}
@@ -71,7 +68,7 @@ func (s *sharedSlots) take(ctx context.Context, host string) (release func(), er
 	if s == nil {
 		return noRelease, nil
 	}
-	rel, err := s.fr.HostSlot(ctx, host, s.parallelism, s.hold)
+	rel, err := s.fr.HostSlot(ctx, host, s.parallelism)
 	if err != nil {
 		return nil, err
 	}

@@ -61,7 +61,7 @@ func (c *Crawler) Work(ctx context.Context, fr Frontier, opts WorkOptions) (Summ
 	ws := &workSink{fr: fr, ctx: r.ctx, log: r.log, retry: opts.Retry, tasks: map[string]Task{}, sent: r.win.onCommit}
 	r.w = ws
 	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate)
-	r.tr.slots = &sharedSlots{fr: fr, parallelism: cr.Parallelism, delay: cr.Delay, hold: cr.Timeout + 10*time.Second}
+	r.tr.slots = &sharedSlots{fr: fr, parallelism: cr.Parallelism, delay: cr.Delay}
 	var err error
 	if c.cfg.NeedsBrowser() {
 		if r.br, err = r.newBrowser(); err != nil {

@@ -176,7 +176,7 @@ func (r *Redis) startRenewing() {
 			case <-t.C:
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), r.opts.LeaseTTL/3)
-			if err := r.renew(ctx); err != nil {
+			if err := errors.Join(r.renewSlots(ctx), r.renew(ctx)); err != nil {
 				r.log.Warn("leases not renewed; trying again", "error", err)
 			}
 			cancel()

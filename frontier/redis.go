@@ -63,6 +63,7 @@ type Redis struct {
 
 	mu          sync.Mutex
 	held        map[string]struct{} // entry IDs leased here, not yet stored by the sink
+	slots       map[string]string   // host slots held by requests in flight: token → key
 	claimCursor string
 	lastClaim   time.Time
 	started     bool
@@ -144,7 +145,7 @@ func Open(rawURL string, opts Options) (*Redis, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Redis{rdb: redis.NewClient(ro), keys: keysFor(opts.Job), opts: opts, addr: Redact(rawURL),
-		log: log.With("frontier", Redact(rawURL)), held: map[string]struct{}{}, claimCursor: "0-0",
+		log: log.With("frontier", Redact(rawURL)), held: map[string]struct{}{}, slots: map[string]string{}, claimCursor: "0-0",
 		stop: make(chan struct{}), since: time.Now()}, nil
 }
 
