@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
 	"github.com/gather-crawler/gather/frontier"
@@ -136,5 +138,103 @@ func TestShared_ThreeWorkersAndASink(t *testing.T) {
 	}
 	if status.Queued != 0 || status.Leased != 0 || status.Results != 0 || status.Stored != n || status.Seen != n {
 		t.Fatalf("status after the crawl: %+v", status)
+	}
+}
+
+// Redis loses its data mid-crawl: seed --resume rebuilds the frontier from
+// the database, the crawl finishes equal to the ground truth, and no page
+// the database had stored is fetched again.
+func TestShared_ResumeAfterRedisLostItsData(t *testing.T) {
+	rs := redistest.Start(t)
+	ss := sites(t, 2, 20*time.Millisecond)
+	const n, parallelism = 120, 2
+	dir := t.TempDir()
+	cfg := testingutil.LoadConfig(t, dir, sharedConfig(t, dir, rs.URL(), ss, n, parallelism))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	st, err := storage.Open(ctx, cfg.Database, storage.TablesFor(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	newCrawler := func() *crawler.Crawler {
+		c, err := crawler.New(cfg, nil, crawler.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	// crawl runs a sink and a worker until stop says so (or the end).
+	crawl := func(stop func() bool) {
+		cctx, ccancel := context.WithCancel(ctx)
+		defer ccancel()
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			open(t, rs.URL(), "sink", 5*time.Second).Sink(cctx, st, frontier.SinkOptions{ItemsHash: cfg.ItemsHash()})
+		})
+		wg.Go(func() {
+			newCrawler().Work(cctx, open(t, rs.URL(), "w", 5*time.Second), crawler.WorkOptions{})
+		})
+		done := make(chan struct{})
+		go func() {
+			wg.Wait()
+			close(done)
+		}()
+		for !stop() {
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		ccancel()
+		<-done
+	}
+	fr := open(t, rs.URL(), "seed", 5*time.Second)
+	if _, err := fr.Seed(ctx, newCrawler(), nil); err != nil {
+		t.Fatal(err)
+	}
+	storedOK := func() []string {
+		urls, _, err := st.StoredPages(ctx, "shared", 0, n+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return urls
+	}
+	crawl(func() bool { return len(storedOK()) >= 40 })
+	before := storedOK()
+	if len(before) >= n {
+		t.Fatalf("the first part stored all %d pages; nothing left to resume", len(before))
+	}
+	fetchedBefore := map[string]int{}
+	for _, s := range ss {
+		for path, k := range s.Counts() {
+			fetchedBefore[s.URL+path] = k
+		}
+	}
+
+	if err := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", rs.Port)}).FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := fr.Seed(ctx, newCrawler(), st)
+	if err != nil || sum.Stored != int64(len(before)) || sum.Added != int64(n-len(before)) {
+		t.Fatalf("seed --resume over %d stored pages: %+v %v", len(before), sum, err)
+	}
+	crawl(func() bool { return false })
+
+	if _, err := demo.Verify(ctx, testingutil.OpenDB(t, cfg.Database), n, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range before {
+		var s *demo.Server
+		for _, site := range ss {
+			if strings.HasPrefix(u, site.URL) {
+				s = site
+			}
+		}
+		path := strings.TrimPrefix(u, s.URL)
+		if k := s.Count(path); k != fetchedBefore[u] {
+			t.Errorf("%s was stored before Redis lost its data, and fetched again (%d times, %d before)", u, k, fetchedBefore[u])
+		}
 	}
 }

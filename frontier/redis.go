@@ -119,9 +119,19 @@ func ParseURL(rawURL string) (*redis.Options, error) {
 	return opts, nil
 }
 
+// driverLog silences go-redis's own log (the standard logger, on stderr):
+// every error it logs also comes back to the caller, who says it once, in
+// gather's log, with what it does about it.
+var driverLog sync.Once
+
+type discardLog struct{}
+
+func (discardLog) Printf(context.Context, string, ...any) {}
+
 // Open connects to the frontier at rawURL for opts.Job. It sends nothing
 // yet: a worker started before Redis waits for it.
 func Open(rawURL string, opts Options) (*Redis, error) {
+	driverLog.Do(func() { redis.SetLogger(discardLog{}) })
 	ro, err := ParseURL(rawURL)
 	if err != nil {
 		return nil, err

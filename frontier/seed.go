@@ -115,3 +115,12 @@ func (r *Redis) seedBatch(ctx context.Context, links []crawler.Link, sum *SeedSu
 	sum.Added += added
 	return err
 }
+
+// Add queues links not seen before, without waiting for room.
+func (r *Redis) Add(ctx context.Context, links []crawler.Link) error {
+	if err := r.ensureGroups(ctx); err != nil {
+		return err
+	}
+	_, err := r.add(ctx, links, "", "")
+	return err
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -223,4 +224,44 @@ func TestScaleOut_KillsAndRedisRestart(t *testing.T) {
 	if !strings.Contains(sinkOut.String(), "read again") {
 		t.Errorf("sink said:\n%s", sinkOut)
 	}
+}
+
+// validate --connect reaches the frontier: a Redis that answers passes, one
+// that does not is a config error (exit 2) that never shows the password,
+// which came from GATHER_FRONTIER. Without --connect nothing is sent.
+func TestValidate_ConnectToFrontier(t *testing.T) {
+	rs := redistest.Start(t)
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "job.yaml", crawlYAML("http://127.0.0.1:1"))
+	t.Setenv("GATHER_FRONTIER", rs.URL())
+	if code, out, errOut := runGather(t, "validate", "-c", cfg, "--connect"); code != 0 || !strings.Contains(out, "frontier  "+rs.URL()) {
+		t.Fatalf("validate --connect with Redis up: %d\n%s%s", code, out, errOut)
+	}
+	dead := freeAddr(t)
+	t.Setenv("GATHER_FRONTIER", "redis://:s3cret@"+dead+"/0")
+	code, out, errOut := runGather(t, "validate", "-c", cfg, "--connect")
+	if code != 2 || !strings.Contains(errOut, "frontier redis://:xxxxx@"+dead+"/0") {
+		t.Fatalf("validate --connect with nothing listening: %d\n%s%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, "s3cret") {
+		t.Fatalf("the password shows:\n%s%s", out, errOut)
+	}
+	if code, out, errOut := runGather(t, "validate", "-c", cfg); code != 0 || strings.Contains(out, "s3cret") {
+		t.Fatalf("validate without --connect: %d\n%s%s", code, out, errOut)
+	}
+	// A worker without a frontier is told what to set, before any request.
+	t.Setenv("GATHER_FRONTIER", "")
+	if code, _, errOut := runGather(t, "worker", "-c", cfg); code != 2 || !strings.Contains(errOut, "GATHER_FRONTIER or --frontier") {
+		t.Fatalf("worker without a frontier: %d\n%s", code, errOut)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
 }
