@@ -31,7 +31,7 @@ type Link struct {
 // worker when this one stops renewing it (it died). The lease ends when
 // the sink has committed the task's outcome to the database, not before.
 type Frontier interface {
-	// Lease returns up to n tasks, waiting a little (about a second) when
+	// Lease returns up to n tasks, waiting a little (under a second) when
 	// there are none; none is not an error.
 	Lease(ctx context.Context, n int) ([]Task, error)
 	// Finish adds links to the frontier (each once per crawl, whoever

@@ -82,7 +82,8 @@ func (r *Redis) add(ctx context.Context, links []crawler.Link, entry, payload st
 }
 
 // Lease returns up to n URLs: first those of dead workers (idle past the
-// lease time), then new ones, waiting up to a second for some.
+// lease time), then new ones, waiting a quarter of a second for some (the
+// caller checks whether the crawl is over in between).
 func (r *Redis) Lease(ctx context.Context, n int) ([]crawler.Task, error) {
 	r.startRenewing()
 	var tasks []crawler.Task
@@ -112,7 +113,7 @@ func (r *Redis) Lease(ctx context.Context, n int) ([]crawler.Task, error) {
 		tasks = r.taskOf(tasks, msgs)
 	}
 	if len(tasks) < n {
-		block := time.Second
+		block := 250 * time.Millisecond
 		if len(tasks) > 0 {
 			block = -1 // no wait: there is work already
 		}

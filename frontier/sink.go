@@ -200,6 +200,13 @@ func (r *Redis) sinkLoop(ctx context.Context, w *storage.Writer, opts SinkOption
 			return nil
 		}
 		r.acknowledge(ctx, msgs, opts.Retry, log)
+		if len(msgs) < opts.Batch {
+			// Caught up: the last outcomes may have ended the crawl, and
+			// the next read would wait for nothing.
+			if drained, err := r.Drained(ctx); err == nil && drained {
+				return nil
+			}
+		}
 	}
 	return nil
 }

@@ -36,6 +36,7 @@ type benchFlags struct {
 	readers     string
 	repeat      int
 	parSet      bool // --parallelism given: the soak's default differs
+	scaleout    string
 }
 
 func newBenchCmd() *cobra.Command {
@@ -77,6 +78,7 @@ reports the peak WAL, the database's size and pages/s.`,
 	fl.IntVar(&f.hosts, "hosts", 50, "soak mode: demo sites, each on an address of its own")
 	fl.StringVar(&f.readers, "readers", "none,count", "soak mode: readers beside the crawl, in turn: none, count, long")
 	fl.IntVar(&f.repeat, "repeat", 1, "soak mode: rounds of --readers, alternating, so that the machine's drift hits each alike")
+	fl.StringVar(&f.scaleout, "scaleout", "", "scale-out mode: worker counts to measure beside a local crawl, e.g. 1,2,4,8 (see docs/scaleout.md)")
 	return cmd
 }
 
@@ -182,6 +184,9 @@ func runBench(ctx context.Context, f *benchFlags, out io.Writer) error {
 	}
 	if f.soak > 0 {
 		return runSoakBench(ctx, f, dir, out)
+	}
+	if f.scaleout != "" {
+		return runScaleOutBench(ctx, f, dir, out)
 	}
 	pages, err := parseInts("--pages", f.pages)
 	if err != nil {

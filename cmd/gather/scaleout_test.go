@@ -204,7 +204,7 @@ func TestScaleOut_KillsAndRedisRestart(t *testing.T) {
 
 	s.waitStored(150, deadline)
 	kill(workers[1])
-	s.redis.Restart()
+	s.redis.Restart(t)
 	workers[1], outs[1] = s.start("worker", "--name", "w1-again")
 
 	for i, w := range workers {

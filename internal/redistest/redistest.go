@@ -1,7 +1,7 @@
 // Package redistest starts a real redis-server (Debian's, on PATH or in
-// /usr/bin) for tests, on 127.0.0.1 at a free port with its data in a
-// temporary directory, and stops it when the test ends. Tests skip without
-// it, or fail when RequireEnv is set (CI sets it).
+// /usr/bin) for tests and benchmarks, on 127.0.0.1 at a free port with its
+// data in a temporary directory, and stops it when the test ends. Tests
+// skip without it, or fail when RequireEnv is set (CI sets it).
 package redistest
 
 import (
@@ -21,9 +21,8 @@ import (
 // RequireEnv turns a missing redis-server into a failure.
 const RequireEnv = "GATHER_REQUIRE_REDIS"
 
-// Server is one redis-server a test started.
+// Server is one redis-server a test or benchmark started.
 type Server struct {
-	t    testing.TB
 	exe  string
 	dir  string
 	Port int
@@ -53,23 +52,38 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skipf("%v; set %s=1 to make this a failure", err, RequireEnv)
 	}
-	s := &Server{t: t, exe: exe, dir: t.TempDir()}
-	s.Port = freePort(t)
-	s.start()
+	s, err := Launch(exe, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { s.Stop() })
 	return s
+}
+
+// Launch starts exe as a redis-server with its data in dir; Stop stops it.
+func Launch(exe, dir string) (*Server, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	s := &Server{exe: exe, dir: dir, Port: port}
+	return s, s.start()
 }
 
 // URL is the frontier URL of the server.
 func (s *Server) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", s.Port) }
 
-func (s *Server) start() {
-	s.t.Helper()
+func (s *Server) start() error {
 	cmd := exec.Command(s.exe, "--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1", "--dir", s.dir,
 		"--save", "3600 1 300 100 60 10000", "--appendonly", "no", "--daemonize", "no",
 		"--logfile", filepath.Join(s.dir, "redis.log"))
 	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("redis-server: %v", err)
+		return fmt.Errorf("redis-server: %w", err)
 	}
 	s.cmd = cmd
 	s.done = make(chan struct{})
@@ -80,12 +94,13 @@ func (s *Server) start() {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if s.ping() {
-			return
+			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	s.Stop()
 	log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
-	s.t.Fatalf("redis-server did not answer on port %d:\n%s", s.Port, log)
+	return fmt.Errorf("redis-server did not answer on port %d:\n%s", s.Port, log)
 }
 
 // ping sends PING and waits for a PONG that is not a loading error.
@@ -120,17 +135,10 @@ func (s *Server) Stop() {
 }
 
 // Restart stops the server and starts it again on the same port and data.
-func (s *Server) Restart() {
-	s.t.Helper()
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
 	s.Stop()
-	s.start()
-}
-
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if err := s.start(); err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
