@@ -193,13 +193,14 @@ func (r *Redis) sinkLoop(ctx context.Context, w *storage.Writer, opts SinkOption
 			sum.Redelivered += int64(len(msgs))
 		}
 		sum.Results += int64(len(msgs))
-		if err := r.store(ctx, w, msgs, log); err != nil {
+		unread, err := r.store(ctx, w, msgs, log)
+		if err != nil {
 			return err
 		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		r.acknowledge(ctx, msgs, opts.Retry, log)
+		r.acknowledge(ctx, msgs, unread, opts.Retry, log)
 		if len(msgs) < opts.Batch {
 			// Caught up: the last outcomes may have ended the crawl, and
 			// the next read would wait for nothing.
@@ -211,46 +212,49 @@ func (r *Redis) sinkLoop(ctx context.Context, w *storage.Writer, opts SinkOption
 	return nil
 }
 
-// store writes a batch of outcomes and waits for their commit.
-func (r *Redis) store(ctx context.Context, w *storage.Writer, msgs []redis.XMessage, log *slog.Logger) error {
+// store writes a batch of outcomes and waits for their commit. It returns
+// the entries it could not read.
+func (r *Redis) store(ctx context.Context, w *storage.Writer, msgs []redis.XMessage, log *slog.Logger) (unread map[string]bool, err error) {
 	for _, m := range msgs {
 		payload, _ := m.Values["p"].(string)
 		p, links, err := decodeResult([]byte(payload))
 		if err != nil {
-			// Written by another version of gather? Its URL is still
-			// leased, so a worker fetches it again once it is released.
-			log.Error("an outcome could not be read; its page is fetched again", "entry", m.ID, "error", err)
+			// Written by another version of gather? Its URL stays leased.
+			log.Error("an outcome could not be read; its URL stays leased", "entry", m.ID, "error", err)
+			if unread == nil {
+				unread = map[string]bool{}
+			}
+			unread[m.ID] = true
 			continue
 		}
 		for _, l := range links {
 			if err := w.Pending(ctx, l.URL, l.Depth); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if err := w.Put(ctx, p); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return w.Flush(ctx)
+	return unread, w.Flush(ctx)
 }
 
 // acknowledge ends the leases of stored outcomes, trying until Redis
 // answers: until then a restarted sink would store them again, which is
 // harmless, and the workers keep renewing the leases.
-func (r *Redis) acknowledge(ctx context.Context, msgs []redis.XMessage, retry time.Duration, log *slog.Logger) {
+func (r *Redis) acknowledge(ctx context.Context, msgs []redis.XMessage, unread map[string]bool, retry time.Duration, log *slog.Logger) {
 	results := make([]string, 0, len(msgs))
 	queue := make([]string, 0, len(msgs))
-	counts := map[string]int64{}
+	var stored int64
 	for _, m := range msgs {
 		results = append(results, m.ID)
+		if unread[m.ID] {
+			continue
+		}
 		if q, _ := m.Values["q"].(string); q != "" {
-			payload, _ := m.Values["p"].(string)
-			if _, _, err := decodeResult([]byte(payload)); err != nil {
-				continue // not stored: its lease runs out and it is fetched again
-			}
 			queue = append(queue, q)
 		}
-		counts["stored"]++
+		stored++
 	}
 	wait := retry
 	for {
@@ -261,7 +265,7 @@ func (r *Redis) acknowledge(ctx context.Context, msgs []redis.XMessage, retry ti
 			}
 			p.XAck(ctx, r.keys.results, sinkGroup, results...)
 			p.XDel(ctx, r.keys.results, results...)
-			p.HIncrBy(ctx, r.keys.stats, "stored", counts["stored"])
+			p.HIncrBy(ctx, r.keys.stats, "stored", stored)
 			return nil
 		})
 		if err == nil || ctx.Err() != nil {

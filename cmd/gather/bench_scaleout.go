@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"text/tabwriter"
 
 	"github.com/gather-crawler/gather/bench"
 )
@@ -38,10 +37,10 @@ func runScaleOutBench(ctx context.Context, f *benchFlags, dir string, out io.Wri
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(out, "%d pages over %d hosts at %s, parallelism %d per host (ceiling %.0f pages/s)\n",
 		pages, hosts, f.latency, par, float64(hosts*par)/f.latency.Seconds())
-	fmt.Fprintln(tw, "mode\tpages\tseconds\tpages/s\t")
+	// Row by row as they end (a run takes minutes), so fixed widths.
+	fmt.Fprintf(out, "%-22s %6s %8s %8s\n", "mode", "pages", "seconds", "pages/s")
 	_, err = bench.ScaleOut(ctx, bench.ScaleOutJob{Pages: pages, Hosts: hosts, Parallelism: par, Latency: f.latency,
 		Workers: workers, Dir: dir,
 		Gather: func(ctx context.Context, args ...string) *exec.Cmd {
@@ -50,8 +49,7 @@ func runScaleOutBench(ctx context.Context, f *benchFlags, dir string, out io.Wri
 			return cmd
 		},
 		Progress: func(r bench.ScaleOutRow) {
-			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.1f\t\n", r.Mode(), r.Pages, r.Seconds, r.PagesPerSec)
-			tw.Flush()
+			fmt.Fprintf(out, "%-22s %6d %8.2f %8.1f\n", r.Mode(), r.Pages, r.Seconds, r.PagesPerSec)
 		}})
 	return err
 }
