@@ -21,6 +21,9 @@ type Config struct {
 
 	// Database is the SQLite file; relative to the config file's directory.
 	Database string `mapstructure:"database"`
+	// Frontier, when set (redis:// or rediss://), is the Redis that the
+	// workers of a scaled-out crawl share; "" : gather crawl's own.
+	Frontier string `mapstructure:"frontier"`
 	Crawl    Crawl  `mapstructure:"crawl"`
 	// Items maps item names to their extraction rules; ItemOrder keeps the
 	// order they were written in, which is the order tables are created in.

@@ -297,3 +297,23 @@ func TestParseByteSize(t *testing.T) {
 		}
 	}
 }
+
+// A frontier URL is checked without a request, and its password never
+// shows in the error.
+func TestValidate_FrontierURL(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"http://127.0.0.1:6379/0", "the scheme must be redis:// or rediss://"},
+		{"redis://:s3cret@/0", "no host"},
+		{"redis://:s3cret@127.0.0.1:6379/zero", "the path must be a database number"},
+	} {
+		_, err := parse(t, validYAML, map[string]string{"GATHER_FRONTIER": tc.url})
+		wantProblem(t, err, "frontier", tc.want)
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: the password shows in %q", tc.url, err)
+		}
+	}
+	cfg, err := parse(t, validYAML, map[string]string{"GATHER_FRONTIER": "rediss://:s3cret@cache.internal:6380/2"})
+	if err != nil || cfg.Frontier != "rediss://:s3cret@cache.internal:6380/2" {
+		t.Fatalf("a good frontier URL: %v %q", err, cfg.Frontier)
+	}
+}

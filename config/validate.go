@@ -58,6 +58,7 @@ func (c *Config) Validate() error {
 	if err := CheckDatabasePath(c.Database); err != nil {
 		p.add("database", "%v", err)
 	}
+	c.validateFrontier(p)
 	c.validateCrawl(p)
 	if len(c.Items) == 0 {
 		p.add("items", "no items: define at least one item with fields to extract")

@@ -41,7 +41,33 @@ const (
 	fetchedHTTPCookie = "http+cookie"
 )
 
-// newBrowser starts nothing yet: Chromium starts with the first page.
+// openBrowser makes the crawl's browser when its fetch modes need one and
+// starts Chromium ahead of the first page. Only fetch: browser cannot do
+// without: fetch: auto fetches over HTTP, so a crawl that meets no
+// challenge needs no Chromium, and one that does fails those pages saying
+// what to install.
+func (r *run) openBrowser() error {
+	if !r.c.cfg.NeedsBrowser() {
+		return nil
+	}
+	br, err := r.newBrowser()
+	switch {
+	case err != nil && r.c.cfg.Uses(config.FetchBrowser):
+		return err
+	case err != nil:
+		r.log.Warn("fetch: auto without a browser: pages behind a JavaScript challenge will fail", "error", err)
+		r.noBrowser = err
+		return nil
+	}
+	r.br = br
+	// It starts while robots.txt and the first pages are fetched: a
+	// challenge's solve, which holds up all its host's pages, then does
+	// not wait for Chromium to start as well.
+	br.Warm()
+	return nil
+}
+
+// newBrowser starts nothing yet: Chromium starts with Warm or the first page.
 func (r *run) newBrowser() (*browser.Browser, error) {
 	cr := r.c.cfg.Crawl
 	exe, err := config.FindChromium(cr.Browser.Path)

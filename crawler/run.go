@@ -10,7 +10,6 @@ import (
 
 	"github.com/gocolly/colly/v2"
 
-	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler/browser"
 	"github.com/gather-crawler/gather/storage"
 )
@@ -32,7 +31,7 @@ type run struct {
 	// paused holds the hosts a CAPTCHA stopped (host → the pages' reason).
 	paused  sync.Map
 	robots  *robots
-	w       *storage.Writer
+	w       pageSink
 	win     *window
 	backoff backoff
 	report  *report
@@ -112,24 +111,9 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 		return Summary{}, err
 	}
 	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate)
-	if c.cfg.NeedsBrowser() {
-		if r.br, err = r.newBrowser(); err != nil && !c.cfg.Uses(config.FetchBrowser) {
-			// fetch: auto fetches over HTTP: a crawl that meets no
-			// challenge needs no Chromium, and one that does fails those
-			// pages saying what to install.
-			r.log.Warn("fetch: auto without a browser: pages behind a JavaScript challenge will fail", "error", err)
-			r.noBrowser, err = err, nil
-		}
-		if err != nil {
-			r.w.Close()
-			return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))
-		}
-		if r.br != nil {
-			// It starts while robots.txt and the first pages are fetched:
-			// a challenge's solve, which holds up all its host's pages,
-			// then does not wait for Chromium to start as well.
-			r.br.Warm()
-		}
+	if err := r.openBrowser(); err != nil {
+		r.w.Close()
+		return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))
 	}
 	if cr.RobotsTxt {
 		r.robots = newRobots(r.tr, c.userAgent)

@@ -36,6 +36,7 @@ type benchFlags struct {
 	readers     string
 	repeat      int
 	parSet      bool // --parallelism given: the soak's default differs
+	scaleout    string
 	// --browser: the browser's cost (see runBrowserBench).
 	browser      bool
 	tabs         string
@@ -93,6 +94,7 @@ pages loaded.`,
 	fl.IntVar(&f.hosts, "hosts", 50, "soak mode: demo sites, each on an address of its own")
 	fl.StringVar(&f.readers, "readers", "none,count", "soak mode: readers beside the crawl, in turn: none, count, long")
 	fl.IntVar(&f.repeat, "repeat", 1, "soak and browser modes: rounds, alternating, so that the machine's drift hits each alike")
+	fl.StringVar(&f.scaleout, "scaleout", "", "scale-out mode: worker counts to measure beside a local crawl, e.g. 1,2,4,8 (see docs/scaleout.md)")
 	fl.BoolVar(&f.browser, "browser", false, "browser mode: fetch: auto on a challenge-gated site, fetch: browser at each --tabs")
 	fl.StringVar(&f.tabs, "tabs", "1,4,8", "browser mode: crawl.browser.tabs to measure")
 	fl.IntVar(&f.browserPages, "browser-pages", 200, "browser mode: spa pages per --tabs run")
@@ -251,6 +253,9 @@ func runBench(ctx context.Context, f *benchFlags, out io.Writer) error {
 	}
 	if f.browser {
 		return runBrowserBench(ctx, f, dir, out)
+	}
+	if f.scaleout != "" {
+		return runScaleOutBench(ctx, f, dir, out)
 	}
 	pages, err := parseInts("--pages", f.pages)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/frontier"
 	"github.com/gather-crawler/gather/schedule"
 )
 
@@ -20,8 +21,9 @@ var validateNow = time.Now
 
 func newValidateCmd(g *globals) *cobra.Command {
 	var cfgFile string
+	var connect bool
 	cmd := &cobra.Command{
-		Use:   "validate [-c FILE]",
+		Use:   "validate [-c FILE] [--connect]",
 		Short: "Check a config and print what it would crawl; sends no request",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -35,11 +37,17 @@ func newValidateCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if connect {
+				if err := checkFrontier(cmd.Context(), cfg); err != nil {
+					return err
+				}
+			}
 			describe(cmd.OutOrStdout(), cfg, fileIDs, validateNow())
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&cfgFile, "config", "c", "", "config file (default $GATHER_CONFIG, else ./config.yaml)")
+	cmd.Flags().BoolVar(&connect, "connect", false, "also check that the frontier (Redis) answers")
 	return cmd
 }
 
@@ -50,6 +58,9 @@ func describe(w io.Writer, cfg *config.Config, fileIDs int64, now time.Time) {
 	fmt.Fprintf(w, "%s: ok\n", cfg.File)
 	fmt.Fprintf(w, "job       %s\n", cr.Name)
 	fmt.Fprintf(w, "database  %s\n", cfg.Database)
+	if cfg.Frontier != "" {
+		fmt.Fprintf(w, "frontier  %s\n", frontier.Redact(cfg.Frontier))
+	}
 	st := cr.Start
 	if len(st.URLs) > 0 {
 		fmt.Fprintf(w, "start     %s\n", plural(int64(len(st.URLs)), "URL", "URLs"))
