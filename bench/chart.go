@@ -22,7 +22,22 @@ type Series struct {
 	Dashed bool
 }
 
-// Size of the chart written by Chart.
+// palette colours the series, in order.
+var palette = []color.Color{
+	color.RGBA{R: 214, G: 39, B: 40, A: 255}, color.RGBA{R: 31, G: 119, B: 180, A: 255},
+	color.RGBA{R: 44, G: 160, B: 44, A: 255}, color.RGBA{R: 148, G: 103, B: 189, A: 255},
+	color.RGBA{R: 255, G: 127, B: 14, A: 255}, color.RGBA{R: 127, G: 127, B: 127, A: 255},
+}
+
+func newLegend() plot.Legend {
+	legend := plot.NewLegend()
+	legend.Top, legend.Left = true, true // text after the icons
+	legend.Padding = vg.Points(4)
+	legend.ThumbnailWidth = vg.Points(28)
+	return legend
+}
+
+// Size of the charts written here.
 const (
 	chartWidth  = 10 * vg.Inch
 	chartHeight = 5.5 * vg.Inch
@@ -46,16 +61,8 @@ func Chart(path, title string, series []Series) error {
 	p.Y.Scale = plot.LogScale{}
 	p.Add(plotter.NewGrid())
 
-	legend := plot.NewLegend()
-	legend.Top, legend.Left = true, true // text after the icons
-	legend.Padding = vg.Points(4)
-	legend.ThumbnailWidth = vg.Points(28)
+	legend := newLegend()
 
-	palette := []color.Color{
-		color.RGBA{R: 214, G: 39, B: 40, A: 255}, color.RGBA{R: 31, G: 119, B: 180, A: 255},
-		color.RGBA{R: 44, G: 160, B: 44, A: 255}, color.RGBA{R: 148, G: 103, B: 189, A: 255},
-		color.RGBA{R: 255, G: 127, B: 14, A: 255}, color.RGBA{R: 127, G: 127, B: 127, A: 255},
-	}
 	minY, maxY := math.Inf(1), math.Inf(-1)
 	pageSet := map[int]bool{}
 	for i, s := range series {
@@ -106,6 +113,39 @@ func Chart(path, title string, series []Series) error {
 		p.X.Tick.Marker = ticks
 	}
 
+	return render(path, p, legend)
+}
+
+// logTicks labels 1, 2, 3 and 5 times each power of ten in range and marks
+// the other integer multiples without a label, which reads better than
+// plot.LogTicks' labels at powers of ten alone when the range spans two
+// decades.
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	var ticks []plot.Tick
+	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+		for m := 1; m <= 9; m++ {
+			v := float64(m) * math.Pow(10, e)
+			if e < 0 {
+				v = float64(m) / math.Pow(10, -e) // 0.3, not 0.30000000000000004
+			}
+			if v < min*(1-1e-9) || v > max*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || m == 2 || m == 3 || m == 5 {
+				t.Label = strconv.FormatFloat(v, 'f', -1, 64)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
+}
+
+// render draws p with its legend in a column of its own to the right, so
+// that it covers no data, and saves it as a PNG.
+func render(path string, p *plot.Plot, legend plot.Legend) error {
 	img := vgimg.NewWith(vgimg.UseWH(chartWidth, chartHeight), vgimg.UseDPI(chartDPI))
 	dc := draw.New(img)
 	dc.SetColor(color.White)
@@ -137,31 +177,4 @@ func Chart(path, title string, series []Series) error {
 		return err
 	}
 	return f.Close()
-}
-
-// logTicks labels 1, 2, 3 and 5 times each power of ten in range and marks
-// the other integer multiples without a label, which reads better than
-// plot.LogTicks' labels at powers of ten alone when the range spans two
-// decades.
-type logTicks struct{}
-
-func (logTicks) Ticks(min, max float64) []plot.Tick {
-	var ticks []plot.Tick
-	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
-		for m := 1; m <= 9; m++ {
-			v := float64(m) * math.Pow(10, e)
-			if e < 0 {
-				v = float64(m) / math.Pow(10, -e) // 0.3, not 0.30000000000000004
-			}
-			if v < min*(1-1e-9) || v > max*(1+1e-9) {
-				continue
-			}
-			t := plot.Tick{Value: v}
-			if m == 1 || m == 2 || m == 3 || m == 5 {
-				t.Label = strconv.FormatFloat(v, 'f', -1, 64)
-			}
-			ticks = append(ticks, t)
-		}
-	}
-	return ticks
 }

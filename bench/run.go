@@ -26,6 +26,9 @@ const (
 const (
 	LayoutNextData = "nextdata" // today's IMDB: the data in __NEXT_DATA__
 	LayoutClassic  = "classic"  // the classic tables, read with CSS and XPath
+	// LayoutSpa is an empty shell whose script builds the page from a
+	// JSON request: only a browser sees the data (fetch: browser).
+	LayoutSpa = "spa"
 )
 
 // Job is one measured crawl: Pages demo movies from the site at Base.
@@ -41,6 +44,10 @@ type Job struct {
 	// Tiny asks for the site's smallest pages, for memory runs over a
 	// million ids where page size is beside the point.
 	Tiny bool
+	// Fetch is crawl.fetch (empty: the shipped config's); Tabs and
+	// RecycleAfter are crawl.browser's (0: the defaults).
+	Fetch              string
+	Tabs, RecycleAfter int
 }
 
 // Result is what a measurement found.
@@ -63,6 +70,8 @@ func (j Job) template() string {
 		return j.Base + "/tiny/title/{id}/fullcredits"
 	case j.Layout == LayoutClassic:
 		return demo.ClassicURL(j.Base, "{id}")
+	case j.Layout == LayoutSpa:
+		return demo.SpaURL(j.Base, "{id}")
 	}
 	return demo.PageURL(j.Base, "{id}")
 }
@@ -74,7 +83,7 @@ func (j Job) Database() string {
 	if layout == "" {
 		layout = LayoutNextData
 	}
-	return filepath.Join(j.Dir, fmt.Sprintf("%s-%s-%d-%d.db", j.Mode, layout, j.Pages, j.Parallelism))
+	return filepath.Join(j.Dir, fmt.Sprintf("%s-%s%s-%d-%d-%d.db", j.Mode, layout, j.Fetch, j.Pages, j.Parallelism, j.Tabs))
 }
 
 // Run performs the job and times it, start-up included.
@@ -82,7 +91,7 @@ func Run(ctx context.Context, j Job) (Result, error) {
 	if j.Dir == "" {
 		return Result{}, errors.New("bench: no directory")
 	}
-	if j.Layout != "" && j.Layout != LayoutNextData && j.Layout != LayoutClassic {
+	if j.Layout != "" && j.Layout != LayoutNextData && j.Layout != LayoutClassic && j.Layout != LayoutSpa {
 		return Result{}, fmt.Errorf("bench: unknown layout %q", j.Layout)
 	}
 	res := Result{Mode: j.Mode, Pages: j.Pages, Parallelism: j.Parallelism}
@@ -134,6 +143,18 @@ func runGather(ctx context.Context, j Job, dbPath string) (int64, error) {
 	cfg.Crawl.Parallelism = j.Parallelism
 	cfg.Crawl.Start = config.Start{URLTemplate: j.template(), IDsFile: idsFile}
 	cfg.Crawl.AllowedDomains = nil
+	if j.Fetch != "" {
+		cfg.Crawl.Fetch = j.Fetch
+	}
+	if j.Tabs > 0 {
+		cfg.Crawl.Browser.Tabs = j.Tabs
+	}
+	if j.RecycleAfter > 0 {
+		cfg.Crawl.Browser.RecycleAfter = j.RecycleAfter
+	}
+	if j.Layout == LayoutSpa {
+		cfg.Crawl.Browser.WaitFor = "script#__NEXT_DATA__" // the app's last step
+	}
 	if err := cfg.Validate(); err != nil {
 		return 0, err
 	}
@@ -165,6 +186,9 @@ func OpenPlain(path string) (*sql.DB, error) {
 }
 
 func runPlain(ctx context.Context, j Job, dbPath string) (int64, error) {
+	if j.Layout == LayoutSpa {
+		return 0, errors.New("bench: plain colly sees no data in the spa layout (it needs a browser)")
+	}
 	db, err := OpenPlain(dbPath)
 	if err != nil {
 		return 0, err

@@ -21,6 +21,9 @@ type Config struct {
 
 	// Database is the SQLite file; relative to the config file's directory.
 	Database string `mapstructure:"database"`
+	// Frontier, when set (redis:// or rediss://), is the Redis that the
+	// workers of a scaled-out crawl share; "" : gather crawl's own.
+	Frontier string `mapstructure:"frontier"`
 	Crawl    Crawl  `mapstructure:"crawl"`
 	// Items maps item names to their extraction rules; ItemOrder keeps the
 	// order they were written in, which is the order tables are created in.
@@ -86,6 +89,26 @@ type Crawl struct {
 	// solving JavaScript challenges once per host).
 	Fetch   string  `mapstructure:"fetch"`
 	Browser Browser `mapstructure:"browser"`
+	// Challenge and Captcha add to the AWS WAF signs gather always knows
+	// (x-amzn-waf-action: challenge, or captcha). A response that matches
+	// one of Challenge is a JavaScript challenge: fetch: auto solves it in
+	// the browser, other modes fail the page as one. A response that
+	// matches one of Captcha fails as needing a person and pauses its host.
+	Challenge []Detector `mapstructure:"challenge"`
+	Captcha   []Detector `mapstructure:"captcha"`
+}
+
+// Detector tells a kind of response by what it looks like: every
+// condition that is set must hold, and at least one is set.
+type Detector struct {
+	// Status is the HTTP status, e.g. 403; 0: any.
+	Status int `mapstructure:"status"`
+	// Header is a header the response must have: "Name" (any value) or
+	// "Name: value" (that value, case-insensitively).
+	Header string `mapstructure:"header"`
+	// Selector is a CSS selector that must match in the body, read as
+	// HTML (for a browser page: the rendered DOM).
+	Selector string `mapstructure:"selector"`
 }
 
 // Fetch modes of Crawl.Fetch.
@@ -156,7 +179,12 @@ type Item struct {
 	Key []string `mapstructure:"key"`
 	// JSONFrom is a CSS selector for the element whose text is the page's
 	// JSON document when the body itself is not JSON.
-	JSONFrom   string           `mapstructure:"json_from"`
+	JSONFrom string `mapstructure:"json_from"`
+	// Fetch overrides crawl.fetch for the pages whose URL matches URL
+	// (http, browser or auto); empty: crawl.fetch. A page several items
+	// match is fetched the most capable way they ask for (browser, then
+	// auto, then http).
+	Fetch      string           `mapstructure:"fetch"`
 	Fields     map[string]Field `mapstructure:"fields"`
 	FieldOrder []string         `mapstructure:"-"`
 }

@@ -217,6 +217,13 @@ func TestParse_Errors(t *testing.T) {
 		{"bad timezone", "database: out.db\n", "database: out.db\nschedule: {cron: \"@daily\", timezone: Mars/Base}\n", "schedule.timezone", "unknown time zone"},
 		{"in-memory database", "database: out.db\n", "database: ':memory:'\n", "database", "is not a file"},
 		{"empty database", "database: out.db\n", "database: ''\n", "database", "the path is empty"},
+		{"bad fetch", "  name: test\n", "  name: test\n  fetch: chrome\n", "crawl.fetch", `"chrome" is not http, browser or auto`},
+		{"bad item fetch", "    key: [movie_id]\n", "    key: [movie_id]\n    fetch: headless\n", "items.movies.fetch", `"headless" is not http, browser or auto`},
+		{"empty detector", "  name: test\n", "  name: test\n  challenge: [{}]\n", "crawl.challenge[0]", "at least one of status, header, selector"},
+		{"detector status", "  name: test\n", "  name: test\n  captcha: [{status: 42}]\n", "crawl.captcha[0].status", "not an HTTP status"},
+		{"detector header", "  name: test\n", "  name: test\n  challenge: [{header: \"x waf: js\"}]\n", "crawl.challenge[0].header", `"Name: value"`},
+		{"detector selector", "  name: test\n", "  name: test\n  captcha: [{selector: \"form[\"}]\n", "crawl.captcha[0].selector", "invalid selector"},
+		{"browser without chromium", "  name: test\n", "  name: test\n  fetch: browser\n  browser: {path: /nonexistent/chromium}\n", "crawl.browser.path", "apt-get install chromium"},
 		{"no items", validYAML[strings.Index(validYAML, "items:"):], "items: {}\n", "items", "no items"},
 	}
 	for _, tc := range cases {
@@ -288,5 +295,25 @@ func TestParseByteSize(t *testing.T) {
 		if _, err := config.ParseByteSize(in); err == nil {
 			t.Errorf("ParseByteSize(%q) succeeded", in)
 		}
+	}
+}
+
+// A frontier URL is checked without a request, and its password never
+// shows in the error.
+func TestValidate_FrontierURL(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"http://127.0.0.1:6379/0", "the scheme must be redis:// or rediss://"},
+		{"redis://:s3cret@/0", "no host"},
+		{"redis://:s3cret@127.0.0.1:6379/zero", "the path must be a database number"},
+	} {
+		_, err := parse(t, validYAML, map[string]string{"GATHER_FRONTIER": tc.url})
+		wantProblem(t, err, "frontier", tc.want)
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: the password shows in %q", tc.url, err)
+		}
+	}
+	cfg, err := parse(t, validYAML, map[string]string{"GATHER_FRONTIER": "rediss://:s3cret@cache.internal:6380/2"})
+	if err != nil || cfg.Frontier != "rediss://:s3cret@cache.internal:6380/2" {
+		t.Fatalf("a good frontier URL: %v %q", err, cfg.Frontier)
 	}
 }

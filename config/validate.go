@@ -58,6 +58,7 @@ func (c *Config) Validate() error {
 	if err := CheckDatabasePath(c.Database); err != nil {
 		p.add("database", "%v", err)
 	}
+	c.validateFrontier(p)
 	c.validateCrawl(p)
 	if len(c.Items) == 0 {
 		p.add("items", "no items: define at least one item with fields to extract")
@@ -259,6 +260,7 @@ func (c *Config) validateItem(p *problems, name string, it Item) {
 	}
 	checkCSS(p, base+".expect", it.Expect)
 	checkCSS(p, base+".json_from", it.JSONFrom)
+	checkFetchMode(p, base+".fetch", it.Fetch)
 	n := 0
 	for _, s := range []string{it.Each.CSS, it.Each.XPath, it.Each.JSON} {
 		if s != "" {

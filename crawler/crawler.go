@@ -57,6 +57,8 @@ type Crawler struct {
 	opts  Options
 	log   *slog.Logger
 	ex    *extract.Extractor
+	// det tells challenges and CAPTCHAs.
+	det *detectors
 
 	allowedHosts []string
 	allowPrivate bool
@@ -79,7 +81,7 @@ func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, erro
 	if err != nil {
 		return nil, err
 	}
-	c := &Crawler{cfg: cfg, store: store, opts: opts, ex: ex, log: opts.Logger}
+	c := &Crawler{cfg: cfg, store: store, opts: opts, ex: ex, det: newDetectors(cfg.Crawl), log: opts.Logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -153,13 +155,10 @@ type Summary struct {
 	Deferred, GivenUp int64
 	Retries           int64
 	Bytes             int64
-	// BrowserPages counts pages loaded in Chromium; Challenges the
-	// JavaScript challenges solved (crawl.fetch: auto).
-	BrowserPages, Challenges int64
-	Elapsed                  time.Duration
-	Err                      error // why the run failed or stopped, if it did
-	Database                 string
-	retryRuns                int // crawl.retry_failed_runs, for the summary
+	Elapsed           time.Duration
+	Err               error // why the run failed or stopped, if it did
+	Database          string
+	retryRuns         int // crawl.retry_failed_runs, for the summary
 	// Warnings are what the run's pages showed to be wrong with the config
 	// (a field that matched nowhere, values that did not convert, records
 	// sharing a key), one line each.
@@ -195,11 +194,11 @@ func (s Summary) String() string {
 	if s.GivenUp > 0 {
 		fmt.Fprintf(&b, ", %d given up on (failed in %d runs)", s.GivenUp, s.retryRuns)
 	}
-	if s.BrowserPages > 0 {
-		fmt.Fprintf(&b, ", %d page%s by browser", s.BrowserPages, plural(int(s.BrowserPages)))
+	if n := s.Counts.BrowserPages; n > 0 {
+		fmt.Fprintf(&b, ", %d page%s by browser", n, plural(int(n)))
 	}
-	if s.Challenges > 0 {
-		fmt.Fprintf(&b, ", %d challenge%s solved", s.Challenges, plural(int(s.Challenges)))
+	if n := s.Counts.Challenges; n > 0 {
+		fmt.Fprintf(&b, ", %d challenge%s solved", n, plural(int(n)))
 	}
 	fmt.Fprintf(&b, " in %s (%.1f pages/s)", s.Elapsed.Round(time.Millisecond), s.PagesPerSecond())
 	if n := len(s.Warnings); n > 0 {

@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,10 +10,14 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/gocolly/colly/v2"
 
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler/browser"
@@ -36,7 +41,33 @@ const (
 	fetchedHTTPCookie = "http+cookie"
 )
 
-// newBrowser starts nothing yet: Chromium starts with the first page.
+// openBrowser makes the crawl's browser when its fetch modes need one and
+// starts Chromium ahead of the first page. Only fetch: browser cannot do
+// without: fetch: auto fetches over HTTP, so a crawl that meets no
+// challenge needs no Chromium, and one that does fails those pages saying
+// what to install.
+func (r *run) openBrowser() error {
+	if !r.c.cfg.NeedsBrowser() {
+		return nil
+	}
+	br, err := r.newBrowser()
+	switch {
+	case err != nil && r.c.cfg.Uses(config.FetchBrowser):
+		return err
+	case err != nil:
+		r.log.Warn("fetch: auto without a browser: pages behind a JavaScript challenge will fail", "error", err)
+		r.noBrowser = err
+		return nil
+	}
+	r.br = br
+	// It starts while robots.txt and the first pages are fetched: a
+	// challenge's solve, which holds up all its host's pages, then does
+	// not wait for Chromium to start as well.
+	br.Warm()
+	return nil
+}
+
+// newBrowser starts nothing yet: Chromium starts with Warm or the first page.
 func (r *run) newBrowser() (*browser.Browser, error) {
 	cr := r.c.cfg.Crawl
 	exe, err := config.FindChromium(cr.Browser.Path)
@@ -53,7 +84,70 @@ func (r *run) newBrowser() (*browser.Browser, error) {
 	maps.Copy(flags, r.c.opts.BrowserFlags)
 	return browser.New(browser.Options{Exec: exe, Tabs: cr.Browser.Tabs, RecycleAfter: cr.Browser.RecycleAfter,
 		PageTimeout: cr.Timeout, UserAgent: r.c.userAgent, Allow: r.c.browserAllow, Flags: flags,
+		Challenges: r.c.det.challenge, Captchas: r.c.det.captcha,
 		Logger: r.log.With("component", "browser")})
+}
+
+// transport is how the collector's requests are sent: by crawl.fetch,
+// or by the fetch of the items whose url matches the page.
+func (r *run) transport(col *colly.Collector) http.RoundTripper {
+	cfg := r.c.cfg
+	cr := cfg.Crawl
+	byMode := map[string]http.RoundTripper{config.FetchHTTP: r.tr}
+	if cfg.Uses(config.FetchBrowser) {
+		byMode[config.FetchBrowser] = &browserTransport{b: r.br, waitFor: cr.Browser.WaitFor, wire: &r.tr.wire, stats: &r.c.stats}
+	}
+	if cfg.Uses(config.FetchAuto) {
+		// The client's jar, which the solved challenges' cookies go into.
+		jar, _ := cookiejar.New(nil) // no options: cannot fail
+		col.SetCookieJar(jar)
+		byMode[config.FetchAuto] = &autoTransport{http: r.tr, b: r.br, noBrowser: r.noBrowser, jar: jar,
+			det: r.c.det, maxBody: int64(cr.MaxBodySize), hosts: map[string]*hostSolve{},
+			solved: func() { r.c.stats.challenges.Add(1) }}
+	}
+	mt := &modeTransport{def: byMode[cmp.Or(cr.Fetch, config.FetchHTTP)], byMode: byMode}
+	for _, name := range cfg.ItemOrder {
+		it := cfg.Items[name]
+		if it.Fetch == "" {
+			continue
+		}
+		re, err := regexp.Compile(it.URL) // validated by config: cannot fail
+		if err != nil {
+			continue
+		}
+		mt.items = append(mt.items, itemFetch{url: re, mode: it.Fetch})
+	}
+	if len(mt.items) == 0 {
+		return mt.def
+	}
+	return mt
+}
+
+// modeTransport sends a page the way the items whose url matches it ask
+// for (the most capable, when they differ), else by crawl.fetch: an item
+// may ask for less than crawl.fetch as well as more.
+type modeTransport struct {
+	def    http.RoundTripper
+	byMode map[string]http.RoundTripper
+	items  []itemFetch
+}
+
+type itemFetch struct {
+	url  *regexp.Regexp
+	mode string
+}
+
+func (t *modeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	mode, u := "", req.URL.String()
+	for _, it := range t.items {
+		if (mode == "" || config.MoreCapable(it.mode, mode)) && it.url.MatchString(u) {
+			mode = it.mode
+		}
+	}
+	if tr := t.byMode[mode]; tr != nil {
+		return tr.RoundTrip(req)
+	}
+	return t.def.RoundTrip(req)
 }
 
 // browserAllow is the fetch rules for every request a browser page makes,
@@ -102,18 +196,23 @@ func (c *Crawler) browserAllow(u *url.URL) error {
 type browserTransport struct {
 	b       *browser.Browser
 	waitFor string
-	pages   func() // counts a browser page
+	// wire counts the page in flight while it is in a tab, as HTTP
+	// requests are while on the wire.
+	wire  *onWire
+	stats *counters
 }
 
 func (t *browserTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.wire.add(req.URL.Host, 1)
 	p, err := t.b.Load(req.Context(), req.URL.String(), t.waitFor)
+	t.wire.add(req.URL.Host, -1)
 	if err != nil {
 		if errors.Is(err, browser.ErrBlocked) {
 			return nil, fmt.Errorf("%w: %v", errAddressRefused, err)
 		}
 		return nil, err
 	}
-	t.pages()
+	t.stats.browserPages.Add(1)
 	return pageResponse(req, p), nil
 }
 
@@ -143,7 +242,12 @@ func pageResponse(req *http.Request, p *browser.Page) *http.Response {
 type autoTransport struct {
 	http http.RoundTripper
 	b    *browser.Browser
-	jar  http.CookieJar
+	// noBrowser is why b is nil: the challenges' pages fail with it.
+	noBrowser error
+	jar       http.CookieJar
+	det       *detectors
+	// maxBody is crawl.max_body_size, for a detector that reads bodies.
+	maxBody int64
 	// solved counts challenges solved.
 	solved func()
 
@@ -199,19 +303,19 @@ func (t *autoTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// before the solve this page waited for.
 		req = withJarCookies(req, t.jar)
 	}
-	resp, err := t.http.RoundTrip(req)
-	if err != nil || !isChallenge(resp) {
+	resp, challenge, err := t.fetch(req)
+	if err != nil || !challenge {
 		if err == nil {
 			resp.Header.Set(fetchedByHeader, fetchedBy(gen))
 		}
 		return resp, err
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // lets the connection be reused
 	resp.Body.Close()
 	if err := t.solve(req.Context(), req.URL, hs, gen); err != nil {
 		return nil, fmt.Errorf("solving the challenge in the browser: %w", err)
 	}
-	resp, err = t.http.RoundTrip(withJarCookies(req, t.jar))
+	resp, _, err = t.fetch(withJarCookies(req, t.jar))
 	if err == nil {
 		// Still a challenge: the policy fails it; no second solve for the
 		// same page, so a site that never lets HTTP through costs one
@@ -219,6 +323,26 @@ func (t *autoTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Header.Set(fetchedByHeader, fetchedHTTPCookie)
 	}
 	return resp, err
+}
+
+// fetch sends req over HTTP and tells whether the answer is a challenge.
+// A detector that looks into the body has it read here (up to the
+// crawl's limit, as colly would) and put back.
+func (t *autoTransport) fetch(req *http.Request) (*http.Response, bool, error) {
+	resp, err := t.http.RoundTrip(req)
+	if err != nil {
+		return nil, false, err
+	}
+	var body []byte
+	if t.det.readsBody() {
+		body, err = io.ReadAll(io.LimitReader(resp.Body, t.maxBody+1))
+		resp.Body.Close()
+		if err != nil {
+			return nil, false, err
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return resp, t.det.isChallenge(resp.StatusCode, resp.Header, body) != "", nil
 }
 
 func fetchedBy(gen int) string {
@@ -247,12 +371,16 @@ func (t *autoTransport) solve(ctx context.Context, u *url.URL, hs *hostSolve, se
 		defer t.mu.Unlock()
 		return hs.err
 	}
+	if t.b == nil {
+		t.mu.Unlock()
+		return fmt.Errorf("%w: %v", errNoBrowser, t.noBrowser)
+	}
 	ch := make(chan struct{})
 	hs.solving = ch
 	t.mu.Unlock()
 
-	p, err := t.b.Load(ctx, u.String(), "")
-	if err == nil && isChallengeHeader(p.Status, p.Header) {
+	p, err := t.b.Solve(ctx, u.String())
+	if err == nil && t.det.isChallenge(p.Status, p.Header, p.HTML) != "" {
 		err = errors.New("the page was still a challenge when the browser gave up")
 	}
 	if err == nil {
@@ -280,13 +408,9 @@ func withJarCookies(req *http.Request, jar http.CookieJar) *http.Request {
 	return r
 }
 
-func isChallenge(resp *http.Response) bool {
-	return isChallengeHeader(resp.StatusCode, resp.Header)
-}
-
-// isChallengeHeader tells an AWS WAF style JavaScript challenge: HTTP 202
-// (or any status) with x-amzn-waf-action: challenge.
-func isChallengeHeader(_ int, h http.Header) bool { return browser.Challenge(h) }
+// errNoBrowser fails a challenge's page when fetch: auto found no
+// Chromium: retrying cannot help.
+var errNoBrowser = errors.New("no browser to solve it")
 
 // errHostPaused fails the pages of a host a CAPTCHA stopped.
 var errHostPaused = errors.New("host paused")

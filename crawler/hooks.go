@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"slices"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/gocolly/colly/v2"
 
-	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -47,18 +45,7 @@ func (r *run) collector() *colly.Collector {
 		opts = append(opts, colly.Headers(cr.Headers))
 	}
 	col := colly.NewCollector(opts...)
-	var tr http.RoundTripper = r.tr
-	switch cr.Fetch {
-	case config.FetchBrowser:
-		tr = (&browserTransport{b: r.br, waitFor: cr.Browser.WaitFor, pages: func() { r.c.stats.browserPages.Add(1) }})
-	case config.FetchAuto:
-		// The client's jar, which the solved challenges' cookies go into.
-		jar, _ := cookiejar.New(nil) // no options: cannot fail
-		col.SetCookieJar(jar)
-		tr = &autoTransport{http: r.tr, b: r.br, jar: jar, hosts: map[string]*hostSolve{},
-			solved: func() { r.c.stats.challenges.Add(1) }}
-	}
-	col.WithTransport(pauseGate{next: tr, paused: &r.paused})
+	col.WithTransport(pauseGate{next: r.transport(col), paused: &r.paused})
 	col.SetRequestTimeout(0) // the transport times each request after any Retry-After wait
 	col.SetRedirectHandler(r.c.checkRedirect)
 	col.OnRequest(r.onRequest)
@@ -154,7 +141,7 @@ func (r *run) onResponse(resp *colly.Response) {
 	ps.attempts++
 	r.c.stats.bytes.Add(int64(len(resp.Body)))
 	cr := r.c.cfg.Crawl
-	d := decideResponse(resp.StatusCode, *resp.Headers, resp.Body, int64(cr.MaxBodySize), time.Now())
+	d := decideResponse(r.c.det, resp.StatusCode, *resp.Headers, resp.Body, int64(cr.MaxBodySize), time.Now())
 	page := storage.Page{HTTPStatus: resp.StatusCode, Bytes: int64(len(resp.Body)), FetchedBy: fetchedHTTP}
 	if by := resp.Headers.Get(fetchedByHeader); by != "" {
 		page.FetchedBy = by

@@ -55,9 +55,13 @@ const (
 const maxRetryAfter = 10 * time.Minute
 
 // decideResponse judges a response that arrived whole.
-func decideResponse(status int, header http.Header, body []byte, maxBody int64, now time.Time) decision {
-	if v := header.Get("x-amzn-waf-action"); strings.EqualFold(v, "captcha") || status == http.StatusMethodNotAllowed && v != "" {
+// det tells challenges and CAPTCHAs (see detectors).
+func decideResponse(det *detectors, status int, header http.Header, body []byte, maxBody int64, now time.Time) decision {
+	if det.isCaptcha(status, header, body) {
 		return decision{verdict: verdictFail, reason: reasonCaptcha, pauseHost: true}
+	}
+	if what := det.isChallenge(status, header, body); what != "" {
+		return decision{verdict: verdictFail, reason: fmt.Sprintf("blocked: challenge page (%s)", what)}
 	}
 	if v := header.Get("x-amzn-waf-action"); v != "" {
 		return decision{verdict: verdictFail, reason: fmt.Sprintf("blocked: challenge page (HTTP %d, x-amzn-waf-action: %s)", status, v)}
@@ -102,7 +106,7 @@ func decideError(err error) decision {
 	switch {
 	case errors.Is(err, errHostPaused):
 		return decision{verdict: verdictFail, reason: strings.TrimPrefix(msg, errHostPaused.Error()+": ")}
-	case errors.Is(err, errRedirectRefused), errors.Is(err, errAddressRefused), errors.Is(err, errTooLarge):
+	case errors.Is(err, errRedirectRefused), errors.Is(err, errAddressRefused), errors.Is(err, errTooLarge), errors.Is(err, errNoBrowser):
 		return decision{verdict: verdictFail, reason: msg}
 	case errors.Is(err, colly.ErrForbiddenDomain):
 		// colly checks allowed_domains on redirects before our handler does.

@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/gather-crawler/gather/config"
 )
 
 func TestParseRetryAfter(t *testing.T) {
@@ -63,11 +65,11 @@ func TestDecideResponse(t *testing.T) {
 		{204, "", verdictFail}, {301, "", verdictFail}, {404, "x", verdictFail}, {410, "", verdictFail},
 		{408, "", verdictRetry}, {429, "", verdictRetry}, {500, "", verdictRetry}, {502, "", verdictRetry}, {503, "", verdictRetry},
 	} {
-		if d := decideResponse(tc.status, h, []byte(tc.body), 100, time.Now()); d.verdict != tc.want {
+		if d := decideResponse(newDetectors(config.Crawl{}), tc.status, h, []byte(tc.body), 100, time.Now()); d.verdict != tc.want {
 			t.Errorf("status %d body %q: verdict %v (%s), want %v", tc.status, tc.body, d.verdict, d.reason, tc.want)
 		}
 	}
-	if d := decideResponse(200, h, make([]byte, 101), 100, time.Now()); d.verdict != verdictFail || d.reason != "response too large: more than 100 bytes (crawl.max_body_size)" {
+	if d := decideResponse(newDetectors(config.Crawl{}), 200, h, make([]byte, 101), 100, time.Now()); d.verdict != verdictFail || d.reason != "response too large: more than 100 bytes (crawl.max_body_size)" {
 		t.Errorf("too large: %+v", d)
 	}
 }

@@ -26,10 +26,12 @@ type run struct {
 	tr     *transport
 	// br is the crawl's Chromium, with crawl.fetch browser or auto.
 	br *browser.Browser
+	// noBrowser is why br is nil with fetch: auto (no Chromium).
+	noBrowser error
 	// paused holds the hosts a CAPTCHA stopped (host → the pages' reason).
 	paused  sync.Map
 	robots  *robots
-	w       *storage.Writer
+	w       pageSink
 	win     *window
 	backoff backoff
 	report  *report
@@ -109,11 +111,9 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 		return Summary{}, err
 	}
 	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate)
-	if c.cfg.NeedsBrowser() {
-		if r.br, err = r.newBrowser(); err != nil {
-			r.w.Close()
-			return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))
-		}
+	if err := r.openBrowser(); err != nil {
+		r.w.Close()
+		return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))
 	}
 	if cr.RobotsTxt {
 		r.robots = newRobots(r.tr, c.userAgent)
@@ -148,8 +148,8 @@ func (r *run) end(ctx context.Context, start time.Time, werr error) Summary {
 	c := r.c
 	sum := Summary{Run: r.id, Counts: r.w.Counts(), Already: c.stats.already.Load(), Retries: c.stats.retries.Load(),
 		Deferred: c.stats.deferred.Load(), GivenUp: c.stats.givenUp.Load(), retryRuns: c.cfg.Crawl.RetryFailedRuns,
-		Bytes: c.stats.bytes.Load(), Elapsed: time.Since(start), Database: c.store.Path(),
-		BrowserPages: c.stats.browserPages.Load(), Challenges: c.stats.challenges.Load()}
+		Bytes: c.stats.bytes.Load(), Elapsed: time.Since(start), Database: c.store.Path()}
+	sum.Counts.BrowserPages, sum.Counts.Challenges = c.stats.browserPages.Load(), c.stats.challenges.Load()
 	r.fatalMu.Lock()
 	fatal := r.fatalErr
 	r.fatalMu.Unlock()

@@ -89,7 +89,7 @@ func (c *Crawler) Try(ctx context.Context, target string) (*TryResult, error) {
 		return res, nil
 	}
 	res.Bytes = len(body)
-	d := decideResponse(resp.StatusCode, resp.Header, body, int64(cr.MaxBodySize), time.Now())
+	d := decideResponse(c.det, resp.StatusCode, resp.Header, body, int64(cr.MaxBodySize), time.Now())
 	switch d.verdict {
 	case verdictRetry:
 		res.Status, res.Reason = storage.PageFailed, d.reason+" (a crawl would retry it)"

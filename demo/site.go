@@ -66,6 +66,10 @@ type Site struct {
 	// solves count challenge answers and distinct tokens.
 	tokens             map[string]bool
 	challenges, solves atomic.Int64
+
+	// spa counts spa pages being loaded: from the shell's request to the
+	// end of the data's (see spa.go).
+	spa spaLoads
 }
 
 // Request is one request in the site's log (with Options.Track).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"sync"
 )
 
 // The spa layout: the credits page is an empty shell whose script fetches
@@ -61,10 +62,12 @@ func (s *Site) serveSPA(w http.ResponseWriter, r *http.Request) bool {
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 		fmt.Fprint(w, spaApp)
 	case spaRe.MatchString(r.URL.Path):
+		s.spa.open(spaRe.FindStringSubmatch(r.URL.Path)[1])
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, spaShell)
 	case apiRe.MatchString(r.URL.Path):
 		id := apiRe.FindStringSubmatch(r.URL.Path)[1]
+		defer s.spa.done(id)
 		v := 0
 		if s.opts.Version != nil {
 			v = s.opts.Version(id)
@@ -75,4 +78,54 @@ func (s *Site) serveSPA(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	return true
+}
+
+// spaLoads counts the spa pages clients are loading: a page is open from
+// its shell's request until its data has been sent, the span a browser
+// tab spends on it at the site. Its peak is the number of tabs that were
+// at work at once, measured at the server.
+type spaLoads struct {
+	mu        sync.Mutex
+	loading   map[string]bool
+	now, peak int
+	served    int64
+}
+
+func (l *spaLoads) open(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.loading == nil {
+		l.loading = map[string]bool{}
+	}
+	if l.loading[id] {
+		return // the shell again (a reload): the same page
+	}
+	l.loading[id] = true
+	l.now++
+	l.peak = max(l.peak, l.now)
+}
+
+func (l *spaLoads) done(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.loading[id] {
+		delete(l.loading, id)
+		l.now--
+	}
+	l.served++
+}
+
+// SpaPeak is the most spa pages that were being loaded at once: from a
+// shell's request to the end of its data's.
+func (s *Site) SpaPeak() int {
+	s.spa.mu.Lock()
+	defer s.spa.mu.Unlock()
+	return s.spa.peak
+}
+
+// SpaServed counts the spa pages whose data was sent.
+func (s *Site) SpaServed() int64 {
+	s.spa.mu.Lock()
+	defer s.spa.mu.Unlock()
+	return s.spa.served
 }

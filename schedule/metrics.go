@@ -19,6 +19,8 @@ type Metrics struct {
 	pages       *prometheus.CounterVec
 	items       *prometheus.CounterVec
 	changed     *prometheus.CounterVec
+	browser     *prometheus.CounterVec
+	challenges  *prometheus.CounterVec
 	lastSuccess *prometheus.GaugeVec
 
 	mu      sync.Mutex
@@ -40,8 +42,10 @@ func NewMetrics() *Metrics {
 	m.pages = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gather_pages_total", Help: "Pages recorded, by crawl (job) and status."}, []string{crawlLabel, "status"})
 	m.items = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gather_items_total", Help: "Records stored, by crawl (job)."}, []string{crawlLabel})
 	m.changed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gather_pages_changed_total", Help: "Re-fetched pages whose records changed, by crawl (job)."}, []string{crawlLabel})
+	m.browser = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gather_browser_pages_total", Help: "Pages loaded in Chromium (crawl.fetch: browser), by crawl (job)."}, []string{crawlLabel})
+	m.challenges = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gather_challenges_solved_total", Help: "JavaScript challenges solved in Chromium (crawl.fetch: auto), by crawl (job)."}, []string{crawlLabel})
 	m.lastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "gather_last_success_timestamp_seconds", Help: "When the job's last finished run ended, as a Unix time."}, []string{crawlLabel})
-	m.Registry.MustRegister(m.runs, m.skipped, m.pages, m.items, m.changed, m.lastSuccess,
+	m.Registry.MustRegister(m.runs, m.skipped, m.pages, m.items, m.changed, m.browser, m.challenges, m.lastSuccess,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -66,6 +70,8 @@ func (m *Metrics) addJob(job string) *atomic.Pointer[crawler.Crawler] {
 	m.skipped.WithLabelValues(job, "locked")
 	m.items.WithLabelValues(job)
 	m.changed.WithLabelValues(job)
+	m.browser.WithLabelValues(job)
+	m.challenges.WithLabelValues(job)
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "gather_requests_in_flight", Help: "Pages dispatched and not finished, by crawl (job).", ConstLabels: prometheus.Labels{crawlLabel: job},
 	}, func() float64 {
@@ -84,4 +90,6 @@ func (m *Metrics) ended(job string, sum crawler.Summary) {
 	m.pages.WithLabelValues(job, "skipped").Add(float64(sum.Counts.PagesSkipped))
 	m.items.WithLabelValues(job).Add(float64(sum.Counts.Items))
 	m.changed.WithLabelValues(job).Add(float64(sum.Counts.PagesChanged))
+	m.browser.WithLabelValues(job).Add(float64(sum.Counts.BrowserPages))
+	m.challenges.WithLabelValues(job).Add(float64(sum.Counts.Challenges))
 }

@@ -84,6 +84,9 @@ func (s *Store) flightPath(job string) string {
 // best effort: a file that cannot be written records nothing, and the crawl
 // goes on.
 func (s *Store) BeginExtract(job string, run int64, url string) (end func()) {
+	if s == nil {
+		return func() {} // a worker of a shared frontier: no database here
+	}
 	fl := s.flightFor(job, run)
 	if fl.f == nil || flightHeader+len(url) > flightSlot {
 		return func() {}
@@ -174,6 +177,9 @@ func (s *Store) closeFlights() {
 // Quarantined reports whether url crashed runs of job twice in a row (as
 // the job's last MarkAbandonedRuns found): it must not be extracted.
 func (s *Store) Quarantined(job, url string) bool {
+	if s == nil {
+		return false // a worker of a shared frontier: the sink's database decides
+	}
 	p := &s.poison
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -27,6 +27,9 @@ type RunCounts struct {
 	// Warnings counts the run's end-of-run warnings (set by the crawler,
 	// not the writer).
 	Warnings int64
+	// BrowserPages counts pages loaded in Chromium, Challenges the
+	// JavaScript challenges solved (set by the crawler).
+	BrowserPages, Challenges int64
 }
 
 // RunInfo is one row of gather_runs.
@@ -52,8 +55,9 @@ func (s *Store) StartRun(ctx context.Context, job string, at time.Time) (int64, 
 // FinishRun records a run's final status and counts.
 func (s *Store) FinishRun(ctx context.Context, id int64, status string, c RunCounts, at time.Time, runErr string) error {
 	_, err := s.write.ExecContext(ctx, `UPDATE gather_runs SET finished_at = ?, status = ?, pages_ok = ?, pages_failed = ?,
-		pages_skipped = ?, items = ?, pages_changed = ?, warnings = ?, error = ? WHERE id = ?`,
-		FormatTime(at), status, c.PagesOK, c.PagesFailed, c.PagesSkipped, c.Items, c.PagesChanged, c.Warnings, nullString(runErr), id)
+		pages_skipped = ?, items = ?, pages_changed = ?, warnings = ?, browser_pages = ?, challenges = ?, error = ? WHERE id = ?`,
+		FormatTime(at), status, c.PagesOK, c.PagesFailed, c.PagesSkipped, c.Items, c.PagesChanged, c.Warnings,
+		c.BrowserPages, c.Challenges, nullString(runErr), id)
 	if err != nil {
 		return fmt.Errorf("record run end: %w", err)
 	}
@@ -65,8 +69,9 @@ func (s *Store) FinishRun(ctx context.Context, id int64, status string, c RunCou
 func (s *Store) Run(ctx context.Context, id int64) (RunInfo, error) {
 	var r RunInfo
 	var fin, errText sql.NullString
-	err := s.read.QueryRowContext(ctx, `SELECT id, job, started_at, finished_at, status, pages_ok, pages_failed, pages_skipped, items, pages_changed, warnings, error
-		FROM gather_runs WHERE id = ?`, id).Scan(&r.ID, &r.Job, &r.StartedAt, &fin, &r.Status, &r.PagesOK, &r.PagesFailed, &r.PagesSkipped, &r.Items, &r.PagesChanged, &r.Warnings, &errText)
+	err := s.read.QueryRowContext(ctx, `SELECT id, job, started_at, finished_at, status, pages_ok, pages_failed, pages_skipped, items, pages_changed, warnings,
+		browser_pages, challenges, error FROM gather_runs WHERE id = ?`, id).Scan(&r.ID, &r.Job, &r.StartedAt, &fin, &r.Status, &r.PagesOK,
+		&r.PagesFailed, &r.PagesSkipped, &r.Items, &r.PagesChanged, &r.Warnings, &r.BrowserPages, &r.Challenges, &errText)
 	r.FinishedAt, r.Error = fin.String, errText.String
 	return r, err
 }
@@ -101,7 +106,8 @@ func (r *Reader) RunHistory(ctx context.Context, limit int) (*sql.Rows, error) {
 	q := `SELECT id, job, started_at AS started, finished_at AS finished,
 		CASE WHEN finished_at IS NULL THEN NULL
 		     ELSE round((julianday(finished_at) - julianday(started_at)) * 86400, 1) END AS seconds,
-		status, pages_ok AS ok, pages_failed AS failed, pages_skipped AS skipped, items, pages_changed AS changed, warnings
+		status, pages_ok AS ok, pages_failed AS failed, pages_skipped AS skipped, items, pages_changed AS changed, warnings,
+		browser_pages AS browser, challenges
 		FROM gather_runs ORDER BY id DESC`
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)

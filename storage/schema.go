@@ -137,7 +137,9 @@ CREATE TABLE IF NOT EXISTS gather_runs (
   items INTEGER NOT NULL DEFAULT 0,
   pages_changed INTEGER NOT NULL DEFAULT 0,
   error TEXT,
-  warnings INTEGER NOT NULL DEFAULT 0
+  warnings INTEGER NOT NULL DEFAULT 0,
+  browser_pages INTEGER NOT NULL DEFAULT 0,
+  challenges INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS gather_pages (
   url TEXT NOT NULL,
@@ -157,6 +159,7 @@ CREATE TABLE IF NOT EXISTS gather_pages (
   row_keys BLOB,
   fail_runs INTEGER NOT NULL DEFAULT 0,
   items_hash TEXT NOT NULL DEFAULT '',
+  fetched_by TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (job, url)
 );
 -- Only followed links still to fetch are looked up by status, so only they
@@ -181,7 +184,7 @@ CREATE VIEW IF NOT EXISTS gather_failures AS
 // pagesColumns are gather_pages' columns, in order: what a rebuild of an
 // older gather_pages copies.
 var pagesColumns = []string{"url", "status", "http_status", "attempts", "error", "fetched_at", "run", "bytes",
-	"content_hash", "changed_at", "job", "depth", "warnings", "stored_at", "row_keys", "fail_runs", "items_hash"}
+	"content_hash", "changed_at", "job", "depth", "warnings", "stored_at", "row_keys", "fail_runs", "items_hash", "fetched_by"}
 
 // metaColumns are the columns added to gather's own tables after their
 // first release, in the order they were added.
@@ -191,6 +194,9 @@ var metaColumns = []struct{ table, column, decl string }{
 	{"gather_pages", "items_hash", "TEXT NOT NULL DEFAULT ''"},
 	// http, browser or http+cookie ("" before the column, or unknown).
 	{"gather_pages", "fetched_by", "TEXT NOT NULL DEFAULT ''"},
+	// Pages loaded in Chromium and JavaScript challenges solved.
+	{"gather_runs", "browser_pages", "INTEGER NOT NULL DEFAULT 0"},
+	{"gather_runs", "challenges", "INTEGER NOT NULL DEFAULT 0"},
 }
 
 // migrate creates gather's own tables and the item tables, adding columns a
@@ -211,7 +217,11 @@ func migrate(ctx context.Context, db *sql.DB, tables []Table) error {
 		}
 		if !cols[c.column] {
 			if _, err := db.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", c.table, c.column, c.decl)); err != nil {
-				return fmt.Errorf("add column %s.%s: %w", c.table, c.column, err)
+				// Another process opening the same database may have
+				// added it in between.
+				if cols, _, ierr := tableInfo(ctx, db, c.table); ierr != nil || !cols[c.column] {
+					return fmt.Errorf("add column %s.%s: %w", c.table, c.column, err)
+				}
 			}
 		}
 	}

@@ -3,8 +3,10 @@ package storage_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -322,5 +324,44 @@ func TestMarkAbandonedRuns_KeepsCommittedCounts(t *testing.T) {
 	must(t, err)
 	if n != 1 || r.Status != storage.RunInterrupted || r.PagesOK != 2 || r.PagesFailed != 1 {
 		t.Errorf("marked %d: %+v", n, r)
+	}
+}
+
+// Processes that open an older database at the same moment each add its
+// missing columns: the one that finds a column added meanwhile goes on.
+func TestOpen_ConcurrentMigrations(t *testing.T) {
+	for round := range 5 {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("old%d.db", round))
+		db, err := sql.Open("sqlite3", path)
+		must(t, err)
+		_, err = db.Exec(`
+CREATE TABLE gather_runs (id INTEGER PRIMARY KEY, job TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL,
+  pages_ok INTEGER NOT NULL DEFAULT 0, pages_failed INTEGER NOT NULL DEFAULT 0, pages_skipped INTEGER NOT NULL DEFAULT 0,
+  items INTEGER NOT NULL DEFAULT 0, pages_changed INTEGER NOT NULL DEFAULT 0, error TEXT);`)
+		must(t, err)
+		db.Close()
+		var wg sync.WaitGroup
+		errs := make(chan error, 4)
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s, err := storage.Open(context.Background(), path, []storage.Table{castTable})
+				if err == nil {
+					s.Close()
+				}
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if cols := rows(t, path, "SELECT name FROM pragma_table_info('gather_runs') WHERE name IN ('warnings', 'browser_pages', 'challenges')"); len(cols) != 3 {
+			t.Fatalf("round %d: gather_runs gained %v", round, cols)
+		}
 	}
 }

@@ -36,6 +36,14 @@ type benchFlags struct {
 	readers     string
 	repeat      int
 	parSet      bool // --parallelism given: the soak's default differs
+	scaleout    string
+	// --browser: the browser's cost (see runBrowserBench).
+	browser      bool
+	tabs         string
+	browserPages int
+	flatPages    int
+	recycleAfter int
+	spaLatency   time.Duration
 }
 
 func newBenchCmd() *cobra.Command {
@@ -57,7 +65,16 @@ an id list, with gather and with plain colly, and reports peak RSS.
 alone (none), beside a loop of SELECT count(*) FROM cast on the read-only
 connection gather query uses (count), or beside statements that each hold
 their snapshot for 5 s (long). It samples the -wal and database files and
-reports the peak WAL, the database's size and pages/s.`,
+reports the peak WAL, the database's size and pages/s.
+
+--browser instead measures what the browser costs. First fetch: auto over the
+last --pages count of challenge-gated pages at --latency (parallelism 64, or
+the last --parallelism), beside gather and plain colly on the same site
+without the challenge. Then fetch: browser over --browser-pages spa pages
+at each --tabs, and one run of --flat-pages at the most tabs, recycling
+Chromium every --recycle-after pages; memory is gather's and its
+Chromium's together, sampled every 250 ms, and --out draws it against
+pages loaded.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.parSet = cmd.Flags().Changed("parallelism")
@@ -76,7 +93,14 @@ reports the peak WAL, the database's size and pages/s.`,
 	fl.IntVar(&f.soak, "soak", 0, "soak mode: pages to crawl over --hosts sites while watching the WAL, e.g. 150000")
 	fl.IntVar(&f.hosts, "hosts", 50, "soak mode: demo sites, each on an address of its own")
 	fl.StringVar(&f.readers, "readers", "none,count", "soak mode: readers beside the crawl, in turn: none, count, long")
-	fl.IntVar(&f.repeat, "repeat", 1, "soak mode: rounds of --readers, alternating, so that the machine's drift hits each alike")
+	fl.IntVar(&f.repeat, "repeat", 1, "soak and browser modes: rounds, alternating, so that the machine's drift hits each alike")
+	fl.StringVar(&f.scaleout, "scaleout", "", "scale-out mode: worker counts to measure beside a local crawl, e.g. 1,2,4,8 (see docs/scaleout.md)")
+	fl.BoolVar(&f.browser, "browser", false, "browser mode: fetch: auto on a challenge-gated site, fetch: browser at each --tabs")
+	fl.StringVar(&f.tabs, "tabs", "1,4,8", "browser mode: crawl.browser.tabs to measure")
+	fl.IntVar(&f.browserPages, "browser-pages", 200, "browser mode: spa pages per --tabs run")
+	fl.IntVar(&f.flatPages, "flat-pages", 2000, "browser mode: spa pages of the long run at the most tabs, whose memory is drawn (0: none)")
+	fl.IntVar(&f.recycleAfter, "recycle-after", 500, "browser mode: crawl.browser.recycle_after")
+	fl.DurationVar(&f.spaLatency, "spa-latency", 100*time.Millisecond, "browser mode: latency of each request of a spa page (shell, script, JSON)")
 	return cmd
 }
 
@@ -103,6 +127,10 @@ func newBenchChildCmd() *cobra.Command {
 	fl.IntVar(&job.Parallelism, "parallelism", 1, "")
 	fl.StringVar(&job.Dir, "dir", "", "")
 	fl.BoolVar(&job.Tiny, "tiny", false, "")
+	fl.StringVar(&job.Layout, "layout", "", "")
+	fl.StringVar(&job.Fetch, "fetch", "", "")
+	fl.IntVar(&job.Tabs, "tabs", 0, "")
+	fl.IntVar(&job.RecycleAfter, "recycle-after", 0, "")
 	return cmd
 }
 
@@ -120,6 +148,12 @@ func parseInts(flag, s string) ([]int, error) {
 
 // measure runs one job in a child process and adds its peak RSS.
 func measure(ctx context.Context, job bench.Job) (bench.Result, error) {
+	return measureSampled(ctx, job, nil)
+}
+
+// measureSampled is measure that, while the child runs, calls sample
+// with its pid every sampleEvery.
+func measureSampled(ctx context.Context, job bench.Job, sample func(pid int)) (bench.Result, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return bench.Result{}, err
@@ -129,11 +163,42 @@ func measure(ctx context.Context, job bench.Job) (bench.Result, error) {
 	if job.Tiny {
 		args = append(args, "--tiny")
 	}
+	if job.Layout != "" {
+		args = append(args, "--layout", job.Layout)
+	}
+	if job.Fetch != "" {
+		args = append(args, "--fetch", job.Fetch, "--tabs", strconv.Itoa(job.Tabs), "--recycle-after", strconv.Itoa(job.RecycleAfter))
+	}
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Env = append(os.Environ(), "GATHER_TEST_EXEC=1") // lets a test binary act as gather
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
+		return bench.Result{}, err
+	}
+	if sample != nil {
+		done := make(chan struct{})
+		var werr error
+		go func() {
+			defer close(done)
+			werr = cmd.Wait()
+		}()
+		t := time.NewTicker(sampleEvery)
+	loop:
+		for {
+			select {
+			case <-done:
+				break loop
+			case <-t.C:
+				sample(cmd.Process.Pid)
+			}
+		}
+		t.Stop()
+		err = werr
+	} else {
+		err = cmd.Wait()
+	}
+	if err != nil {
 		return bench.Result{}, fmt.Errorf("%s %d pages at parallelism %d: %v: %s", job.Mode, job.Pages, job.Parallelism, err, errOut.String())
 	}
 	var res bench.Result
@@ -147,6 +212,9 @@ func measure(ctx context.Context, job bench.Job) (bench.Result, error) {
 	}
 	return res, nil
 }
+
+// sampleEvery is how often measureSampled samples.
+const sampleEvery = 250 * time.Millisecond
 
 // peakRSSMB is this process's peak resident memory (VmHWM). Unlike the
 // rusage a parent gets from wait, it is not floored by the parent's size at
@@ -182,6 +250,12 @@ func runBench(ctx context.Context, f *benchFlags, out io.Writer) error {
 	}
 	if f.soak > 0 {
 		return runSoakBench(ctx, f, dir, out)
+	}
+	if f.browser {
+		return runBrowserBench(ctx, f, dir, out)
+	}
+	if f.scaleout != "" {
+		return runScaleOutBench(ctx, f, dir, out)
 	}
 	pages, err := parseInts("--pages", f.pages)
 	if err != nil {

@@ -83,12 +83,12 @@ func TestProcess_KillNineLeavesNoChromium(t *testing.T) {
 	if _, err := browsertest.Chromium(); err != nil {
 		browsertest.SkipWithout(t, "no Chromium: %v", err)
 	}
-	site, err := demo.New(demo.Options{Latency: 200 * time.Millisecond}).Start("")
+	site, err := demo.New(demo.Options{Latency: 100 * time.Millisecond}).Start("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer site.Close()
-	const n = 20
+	const n = 8
 	dir := t.TempDir()
 	var ids strings.Builder
 	for _, id := range demo.IDs(n) {
@@ -108,6 +108,14 @@ crawl:
     wait_for: "script#__NEXT_DATA__"
 %s`, demo.SpaURL(site.URL, "{id}"), testingutil.ShippedItems(t)))
 
+	// Chromium's profiles go in a temp dir of the test's: one is left by
+	// the kill, and the next run removes it.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	profiles := func() []string {
+		m, _ := filepath.Glob(filepath.Join(tmp, "gather-chromium-*"))
+		return m
+	}
 	cmd, out := gatherProcess(t, "crawl", "-c", cfg)
 	var dirs []string
 	deadline := time.Now().Add(20 * time.Second)
@@ -132,9 +140,16 @@ crawl:
 		time.Sleep(50 * time.Millisecond)
 	}
 
+	if len(profiles()) == 0 {
+		t.Fatal("no Chromium profile left by the kill: the test does not test the sweep")
+	}
+
 	cmd, out = gatherProcess(t, "crawl", "-c", cfg)
 	if code := exitCodeOf(cmd.Wait()); code != 0 {
 		t.Fatalf("the next run: exit %d\n%s", code, out)
+	}
+	if p := profiles(); len(p) > 0 {
+		t.Errorf("Chromium profiles left after the next run: %v", p)
 	}
 	if _, err := demo.Verify(context.Background(), testingutil.OpenDB(t, filepath.Join(dir, "out.db")), n, false); err != nil {
 		t.Fatal(err)

@@ -176,6 +176,10 @@ func demoConfig(f *demoFlags) (*config.Config, error) {
 		}
 	case f.challenge:
 		cfg.Crawl.Fetch = config.FetchAuto
+	default:
+		// The open site never challenges: auto would start a Chromium
+		// for nothing (and want one installed).
+		cfg.Crawl.Fetch = config.FetchHTTP
 	}
 	return cfg, nil
 }

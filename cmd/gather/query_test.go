@@ -99,7 +99,7 @@ func TestRuns(t *testing.T) {
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "id  job ") || !strings.Contains(lines[2], " demo ") || !strings.Contains(lines[2], " finished ") {
 		t.Errorf("runs:\n%s", out)
 	}
-	for _, col := range []string{"started", "finished", "seconds", "status", "ok", "failed", "skipped", "items"} {
+	for _, col := range []string{"started", "finished", "seconds", "status", "ok", "failed", "skipped", "items", "browser", "challenges"} {
 		if !strings.Contains(lines[0], col) {
 			t.Errorf("no column %s: %s", col, lines[0])
 		}

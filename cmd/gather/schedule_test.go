@@ -134,7 +134,8 @@ func TestProcess_Schedule(t *testing.T) {
 		t.Fatalf("metrics do not parse: %v", err)
 	}
 	for _, name := range []string{"gather_runs_total", "gather_pages_total", "gather_items_total", "gather_pages_changed_total",
-		"gather_last_success_timestamp_seconds", "gather_requests_in_flight", "gather_runs_skipped_total"} {
+		"gather_last_success_timestamp_seconds", "gather_requests_in_flight", "gather_runs_skipped_total",
+		"gather_browser_pages_total", "gather_challenges_solved_total"} {
 		if families[name] == nil {
 			t.Errorf("metric %s missing", name)
 		}

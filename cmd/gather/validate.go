@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/frontier"
 	"github.com/gather-crawler/gather/schedule"
 )
 
@@ -20,8 +21,9 @@ var validateNow = time.Now
 
 func newValidateCmd(g *globals) *cobra.Command {
 	var cfgFile string
+	var connect bool
 	cmd := &cobra.Command{
-		Use:   "validate [-c FILE]",
+		Use:   "validate [-c FILE] [--connect]",
 		Short: "Check a config and print what it would crawl; sends no request",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -35,11 +37,17 @@ func newValidateCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if connect {
+				if err := checkFrontier(cmd.Context(), cfg); err != nil {
+					return err
+				}
+			}
 			describe(cmd.OutOrStdout(), cfg, fileIDs, validateNow())
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&cfgFile, "config", "c", "", "config file (default $GATHER_CONFIG, else ./config.yaml)")
+	cmd.Flags().BoolVar(&connect, "connect", false, "also check that the frontier (Redis) answers")
 	return cmd
 }
 
@@ -50,6 +58,9 @@ func describe(w io.Writer, cfg *config.Config, fileIDs int64, now time.Time) {
 	fmt.Fprintf(w, "%s: ok\n", cfg.File)
 	fmt.Fprintf(w, "job       %s\n", cr.Name)
 	fmt.Fprintf(w, "database  %s\n", cfg.Database)
+	if cfg.Frontier != "" {
+		fmt.Fprintf(w, "frontier  %s\n", frontier.Redact(cfg.Frontier))
+	}
 	st := cr.Start
 	if len(st.URLs) > 0 {
 		fmt.Fprintf(w, "start     %s\n", plural(int64(len(st.URLs)), "URL", "URLs"))
@@ -82,6 +93,9 @@ func describe(w io.Writer, cfg *config.Config, fileIDs int64, now time.Time) {
 		fmt.Fprintf(w, " + up to %s", cr.RandomDelay)
 	}
 	fmt.Fprintf(w, ", robots.txt %s\n", map[bool]string{true: "obeyed", false: "ignored"}[cr.RobotsTxt])
+	if cfg.NeedsBrowser() || cr.Fetch == config.FetchHTTP && (len(cr.Challenge) > 0 || len(cr.Captcha) > 0) {
+		describeFetch(w, cfg)
+	}
 	if cr.MaxDepth > 1 {
 		fmt.Fprintf(w, "follow    %d levels deep:", cr.MaxDepth-1)
 		for _, f := range cr.Follow {
@@ -109,6 +123,9 @@ func describe(w io.Writer, cfg *config.Config, fileIDs int64, now time.Time) {
 				p += " → " + it.Each.Items
 			}
 			parts = append(parts, p)
+		}
+		if it.Fetch != "" {
+			parts = append(parts, "fetch "+it.Fetch)
 		}
 		fmt.Fprintf(w, "item      %s (%s) key (%s)", name, strings.Join(it.FieldOrder, ", "), strings.Join(it.Key, ", "))
 		if len(parts) > 0 {
@@ -283,4 +300,32 @@ func shortDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// describeFetch says how pages are fetched, with which Chromium, and what
+// fetch: auto cannot do without one.
+func describeFetch(w io.Writer, cfg *config.Config) {
+	cr := cfg.Crawl
+	b := cr.Browser
+	fmt.Fprintf(w, "fetch     %s", cr.Fetch)
+	if cfg.NeedsBrowser() {
+		exe, err := config.FindChromium(b.Path)
+		switch {
+		case err != nil:
+			// Only auto gets here: browser without Chromium is invalid.
+			fmt.Fprintf(w, "; no Chromium (%v): pages behind a JavaScript challenge will fail; %s", err, config.ChromiumInstall)
+		default:
+			fmt.Fprintf(w, "; Chromium %s, %d tabs, recycled after %d pages", exe, b.Tabs, b.RecycleAfter)
+			if b.WaitFor != "" {
+				fmt.Fprintf(w, ", a page is ready when %q matches", b.WaitFor)
+			}
+		}
+	}
+	if n := len(cr.Challenge); n > 0 {
+		fmt.Fprintf(w, "; %s besides AWS WAF's", plural(int64(n), "challenge detector", "challenge detectors"))
+	}
+	if n := len(cr.Captcha); n > 0 {
+		fmt.Fprintf(w, "; %s besides AWS WAF's", plural(int64(n), "CAPTCHA detector", "CAPTCHA detectors"))
+	}
+	fmt.Fprintln(w)
 }

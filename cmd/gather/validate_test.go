@@ -116,9 +116,16 @@ func TestValidate_SchedulesThatCannotRun(t *testing.T) {
 // exit 2, naming the key and how to install Chromium.
 func TestValidate_BrowserMissing(t *testing.T) {
 	cfg := writeFile(t, t.TempDir(), "job.yaml", strings.Replace(crawlYAML("https://example.com"), "  parallelism: 2\n",
-		"  parallelism: 2\n  fetch: auto\n  browser:\n    path: /nonexistent/chromium\n", 1))
+		"  parallelism: 2\n  fetch: browser\n  browser:\n    path: /nonexistent/chromium\n", 1))
 	code, _, stderr := runGather(t, "validate", "-c", cfg)
 	if code != exitUsage || !strings.Contains(stderr, "crawl.browser.path") || !strings.Contains(stderr, "apt-get install chromium") {
 		t.Errorf("exit %d, stderr %q: want exit 2 naming crawl.browser.path and the install line", code, stderr)
+	}
+	// fetch: auto needs Chromium for challenges only: valid, and said.
+	cfg = writeFile(t, t.TempDir(), "job.yaml", strings.Replace(crawlYAML("https://example.com"), "  parallelism: 2\n",
+		"  parallelism: 2\n  fetch: auto\n  browser:\n    path: /nonexistent/chromium\n", 1))
+	code, stdout, stderr := runGather(t, "validate", "-c", cfg)
+	if code != 0 || !strings.Contains(stdout, "fetch     auto; no Chromium") || !strings.Contains(stdout, "apt-get install chromium") {
+		t.Errorf("exit %d, stdout %q, stderr %q: want ok, saying challenges will fail and how to install Chromium", code, stdout, stderr)
 	}
 }

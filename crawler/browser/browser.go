@@ -42,8 +42,9 @@ type Options struct {
 	// RecycleAfter restarts the browser after that many pages (0:
 	// DefaultRecycleAfter).
 	RecycleAfter int
-	// PageTimeout bounds one page, from opening its tab to reading its
-	// DOM; it does not count the wait for a free tab (0: DefaultPageTimeout).
+	// PageTimeout bounds one page, from its navigation to reading its
+	// DOM, and the opening of a tab apart; it does not count the wait for
+	// a free tab (0: DefaultPageTimeout).
 	PageTimeout time.Duration
 	// UserAgent is sent as is; empty: Chromium's own.
 	UserAgent string
@@ -51,6 +52,10 @@ type Options struct {
 	// navigation and each sub-request; a non-nil error blocks it. Nil
 	// allows everything.
 	Allow func(u *url.URL) error
+	// Challenges and Captchas add to AWS WAF's signs. A page that shows a
+	// challenge is waited past (its script answers it and reloads); one
+	// that shows a CAPTCHA is returned at once, for the caller to judge.
+	Challenges, Captchas []Sign
 	// Flags are extra command-line switches (tests map host names with
 	// host-resolver-rules).
 	Flags  map[string]any
@@ -63,6 +68,9 @@ type Browser struct {
 	opts Options
 	log  *slog.Logger
 	tabs chan struct{}
+
+	// sweep removes dead gathers' profiles before the first start.
+	sweep sync.Once
 
 	mu     sync.Mutex
 	cur    *instance
@@ -83,9 +91,10 @@ type instance struct {
 	loaded      int // pages started in it
 	active      int // pages in it now
 	retired     bool
+	idle        []*tab // open tabs between pages
 }
 
-// New checks the options; the browser starts with the first page.
+// New checks the options; the browser starts with Warm or the first page.
 func New(opts Options) (*Browser, error) {
 	if opts.Exec == "" {
 		return nil, errors.New("browser: no Chromium executable given")
@@ -142,14 +151,36 @@ func (b *Browser) Close() error {
 	return nil
 }
 
+// Warm starts Chromium in the background, so that the first page, or the
+// first challenge, does not wait for it to start. A failed start is
+// logged; the first page tries again and fails with the reason.
+func (b *Browser) Warm() {
+	b.stopping.Add(1)
+	go func() {
+		defer b.stopping.Done()
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.closed || b.cur != nil {
+			return
+		}
+		in, err := b.start()
+		if err != nil {
+			b.log.Warn("starting Chromium ahead of the first page", "error", err)
+			return
+		}
+		b.cur = in
+	}()
+}
+
 // acquire returns the browser a page is to be loaded in, starting one
 // when there is none, the current one has loaded RecycleAfter pages or
-// has died.
-func (b *Browser) acquire() (*instance, error) {
+// has died, and an idle tab of it, if any (nil: the caller opens one,
+// outside the lock).
+func (b *Browser) acquire() (*instance, *tab, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if b.closed {
-		return nil, ErrClosed
+		b.mu.Unlock()
+		return nil, nil, ErrClosed
 	}
 	if in := b.cur; in != nil && (in.loaded >= b.opts.RecycleAfter || in.ctx.Err() != nil) {
 		b.retireLocked(in)
@@ -157,23 +188,38 @@ func (b *Browser) acquire() (*instance, error) {
 	if b.cur == nil {
 		in, err := b.start()
 		if err != nil {
-			return nil, err
+			b.mu.Unlock()
+			return nil, nil, err
 		}
 		b.cur = in
 	}
-	b.cur.loaded++
-	b.cur.active++
-	return b.cur, nil
+	in := b.cur
+	in.loaded++
+	in.active++
+	var t *tab
+	if n := len(in.idle); n > 0 {
+		t, in.idle = in.idle[n-1], in.idle[:n-1]
+	}
+	b.mu.Unlock()
+	return in, t, nil
 }
 
-// release ends a page's use of in; a retired browser stops with its last
-// page.
-func (b *Browser) release(in *instance) {
+// release ends a page's use of in and of its tab t, which goes back to
+// the idle ones when reuse says so and in is still in use, and is closed
+// otherwise; a retired browser stops with its last page.
+func (b *Browser) release(in *instance, t *tab, reuse bool) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	in.active--
+	keep := t != nil && reuse && !in.retired && in.ctx.Err() == nil
+	if keep {
+		in.idle = append(in.idle, t)
+	}
 	if in.retired && in.active == 0 {
 		b.stopAsync(in)
+	}
+	b.mu.Unlock()
+	if t != nil && !keep {
+		t.close()
 	}
 }
 
@@ -199,6 +245,13 @@ func (b *Browser) stopAsync(in *instance) {
 // stop ends in's process; chromedp's allocator waits for it and kills
 // any of its children left (found by their profile directory).
 func (b *Browser) stop(in *instance) {
+	b.mu.Lock()
+	idle := in.idle
+	in.idle = nil
+	b.mu.Unlock()
+	for _, t := range idle {
+		t.close()
+	}
 	in.cancel()
 	in.allocCancel()
 	os.RemoveAll(in.dir)
@@ -206,7 +259,12 @@ func (b *Browser) stop(in *instance) {
 
 // start launches a Chromium with a fresh profile.
 func (b *Browser) start() (*instance, error) {
-	dir, err := os.MkdirTemp("", "gather-chromium-")
+	b.sweep.Do(func() {
+		if n := sweepProfiles(); n > 0 {
+			b.log.Info("removed the Chromium profiles of gather processes that were killed", "dirs", n)
+		}
+	})
+	dir, err := newProfile()
 	if err != nil {
 		return nil, fmt.Errorf("browser profile: %w", err)
 	}

@@ -34,18 +34,30 @@ type Page struct {
 	Blocked []string
 }
 
-// Challenge tells a challenge response, which the page's own script
-// answers by reloading, from a final page.
-func Challenge(h http.Header) bool {
-	return strings.EqualFold(h.Get("x-amzn-waf-action"), "challenge")
-}
-
 // Load opens url in a tab and returns the page once it is ready: when
 // waitFor (a CSS selector) matches, or, without one, when the network has
 // been idle for 500ms. A challenge page is waited past: its script
 // reloads the page. If the browser crashes, the page is loaded once more
 // in a new one.
 func (b *Browser) Load(ctx context.Context, rawURL, waitFor string) (*Page, error) {
+	return b.loadPage(ctx, rawURL, ready{waitFor: waitFor})
+}
+
+// Solve opens url in a tab to pass its JavaScript challenge and returns
+// the page as soon as its document is no longer a challenge: the cookies
+// are what matter then, not the page, so neither wait_for nor network
+// idle is waited for.
+func (b *Browser) Solve(ctx context.Context, rawURL string) (*Page, error) {
+	return b.loadPage(ctx, rawURL, ready{solve: true})
+}
+
+// ready says when a page is ready: see Load and Solve.
+type ready struct {
+	waitFor string
+	solve   bool
+}
+
+func (b *Browser) loadPage(ctx context.Context, rawURL string, rd ready) (*Page, error) {
 	select {
 	case b.tabs <- struct{}{}:
 	case <-ctx.Done():
@@ -53,11 +65,17 @@ func (b *Browser) Load(ctx context.Context, rawURL, waitFor string) (*Page, erro
 	}
 	defer func() { <-b.tabs }()
 	for attempt := 1; ; attempt++ {
-		in, err := b.acquire()
+		in, t, err := b.acquire()
 		if err != nil {
 			return nil, err
 		}
-		p, err := b.load(ctx, in, rawURL, waitFor)
+		if t == nil {
+			t, err = b.openTab(in)
+		}
+		var p *Page
+		if err == nil {
+			p, err = b.load(ctx, t, rawURL, rd)
+		}
 		crashed := err != nil && in.ctx.Err() != nil && ctx.Err() == nil
 		if crashed {
 			b.mu.Lock()
@@ -67,14 +85,16 @@ func (b *Browser) Load(ctx context.Context, rawURL, waitFor string) (*Page, erro
 				b.retireLocked(in)
 			}
 			b.mu.Unlock()
-			b.release(in)
+			b.release(in, t, false)
 			if !closed && attempt == 1 {
 				b.log.Warn("chromium went away; loading the page again in a new one", "url", rawURL, "error", err)
 				continue
 			}
 			return nil, err
 		}
-		b.release(in)
+		// A tab is reused after a page that went well only: one that
+		// timed out may still be loading it.
+		b.release(in, t, err == nil && t.blank())
 		if err == nil {
 			b.pages.Add(1)
 		}
@@ -107,41 +127,13 @@ func (s *tabState) event(ev any) {
 	}
 }
 
-func (b *Browser) load(ctx context.Context, in *instance, rawURL, waitFor string) (*Page, error) {
-	tab, closeTab := chromedp.NewContext(in.ctx)
-	defer closeTab()
-	// The first action opens the tab, which lives as long as tab; the
-	// deadline goes on what follows (see chromedp.Run).
-	if err := chromedp.Do(tab); err != nil {
-		return nil, fmt.Errorf("opening a tab: %w", err)
-	}
-	pctx, cancel := context.WithTimeoutCause(tab, b.opts.PageTimeout, errPageTimeout)
+func (b *Browser) load(ctx context.Context, t *tab, rawURL string, rd ready) (*Page, error) {
+	pctx, cancel := context.WithTimeoutCause(t.ctx, b.opts.PageTimeout, errPageTimeout)
 	defer cancel()
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
 
-	st := &tabState{}
-	if err := chromedp.Listen(pctx, st.event); err != nil {
-		return nil, err
-	}
-	var wg sync.WaitGroup
-	defer wg.Wait() // the guard ends with pctx (cancelled first: defers run last-in first-out)
-	defer cancel()
-	paused := chromedp.Events(pctx, fetch.RequestPaused)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		b.guard(pctx, paused, st)
-	}()
-	for _, err := range []error{
-		call(pctx, fetch.Enable, fetch.EnableParams{}),
-		call(pctx, network.Enable, network.EnableParams{}),
-		call(pctx, page.SetLifecycleEventsEnabled, page.SetLifecycleEventsEnabledParams{Enabled: true}),
-	} {
-		if err != nil {
-			return nil, b.pageErr(pctx, err)
-		}
-	}
+	st := t.page()
 	nav, err := chromedp.Call(pctx, page.Navigate, page.NavigateParams{URL: rawURL})
 	if err != nil {
 		return nil, b.pageErr(pctx, err)
@@ -159,7 +151,7 @@ func (b *Browser) load(ctx context.Context, in *instance, rawURL, waitFor string
 	st.frame = nav.FrameID
 	st.mu.Unlock()
 
-	if err := b.waitReady(pctx, st, waitFor); err != nil {
+	if err := b.waitReady(pctx, st, rd); err != nil {
 		return nil, b.pageErr(pctx, err)
 	}
 	html, err := chromedp.Run(pctx, chromedp.Evaluate[string](domJS))
@@ -208,11 +200,8 @@ func (b *Browser) pageErr(ctx context.Context, err error) error {
 
 // waitReady polls until the page is ready. A CAPTCHA answer is final at
 // once: no script of the page will get past it.
-func (b *Browser) waitReady(ctx context.Context, st *tabState, waitFor string) error {
-	probe := ""
-	if waitFor != "" {
-		probe = fmt.Sprintf("document.querySelector(%q) !== null", waitFor)
-	}
+func (b *Browser) waitReady(ctx context.Context, st *tabState, rd ready) error {
+	waitFor := rd.waitFor
 	t := time.NewTicker(25 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -224,19 +213,35 @@ func (b *Browser) waitReady(ctx context.Context, st *tabState, waitFor string) e
 			for k, v := range doc.Headers {
 				h.Set(k, fmt.Sprint(v))
 			}
+			status := int(doc.Status)
+			has := func(sel string) bool {
+				found, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf("document.querySelector(%q) !== null", sel)))
+				return err == nil && found
+			}
 			switch {
-			case h.Get("x-amzn-waf-action") != "" && !Challenge(h):
-				return nil // a CAPTCHA or another block: the caller's to judge
-			case Challenge(h):
+			case AWSChallenge.Match(status, h, has) || anyMatch(b.opts.Challenges, status, h, has) >= 0:
 				// The challenge script reloads the page once it is done.
+			case h.Get("x-amzn-waf-action") != "" || anyMatch(b.opts.Captchas, status, h, has) >= 0:
+				return nil // a CAPTCHA or another block: the caller's to judge
+			case rd.solve:
+				// Parsed far enough for a selector sign to have shown.
+				state, err := chromedp.Run(ctx, chromedp.Evaluate[string]("document.readyState"))
+				if err == nil && state != "loading" {
+					return nil
+				}
 			case doc.Status >= 400 && idle:
 				return nil // an error page: nothing to wait for
-			case probe == "" && idle:
+			case waitFor == "" && idle:
 				return nil
-			case probe != "":
-				found, err := chromedp.Run(ctx, chromedp.Evaluate[bool](probe))
+			case waitFor != "":
+				// Waits in the page, up to appearWait: one call, not
+				// one per tick, and an answer as soon as it matches.
+				found, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(appearJS, waitFor, appearWait.Milliseconds()), chromedp.EvalAwaitPromise))
 				if err == nil && found {
 					return nil
+				}
+				if err == nil {
+					continue // the wait was the tick
 				}
 			}
 		}
@@ -252,6 +257,20 @@ func (b *Browser) waitReady(ctx context.Context, st *tabState, waitFor string) e
 	}
 }
 
+// appearJS resolves true as soon as selector %q matches in the document,
+// false after %d milliseconds: a MutationObserver sees each change.
+const appearJS = `new Promise(done => {
+  const sel = %q, ok = () => document.querySelector(sel) !== null;
+  if (ok()) return done(true);
+  const mo = new MutationObserver(() => { if (ok()) { mo.disconnect(); done(true); } });
+  mo.observe(document, {childList: true, subtree: true});
+  setTimeout(() => { mo.disconnect(); done(false); }, %d);
+})`
+
+// appearWait bounds one wait in the page for wait_for, after which the
+// document (a challenge's reload, a timeout) is looked at again.
+const appearWait = 250 * time.Millisecond
+
 // call runs a protocol command whose result is of no interest.
 func call[P any](ctx context.Context, cmd cdp.Command[P, cdp.Empty], params P) error {
 	_, err := chromedp.Call(ctx, cmd, params)
@@ -266,14 +285,16 @@ func httpCookie(c *network.Cookie) *http.Cookie {
 		hc.Domain = c.Domain
 	}
 	if !c.Session && c.Expires > 0 {
-		hc.Expires = time.Unix(int64(c.Expires), 0)
+		// To the millisecond: cut to the second, a cookie left the jar
+		// while the site still took it, and a solve then got nothing new.
+		hc.Expires = time.UnixMilli(int64(c.Expires * 1000))
 	}
 	return hc
 }
 
 // guard answers every request the tab makes: on to the network when the
 // caller's Allow lets it, failed otherwise (and noted).
-func (b *Browser) guard(ctx context.Context, paused iter.Seq2[fetch.EventRequestPaused, error], st *tabState) {
+func (b *Browser) guard(ctx context.Context, paused iter.Seq2[fetch.EventRequestPaused, error], t *tab) {
 	for ev, err := range paused {
 		if err != nil {
 			return
@@ -287,9 +308,11 @@ func (b *Browser) guard(ctx context.Context, paused iter.Seq2[fetch.EventRequest
 		if why != nil {
 			note := fmt.Sprintf("%s %s: %v", ev.ResourceType, ev.Request.URL, why)
 			b.log.Warn("browser request blocked", "url", ev.Request.URL, "type", ev.ResourceType, "reason", why)
-			st.mu.Lock()
-			st.blocked = append(st.blocked, note)
-			st.mu.Unlock()
+			if st := t.current(); st != nil {
+				st.mu.Lock()
+				st.blocked = append(st.blocked, note)
+				st.mu.Unlock()
+			}
 			call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
 			continue
 		}

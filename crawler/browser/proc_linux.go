@@ -20,3 +20,9 @@ func parentDeath() chromedp.ExecAllocatorOption {
 		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 	})
 }
+
+// alive reports whether a process pid exists (it may be another program
+// that got the number since: then its directories wait for a later sweep).
+func alive(pid int) bool {
+	return syscall.Kill(pid, 0) != syscall.ESRCH
+}

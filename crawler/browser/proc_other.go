@@ -9,3 +9,6 @@ import "github.com/chromedp/chromedp"
 func parentDeath() chromedp.ExecAllocatorOption {
 	return func(*chromedp.ExecAllocator) {}
 }
+
+// alive says yes: without a portable test, no directory is swept.
+func alive(int) bool { return true }

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/frontier"
+	"github.com/gather-crawler/gather/storage"
+)
+
+// The scaled-out crawl's commands: seed, worker, sink and status share a
+// Redis frontier (docs/scaleout.md).
+
+// sharedFlags are the flags every scale-out command takes.
+type sharedFlags struct {
+	cfgFile  string
+	frontier string
+	lease    time.Duration
+}
+
+func (f *sharedFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&f.cfgFile, "config", "c", "", "config file (default $GATHER_CONFIG, else ./config.yaml)")
+	cmd.Flags().StringVar(&f.frontier, "frontier", "", "Redis URL of the shared frontier, redis:// or rediss:// (overrides the config's frontier and GATHER_FRONTIER)")
+	cmd.Flags().DurationVar(&f.lease, "lease", 30*time.Second, "how long a URL stays a silent worker's before another takes it")
+}
+
+// load reads the config and opens its frontier, as consumer, with a
+// logger on stderr; a config without a frontier is a usage error, before
+// anything is sent.
+func (f *sharedFlags) load(cmd *cobra.Command, g *globals, consumer string) (*config.Config, *frontier.Redis, *slog.Logger, error) {
+	logger, err := g.logger(g.stderr, slog.LevelInfo)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cfg, fr, err := f.open(cmd, logger, consumer)
+	return cfg, fr, logger, err
+}
+
+func (f *sharedFlags) open(cmd *cobra.Command, logger *slog.Logger, consumer string) (*config.Config, *frontier.Redis, error) {
+	cfg, err := config.Load(configPath(f.cfgFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	if cmd.Flags().Changed("frontier") {
+		cfg.Frontier = f.frontier
+		if err := cfg.Validate(); err != nil {
+			return nil, nil, err
+		}
+	}
+	if cfg.Frontier == "" {
+		return nil, nil, usagef("%s: frontier: no Redis to share the crawl through: set frontier: redis://HOST:6379/0, GATHER_FRONTIER or --frontier", cfg.File)
+	}
+	if f.lease < time.Second {
+		return nil, nil, usagef("--lease must be at least 1s, got %s", f.lease)
+	}
+	fr, err := frontier.Open(cfg.Frontier, frontier.Options{Job: cfg.Crawl.Name, Consumer: consumer, LeaseTTL: f.lease, Logger: logger})
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	return cfg, fr, nil
+}
+
+func newSeedCmd(g *globals) *cobra.Command {
+	var f sharedFlags
+	var resume bool
+	cmd := &cobra.Command{
+		Use:   "seed [-c FILE] [--frontier URL] [--resume]",
+		Short: "Queue the start URLs in the shared frontier (each once, however often seeded)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, fr, logger, err := f.load(cmd, g, "seed")
+			if err != nil {
+				return err
+			}
+			defer fr.Close()
+			c, err := crawler.New(cfg, nil, crawler.Options{Logger: logger})
+			if err != nil {
+				return err
+			}
+			var st *storage.Store
+			if resume {
+				// The database is where what was stored is known when
+				// Redis lost its data.
+				if st, err = storage.Open(cmd.Context(), cfg.Database, storage.TablesFor(cfg)); err != nil {
+					return err
+				}
+				defer st.Close()
+			}
+			sum, err := fr.Seed(cmd.Context(), c, st)
+			if err != nil {
+				return fmt.Errorf("seed %s: %w", fr.Addr(), err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "seeded %s: %s\n", fr.Addr(), sum)
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().BoolVar(&resume, "resume", false, "rebuild a frontier that lost its data from the database: stored pages are not fetched again")
+	return cmd
+}
+
+func newWorkerCmd(g *globals) *cobra.Command {
+	var f sharedFlags
+	var name string
+	cmd := &cobra.Command{
+		Use:   "worker [-c FILE] [--frontier URL] [--name NAME]",
+		Short: "Fetch and extract pages leased from the shared frontier until the crawl is done",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, fr, logger, err := f.load(cmd, g, name)
+			if err != nil {
+				return err
+			}
+			defer fr.Close()
+			c, err := crawler.New(cfg, nil, crawler.Options{Logger: logger})
+			if err != nil {
+				return err
+			}
+			sum, err := c.Work(cmd.Context(), fr, crawler.WorkOptions{})
+			fmt.Fprintf(cmd.OutOrStdout(), "worker %s: %d ok, %d failed, %d skipped, %d items handed to the sink in %s\n",
+				sum.Status, sum.Counts.PagesOK, sum.Counts.PagesFailed, sum.Counts.PagesSkipped, sum.Counts.Items, sum.Elapsed.Round(time.Millisecond))
+			return err
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVar(&name, "name", "", "this worker's name in the frontier (default host:pid)")
+	return cmd
+}
+
+func newSinkCmd(g *globals) *cobra.Command {
+	var f sharedFlags
+	var dbPath string
+	cmd := &cobra.Command{
+		Use:   "sink [-c FILE] [--frontier URL] [--db PATH]",
+		Short: "Store the workers' outcomes in the SQLite database, the crawl's one writer",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, fr, logger, err := f.load(cmd, g, "sink")
+			if err != nil {
+				return err
+			}
+			defer fr.Close()
+			if cmd.Flags().Changed("db") {
+				if err := config.CheckDatabasePath(dbPath); err != nil {
+					return usagef("--db: %v", err)
+				}
+				cfg.Database = dbPath
+			}
+			st, err := storage.Open(cmd.Context(), cfg.Database, storage.TablesFor(cfg))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			sum, err := fr.Sink(cmd.Context(), st, frontier.SinkOptions{ItemsHash: cfg.ItemsHash(), Logger: logger})
+			if sum.Run != 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), sum.String())
+			}
+			return err
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVar(&dbPath, "db", "", "SQLite file (overrides the config's database)")
+	return cmd
+}
+
+func newStatusCmd(g *globals) *cobra.Command {
+	var f sharedFlags
+	cmd := &cobra.Command{
+		Use:   "status [-c FILE] [--frontier URL]",
+		Short: "Show a shared crawl: queued, leased, stored, and each worker's rate",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, fr, _, err := f.load(cmd, g, "status")
+			if err != nil {
+				return err
+			}
+			defer fr.Close()
+			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+			defer cancel()
+			st, err := fr.Status(ctx)
+			if err != nil {
+				return err
+			}
+			printStatus(cmd, fr.Addr(), st)
+			return nil
+		},
+	}
+	f.add(cmd)
+	return cmd
+}
+
+func printStatus(cmd *cobra.Command, addr string, st frontier.Status) {
+	w := cmd.OutOrStdout()
+	seeded := "seeding not finished"
+	if st.Seeded {
+		seeded = "seeded"
+	}
+	fmt.Fprintf(w, "frontier  %s (%s)\n", addr, seeded)
+	fmt.Fprintf(w, "queued    %d\nleased    %d (oldest idle %s)\nto store  %d\nstored    %d\nseen      %d\n",
+		st.Queued, st.Leased, st.OldestLease.Round(time.Millisecond), st.Results, st.Stored, st.Seen)
+	if len(st.Workers) == 0 {
+		fmt.Fprintln(w, "workers   none")
+		return
+	}
+	fmt.Fprintf(w, "workers   %d\n", len(st.Workers))
+	for _, ws := range st.Workers {
+		fmt.Fprintf(w, "  %-28s leased %-5d pages %-7d %.1f pages/s, last seen %s ago\n", ws.Name, ws.Leased, ws.Pages, ws.Rate, ws.Seen.Round(time.Second))
+	}
+}
+
+// checkFrontier is validate --connect: the frontier answers, or a usage
+// error (exit 2) names it, without its password.
+func checkFrontier(ctx context.Context, cfg *config.Config) error {
+	if cfg.Frontier == "" {
+		return nil
+	}
+	fr, err := frontier.Open(cfg.Frontier, frontier.Options{Job: cfg.Crawl.Name})
+	if err != nil {
+		return usageError{err}
+	}
+	defer fr.Close()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := fr.Ping(ctx); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("frontier %s: no answer within 5s", fr.Addr())
+		}
+		return usagef("%s: %v", cfg.File, err)
+	}
+	return nil
+}

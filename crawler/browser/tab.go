@@ -1,0 +1,104 @@
+package browser
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// tab is one browser tab, kept open for page after page: a new tab costs
+// a renderer process and the setup of its domains, more than a page on a
+// fast site. A tab whose page failed is closed, not reused.
+type tab struct {
+	ctx    context.Context // the tab's chromedp context
+	cancel context.CancelFunc
+	guards sync.WaitGroup // the goroutine that answers its requests
+
+	mu sync.Mutex
+	st *tabState // the page being loaded; nil between pages
+}
+
+// openTab opens a tab in in with every request it makes checked by the
+// guard, and the events a page's readiness is told by switched on.
+func (b *Browser) openTab(in *instance) (*tab, error) {
+	ctx, cancel := chromedp.NewContext(in.ctx)
+	// The first action opens the tab, which lives as long as ctx.
+	if err := chromedp.Do(ctx); err != nil {
+		cancel()
+		return nil, fmt.Errorf("opening a tab: %w", err)
+	}
+	t := &tab{ctx: ctx, cancel: cancel}
+	if err := chromedp.Listen(ctx, t.event); err != nil {
+		cancel()
+		return nil, err
+	}
+	paused := chromedp.Events(ctx, fetch.RequestPaused)
+	t.guards.Add(1)
+	go func() {
+		defer t.guards.Done()
+		b.guard(ctx, paused, t)
+	}()
+	sctx, stop := context.WithTimeout(ctx, b.opts.PageTimeout)
+	defer stop()
+	for _, err := range []error{
+		call(sctx, fetch.Enable, fetch.EnableParams{}),
+		call(sctx, network.Enable, network.EnableParams{}),
+		call(sctx, page.SetLifecycleEventsEnabled, page.SetLifecycleEventsEnabledParams{Enabled: true}),
+	} {
+		if err != nil {
+			t.close()
+			return nil, fmt.Errorf("setting up a tab: %w", err)
+		}
+	}
+	return t, nil
+}
+
+// event hands the tab's events to its current page.
+func (t *tab) event(ev any) {
+	t.mu.Lock()
+	st := t.st
+	t.mu.Unlock()
+	if st != nil {
+		st.event(ev)
+	}
+}
+
+// page starts a page in the tab: the events from now on are its.
+func (t *tab) page() *tabState {
+	st := &tabState{}
+	t.mu.Lock()
+	t.st = st
+	t.mu.Unlock()
+	return st
+}
+
+// current is the page being loaded, nil between pages.
+func (t *tab) current() *tabState {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.st
+}
+
+// blank ends the page in the tab, so that none of its scripts or requests
+// runs on into the next page, and reports whether the tab can be reused.
+func (t *tab) blank() bool {
+	t.mu.Lock()
+	t.st = nil
+	t.mu.Unlock()
+	ctx, cancel := context.WithTimeout(t.ctx, 2*time.Second)
+	defer cancel()
+	nav, err := chromedp.Call(ctx, page.Navigate, page.NavigateParams{URL: "about:blank"})
+	return err == nil && nav.ErrorText == ""
+}
+
+// close closes the tab and waits for its guard.
+func (t *tab) close() {
+	t.cancel()
+	t.guards.Wait()
+}

@@ -1,0 +1,93 @@
+package crawler
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+
+	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html"
+
+	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/crawler/browser"
+)
+
+// detectors tells JavaScript challenges and CAPTCHAs: AWS WAF's signs
+// always, and those of crawl.challenge and crawl.captcha.
+type detectors struct {
+	// challenge and captcha are the configured signs (AWS WAF's are
+	// checked apart); keys name them in reasons.
+	challenge, captcha       []browser.Sign
+	challengeKey, captchaKey []string
+	// sels are the signs' selectors, compiled once.
+	sels map[string]cascadia.Matcher
+}
+
+func newDetectors(cr config.Crawl) *detectors {
+	d := &detectors{sels: map[string]cascadia.Matcher{}}
+	add := func(key string, ds []config.Detector) (signs []browser.Sign, keys []string) {
+		for i, c := range ds {
+			name, value := config.DetectorHeader(c.Header)
+			signs = append(signs, browser.Sign{Status: c.Status, Header: name, Value: value, Selector: c.Selector})
+			keys = append(keys, fmt.Sprintf("%s[%d]", key, i))
+			if c.Selector != "" {
+				// Validated by config: cannot fail here.
+				if sel, err := cascadia.ParseGroup(c.Selector); err == nil {
+					d.sels[c.Selector] = sel
+				}
+			}
+		}
+		return signs, keys
+	}
+	d.challenge, d.challengeKey = add("crawl.challenge", cr.Challenge)
+	d.captcha, d.captchaKey = add("crawl.captcha", cr.Captcha)
+	return d
+}
+
+// readsBody reports whether a sign looks into the body, which then has to
+// be read before a response can be judged.
+func (d *detectors) readsBody() bool { return len(d.sels) > 0 }
+
+// has returns the selector test of a body, parsing it once, on first use.
+func (d *detectors) has(body []byte) func(string) bool {
+	var doc *html.Node
+	return func(sel string) bool {
+		if doc == nil {
+			var err error
+			if doc, err = html.Parse(bytes.NewReader(body)); err != nil {
+				return false
+			}
+		}
+		s, ok := d.sels[sel]
+		return ok && cascadia.Query(doc, s) != nil
+	}
+}
+
+// isChallenge describes the challenge a response is, or returns "".
+func (d *detectors) isChallenge(status int, h http.Header, body []byte) string {
+	has := d.has(body)
+	if browser.AWSChallenge.Match(status, h, has) {
+		return fmt.Sprintf("HTTP %d, x-amzn-waf-action: %s", status, h.Get("x-amzn-waf-action"))
+	}
+	for i, s := range d.challenge {
+		if s.Match(status, h, has) {
+			return fmt.Sprintf("HTTP %d, matches %s", status, d.challengeKey[i])
+		}
+	}
+	return ""
+}
+
+// isCaptcha reports whether a response is a CAPTCHA: AWS WAF's (its
+// header says captcha, or HTTP 405 with its header) or a configured one.
+func (d *detectors) isCaptcha(status int, h http.Header, body []byte) bool {
+	has := d.has(body)
+	if browser.AWSCaptcha.Match(status, h, has) || status == http.StatusMethodNotAllowed && h.Get("x-amzn-waf-action") != "" {
+		return true
+	}
+	for _, s := range d.captcha {
+		if s.Match(status, h, has) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,106 @@
+package crawler
+
+import (
+	"context"
+	"time"
+
+	"github.com/gather-crawler/gather/storage"
+)
+
+// The crawler's side of a crawl shared by many workers (gather worker):
+// the frontier is elsewhere (frontier.Redis), and so is the database. This
+// file holds what the crawler asks of such a frontier; work.go runs a
+// worker on it.
+
+// Task is one page a shared frontier leased to this worker.
+type Task struct {
+	// ID is the frontier's handle on the lease.
+	ID    string
+	URL   string
+	Depth int
+}
+
+// Link is a page to fetch: a followed link, or a start URL when seeding.
+type Link struct {
+	URL   string
+	Depth int
+}
+
+// Frontier is a frontier shared by the workers of one crawl. A leased task
+// stays the worker's while it lives; the frontier gives it to another
+// worker when this one stops renewing it (it died). The lease ends when
+// the sink has committed the task's outcome to the database, not before.
+type Frontier interface {
+	// Lease returns up to n tasks, waiting a little (under a second) when
+	// there are none; none is not an error.
+	Lease(ctx context.Context, n int) ([]Task, error)
+	// Finish adds links to the frontier (each once per crawl, whoever
+	// finds it) and hands the task's outcome to the sink, links first: a
+	// page whose outcome is stored always has its links in the frontier.
+	Finish(ctx context.Context, t Task, page storage.Page, links []Link) error
+	// Drop gives up a task that needs no outcome: the same URL is on its
+	// way in this worker under another lease.
+	Drop(ctx context.Context, t Task) error
+	// Drained reports that the crawl is over: seeding is done and every
+	// page's outcome is stored.
+	Drained(ctx context.Context) (bool, error)
+	// HostSlot takes one of host's limit slots, shared by all workers,
+	// waiting for one to free; release frees it after delay. A slot is
+	// leased as a task is: a dead worker's slots come back.
+	HostSlot(ctx context.Context, host string, limit int) (release func(delay time.Duration), err error)
+}
+
+// sharedSlots makes crawl.parallelism and crawl.delay hold per host across
+// every worker: a request takes one of the host's slots in the frontier
+// before it goes out, and gives it back its delay after its body is read.
+// colly's LimitRule still applies inside each worker.
+type sharedSlots struct {
+	fr          Frontier
+	parallelism int
+	delay       time.Duration
+}
+
+func noRelease() {}
+
+// take waits for a slot of host; a nil *sharedSlots (a local crawl) takes
+// nothing.
+func (s *sharedSlots) take(ctx context.Context, host string) (release func(), err error) {
+	if s == nil {
+		return noRelease, nil
+	}
+	rel, err := s.fr.HostSlot(ctx, host, s.parallelism)
+	if err != nil {
+		return nil, err
+	}
+	return func() { rel(s.delay) }, nil
+}
+
+// StartURLs hands fn the crawl's start URLs in batches, canonical, as a
+// local run's feed reads them (ids_file streamed), and returns how many
+// ids were skipped (each is logged). Sitemaps are not read here.
+func (c *Crawler) StartURLs(ctx context.Context, fn func(urls []string) error) (skipped int64, err error) {
+	f := newFeed(c.cfg.Crawl.Start)
+	f.log = c.log
+	defer f.close()
+	batch := make([]string, 0, feedBatch)
+	for ctx.Err() == nil {
+		batch = batch[:0]
+		for len(batch) < feedBatch {
+			u, err := f.next()
+			if err != nil {
+				return f.skipped, err
+			}
+			if u == "" {
+				break
+			}
+			batch = append(batch, c.canon.url(u))
+		}
+		if len(batch) == 0 {
+			return f.skipped, nil
+		}
+		if err := fn(batch); err != nil {
+			return f.skipped, err
+		}
+	}
+	return f.skipped, ctx.Err()
+}

@@ -1,0 +1,282 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gocolly/colly/v2"
+
+	"github.com/gather-crawler/gather/storage"
+)
+
+// pageSink is where a run's pages end: the database's writer in a local
+// crawl, the shared frontier (and through it the sink) in a worker.
+type pageSink interface {
+	// Pending records a page to fetch: a followed link, or a page
+	// dispatched.
+	Pending(ctx context.Context, url string, depth int) error
+	// Put records a page's outcome, with its rows.
+	Put(ctx context.Context, p storage.Page) error
+	// Flush returns once everything before it is stored.
+	Flush(ctx context.Context) error
+	Close() error
+	Counts() storage.RunCounts
+}
+
+var _ pageSink = (*storage.Writer)(nil)
+
+// WorkOptions tune a worker.
+type WorkOptions struct {
+	// Retry is the pause before a frontier operation that failed is tried
+	// again (Redis unreachable), doubling up to 30 times it (default 250ms).
+	Retry time.Duration
+}
+
+// Work runs a worker of a shared crawl: it leases pages from fr, fetches
+// and extracts them as Run does (policy, retries, robots.txt, the browser)
+// and hands each outcome, with the links it found, back to fr, until the
+// crawl is drained or ctx is cancelled. The Crawler's store may be nil: a
+// worker has no database.
+func (c *Crawler) Work(ctx context.Context, fr Frontier, opts WorkOptions) (Summary, error) {
+	if !c.ran.CompareAndSwap(false, true) {
+		return Summary{}, errors.New("crawler: Run called twice")
+	}
+	if opts.Retry <= 0 {
+		opts.Retry = 250 * time.Millisecond
+	}
+	start := time.Now()
+	c.stats.startNano.Store(start.UnixNano())
+	c.stats.total.Store(-1)
+	cr := c.cfg.Crawl
+	r := &run{c: c, log: c.log.With("role", "worker"), limited: map[string]bool{}, report: newReport(c.cfg),
+		backoff: backoff{base: c.opts.BackoffBase, cap: c.opts.BackoffCap}}
+	r.ctx, r.cancel = context.WithCancelCause(ctx)
+	defer r.cancel(nil)
+	r.win = newWindow(4 * cr.Parallelism * c.windowHosts())
+	r.items = c.cfg.ItemsHash()
+	ws := &workSink{fr: fr, ctx: r.ctx, log: r.log, retry: opts.Retry, tasks: map[string]Task{}, sent: r.win.onCommit}
+	r.w = ws
+	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate)
+	r.tr.slots = &sharedSlots{fr: fr, parallelism: cr.Parallelism, delay: cr.Delay}
+	if err := r.openBrowser(); err != nil {
+		return Summary{}, err
+	}
+	if cr.RobotsTxt {
+		r.robots = newRobots(r.tr, c.userAgent)
+	}
+	r.col = r.collector()
+	c.live.Store(r)
+	r.log.Info("worker started", "parallelism", cr.Parallelism)
+
+	ferr := r.feedShared(fr, ws, opts.Retry)
+	r.col.Wait()
+	if r.br != nil {
+		r.br.Close()
+	}
+	r.settleLeftovers()
+	r.tr.CloseIdleConnections()
+	sum := Summary{Counts: ws.Counts(), Retries: c.stats.retries.Load(), Bytes: c.stats.bytes.Load(),
+		Elapsed: time.Since(start), Status: storage.RunFinished}
+	sum.Counts.BrowserPages, sum.Counts.Challenges = c.stats.browserPages.Load(), c.stats.challenges.Load()
+	r.fatalMu.Lock()
+	fatal := r.fatalErr
+	r.fatalMu.Unlock()
+	switch {
+	case ferr != nil:
+		sum.Status, sum.Err = storage.RunFailed, ferr
+	case fatal != nil:
+		sum.Status, sum.Err = storage.RunFailed, fatal
+	case ctx.Err() != nil:
+		sum.Status, sum.Err = storage.RunInterrupted, context.Cause(ctx)
+	}
+	r.log.Info("worker ended", "status", sum.Status, "ok", sum.Counts.PagesOK, "failed", sum.Counts.PagesFailed,
+		"skipped", sum.Counts.PagesSkipped, "elapsed", sum.Elapsed.Round(time.Millisecond))
+	return sum, sum.Err
+}
+
+// feedShared leases tasks while the window has room, until the frontier
+// is drained or the run is cancelled. A frontier that cannot be reached is
+// waited for, with back-off, and said so.
+func (r *run) feedShared(fr Frontier, ws *workSink, retry time.Duration) error {
+	wait := retry
+	for r.ctx.Err() == nil {
+		free := cap(r.win.slots) - len(r.win.slots)
+		if free == 0 {
+			select {
+			case <-r.win.freed:
+			case <-r.ctx.Done():
+			}
+			continue
+		}
+		tasks, err := fr.Lease(r.ctx, min(free, feedBatch))
+		if err == nil && len(tasks) == 0 {
+			var drained bool
+			if drained, err = fr.Drained(r.ctx); err == nil && drained {
+				return nil
+			}
+		}
+		if err != nil {
+			if r.ctx.Err() != nil {
+				return nil
+			}
+			r.log.Warn("the frontier cannot be reached; trying again", "in", wait, "error", err)
+			if !sleepCtx(r.ctx, wait) {
+				return nil
+			}
+			wait = min(2*wait, 30*retry)
+			continue
+		}
+		wait = retry
+		// Pages sent since the last lease leave the window's in-flight set.
+		r.win.forget(r.win.takeCommitted())
+		for _, t := range tasks {
+			r.dispatchTask(ws, t)
+		}
+	}
+	return nil
+}
+
+// dispatchTask hands a leased page to colly once there is room in the
+// window.
+func (r *run) dispatchTask(ws *workSink, t Task) {
+	ws.lease(t)
+	ps := r.win.enter(r.ctx, t.URL, t.Depth)
+	if ps == nil {
+		if r.ctx.Err() == nil {
+			// The same URL is in flight here under another lease (the
+			// frontier lost its dedup): this one needs no outcome.
+			ws.drop(t)
+		}
+		return
+	}
+	r.c.stats.dispatched.Add(1)
+	r.c.stats.inFlight.Add(1)
+	cctx := colly.NewContext()
+	cctx.Put(stateKey, ps)
+	if err := r.col.Request("GET", t.URL, nil, cctx, nil); err != nil {
+		r.record(ps, storage.Page{Status: storage.PageFailed, Error: "not fetched: " + err.Error()})
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// workSink is a worker's pageSink: links wait in a buffer and go to the
+// frontier with the next outcome handed over, which is after the links
+// of its own page were buffered.
+type workSink struct {
+	fr    Frontier
+	ctx   context.Context
+	log   interface{ Warn(string, ...any) }
+	retry time.Duration
+	sent  func(urls []string)
+
+	mu    sync.Mutex
+	tasks map[string]Task // leased and not handed over, by URL
+	links []Link
+
+	ok, failed, skipped, items, discovered atomic.Int64
+}
+
+func (w *workSink) lease(t Task) {
+	w.mu.Lock()
+	w.tasks[t.URL] = t
+	w.mu.Unlock()
+}
+
+func (w *workSink) drop(t Task) {
+	w.do("drop a duplicate task", func() error { return w.fr.Drop(w.ctx, t) })
+}
+
+// Pending buffers a followed link; a page being dispatched is the leased
+// task itself and needs nothing.
+func (w *workSink) Pending(_ context.Context, url string, depth int) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if t, leased := w.tasks[url]; leased && t.Depth == depth {
+		return nil
+	}
+	w.links = append(w.links, Link{URL: url, Depth: depth})
+	w.discovered.Add(1)
+	return nil
+}
+
+// Put hands the page's outcome and the buffered links to the frontier,
+// trying again while it cannot be reached. An interrupted worker gives
+// up: the lease runs out and another worker fetches the page.
+func (w *workSink) Put(_ context.Context, p storage.Page) error {
+	w.mu.Lock()
+	t, ok := w.tasks[p.URL]
+	links := w.links
+	w.links = nil
+	w.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("worker: %s was not leased", p.URL)
+	}
+	if !w.do("hand a page over", func() error { return w.fr.Finish(w.ctx, t, p, links) }) {
+		return nil
+	}
+	w.mu.Lock()
+	if w.tasks[p.URL] == t {
+		delete(w.tasks, p.URL)
+	}
+	w.mu.Unlock()
+	switch p.Status {
+	case storage.PageOK:
+		w.ok.Add(1)
+		for _, it := range p.Items {
+			w.items.Add(int64(len(it.Rows)))
+		}
+	case storage.PageFailed:
+		w.failed.Add(1)
+	case storage.PageSkipped:
+		w.skipped.Add(1)
+	}
+	w.sent([]string{p.URL})
+	return nil
+}
+
+// do runs op until it succeeds or the worker is interrupted, and reports
+// whether it succeeded.
+func (w *workSink) do(what string, op func() error) bool {
+	wait := w.retry
+	for {
+		err := op()
+		if err == nil {
+			return true
+		}
+		if w.ctx.Err() != nil {
+			return false
+		}
+		w.log.Warn("the frontier cannot be reached; trying again", "to", what, "in", wait, "error", err)
+		if !sleepCtx(w.ctx, wait) {
+			return false
+		}
+		wait = min(2*wait, 30*w.retry)
+	}
+}
+
+// Flush has nothing to wait for: Put returns once the frontier has the
+// outcome.
+func (w *workSink) Flush(context.Context) error { return nil }
+
+// Close has nothing to close.
+func (w *workSink) Close() error { return nil }
+
+// Counts are the outcomes this worker handed over.
+func (w *workSink) Counts() storage.RunCounts {
+	return storage.RunCounts{PagesOK: w.ok.Load(), PagesFailed: w.failed.Load(), PagesSkipped: w.skipped.Load(),
+		Items: w.items.Load(), Discovered: w.discovered.Load()}
+}

@@ -1,0 +1,126 @@
+package frontier
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/storage"
+)
+
+// SeedSummary is what a seeding did.
+type SeedSummary struct {
+	// Start counts the start URLs read, Added the URLs that entered the
+	// queue (new to the frontier), Stored the pages the database has as ok
+	// that --resume marked seen.
+	Start, Added, Stored, Skipped int64
+}
+
+func (s SeedSummary) String() string {
+	msg := fmt.Sprintf("%d start URLs read, %d queued (the others were in the frontier already)", s.Start, s.Added)
+	if s.Stored > 0 {
+		msg += fmt.Sprintf(", %d pages stored in the database marked done", s.Stored)
+	}
+	if s.Skipped > 0 {
+		msg += fmt.Sprintf(", %d ids skipped (see the log)", s.Skipped)
+	}
+	return msg
+}
+
+// Seed queues the crawl's start URLs, each once however often it is
+// seeded, holding back while the queue is full (Options.MaxQueued), and
+// marks seeding done. With resume (the frontier lost its data; the
+// database has what was stored), pages stored ok are marked seen and not
+// queued, and followed links the database holds as unfinished are queued
+// again.
+func (r *Redis) Seed(ctx context.Context, c *crawler.Crawler, resume *storage.Store) (SeedSummary, error) {
+	var sum SeedSummary
+	if err := r.ensureGroups(ctx); err != nil {
+		return sum, err
+	}
+	job := r.opts.Job
+	if resume != nil {
+		var after int64
+		for {
+			urls, last, err := resume.StoredPages(ctx, job, after, 1000)
+			if err != nil {
+				return sum, err
+			}
+			if len(urls) == 0 {
+				break
+			}
+			after = last
+			members := make([]any, len(urls))
+			for i, u := range urls {
+				members[i] = seenKey(u)
+			}
+			if err := r.rdb.SAdd(ctx, r.keys.seen, members...).Err(); err != nil {
+				return sum, fmt.Errorf("frontier %s: %w", r.addr, err)
+			}
+			sum.Stored += int64(len(urls))
+		}
+		after = 0
+		for {
+			pages, last, err := resume.UnfinishedDiscovered(ctx, job, after, 1000, storage.Refetch{})
+			if err != nil {
+				return sum, err
+			}
+			if len(pages) == 0 {
+				break
+			}
+			after = last
+			links := make([]crawler.Link, len(pages))
+			for i, p := range pages {
+				links[i] = crawler.Link(p)
+			}
+			if err := r.seedBatch(ctx, links, &sum); err != nil {
+				return sum, err
+			}
+		}
+	}
+	skipped, err := c.StartURLs(ctx, func(urls []string) error {
+		sum.Start += int64(len(urls))
+		links := make([]crawler.Link, len(urls))
+		for i, u := range urls {
+			links[i] = crawler.Link{URL: u}
+		}
+		return r.seedBatch(ctx, links, &sum)
+	})
+	sum.Skipped = skipped
+	if err != nil {
+		return sum, err
+	}
+	if err := r.rdb.Set(ctx, r.keys.seeded, time.Now().UTC().Format(time.RFC3339), 0).Err(); err != nil {
+		return sum, fmt.Errorf("frontier %s: %w", r.addr, err)
+	}
+	return sum, nil
+}
+
+// seedBatch waits while the queue is full, then adds links.
+func (r *Redis) seedBatch(ctx context.Context, links []crawler.Link, sum *SeedSummary) error {
+	for {
+		n, err := r.rdb.XLen(ctx, r.keys.queue).Result()
+		if err != nil {
+			return fmt.Errorf("frontier %s: %w", r.addr, err)
+		}
+		if n < r.opts.MaxQueued {
+			break
+		}
+		if !sleepCtx(ctx, 200*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+	added, err := r.add(ctx, links, "", "")
+	sum.Added += added
+	return err
+}
+
+// Add queues links not seen before, without waiting for room.
+func (r *Redis) Add(ctx context.Context, links []crawler.Link) error {
+	if err := r.ensureGroups(ctx); err != nil {
+		return err
+	}
+	_, err := r.add(ctx, links, "", "")
+	return err
+}

@@ -1,0 +1,291 @@
+package frontier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gather-crawler/gather/storage"
+)
+
+// SinkOptions tune the sink.
+type SinkOptions struct {
+	// ItemsHash is the config's items hash (config.ItemsHash), recorded
+	// with each page as a local crawl does.
+	ItemsHash string
+	// Lease tunes the job's lease in the database: one sink per database.
+	Lease storage.LeaseOptions
+	// Batch is how many outcomes are read, stored in one go and
+	// acknowledged together (default 256).
+	Batch int
+	// Retry is the first pause after Redis could not be reached (default
+	// 250ms), doubling up to 30 times it.
+	Retry time.Duration
+	// Now is the clock of the run's start and end (default time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// SinkSummary is what a sink stored.
+type SinkSummary struct {
+	Run    int64
+	Status string // storage.RunFinished, RunInterrupted or RunFailed
+	Counts storage.RunCounts
+	// Results counts the outcomes read, Redelivered those read again after
+	// a sink stopped before acknowledging them (each stored as before).
+	Results, Redelivered int64
+	Elapsed              time.Duration
+}
+
+func (s SinkSummary) String() string {
+	n := s.Counts.PagesOK + s.Counts.PagesFailed + s.Counts.PagesSkipped
+	rate := 0.0
+	if s.Elapsed > 0 {
+		rate = float64(n) / s.Elapsed.Seconds()
+	}
+	return fmt.Sprintf("run %d %s: %d ok, %d failed, %d skipped, %d items stored, %d outcomes from workers (%d read again) in %s (%.1f pages/s)",
+		s.Run, s.Status, s.Counts.PagesOK, s.Counts.PagesFailed, s.Counts.PagesSkipped, s.Counts.Items,
+		s.Results, s.Redelivered, s.Elapsed.Round(time.Millisecond), rate)
+}
+
+// Sink stores the outcomes the workers hand over in st, with storage's
+// one writer, as a run of job; an outcome is acknowledged (and its URL's
+// lease ended) only once its transaction has committed. It returns when
+// the crawl is drained or ctx is cancelled. A sink killed before
+// acknowledging reads the same outcomes again when it starts: the rows
+// are upserts, so nothing is stored twice.
+func (r *Redis) Sink(ctx context.Context, st *storage.Store, opts SinkOptions) (SinkSummary, error) {
+	if opts.Batch <= 0 {
+		opts.Batch = 256
+	}
+	if opts.Retry <= 0 {
+		opts.Retry = 250 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Lease.Logger == nil {
+		opts.Lease.Logger = log
+	}
+	job := r.opts.Job
+	start := time.Now()
+	lease := st.NewLease(job, opts.Lease)
+	if err := lease.Acquire(ctx); err != nil {
+		return SinkSummary{}, err
+	}
+	defer func() {
+		if err := lease.Release(); err != nil {
+			log.Error("the job's lease could not be given back", "error", err)
+		}
+	}()
+	if _, err := st.MarkAbandonedRuns(ctx, job); err != nil {
+		return SinkSummary{}, err
+	}
+	id, err := st.StartRun(ctx, job, opts.Now())
+	if err != nil {
+		return SinkSummary{}, err
+	}
+	sum := SinkSummary{Run: id}
+	w, err := st.NewWriter(storage.WriterOptions{Run: id, Job: job, ItemsHash: opts.ItemsHash, Logger: log})
+	if err != nil {
+		return sum, errors.Join(err, st.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, opts.Now(), err.Error()))
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var fatalMu sync.Mutex
+	var fatal error
+	lease.Keep(func(err error) {
+		fatalMu.Lock()
+		fatal = err
+		fatalMu.Unlock()
+		cancel(err)
+	})
+	log.Info("sink started", "run", id, "database", st.Path())
+	loopErr := r.sinkLoop(ctx, w, opts, log, &sum)
+	werr := w.Close()
+	sum.Counts = w.Counts()
+	sum.Elapsed = time.Since(start)
+	fatalMu.Lock()
+	if loopErr == nil {
+		loopErr = fatal
+	}
+	fatalMu.Unlock()
+	switch {
+	case werr != nil:
+		sum.Status, loopErr = storage.RunFailed, fmt.Errorf("database write failed: %w", werr)
+	case loopErr != nil:
+		sum.Status = storage.RunFailed
+	case ctx.Err() != nil:
+		sum.Status, loopErr = storage.RunInterrupted, context.Cause(ctx)
+	default:
+		sum.Status = storage.RunFinished
+	}
+	errText := ""
+	if loopErr != nil {
+		errText = loopErr.Error()
+	}
+	if err := st.FinishRun(context.Background(), id, sum.Status, sum.Counts, opts.Now(), errText); err != nil {
+		loopErr = errors.Join(loopErr, err)
+	}
+	log.Info("sink ended", "run", id, "status", sum.Status, "ok", sum.Counts.PagesOK, "failed", sum.Counts.PagesFailed)
+	return sum, loopErr
+}
+
+// sinkLoop reads outcomes, first those this sink read before and did not
+// acknowledge (a sink killed mid-batch), then new ones, until drained.
+func (r *Redis) sinkLoop(ctx context.Context, w *storage.Writer, opts SinkOptions, log *slog.Logger, sum *SinkSummary) error {
+	again := true
+	wait := opts.Retry
+	for ctx.Err() == nil {
+		from, block := ">", time.Second
+		if again {
+			from, block = "0", -1
+		}
+		streams, err := r.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: sinkGroup, Consumer: sinkConsumer,
+			Streams: []string{r.keys.results, from}, Count: int64(opts.Batch), Block: block}).Result()
+		if errors.Is(err, redis.Nil) {
+			err = nil
+		}
+		if isNoGroup(err) {
+			err = r.ensureGroups(ctx)
+		}
+		var msgs []redis.XMessage
+		if err == nil && len(streams) > 0 {
+			msgs = streams[0].Messages
+		}
+		if err == nil && len(msgs) == 0 {
+			if again {
+				again = false
+				continue
+			}
+			var drained bool
+			if drained, err = r.Drained(ctx); err == nil && drained {
+				return nil
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			log.Warn("the frontier cannot be reached; trying again", "in", wait, "error", err)
+			if !sleepCtx(ctx, wait) {
+				return nil
+			}
+			wait = min(2*wait, 30*opts.Retry)
+			// What was read and not acknowledged is read again.
+			again = true
+			continue
+		}
+		wait = opts.Retry
+		if len(msgs) == 0 {
+			continue
+		}
+		if again {
+			sum.Redelivered += int64(len(msgs))
+		}
+		sum.Results += int64(len(msgs))
+		unread, err := r.store(ctx, w, msgs, log)
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		r.acknowledge(ctx, msgs, unread, opts.Retry, log)
+		if len(msgs) < opts.Batch {
+			// Caught up: the last outcomes may have ended the crawl, and
+			// the next read would wait for nothing.
+			if drained, err := r.Drained(ctx); err == nil && drained {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// store writes a batch of outcomes and waits for their commit. It returns
+// the entries it could not read.
+func (r *Redis) store(ctx context.Context, w *storage.Writer, msgs []redis.XMessage, log *slog.Logger) (unread map[string]bool, err error) {
+	for _, m := range msgs {
+		payload, _ := m.Values["p"].(string)
+		p, links, err := decodeResult([]byte(payload))
+		if err != nil {
+			// Written by another version of gather? Its URL stays leased.
+			log.Error("an outcome could not be read; its URL stays leased", "entry", m.ID, "error", err)
+			if unread == nil {
+				unread = map[string]bool{}
+			}
+			unread[m.ID] = true
+			continue
+		}
+		for _, l := range links {
+			if err := w.Pending(ctx, l.URL, l.Depth); err != nil {
+				return nil, err
+			}
+		}
+		if err := w.Put(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	return unread, w.Flush(ctx)
+}
+
+// acknowledge ends the leases of stored outcomes, trying until Redis
+// answers: until then a restarted sink would store them again, which is
+// harmless, and the workers keep renewing the leases.
+func (r *Redis) acknowledge(ctx context.Context, msgs []redis.XMessage, unread map[string]bool, retry time.Duration, log *slog.Logger) {
+	results := make([]string, 0, len(msgs))
+	queue := make([]string, 0, len(msgs))
+	var stored int64
+	for _, m := range msgs {
+		results = append(results, m.ID)
+		if unread[m.ID] {
+			continue
+		}
+		if q, _ := m.Values["q"].(string); q != "" {
+			queue = append(queue, q)
+		}
+		stored++
+	}
+	wait := retry
+	for {
+		_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			if len(queue) > 0 {
+				p.XAck(ctx, r.keys.queue, workersGroup, queue...)
+				p.XDel(ctx, r.keys.queue, queue...)
+			}
+			p.XAck(ctx, r.keys.results, sinkGroup, results...)
+			p.XDel(ctx, r.keys.results, results...)
+			p.HIncrBy(ctx, r.keys.stats, "stored", stored)
+			return nil
+		})
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		log.Warn("stored outcomes not acknowledged yet; trying again", "in", wait, "error", err)
+		if !sleepCtx(ctx, wait) {
+			return
+		}
+		wait = min(2*wait, 30*retry)
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

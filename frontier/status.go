@@ -1,0 +1,90 @@
+package frontier
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Status is a snapshot of a shared crawl, from Redis alone.
+type Status struct {
+	Seeded bool
+	// Queued are URLs waiting for a worker; Leased those a worker holds
+	// (fetching, or its outcome waiting for the sink); Results outcomes
+	// waiting for the sink; Stored outcomes the sink stored (an outcome
+	// read again after a sink restart counts again); Seen the URLs the
+	// crawl has met.
+	Queued, Leased, Results, Stored, Seen int64
+	// OldestLease is the idle time of the longest-unrenewed lease.
+	OldestLease time.Duration
+	Workers     []WorkerStatus
+}
+
+// WorkerStatus is one worker, as it last reported itself.
+type WorkerStatus struct {
+	Name string
+	// Leased is what it holds; Pages the outcomes it handed over since it
+	// started, Rate their rate; Seen how long ago it last reported.
+	Leased int64
+	Pages  int64
+	Rate   float64
+	Seen   time.Duration
+}
+
+// Status reads the crawl's state.
+func (r *Redis) Status(ctx context.Context) (Status, error) {
+	var st Status
+	var seeded, qlen, rlen, seen *redis.IntCmd
+	var stats, workers *redis.MapStringStringCmd
+	var pending *redis.XPendingCmd
+	var oldest *redis.XPendingExtCmd
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		seeded = p.Exists(ctx, r.keys.seeded)
+		qlen = p.XLen(ctx, r.keys.queue)
+		rlen = p.XLen(ctx, r.keys.results)
+		seen = p.SCard(ctx, r.keys.seen)
+		stats = p.HGetAll(ctx, r.keys.stats)
+		workers = p.HGetAll(ctx, r.keys.workers)
+		pending = p.XPending(ctx, r.keys.queue, workersGroup)
+		oldest = p.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: r.keys.queue, Group: workersGroup, Start: "-", End: "+", Count: 1})
+		return nil
+	})
+	if err != nil && !isNoGroup(err) && !errors.Is(err, redis.Nil) {
+		return st, fmt.Errorf("frontier %s: %w", r.addr, err)
+	}
+	st.Seeded = seeded.Val() == 1
+	st.Results = rlen.Val()
+	st.Seen = seen.Val()
+	st.Stored, _ = strconv.ParseInt(stats.Val()["stored"], 10, 64)
+	perWorker := map[string]int64{}
+	if pv := pending.Val(); pv != nil {
+		st.Leased = pv.Count
+		perWorker = pv.Consumers
+	}
+	st.Queued = max(0, qlen.Val()-st.Leased)
+	// The oldest entry of the list is the longest held, give or take
+	// renewals, which reset idle times: a good sign of a stuck lease.
+	if o := oldest.Val(); len(o) > 0 {
+		st.OldestLease = o[0].Idle
+	}
+	now := time.Now()
+	for name, raw := range workers.Val() {
+		var hb heartbeat
+		if json.Unmarshal([]byte(raw), &hb) != nil {
+			continue
+		}
+		ws := WorkerStatus{Name: name, Leased: perWorker[name], Pages: hb.Pages, Seen: now.Sub(hb.At)}
+		if d := hb.At.Sub(hb.Since).Seconds(); d > 0 {
+			ws.Rate = float64(hb.Pages) / d
+		}
+		st.Workers = append(st.Workers, ws)
+	}
+	sort.Slice(st.Workers, func(i, j int) bool { return st.Workers[i].Name < st.Workers[j].Name })
+	return st, nil
+}
