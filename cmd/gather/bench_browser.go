@@ -141,7 +141,7 @@ func benchTabs(ctx context.Context, f *benchFlags, dir string, out io.Writer, ta
 		if err != nil {
 			return err
 		}
-		peak := &treePeak{served: site.SpaServed, line: bench.Line{Name: fmt.Sprintf("%d tabs, %d pages", t, n)}}
+		peak := &treePeak{served: site.SpaServed, line: bench.Line{Name: fmt.Sprintf("%s, %d pages", plural(int64(t), "tab", "tabs"), n)}}
 		res, err := measureSampled(ctx, bench.Job{Mode: bench.ModeGather, Layout: bench.LayoutSpa, Base: site.URL, Pages: n,
 			Parallelism: t, Dir: dir, Fetch: config.FetchBrowser, Tabs: t, RecycleAfter: f.recycleAfter}, peak.sample)
 		site.Close()
