@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
 	"github.com/gather-crawler/gather/internal/testingutil"
@@ -90,17 +91,7 @@ func checkStoredAsFetched(t *testing.T, dbPath, base string, targets []string) {
 func TestCrawl_IDIsOnePathSegment(t *testing.T) {
 	srv := newEchoServer(t)
 	ids := []string{"a/b", "a?b", "a#b", "tt1 2", "é", "日本語", "100%", `a\b`, "%2e%2e", "...", "a;b,c", "a+b=c&d", "-_~"}
-	quoted := make([]string, len(ids))
-	for i, id := range ids {
-		quoted[i] = fmt.Sprintf("%q", id)
-	}
-	cfg := testConfigWithItems(t, fmt.Sprintf("crawl:\n  name: echo\n  start:\n    url_template: %q\n    ids: [%s]\n  robots_txt: false\n",
-		srv.URL+"/echo/{id}/end", strings.Join(quoted, ", ")), linkItems)
-	sum, err := crawl(t, cfg, crawler.Options{})
-	if err != nil || sum.Counts.PagesOK != int64(len(ids)) {
-		t.Fatalf("summary %v, err %v", sum, err)
-	}
-	targets := srv.targets()
+	cfg, targets := crawlIDs(t, srv, "/echo/{id}/end", ids)
 	var got []string
 	for _, target := range targets {
 		// What a server's router sees: the raw path cut at its slashes.
@@ -121,22 +112,30 @@ func TestCrawl_IDIsOnePathSegment(t *testing.T) {
 	checkStoredAsFetched(t, cfg.Database, srv.URL, targets)
 }
 
-// Where the template puts {id} in the query, the id is one query value:
-// "&", "=", "+" and "#" are escaped, and "." or ".." are plain values.
-func TestCrawl_IDIsOneQueryValue(t *testing.T) {
-	srv := newEchoServer(t)
-	ids := []string{"..", ".", "a&b=c", "a b", "a+b", "a#b", "é", "x?y", "a/b"}
+// crawlIDs crawls the echo server with ids filling template (a path on
+// it), every page of which must be stored, and returns the config and the
+// request targets the server saw.
+func crawlIDs(t *testing.T, srv *echoServer, template string, ids []string) (*config.Config, []string) {
+	t.Helper()
 	quoted := make([]string, len(ids))
 	for i, id := range ids {
 		quoted[i] = fmt.Sprintf("%q", id)
 	}
 	cfg := testConfigWithItems(t, fmt.Sprintf("crawl:\n  name: echo\n  start:\n    url_template: %q\n    ids: [%s]\n  robots_txt: false\n",
-		srv.URL+"/find?q={id}&page=1", strings.Join(quoted, ", ")), linkItems)
+		srv.URL+template, strings.Join(quoted, ", ")), linkItems)
 	sum, err := crawl(t, cfg, crawler.Options{})
 	if err != nil || sum.Counts.PagesOK != int64(len(ids)) {
 		t.Fatalf("summary %v, err %v", sum, err)
 	}
-	targets := srv.targets()
+	return cfg, srv.targets()
+}
+
+// Where the template puts {id} in the query, the id is one query value:
+// "&", "=", "+" and "#" are escaped, and "." or ".." are plain values.
+func TestCrawl_IDIsOneQueryValue(t *testing.T) {
+	srv := newEchoServer(t)
+	ids := []string{"..", ".", "a&b=c", "a b", "a+b", "a#b", "é", "x?y", "a/b"}
+	cfg, targets := crawlIDs(t, srv, "/find?q={id}&page=1", ids)
 	var got []string
 	for _, target := range targets {
 		u, err := url.ParseRequestURI(target)

@@ -189,14 +189,10 @@ func (sm *sitemapReader) fetch(loc string) (*http.Response, error) {
 	r := sm.r
 	client := &http.Client{Transport: r.tr, CheckRedirect: r.c.checkRedirect}
 	for attempt := 1; ; attempt++ {
-		req, err := http.NewRequestWithContext(r.ctx, http.MethodGet, loc, nil)
+		req, err := r.c.newRequest(r.ctx, loc)
 		if err != nil {
 			return nil, err
 		}
-		for k, v := range r.c.cfg.Crawl.Headers {
-			req.Header.Set(k, v)
-		}
-		req.Header.Set("User-Agent", r.c.userAgent)
 		resp, err := client.Do(req)
 		retry := false
 		switch {

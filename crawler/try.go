@@ -65,14 +65,10 @@ func (c *Crawler) Try(ctx context.Context, target string) (*TryResult, error) {
 		}
 	}
 	client := &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := c.newRequest(ctx, u.String())
 	if err != nil {
 		return nil, err
 	}
-	for k, v := range cr.Headers {
-		req.Header.Set(k, v)
-	}
-	req.Header.Set("User-Agent", c.userAgent)
 	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -102,6 +98,20 @@ func (c *Crawler) Try(ctx context.Context, target string) (*TryResult, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// newRequest is a GET of url as the crawl sends it outside colly: its
+// headers and user agent.
+func (c *Crawler) newRequest(ctx context.Context, url string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range c.cfg.Crawl.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("User-Agent", c.userAgent)
+	return req, nil
 }
 
 // TryFile extracts a page saved to a file, read as if it came from

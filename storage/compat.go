@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 )
@@ -87,36 +86,4 @@ func journalNote(ctx context.Context, db *sql.DB, path string) (string, error) {
 		return "", nil
 	}
 	return fmt.Sprintf("database %s was in journal mode %s; gather switched it to WAL, which it keeps (other programs using it need SQLite 3.7 or later, and the -wal and -shm files beside it)", path, mode), nil
-}
-
-// leftovers are the files a failed open must not leave behind: the
-// database itself if it did not exist, and the -wal and -shm files if the
-// database had none (no other connection is using it in WAL mode).
-type leftovers struct {
-	path               string
-	hadFile, hadWAL    bool
-	hadSHM, hadJournal bool
-}
-
-func noteLeftovers(path string) leftovers {
-	exists := func(p string) bool { _, err := os.Stat(p); return err == nil }
-	return leftovers{path: path, hadFile: exists(path), hadWAL: exists(path + "-wal"), hadSHM: exists(path + "-shm"),
-		hadJournal: exists(path + "-journal")}
-}
-
-// clean removes what the failed open created. The connections must be
-// closed first.
-func (l leftovers) clean() {
-	if !l.hadWAL {
-		os.Remove(l.path + "-wal")
-		if !l.hadSHM {
-			os.Remove(l.path + "-shm")
-		}
-	}
-	if !l.hadJournal {
-		os.Remove(l.path + "-journal")
-	}
-	if !l.hadFile {
-		os.Remove(l.path)
-	}
 }

@@ -81,8 +81,8 @@ func TestOpen_PathsRefused(t *testing.T) {
 	dir := t.TempDir()
 	for path, want := range map[string]string{
 		"":                            "the path is empty",
-		":memory:":                    "not an in-memory or URI database",
-		"file:x.db?mode=memory":       "not an in-memory or URI database",
+		":memory:":                    "is not a file",
+		"file:x.db?mode=memory":       "is not a file",
 		filepath.Join(dir, "no", "x"): "directory",
 		dir:                           "it is a directory",
 	} {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/gather-crawler/gather/config"
 )
 
 // checkPath refuses, before SQLite is asked, what cannot be a crawl's
@@ -14,11 +16,8 @@ import (
 // answers ("unable to open database file", "cannot switch to WAL mode")
 // name neither the file nor the fix.
 func checkPath(path string) error {
-	switch {
-	case strings.TrimSpace(path) == "":
-		return errors.New("no database file given (the path is empty)")
-	case path == ":memory:" || strings.HasPrefix(path, "file:") || strings.Contains(path, "mode=memory"):
-		return fmt.Errorf("database %q: gather keeps its results in a file that outlives the process; name a file, not an in-memory or URI database", path)
+	if err := config.CheckDatabasePath(path); err != nil {
+		return fmt.Errorf("database: %w", err)
 	}
 	dir := filepath.Dir(path)
 	st, err := os.Stat(dir)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -97,14 +98,19 @@ func open(ctx context.Context, path string, tables []Table) (s *Store, err error
 	if err := checkPath(path); err != nil {
 		return nil, err
 	}
-	left := noteLeftovers(path)
+	_, statErr := os.Stat(path)
+	existed := statErr == nil
+	// Nothing made by a failed open is removed afterwards: another
+	// process may be opening the same file at the same moment, and its
+	// -wal, -shm or new database must not vanish under it. What could be
+	// left behind is refused before SQLite is asked (checkPath), and the
+	// first look goes through a connection that writes nothing.
 	var conns []*sql.DB
 	defer func() {
 		if err != nil {
 			for _, c := range conns {
 				c.Close()
 			}
-			left.clean()
 		}
 	}()
 	// Look before changing anything: a database gather cannot use is
@@ -123,7 +129,7 @@ func open(ctx context.Context, path string, tables []Table) (s *Store, err error
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
 	note := ""
-	if left.hadFile {
+	if existed {
 		if note, err = journalNote(ctx, plain, path); err != nil {
 			return nil, fmt.Errorf("database %s: %w", path, err)
 		}
