@@ -335,12 +335,9 @@ func (t *autoTransport) fetch(req *http.Request) (*http.Response, bool, error) {
 	}
 	var body []byte
 	if t.det.readsBody() {
-		body, err = io.ReadAll(io.LimitReader(resp.Body, t.maxBody+1))
-		resp.Body.Close()
-		if err != nil {
+		if body, err = readBack(resp, t.maxBody); err != nil {
 			return nil, false, err
 		}
-		resp.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	return resp, t.det.isChallenge(resp.StatusCode, resp.Header, body) != "", nil
 }
@@ -418,15 +415,48 @@ var errHostPaused = errors.New("host paused")
 // pauseGate fails, without a request, the pages of a host paused after a
 // CAPTCHA. It is the outermost transport because pages of that host that
 // were dispatched before the CAPTCHA came back wait in colly's LimitRule,
-// past onRequest, and must not go out either.
+// past onRequest, and must not go out either. It also pauses the host
+// itself when a CAPTCHA comes back: colly frees the host's slot as soon
+// as the round trip ends, before onResponse would, and the next page
+// would go out in between.
 type pauseGate struct {
 	next   http.RoundTripper
 	paused *sync.Map // host → reason
+	det    *detectors
+	// maxBody is crawl.max_body_size, for a detector that reads bodies.
+	maxBody int64
+	pause   func(host, url string)
 }
 
 func (g pauseGate) RoundTrip(req *http.Request) (*http.Response, error) {
 	if why, ok := g.paused.Load(req.URL.Host); ok {
 		return nil, fmt.Errorf("%w: %s", errHostPaused, why)
 	}
-	return g.next.RoundTrip(req)
+	resp, err := g.next.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	var body []byte
+	if g.det.readsBody() {
+		if body, err = readBack(resp, g.maxBody); err != nil {
+			return nil, err
+		}
+	}
+	if g.det.isCaptcha(resp.StatusCode, resp.Header, body) {
+		g.pause(req.URL.Host, req.URL.String())
+	}
+	return resp, nil
+}
+
+// readBack reads a response's body, up to limit and one byte more (so a
+// body over the limit still reads as one), and puts it back for the next
+// reader.
+func readBack(resp *http.Response, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return body, nil
 }

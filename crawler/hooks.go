@@ -45,13 +45,22 @@ func (r *run) collector() *colly.Collector {
 		opts = append(opts, colly.Headers(cr.Headers))
 	}
 	col := colly.NewCollector(opts...)
-	col.WithTransport(pauseGate{next: r.transport(col), paused: &r.paused})
+	col.WithTransport(pauseGate{next: r.transport(col), paused: &r.paused, det: r.c.det,
+		maxBody: int64(cr.MaxBodySize), pause: r.pauseHost})
 	col.SetRequestTimeout(0) // the transport times each request after any Retry-After wait
 	col.SetRedirectHandler(r.c.checkRedirect)
 	col.OnRequest(r.onRequest)
 	col.OnResponse(r.onResponse)
 	col.OnError(r.onError)
 	return col
+}
+
+// pauseHost stops the crawl of host for the rest of the run after a
+// CAPTCHA on url: its other pages fail without a request.
+func (r *run) pauseHost(host, url string) {
+	if _, was := r.paused.LoadOrStore(host, fmt.Sprintf("%s: host %s paused after a CAPTCHA on %s", reasonCaptcha, host, url)); !was {
+		r.log.Warn("CAPTCHA: the host's other pages fail without a request for the rest of the run", "host", host, "url", url)
+	}
 }
 
 func (c *Crawler) checkRedirect(req *http.Request, via []*http.Request) error {
@@ -147,10 +156,7 @@ func (r *run) onResponse(resp *colly.Response) {
 		page.FetchedBy = by
 	}
 	if d.pauseHost {
-		host := resp.Request.URL.Host
-		if _, was := r.paused.LoadOrStore(host, fmt.Sprintf("%s: host %s paused after a CAPTCHA on %s", reasonCaptcha, host, ps.url)); !was {
-			r.log.Warn("CAPTCHA: the host's other pages fail without a request for the rest of the run", "host", host, "url", ps.url)
-		}
+		r.pauseHost(resp.Request.URL.Host, ps.url)
 	}
 	switch d.verdict {
 	case verdictRetry:
