@@ -193,11 +193,13 @@ func (s *Scheduler) fire(ctx context.Context, j *job) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		defer j.running.Store(false)
 		s.runJob(ctx, j)
 	}()
 }
 
+// runJob runs j, whose running flag fire set, and clears the flag as soon
+// as the crawl is over: a due time that comes while the end is still being
+// reported starts the next run rather than being skipped as an overlap.
 func (s *Scheduler) runJob(ctx context.Context, j *job) {
 	name := j.cfg.Crawl.Name
 	log := s.log.With("job", name)
@@ -207,13 +209,16 @@ func (s *Scheduler) runJob(ctx context.Context, j *job) {
 		case <-wait:
 		case <-ctx.Done():
 			stop()
+			j.running.Store(false)
 			return
 		}
 	}
 	if ctx.Err() != nil {
+		j.running.Store(false)
 		return
 	}
 	sum, err := s.crawl(ctx, j)
+	j.running.Store(false)
 	switch {
 	case errors.Is(err, storage.ErrLeaseHeld):
 		log.Warn("run skipped: another process is running this job", "reason", err)
