@@ -71,6 +71,8 @@ type Browser struct {
 
 	// sweep removes dead gathers' profiles before the first start.
 	sweep sync.Once
+	// noSandbox is set once Chromium failed to start in its sandbox.
+	noSandbox atomic.Bool
 
 	mu     sync.Mutex
 	cur    *instance
@@ -264,6 +266,26 @@ func (b *Browser) start() (*instance, error) {
 			b.log.Info("removed the Chromium profiles of gather processes that were killed", "dirs", n)
 		}
 	})
+	in, err := b.launch(b.noSandbox.Load())
+	if err != nil && !b.noSandbox.Load() {
+		// No usable sandbox here (user namespaces off in a container):
+		// once said, the crawl goes on without it.
+		if in, err = b.launch(true); err == nil {
+			b.noSandbox.Store(true)
+			b.log.Warn("Chromium's sandbox is not available here; running without it, which leaves the crawled pages' scripts less contained")
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.starts.Add(1)
+	b.log.Debug("chromium started", "pid", in.pid, "exec", b.opts.Exec)
+	return in, nil
+}
+
+// launch starts one Chromium with a fresh profile, in its sandbox unless
+// noSandbox (as root, Chromium refuses its sandbox).
+func (b *Browser) launch(noSandbox bool) (*instance, error) {
 	dir, err := newProfile()
 	if err != nil {
 		return nil, fmt.Errorf("browser profile: %w", err)
@@ -271,7 +293,6 @@ func (b *Browser) start() (*instance, error) {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(b.opts.Exec),
 		chromedp.UserDataDir(dir),
-		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-component-update", true),
@@ -282,6 +303,9 @@ func (b *Browser) start() (*instance, error) {
 		chromedp.Flag("dns-prefetch-disable", true),
 		parentDeath(),
 	)
+	if noSandbox || os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox)
+	}
 	if b.opts.UserAgent != "" {
 		opts = append(opts, chromedp.UserAgent(b.opts.UserAgent))
 	}
@@ -301,7 +325,5 @@ func (b *Browser) start() (*instance, error) {
 	if p := chromedp.FromContext(ctx).Browser.Process(); p != nil {
 		in.pid = p.Pid
 	}
-	b.starts.Add(1)
-	b.log.Debug("chromium started", "pid", in.pid, "exec", b.opts.Exec)
 	return in, nil
 }
