@@ -13,14 +13,18 @@ import (
 type SeedSummary struct {
 	// Start counts the start URLs read, Added the URLs that entered the
 	// queue (new to the frontier), Stored the pages the database has as ok
-	// that --resume marked seen.
-	Start, Added, Stored, Skipped int64
+	// that --resume marked seen, NotDue the pages the database holds that a
+	// new run (SeedRun) marked seen because they are not due.
+	Start, Added, Stored, NotDue, Skipped int64
 }
 
 func (s SeedSummary) String() string {
 	msg := fmt.Sprintf("%d start URLs read, %d queued (the others were in the frontier already)", s.Start, s.Added)
 	if s.Stored > 0 {
 		msg += fmt.Sprintf(", %d pages stored in the database marked done", s.Stored)
+	}
+	if s.NotDue > 0 {
+		msg += fmt.Sprintf(", %d pages in the database not due yet marked done", s.NotDue)
 	}
 	if s.Skipped > 0 {
 		msg += fmt.Sprintf(", %d ids skipped (see the log)", s.Skipped)
@@ -79,22 +83,33 @@ func (r *Redis) Seed(ctx context.Context, c *crawler.Crawler, resume *storage.St
 			}
 		}
 	}
+	if err := r.seedStart(ctx, c, &sum); err != nil {
+		return sum, err
+	}
+	return sum, r.markSeeded(ctx)
+}
+
+// seedStart queues the start URLs not seen yet.
+func (r *Redis) seedStart(ctx context.Context, c *crawler.Crawler, sum *SeedSummary) error {
 	skipped, err := c.StartURLs(ctx, func(urls []string) error {
 		sum.Start += int64(len(urls))
 		links := make([]crawler.Link, len(urls))
 		for i, u := range urls {
 			links[i] = crawler.Link{URL: u}
 		}
-		return r.seedBatch(ctx, links, &sum)
+		return r.seedBatch(ctx, links, sum)
 	})
 	sum.Skipped = skipped
-	if err != nil {
-		return sum, err
-	}
+	return err
+}
+
+// markSeeded says seeding is done: once nothing is queued or waiting, the
+// crawl (or its run) is over.
+func (r *Redis) markSeeded(ctx context.Context) error {
 	if err := r.rdb.Set(ctx, r.keys.seeded, time.Now().UTC().Format(time.RFC3339), 0).Err(); err != nil {
-		return sum, fmt.Errorf("frontier %s: %w", r.addr, err)
+		return fmt.Errorf("frontier %s: %w", r.addr, err)
 	}
-	return sum, nil
+	return nil
 }
 
 // seedBatch waits while the queue is full, then adds links.

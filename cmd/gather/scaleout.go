@@ -109,8 +109,9 @@ func newSeedCmd(g *globals) *cobra.Command {
 func newWorkerCmd(g *globals) *cobra.Command {
 	var f sharedFlags
 	var name string
+	var wait bool
 	cmd := &cobra.Command{
-		Use:   "worker [-c FILE] [--frontier URL] [--name NAME]",
+		Use:   "worker [-c FILE] [--frontier URL] [--name NAME] [--wait]",
 		Short: "Fetch and extract pages leased from the shared frontier until the crawl is done",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -123,7 +124,7 @@ func newWorkerCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sum, err := c.Work(cmd.Context(), fr, crawler.WorkOptions{})
+			sum, err := c.Work(cmd.Context(), fr, crawler.WorkOptions{Wait: wait})
 			fmt.Fprintf(cmd.OutOrStdout(), "worker %s: %d ok, %d failed, %d skipped, %d items handed to the sink in %s\n",
 				sum.Status, sum.Counts.PagesOK, sum.Counts.PagesFailed, sum.Counts.PagesSkipped, sum.Counts.Items, sum.Elapsed.Round(time.Millisecond))
 			return err
@@ -131,6 +132,7 @@ func newWorkerCmd(g *globals) *cobra.Command {
 	}
 	f.add(cmd)
 	cmd.Flags().StringVar(&name, "name", "", "this worker's name in the frontier (default host:pid)")
+	cmd.Flags().BoolVar(&wait, "wait", false, "when the crawl is over, wait for its next run (gather schedule seeds it) until SIGINT or SIGTERM")
 	return cmd
 }
 
