@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	"github.com/gather-crawler/gather/config"
@@ -138,9 +141,9 @@ func newWorkerCmd(g *globals) *cobra.Command {
 
 func newSinkCmd(g *globals) *cobra.Command {
 	var f sharedFlags
-	var dbPath string
+	var dbPath, listen string
 	cmd := &cobra.Command{
-		Use:   "sink [-c FILE] [--frontier URL] [--db PATH]",
+		Use:   "sink [-c FILE] [--frontier URL] [--db PATH] [--listen ADDR]",
 		Short: "Store the workers' outcomes in the SQLite database, the crawl's one writer",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -160,6 +163,13 @@ func newSinkCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer st.Close()
+			if listen != "" {
+				stop, err := serveFrontierMetrics(listen, fr, logger)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			sum, err := fr.Sink(cmd.Context(), st, frontier.SinkOptions{ItemsHash: cfg.ItemsHash(), Logger: logger})
 			if sum.Run != 0 {
 				fmt.Fprintln(cmd.OutOrStdout(), sum.String())
@@ -169,17 +179,22 @@ func newSinkCmd(g *globals) *cobra.Command {
 	}
 	f.add(cmd)
 	cmd.Flags().StringVar(&dbPath, "db", "", "SQLite file (overrides the config's database)")
+	cmd.Flags().StringVar(&listen, "listen", "", "serve /healthz and the frontier's Prometheus /metrics on this address while the sink runs, e.g. 127.0.0.1:9465")
 	return cmd
 }
 
 func newStatusCmd(g *globals) *cobra.Command {
 	var f sharedFlags
+	var listen string
 	cmd := &cobra.Command{
-		Use:   "status [-c FILE] [--frontier URL]",
+		Use:   "status [-c FILE] [--frontier URL] [--listen ADDR]",
 		Short: "Show a shared crawl: queued, leased, stored, and each worker's rate",
-		Args:  cobra.NoArgs,
+		Long: `status prints a shared crawl's state, read from Redis. With --listen it
+then serves the same as Prometheus metrics on /metrics (and /healthz), read
+from Redis at each scrape, until SIGINT or SIGTERM.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, fr, _, err := f.load(cmd, g, "status")
+			_, fr, logger, err := f.load(cmd, g, "status")
 			if err != nil {
 				return err
 			}
@@ -191,10 +206,20 @@ func newStatusCmd(g *globals) *cobra.Command {
 				return err
 			}
 			printStatus(cmd, fr.Addr(), st)
+			if listen == "" {
+				return nil
+			}
+			stop, err := serveFrontierMetrics(listen, fr, logger)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			<-cmd.Context().Done()
 			return nil
 		},
 	}
 	f.add(cmd)
+	cmd.Flags().StringVar(&listen, "listen", "", "then serve /healthz and Prometheus /metrics of the crawl on this address, e.g. 127.0.0.1:9465")
 	return cmd
 }
 
@@ -205,6 +230,9 @@ func printStatus(cmd *cobra.Command, addr string, st frontier.Status) {
 		seeded = "seeded"
 	}
 	fmt.Fprintf(w, "frontier  %s (%s)\n", addr, seeded)
+	if st.Run > 0 {
+		fmt.Fprintf(w, "run       %d\n", st.Run)
+	}
 	fmt.Fprintf(w, "queued    %d\nleased    %d (oldest idle %s)\nto store  %d\nstored    %d\nseen      %d\n",
 		st.Queued, st.Leased, st.OldestLease.Round(time.Millisecond), st.Results, st.Stored, st.Seen)
 	if len(st.Workers) == 0 {
@@ -213,8 +241,25 @@ func printStatus(cmd *cobra.Command, addr string, st frontier.Status) {
 	}
 	fmt.Fprintf(w, "workers   %d\n", len(st.Workers))
 	for _, ws := range st.Workers {
-		fmt.Fprintf(w, "  %-28s leased %-5d pages %-7d %.1f pages/s, last seen %s ago\n", ws.Name, ws.Leased, ws.Pages, ws.Rate, ws.Seen.Round(time.Second))
+		fmt.Fprintf(w, "  %-28s leased %-5d (oldest idle %s) pages %-7d %.1f pages/s, last seen %s ago\n", ws.Name, ws.Leased,
+			ws.OldestLease.Round(time.Millisecond), ws.Pages, ws.Rate, ws.Seen.Round(time.Second))
 	}
+}
+
+// serveFrontierMetrics serves /healthz and the crawl's frontier metrics
+// (frontier.Collector) on addr, until stop.
+func serveFrontierMetrics(addr string, fr *frontier.Redis, log *slog.Logger) (stop func(), err error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(frontier.NewCollector(fr))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	stop, bound, err := serveHTTP(addr, mux, log)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("serving /healthz and /metrics", "address", bound)
+	return stop, nil
 }
 
 // checkFrontier is validate --connect: the frontier answers, or a usage
