@@ -111,6 +111,9 @@ func (r *Redis) SeedRun(ctx context.Context, c *crawler.Crawler, st *storage.Sto
 	if err := r.seedStart(ctx, c, &sum); err != nil {
 		return sum, err
 	}
+	if err := r.seedSitemaps(ctx, c, st, &sum); err != nil {
+		return sum, err
+	}
 	return sum, r.markSeeded(ctx)
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/frontier"
 	"github.com/gather-crawler/gather/internal/redistest"
@@ -18,22 +19,17 @@ import (
 	"github.com/gather-crawler/gather/storage"
 )
 
-// linkSite serves /index.html linking to /p1.html … /p5.html, each of
-// which links to /dead.html (404) and back; it counts the requests per
-// path.
+// linkSite is a site on 127.0.0.1 that counts the requests per path.
 type linkSite struct {
 	*httptest.Server
 	mu       sync.Mutex
 	requests map[string]int
 }
 
+// newLinkSite serves /index.html linking to /p1.html … /p5.html, each of
+// which links to /dead.html (404) and back.
 func newLinkSite(t *testing.T) *linkSite {
-	s := &linkSite{requests: map[string]int{}}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.requests[r.URL.Path]++
-		s.mu.Unlock()
-		w.Header().Set("Content-Type", "text/html")
+	return countingSite(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == "/index.html":
 			fmt.Fprint(w, "<h1>Index</h1>")
@@ -45,6 +41,26 @@ func newLinkSite(t *testing.T) *linkSite {
 		default:
 			http.NotFound(w, r)
 		}
+	})
+}
+
+// pageItems takes each page's h1.
+const pageItems = `items:
+  pages:
+    fields:
+      title: {css: h1}
+`
+
+// countingSite serves HTML with h on 127.0.0.1 and counts the requests
+// per path.
+func countingSite(t *testing.T, h http.HandlerFunc) *linkSite {
+	s := &linkSite{requests: map[string]int{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.requests[r.URL.Path]++
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html")
+		h(w, r)
 	}))
 	t.Cleanup(s.Close)
 	return s
@@ -83,45 +99,11 @@ crawl:
   retries: 0
   refresh_after: 1h
   retry_gone_after: 3h
-items:
-  pages:
-    fields:
-      title: {css: h1}
-`, rs.URL(), site.URL))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var clock atomic.Int64
-	clock.Store(time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC).UnixNano())
-	now := func() time.Time { return time.Unix(0, clock.Load()) }
-	st, err := storage.Open(ctx, cfg.Database, storage.TablesFor(cfg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-
-	// One worker for all the runs: it waits for each next one.
-	wctx, wcancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer wcancel()
-	wg.Go(func() {
-		c, err := crawler.New(cfg, nil, crawler.Options{Now: now})
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		c.Work(wctx, open(t, rs.URL(), "w", 5*time.Second), crawler.WorkOptions{Wait: true})
-	})
-
-	fr := open(t, rs.URL(), "schedule", 5*time.Second)
+%s`, rs.URL(), site.URL, pageItems))
+	runAfter := scheduled(t, cfg, time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC))
 	run := func(step string, after time.Duration, want map[string]int, wantOK int64) {
 		t.Helper()
-		clock.Add(int64(after))
-		c, err := crawler.New(cfg, nil, crawler.Options{Now: now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum, err := fr.Run(ctx, c, st, frontier.SinkOptions{ItemsHash: cfg.ItemsHash(), Now: now})
+		sum, err := runAfter(after)
 		if err != nil || sum.Status != storage.RunFinished || sum.Counts.PagesOK != wantOK {
 			t.Fatalf("%s: %s (%+v) %v, want %d ok", step, sum, sum.Seed, err, wantOK)
 		}
@@ -152,5 +134,98 @@ items:
 	var failRuns int
 	if err := db.QueryRow(`SELECT fail_runs FROM gather_pages WHERE url = ?`, site.URL+"/dead.html").Scan(&failRuns); err != nil || failRuns != 2 {
 		t.Fatalf("the dead link failed in %d runs (%v), want 2", failRuns, err)
+	}
+}
+
+// gather seed reads sitemaps as a local crawl does (robots.txt's Sitemap
+// lines with sitemaps_from_robots), the sink records each sitemap read in
+// gather_pages, and a later run re-fetches a page whose <lastmod> is after
+// it was stored, and not one whose <lastmod> is older, long before
+// refresh_after.
+func TestShared_SeedReadsSitemaps(t *testing.T) {
+	rs := redistest.Start(t)
+	t0 := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
+	var lastmodA atomic.Int64
+	lastmodA.Store(t0.Add(-time.Hour).UnixNano())
+	var site *linkSite
+	site = countingSite(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/robots.txt":
+			fmt.Fprintf(w, "User-agent: *\nAllow: /\nSitemap: %s/sitemap.xml\n", site.URL)
+		case "/sitemap.xml":
+			fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">`+
+				`<url><loc>%s/a.html</loc><lastmod>%s</lastmod></url><url><loc>%s/b.html</loc><lastmod>%s</lastmod></url></urlset>`,
+				site.URL, time.Unix(0, lastmodA.Load()).UTC().Format(time.RFC3339), site.URL, t0.Add(-time.Hour).Format(time.RFC3339))
+		case "/", "/a.html", "/b.html":
+			fmt.Fprintf(w, "<h1>%s</h1>", r.URL.Path)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	dir := t.TempDir()
+	cfg := testingutil.LoadConfig(t, dir, fmt.Sprintf(`database: out.db
+frontier: %s
+crawl:
+  name: shared
+  start: {urls: ["%s/"], sitemaps_from_robots: true}
+  refresh_after: 24h
+%s`, rs.URL(), site.URL, pageItems))
+	runAfter := scheduled(t, cfg, t0)
+	run := func(step string, after time.Duration, want map[string]int) {
+		t.Helper()
+		sum, err := runAfter(after)
+		if err != nil || sum.Status != storage.RunFinished {
+			t.Fatalf("%s: %s %v", step, sum, err)
+		}
+		got := site.counts()
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%s: the site served %v, want %v (%s; %s)", step, got, want, sum, sum.Seed)
+		}
+	}
+	run("first run", 0, map[string]int{"/": 1, "/a.html": 1, "/b.html": 1, "/sitemap.xml": 1})
+	db := testingutil.OpenDB(t, cfg.Database)
+	var status string
+	if err := db.QueryRow(`SELECT status FROM gather_pages WHERE url = ?`, site.URL+"/sitemap.xml").Scan(&status); err != nil || status != "ok" {
+		t.Fatalf("the sitemap's record: %q %v, want ok", status, err)
+	}
+	lastmodA.Store(t0.Add(time.Hour).UnixNano())
+	run("2 hours later, a.html changed after it was stored", 2*time.Hour, map[string]int{"/": 1, "/a.html": 2, "/b.html": 1, "/sitemap.xml": 2})
+}
+
+// scheduled starts a worker that waits between the runs of cfg's shared
+// crawl until the test ends, and returns what runs the crawl once as
+// gather schedule does (frontier.Redis.Run), after moving the clock (at
+// start to begin with) on.
+func scheduled(t *testing.T, cfg *config.Config, start time.Time) func(after time.Duration) (frontier.SinkSummary, error) {
+	var clock atomic.Int64
+	clock.Store(start.UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	st, err := storage.Open(ctx, cfg.Database, storage.TablesFor(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		st.Close()
+	})
+	wg.Go(func() {
+		c, err := crawler.New(cfg, nil, crawler.Options{Now: now})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		c.Work(ctx, open(t, cfg.Frontier, "w", 5*time.Second), crawler.WorkOptions{Wait: true})
+	})
+	fr := open(t, cfg.Frontier, "schedule", 5*time.Second)
+	return func(after time.Duration) (frontier.SinkSummary, error) {
+		clock.Add(int64(after))
+		c, err := crawler.New(cfg, nil, crawler.Options{Now: now})
+		if err != nil {
+			return frontier.SinkSummary{}, err
+		}
+		return fr.Run(ctx, c, st, frontier.SinkOptions{ItemsHash: cfg.ItemsHash(), Now: now})
 	}
 }
