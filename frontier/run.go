@@ -74,7 +74,7 @@ func (r *Redis) SeedRun(ctx context.Context, c *crawler.Crawler, st *storage.Sto
 	err := r.eachKnown(ctx, st, job, func(pages []storage.KnownPage) error {
 		members := make([]any, 0, len(pages))
 		for _, p := range pages {
-			if !c.Due(p.PageState, time.Time{}) {
+			if !fetchAgain(c, p) {
 				members = append(members, seenKey(p.URL))
 			}
 		}
@@ -90,13 +90,11 @@ func (r *Redis) SeedRun(ctx context.Context, c *crawler.Crawler, st *storage.Sto
 	if err != nil {
 		return sum, err
 	}
-	// Pass two: the followed links that are due. A skipped page (robots,
-	// a rule) is not, as in a local run: only a start list or a new link
-	// brings it back.
+	// Pass two: the followed links that are due.
 	err = r.eachKnown(ctx, st, job, func(pages []storage.KnownPage) error {
 		var links []crawler.Link
 		for _, p := range pages {
-			if p.Depth > 0 && p.Status != storage.PageSkipped && c.Due(p.PageState, time.Time{}) {
+			if p.Depth > 0 && fetchAgain(c, p) {
 				links = append(links, crawler.Link{URL: p.URL, Depth: p.Depth})
 			}
 		}
@@ -115,6 +113,18 @@ func (r *Redis) SeedRun(ctx context.Context, c *crawler.Crawler, st *storage.Sto
 		return sum, err
 	}
 	return sum, r.markSeeded(ctx)
+}
+
+// fetchAgain says whether a new run fetches a page the database knows:
+// when it is due, except a followed link that was skipped (robots.txt, a
+// rule), which a local run never takes up again from the database (it
+// follows pending and failed links only); a start page skipped is tried
+// again, as a local run's start list does.
+func fetchAgain(c *crawler.Crawler, p storage.KnownPage) bool {
+	if p.Depth > 0 && p.Status == storage.PageSkipped {
+		return false
+	}
+	return c.Due(p.PageState, time.Time{})
 }
 
 // eachKnown hands fn the job's pages in the database, in batches.

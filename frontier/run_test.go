@@ -27,12 +27,15 @@ type linkSite struct {
 }
 
 // newLinkSite serves /index.html linking to /p1.html … /p5.html, each of
-// which links to /dead.html (404) and back.
+// which links to /dead.html (404) and back, and to /private.html, which
+// robots.txt disallows.
 func newLinkSite(t *testing.T) *linkSite {
 	return countingSite(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
+		case r.URL.Path == "/robots.txt":
+			fmt.Fprint(w, "User-agent: *\nDisallow: /private.html\n")
 		case r.URL.Path == "/index.html":
-			fmt.Fprint(w, "<h1>Index</h1>")
+			fmt.Fprint(w, `<h1>Index</h1><a href="private.html">private</a>`)
 			for i := 1; i <= 5; i++ {
 				fmt.Fprintf(w, `<a href="p%d.html">p%d</a>`, i, i)
 			}
@@ -134,6 +137,14 @@ crawl:
 	var failRuns int
 	if err := db.QueryRow(`SELECT fail_runs FROM gather_pages WHERE url = ?`, site.URL+"/dead.html").Scan(&failRuns); err != nil || failRuns != 2 {
 		t.Fatalf("the dead link failed in %d runs (%v), want 2", failRuns, err)
+	}
+	// A followed link robots.txt forbids is skipped once, as in a local
+	// run: no later run takes it up again.
+	var status string
+	var lastRun int
+	if err := db.QueryRow(`SELECT status, run FROM gather_pages WHERE url = ?`, site.URL+"/private.html").Scan(&status, &lastRun); err != nil ||
+		status != "skipped" || lastRun != 1 {
+		t.Fatalf("the disallowed link is %s in run %d (%v), want skipped in run 1", status, lastRun, err)
 	}
 }
 
