@@ -65,6 +65,9 @@ type Crawler struct {
 	canon        canonical
 	userAgent    string
 
+	// items is cfg's ItemsHash, for Due.
+	items string
+
 	stats counters
 	ran   atomic.Bool
 	// live is the run in progress (or done), for Stats.
@@ -81,7 +84,7 @@ func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, erro
 	if err != nil {
 		return nil, err
 	}
-	c := &Crawler{cfg: cfg, store: store, opts: opts, ex: ex, det: newDetectors(cfg.Crawl), log: opts.Logger}
+	c := &Crawler{cfg: cfg, store: store, opts: opts, ex: ex, det: newDetectors(cfg.Crawl), log: opts.Logger, items: cfg.ItemsHash()}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

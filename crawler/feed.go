@@ -366,13 +366,27 @@ const (
 // or retry_gone_after after a 404 or 410, doubled for each further run it
 // failed in), until it has failed in retry_failed_runs runs in a row.
 func (r *run) due(st storage.PageState, lastmod time.Time) dueness {
-	cr := r.c.cfg.Crawl
-	now := r.c.opts.Now()
+	return r.c.dueness(st, lastmod, r.id, r.items)
+}
+
+// Due reports whether a new run of the crawl fetches a page the database
+// knows (st), by the rules a local run follows (due above); lastmod is
+// its sitemap's <lastmod>, zero when unknown. A shared crawl's seed asks
+// it, so that a scheduled run of workers re-fetches what a local run
+// would, and nothing else.
+func (c *Crawler) Due(st storage.PageState, lastmod time.Time) bool {
+	return c.dueness(st, lastmod, 0, c.items) == dueNow
+}
+
+// dueness is due for a run (0: none yet) whose items hash is items.
+func (c *Crawler) dueness(st storage.PageState, lastmod time.Time, run int64, items string) dueness {
+	cr := c.cfg.Crawl
+	now := c.opts.Now()
 	switch {
-	case st.Run == r.id && st.Status != storage.PagePending:
+	case run != 0 && st.Run == run && st.Status != storage.PagePending:
 		return doneThisRun
 	case st.Status == storage.PageOK:
-		if st.ItemsHash != "" && st.ItemsHash != r.items {
+		if st.ItemsHash != "" && st.ItemsHash != items {
 			return dueNow // its rows follow an earlier version of the items
 		}
 		if cr.RefreshAfter <= 0 {

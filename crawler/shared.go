@@ -77,7 +77,7 @@ func (s *sharedSlots) take(ctx context.Context, host string) (release func(), er
 
 // StartURLs hands fn the crawl's start URLs in batches, canonical, as a
 // local run's feed reads them (ids_file streamed), and returns how many
-// ids were skipped (each is logged). Sitemaps are not read here.
+// ids were skipped (each is logged). Sitemaps are read by StartSitemaps.
 func (c *Crawler) StartURLs(ctx context.Context, fn func(urls []string) error) (skipped int64, err error) {
 	f := newFeed(c.cfg.Crawl.Start)
 	f.log = c.log
@@ -104,3 +104,39 @@ func (c *Crawler) StartURLs(ctx context.Context, fn func(urls []string) error) (
 	}
 	return f.skipped, ctx.Err()
 }
+
+// StartSitemaps reads the crawl's sitemaps as a local run does
+// (crawl.start.sitemaps, then those robots.txt names for each start host
+// with sitemaps_from_robots; indexes followed, the protocol's limits, the
+// fetch policy's retries) and hands fn the pages they list in batches,
+// canonical, each with its <lastmod> (zero: not given). Each sitemap read
+// is handed to record, ok or failed with why, as a local run stores it.
+// Its requests do not take the shared per-host slots: a seeding reads a
+// few files, one at a time.
+func (c *Crawler) StartSitemaps(ctx context.Context, record func(storage.Page) error, fn func(urls []string, lastmods []time.Time) error) error {
+	start := c.cfg.Crawl.Start
+	if len(start.Sitemaps) == 0 && !start.SitemapsFromRobots {
+		return nil
+	}
+	cr := c.cfg.Crawl
+	r := &run{c: c, log: c.log.With("role", "seed"), backoff: backoff{base: c.opts.BackoffBase, cap: c.opts.BackoffCap},
+		w: recordSink(record)}
+	r.ctx, r.cancel = context.WithCancelCause(ctx)
+	defer r.cancel(nil)
+	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate)
+	defer r.tr.CloseIdleConnections()
+	if err := r.readSitemaps(fn); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// recordSink is the pageSink of StartSitemaps: the sitemaps' records go to
+// its func, and nothing else comes.
+type recordSink func(storage.Page) error
+
+func (s recordSink) Pending(context.Context, string, int) error  { return nil }
+func (s recordSink) Put(_ context.Context, p storage.Page) error { return s(p) }
+func (s recordSink) Flush(context.Context) error                 { return nil }
+func (s recordSink) Close() error                                { return nil }
+func (s recordSink) Counts() storage.RunCounts                   { return storage.RunCounts{} }

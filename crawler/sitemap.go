@@ -80,6 +80,12 @@ func (r *run) sitemapStart() []string {
 // feedSitemaps dispatches the pages the run's sitemaps list, with their
 // <lastmod>, as start pages.
 func (r *run) feedSitemaps() error {
+	return r.readSitemaps(func(urls []string, mods []time.Time) error { return r.dispatchBatch(urls, nil, mods) })
+}
+
+// readSitemaps hands batch the pages the run's sitemaps list, canonical,
+// in batches, with their <lastmod>.
+func (r *run) readSitemaps(batch func(urls []string, mods []time.Time) error) error {
 	sm := &sitemapReader{r: r, queue: r.sitemapStart(), seen: map[string]bool{}}
 	urls := make([]string, 0, feedBatch)
 	mods := make([]time.Time, 0, feedBatch)
@@ -87,7 +93,7 @@ func (r *run) feedSitemaps() error {
 		if len(urls) == 0 {
 			return nil
 		}
-		err := r.dispatchBatch(urls, nil, mods)
+		err := batch(urls, mods)
 		urls, mods = urls[:0], mods[:0]
 		return err
 	}

@@ -34,6 +34,9 @@ type WorkOptions struct {
 	// Retry is the pause before a frontier operation that failed is tried
 	// again (Redis unreachable), doubling up to 30 times it (default 250ms).
 	Retry time.Duration
+	// Wait keeps the worker when the crawl is drained, for the next run of
+	// a scheduled crawl (gather schedule seeds it), until ctx is cancelled.
+	Wait bool
 }
 
 // Work runs a worker of a shared crawl: it leases pages from fr, fetches
@@ -72,7 +75,7 @@ func (c *Crawler) Work(ctx context.Context, fr Frontier, opts WorkOptions) (Summ
 	c.live.Store(r)
 	r.log.Info("worker started", "parallelism", cr.Parallelism)
 
-	ferr := r.feedShared(fr, ws, opts.Retry)
+	ferr := r.feedShared(fr, ws, opts)
 	r.col.Wait()
 	if r.br != nil {
 		r.br.Close()
@@ -101,8 +104,10 @@ func (c *Crawler) Work(ctx context.Context, fr Frontier, opts WorkOptions) (Summ
 // feedShared leases tasks while the window has room, until the frontier
 // is drained or the run is cancelled. A frontier that cannot be reached is
 // waited for, with back-off, and said so.
-func (r *run) feedShared(fr Frontier, ws *workSink, retry time.Duration) error {
+func (r *run) feedShared(fr Frontier, ws *workSink, opts WorkOptions) error {
+	retry := opts.Retry
 	wait := retry
+	idle := false
 	for r.ctx.Err() == nil {
 		free := cap(r.win.slots) - len(r.win.slots)
 		if free == 0 {
@@ -116,8 +121,21 @@ func (r *run) feedShared(fr Frontier, ws *workSink, retry time.Duration) error {
 		if err == nil && len(tasks) == 0 {
 			var drained bool
 			if drained, err = fr.Drained(r.ctx); err == nil && drained {
-				return nil
+				if !opts.Wait {
+					return nil
+				}
+				if !idle {
+					r.log.Info("the crawl's run is over; waiting for the next")
+					idle = true
+				}
+				if !sleepCtx(r.ctx, time.Second) {
+					return nil
+				}
+				continue
 			}
+		}
+		if err == nil && len(tasks) > 0 {
+			idle = false
 		}
 		if err != nil {
 			if r.ctx.Err() != nil {

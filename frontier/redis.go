@@ -8,7 +8,8 @@
 // The keys of a job are under gather:JOB: — queue (stream, group
 // "workers"), results (stream, group "sink"), seen (set of 10-byte
 // hashes), seeded (set when `gather seed` is done), hosts:HOST (sorted
-// set of slots by expiry), stats and workers (hashes, for status).
+// set of slots by expiry), stats and workers (hashes, for status), run
+// (the number of the current run, counted by NewRun).
 package frontier
 
 import (
@@ -76,13 +77,13 @@ type Redis struct {
 }
 
 type keys struct {
-	queue, results, seen, seeded, stats, workers, hostPrefix string
+	queue, results, seen, seeded, stats, workers, hostPrefix, run string
 }
 
 func keysFor(job string) keys {
 	p := "gather:" + job + ":"
 	return keys{queue: p + "queue", results: p + "results", seen: p + "seen", seeded: p + "seeded",
-		stats: p + "stats", workers: p + "workers", hostPrefix: p + "hosts:"}
+		stats: p + "stats", workers: p + "workers", hostPrefix: p + "hosts:", run: p + "run"}
 }
 
 // ErrURL marks a frontier URL that cannot be used.

@@ -29,6 +29,11 @@ type SinkOptions struct {
 	// Now is the clock of the run's start and end (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
+
+	// begin runs once the lease is held, before anything is read (Run:
+	// NewRun); seed beside the reading (Run: SeedRun), which cannot end
+	// before seeding is done. An error of either fails the run.
+	begin, seed func(context.Context) error
 }
 
 // SinkSummary is what a sink stored.
@@ -40,6 +45,8 @@ type SinkSummary struct {
 	// a sink stopped before acknowledging them (each stored as before).
 	Results, Redelivered int64
 	Elapsed              time.Duration
+	// Seed is what Run queued (zero for Sink).
+	Seed SeedSummary
 }
 
 func (s SinkSummary) String() string {
@@ -110,7 +117,30 @@ func (r *Redis) Sink(ctx context.Context, st *storage.Store, opts SinkOptions) (
 		cancel(err)
 	})
 	log.Info("sink started", "run", id, "database", st.Path())
-	loopErr := r.sinkLoop(ctx, w, opts, log, &sum)
+	var loopErr error
+	if opts.begin != nil {
+		loopErr = opts.begin(ctx)
+	}
+	var seeding sync.WaitGroup
+	if loopErr == nil && opts.seed != nil {
+		seeding.Add(1)
+		go func() {
+			defer seeding.Done()
+			if err := opts.seed(ctx); err != nil && ctx.Err() == nil {
+				fatalMu.Lock()
+				fatal = fmt.Errorf("seed: %w", err)
+				fatalMu.Unlock()
+				cancel(err)
+			}
+		}()
+	}
+	if loopErr == nil {
+		loopErr = r.sinkLoop(ctx, w, opts, log, &sum)
+	}
+	if loopErr != nil {
+		cancel(loopErr) // the seeding stops too
+	}
+	seeding.Wait()
 	werr := w.Close()
 	sum.Counts = w.Counts()
 	sum.Elapsed = time.Since(start)

@@ -15,6 +15,9 @@ import (
 // Status is a snapshot of a shared crawl, from Redis alone.
 type Status struct {
 	Seeded bool
+	// Run is the number of the crawl's current run, counted by NewRun
+	// (gather schedule); 0 before the first.
+	Run int64
 	// Queued are URLs waiting for a worker; Leased those a worker holds
 	// (fetching, or its outcome waiting for the sink); Results outcomes
 	// waiting for the sink; Stored outcomes the sink stored (an outcome
@@ -30,22 +33,26 @@ type Status struct {
 type WorkerStatus struct {
 	Name string
 	// Leased is what it holds; Pages the outcomes it handed over since it
-	// started, Rate their rate; Seen how long ago it last reported.
-	Leased int64
-	Pages  int64
-	Rate   float64
-	Seen   time.Duration
+	// started, Rate their rate; Seen how long ago it last reported;
+	// OldestLease the idle time of its oldest lease (0: none).
+	Leased      int64
+	Pages       int64
+	Rate        float64
+	Seen        time.Duration
+	OldestLease time.Duration
 }
 
 // Status reads the crawl's state.
 func (r *Redis) Status(ctx context.Context) (Status, error) {
 	var st Status
 	var seeded, qlen, rlen, seen *redis.IntCmd
+	var run *redis.StringCmd
 	var stats, workers *redis.MapStringStringCmd
 	var pending *redis.XPendingCmd
 	var oldest *redis.XPendingExtCmd
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		seeded = p.Exists(ctx, r.keys.seeded)
+		run = p.Get(ctx, r.keys.run)
 		qlen = p.XLen(ctx, r.keys.queue)
 		rlen = p.XLen(ctx, r.keys.results)
 		seen = p.SCard(ctx, r.keys.seen)
@@ -59,6 +66,7 @@ func (r *Redis) Status(ctx context.Context) (Status, error) {
 		return st, fmt.Errorf("frontier %s: %w", r.addr, err)
 	}
 	st.Seeded = seeded.Val() == 1
+	st.Run, _ = strconv.ParseInt(run.Val(), 10, 64)
 	st.Results = rlen.Val()
 	st.Seen = seen.Val()
 	st.Stored, _ = strconv.ParseInt(stats.Val()["stored"], 10, 64)
@@ -73,6 +81,20 @@ func (r *Redis) Status(ctx context.Context) (Status, error) {
 	if o := oldest.Val(); len(o) > 0 {
 		st.OldestLease = o[0].Idle
 	}
+	// Each worker's oldest lease, as the crawl's above: one read per
+	// worker holding some, in one round trip.
+	ages := map[string]*redis.XPendingExtCmd{}
+	if len(perWorker) > 0 {
+		_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for name := range perWorker {
+				ages[name] = p.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: r.keys.queue, Group: workersGroup, Consumer: name, Start: "-", End: "+", Count: 1})
+			}
+			return nil
+		})
+		if err != nil && !isNoGroup(err) && !errors.Is(err, redis.Nil) {
+			return st, fmt.Errorf("frontier %s: %w", r.addr, err)
+		}
+	}
 	now := time.Now()
 	for name, raw := range workers.Val() {
 		var hb heartbeat
@@ -80,6 +102,9 @@ func (r *Redis) Status(ctx context.Context) (Status, error) {
 			continue
 		}
 		ws := WorkerStatus{Name: name, Leased: perWorker[name], Pages: hb.Pages, Seen: now.Sub(hb.At)}
+		if a := ages[name]; a != nil && len(a.Val()) > 0 {
+			ws.OldestLease = a.Val()[0].Idle
+		}
 		if d := hb.At.Sub(hb.Since).Seconds(); d > 0 {
 			ws.Rate = float64(hb.Pages) / d
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/frontier"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -265,7 +266,24 @@ func (s *Scheduler) crawl(ctx context.Context, j *job) (crawler.Summary, error) 
 	if err != nil {
 		return crawler.Summary{}, err
 	}
+	if j.cfg.Frontier != "" {
+		return s.shared(ctx, j, c, store)
+	}
 	j.current.Store(c)
 	defer j.current.Store(nil)
 	return c.Run(ctx)
+}
+
+// shared runs a crawl whose config has a frontier: workers (gather worker
+// --wait) fetch its pages, and this process seeds the run and is its sink,
+// the database's one writer (frontier.Redis.Run).
+func (s *Scheduler) shared(ctx context.Context, j *job, c *crawler.Crawler, store *storage.Store) (crawler.Summary, error) {
+	fr, err := frontier.Open(j.cfg.Frontier, frontier.Options{Job: j.cfg.Crawl.Name, Consumer: "schedule", Logger: s.log})
+	if err != nil {
+		return crawler.Summary{}, err
+	}
+	defer fr.Close()
+	sum, err := fr.Run(ctx, c, store, frontier.SinkOptions{ItemsHash: j.cfg.ItemsHash(), Lease: s.opts.Lease, Now: s.clock.Now,
+		Logger: s.log.With("job", j.cfg.Crawl.Name, "frontier", fr.Addr())})
+	return crawler.Summary{Run: sum.Run, Status: sum.Status, Counts: sum.Counts, Elapsed: sum.Elapsed, Err: err, Database: store.Path()}, err
 }

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	"github.com/gather-crawler/gather/config"
@@ -109,8 +112,9 @@ func newSeedCmd(g *globals) *cobra.Command {
 func newWorkerCmd(g *globals) *cobra.Command {
 	var f sharedFlags
 	var name string
+	var wait bool
 	cmd := &cobra.Command{
-		Use:   "worker [-c FILE] [--frontier URL] [--name NAME]",
+		Use:   "worker [-c FILE] [--frontier URL] [--name NAME] [--wait]",
 		Short: "Fetch and extract pages leased from the shared frontier until the crawl is done",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -123,7 +127,7 @@ func newWorkerCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sum, err := c.Work(cmd.Context(), fr, crawler.WorkOptions{})
+			sum, err := c.Work(cmd.Context(), fr, crawler.WorkOptions{Wait: wait})
 			fmt.Fprintf(cmd.OutOrStdout(), "worker %s: %d ok, %d failed, %d skipped, %d items handed to the sink in %s\n",
 				sum.Status, sum.Counts.PagesOK, sum.Counts.PagesFailed, sum.Counts.PagesSkipped, sum.Counts.Items, sum.Elapsed.Round(time.Millisecond))
 			return err
@@ -131,14 +135,15 @@ func newWorkerCmd(g *globals) *cobra.Command {
 	}
 	f.add(cmd)
 	cmd.Flags().StringVar(&name, "name", "", "this worker's name in the frontier (default host:pid)")
+	cmd.Flags().BoolVar(&wait, "wait", false, "when the crawl is over, wait for its next run (gather schedule seeds it) until SIGINT or SIGTERM")
 	return cmd
 }
 
 func newSinkCmd(g *globals) *cobra.Command {
 	var f sharedFlags
-	var dbPath string
+	var dbPath, listen string
 	cmd := &cobra.Command{
-		Use:   "sink [-c FILE] [--frontier URL] [--db PATH]",
+		Use:   "sink [-c FILE] [--frontier URL] [--db PATH] [--listen ADDR]",
 		Short: "Store the workers' outcomes in the SQLite database, the crawl's one writer",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -158,6 +163,13 @@ func newSinkCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer st.Close()
+			if listen != "" {
+				stop, err := serveFrontierMetrics(listen, fr, logger)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			sum, err := fr.Sink(cmd.Context(), st, frontier.SinkOptions{ItemsHash: cfg.ItemsHash(), Logger: logger})
 			if sum.Run != 0 {
 				fmt.Fprintln(cmd.OutOrStdout(), sum.String())
@@ -167,17 +179,22 @@ func newSinkCmd(g *globals) *cobra.Command {
 	}
 	f.add(cmd)
 	cmd.Flags().StringVar(&dbPath, "db", "", "SQLite file (overrides the config's database)")
+	cmd.Flags().StringVar(&listen, "listen", "", "serve /healthz and the frontier's Prometheus /metrics on this address while the sink runs, e.g. 127.0.0.1:9465")
 	return cmd
 }
 
 func newStatusCmd(g *globals) *cobra.Command {
 	var f sharedFlags
+	var listen string
 	cmd := &cobra.Command{
-		Use:   "status [-c FILE] [--frontier URL]",
+		Use:   "status [-c FILE] [--frontier URL] [--listen ADDR]",
 		Short: "Show a shared crawl: queued, leased, stored, and each worker's rate",
-		Args:  cobra.NoArgs,
+		Long: `status prints a shared crawl's state, read from Redis. With --listen it
+then serves the same as Prometheus metrics on /metrics (and /healthz), read
+from Redis at each scrape, until SIGINT or SIGTERM.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, fr, _, err := f.load(cmd, g, "status")
+			_, fr, logger, err := f.load(cmd, g, "status")
 			if err != nil {
 				return err
 			}
@@ -189,10 +206,20 @@ func newStatusCmd(g *globals) *cobra.Command {
 				return err
 			}
 			printStatus(cmd, fr.Addr(), st)
+			if listen == "" {
+				return nil
+			}
+			stop, err := serveFrontierMetrics(listen, fr, logger)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			<-cmd.Context().Done()
 			return nil
 		},
 	}
 	f.add(cmd)
+	cmd.Flags().StringVar(&listen, "listen", "", "then serve /healthz and Prometheus /metrics of the crawl on this address, e.g. 127.0.0.1:9465")
 	return cmd
 }
 
@@ -203,6 +230,9 @@ func printStatus(cmd *cobra.Command, addr string, st frontier.Status) {
 		seeded = "seeded"
 	}
 	fmt.Fprintf(w, "frontier  %s (%s)\n", addr, seeded)
+	if st.Run > 0 {
+		fmt.Fprintf(w, "run       %d\n", st.Run)
+	}
 	fmt.Fprintf(w, "queued    %d\nleased    %d (oldest idle %s)\nto store  %d\nstored    %d\nseen      %d\n",
 		st.Queued, st.Leased, st.OldestLease.Round(time.Millisecond), st.Results, st.Stored, st.Seen)
 	if len(st.Workers) == 0 {
@@ -211,8 +241,25 @@ func printStatus(cmd *cobra.Command, addr string, st frontier.Status) {
 	}
 	fmt.Fprintf(w, "workers   %d\n", len(st.Workers))
 	for _, ws := range st.Workers {
-		fmt.Fprintf(w, "  %-28s leased %-5d pages %-7d %.1f pages/s, last seen %s ago\n", ws.Name, ws.Leased, ws.Pages, ws.Rate, ws.Seen.Round(time.Second))
+		fmt.Fprintf(w, "  %-28s leased %-5d (oldest idle %s) pages %-7d %.1f pages/s, last seen %s ago\n", ws.Name, ws.Leased,
+			ws.OldestLease.Round(time.Millisecond), ws.Pages, ws.Rate, ws.Seen.Round(time.Second))
 	}
+}
+
+// serveFrontierMetrics serves /healthz and the crawl's frontier metrics
+// (frontier.Collector) on addr, until stop.
+func serveFrontierMetrics(addr string, fr *frontier.Redis, log *slog.Logger) (stop func(), err error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(frontier.NewCollector(fr))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	stop, bound, err := serveHTTP(addr, mux, log)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("serving /healthz and /metrics", "address", bound)
+	return stop, nil
 }
 
 // checkFrontier is validate --connect: the frontier answers, or a usage

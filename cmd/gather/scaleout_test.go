@@ -30,7 +30,13 @@ type scaleOut struct {
 
 func newScaleOut(t *testing.T, n, parallelism int, latency time.Duration) *scaleOut {
 	t.Helper()
-	s := &scaleOut{t: t, redis: redistest.Start(t), n: n, parallelism: parallelism}
+	return newScaleOutOn(t, redistest.Start(t), n, parallelism, latency)
+}
+
+// newScaleOutOn is newScaleOut through the redis-server rs.
+func newScaleOutOn(t *testing.T, rs *redistest.Server, n, parallelism int, latency time.Duration) *scaleOut {
+	t.Helper()
+	s := &scaleOut{t: t, redis: rs, n: n, parallelism: parallelism}
 	for range 3 {
 		site, err := demo.New(demo.Options{Latency: latency, Track: true}).Start("")
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/frontier"
 	"github.com/gather-crawler/gather/schedule"
 	"github.com/gather-crawler/gather/serve"
 	"github.com/gather-crawler/gather/storage"
@@ -34,9 +35,12 @@ SIGTERM. A job never runs twice at once: a run that would overlap is skipped
 and logged, and a database lease keeps other processes (another schedule, a
 manual crawl) from running the same job. On a signal no new run starts,
 running crawls stop cleanly (their pages resume at the next run) and
-schedule exits 0. --listen serves /healthz, Prometheus /metrics and the
-pages of gather serve with the live progress of running crawls; an
-address other machines can reach needs --token (or GATHER_SERVE_TOKEN).`,
+schedule exits 0. A config with a frontier (the key or GATHER_FRONTIER) is a
+shared crawl: each run is seeded in Redis and stored here, and workers
+(gather worker --wait) fetch its pages. --listen serves /healthz, Prometheus
+/metrics (a frontier's too) and the pages of gather serve with the live
+progress of running crawls; an address other machines can reach needs
+--token (or GATHER_SERVE_TOKEN).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(files) == 0 {
@@ -74,6 +78,19 @@ address other machines can reach needs --token (or GATHER_SERVE_TOKEN).`,
 				if err := serve.CheckListen(listen, token); err != nil {
 					logger.Warn("the pages are not served: "+err.Error(), "listen", listen)
 					pages = false
+				}
+				// A shared crawl's frontier is on /metrics too, as gather
+				// status --listen serves it.
+				for _, cfg := range cfgs {
+					if cfg.Frontier == "" {
+						continue
+					}
+					fr, err := frontier.Open(cfg.Frontier, frontier.Options{Job: cfg.Crawl.Name, Consumer: "schedule-metrics", Logger: logger})
+					if err != nil {
+						return usageError{err}
+					}
+					defer fr.Close()
+					metrics.Registry.MustRegister(frontier.NewCollector(fr))
 				}
 				h, closeReaders, err := scheduleMux(ctx, cfgs, s, metrics, pages, token, logger)
 				if err != nil {

@@ -90,6 +90,22 @@ func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
 
 var listenRe = regexp.MustCompile(`serving /healthz and /metrics.*address=(\S+)`)
 
+// scrapeMetrics GETs /metrics at addr and parses the exposition.
+func scrapeMetrics(t *testing.T, addr string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("metrics do not parse: %v", err)
+	}
+	return families
+}
+
 // gather schedule as a process, a smoke test (schedule/ tests timing,
 // skips, jitter, refreshes and metrics on a clock of its own): it runs the
 // job, serves /healthz and /metrics, and exits 0 on SIGTERM with the file
@@ -123,16 +139,7 @@ func TestProcess_Schedule(t *testing.T) {
 		t.Fatalf("healthz: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	resp, err = http.Get("http://" + m[1] + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatalf("metrics do not parse: %v", err)
-	}
+	families := scrapeMetrics(t, m[1])
 	for _, name := range []string{"gather_runs_total", "gather_pages_total", "gather_items_total", "gather_pages_changed_total",
 		"gather_last_success_timestamp_seconds", "gather_requests_in_flight", "gather_runs_skipped_total",
 		"gather_browser_pages_total", "gather_challenges_solved_total"} {
