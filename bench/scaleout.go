@@ -124,6 +124,7 @@ func (j ScaleOutJob) writeConfig(name, frontier string, start []string) (string,
 	}
 	crawl["name"] = name
 	crawl["parallelism"] = j.Parallelism
+	crawl["fetch"] = "http" // the demo never challenges: no Chromium beside what is measured
 	crawl["start"] = map[string]any{"urls": start}
 	delete(crawl, "allowed_domains")
 	doc["crawl"] = crawl

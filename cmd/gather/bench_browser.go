@@ -73,6 +73,8 @@ func benchAuto(ctx context.Context, f *benchFlags, dir string, out io.Writer, n,
 		}{
 			{bench.ModePlain, "", "open", open},
 			{bench.ModeGather, config.FetchHTTP, "open", open},
+			// What auto costs where no challenge comes: its Chromium.
+			{bench.ModeGather, config.FetchAuto, "open", open},
 			{bench.ModeGather, config.FetchAuto, "challenge", gated},
 		} {
 			solves := run.site.Solves()
