@@ -41,7 +41,7 @@ func runScaleOutBench(ctx context.Context, f *benchFlags, dir string, out io.Wri
 		pages, hosts, f.latency, par, float64(hosts*par)/f.latency.Seconds())
 	// Row by row as they end (a run takes minutes), so fixed widths.
 	fmt.Fprintf(out, "%-22s %6s %8s %8s\n", "mode", "pages", "seconds", "pages/s")
-	_, err = bench.ScaleOut(ctx, bench.ScaleOutJob{Pages: pages, Hosts: hosts, Parallelism: par, Latency: f.latency,
+	rows, err := bench.ScaleOut(ctx, bench.ScaleOutJob{Pages: pages, Hosts: hosts, Parallelism: par, Latency: f.latency,
 		Workers: workers, Dir: dir,
 		Gather: func(ctx context.Context, args ...string) *exec.Cmd {
 			cmd := exec.CommandContext(ctx, exe, args...)
@@ -51,5 +51,30 @@ func runScaleOutBench(ctx context.Context, f *benchFlags, dir string, out io.Wri
 		Progress: func(r bench.ScaleOutRow) {
 			fmt.Fprintf(out, "%-22s %6d %8.2f %8.1f\n", r.Mode(), r.Pages, r.Seconds, r.PagesPerSec)
 		}})
-	return err
+	if err != nil || f.out == "" {
+		return err
+	}
+	return scaleOutChart(f.out, rows, workers, hosts, par, f.latency.String())
+}
+
+// scaleOutChart draws pages/s against the number of workers, beside the
+// local crawl and the ceiling the per-host limits set.
+func scaleOutChart(path string, rows []bench.ScaleOutRow, workers []int, hosts, par int, latency string) error {
+	shared := bench.Line{Name: "workers + sink (Redis frontier)"}
+	local, ceiling := bench.Line{Name: "gather crawl (local, one process)"}, bench.Line{Name: "ceiling: hosts × parallelism / latency"}
+	first, last := float64(workers[0]), float64(workers[len(workers)-1])
+	for _, r := range rows {
+		if r.Workers == 0 {
+			local.Points = []bench.XY{{X: first, Y: r.PagesPerSec}, {X: last, Y: r.PagesPerSec}}
+			ceiling.Points = []bench.XY{{X: first, Y: r.Bound}, {X: last, Y: r.Bound}}
+			continue
+		}
+		shared.Points = append(shared.Points, bench.XY{X: float64(r.Workers), Y: r.PagesPerSec})
+	}
+	title := fmt.Sprintf("scale-out: %d demo hosts at %s, parallelism %d per host", hosts, latency, par)
+	if err := bench.LineChart(path, title, "worker processes", "pages/s", []bench.Line{shared, local, ceiling}); err != nil {
+		return err
+	}
+	fmt.Printf("chart written to %s\n", path)
+	return nil
 }
