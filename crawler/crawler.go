@@ -128,7 +128,7 @@ func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, erro
 }
 
 // windowHosts is how many hosts the window is sized for: parallelism is a
-// limit per host:port (colly's LimitRule matches the request's Host), so
+// limit per host:port (hostlimit.go keys on the request's Host), so
 // 50 servers on one address's ports are 50 hosts, not one.
 func (c *Crawler) windowHosts() int {
 	n := len(c.allowedHosts)

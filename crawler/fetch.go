@@ -26,7 +26,7 @@ import (
 // How a page is fetched, for crawl.fetch browser and auto. Both sit under
 // colly as http.RoundTrippers (the design scrapy-playwright uses for
 // Scrapy's download handler): colly stays the scheduler, so a browser page
-// goes through the same window, per-host LimitRule, robots.txt check,
+// goes through the same window, per-host limit, robots.txt check,
 // retries, fetch policy, extraction and record() as an HTTP page, and
 // nothing of the crawl's bookkeeping is written twice.
 
@@ -413,11 +413,11 @@ var errNoBrowser = errors.New("no browser to solve it")
 var errHostPaused = errors.New("host paused")
 
 // pauseGate fails, without a request, the pages of a host paused after a
-// CAPTCHA. It is the outermost transport because pages of that host that
-// were dispatched before the CAPTCHA came back wait in colly's LimitRule,
+// CAPTCHA. It sits right inside limitGate because pages of that host that
+// were dispatched before the CAPTCHA came back wait for the host's slot,
 // past onRequest, and must not go out either. It also pauses the host
-// itself when a CAPTCHA comes back: colly frees the host's slot as soon
-// as the round trip ends, before onResponse would, and the next page
+// itself when a CAPTCHA comes back: the host's slot is free as soon as
+// colly has read the body, before onResponse would run, and the next page
 // would go out in between.
 type pauseGate struct {
 	next   http.RoundTripper

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -45,8 +44,9 @@ func (r *run) collector() *colly.Collector {
 		opts = append(opts, colly.Headers(cr.Headers))
 	}
 	col := colly.NewCollector(opts...)
-	col.WithTransport(pauseGate{next: r.transport(col), paused: &r.paused, det: r.c.det,
-		maxBody: int64(cr.MaxBodySize), pause: r.pauseHost})
+	r.limits = newHostLimits(cr.Parallelism, cr.Delay, cr.RandomDelay)
+	col.WithTransport(limitGate{limits: r.limits, next: pauseGate{next: r.transport(col), paused: &r.paused, det: r.c.det,
+		maxBody: int64(cr.MaxBodySize), pause: r.pauseHost}})
 	col.SetRequestTimeout(0) // the transport times each request after any Retry-After wait
 	col.SetRedirectHandler(r.c.checkRedirect)
 	col.OnRequest(r.onRequest)
@@ -77,30 +77,10 @@ func (c *Crawler) hostAllowed(host string) bool {
 	return slices.Contains(c.allowedHosts, strings.ToLower(host))
 }
 
-// ensureLimit installs a LimitRule for host before its first request. One
-// rule per host makes the limit per host; a single "*" rule would make it
-// global. A robots.txt Crawl-delay (crawlDelay, capped in robots.go) makes
-// the host's requests go one at a time, at least that far apart.
+// ensureLimit fixes host's limit before its first request; a robots.txt
+// Crawl-delay (crawlDelay, capped in robots.go) paces it.
 func (r *run) ensureLimit(host string, crawlDelay time.Duration) {
-	r.limitMu.Lock()
-	defer r.limitMu.Unlock()
-	if r.limited[host] {
-		return
-	}
-	cr := r.c.cfg.Crawl
-	parallelism, delay := cr.Parallelism, cr.Delay
-	if crawlDelay > 0 {
-		parallelism, delay = 1, max(delay, crawlDelay)
-	}
-	err := r.col.Limit(&colly.LimitRule{DomainRegexp: "^" + regexp.QuoteMeta(host) + "$",
-		Parallelism: parallelism, Delay: delay, RandomDelay: cr.RandomDelay})
-	if err != nil {
-		// The pattern is a quoted literal; this cannot fail, but a crawl
-		// without its limit must not go on.
-		r.fatal(fmt.Errorf("limit rule for %s: %w", host, err))
-		return
-	}
-	r.limited[host] = true
+	r.limits.set(host, crawlDelay)
 }
 
 func state(ctx *colly.Context) *pageState {

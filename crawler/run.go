@@ -36,8 +36,8 @@ type run struct {
 	backoff backoff
 	report  *report
 
-	limitMu sync.Mutex
-	limited map[string]bool // hosts with a LimitRule
+	// limits are crawl.parallelism and delay per host (hostlimit.go).
+	limits *hostLimits
 
 	fatalMu  sync.Mutex
 	fatalErr error
@@ -88,7 +88,7 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	r := &run{c: c, id: id, log: c.log.With("run", id), limited: map[string]bool{}, report: newReport(c.cfg),
+	r := &run{c: c, id: id, log: c.log.With("run", id), report: newReport(c.cfg),
 		backoff: backoff{base: c.opts.BackoffBase, cap: c.opts.BackoffCap}}
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	defer r.cancel(nil)

@@ -53,7 +53,7 @@ type Frontier interface {
 // sharedSlots makes crawl.parallelism and crawl.delay hold per host across
 // every worker: a request takes one of the host's slots in the frontier
 // before it goes out, and gives it back its delay after its body is read.
-// colly's LimitRule still applies inside each worker.
+// The local limit (hostlimit.go) still applies inside each worker.
 type sharedSlots struct {
 	fr          Frontier
 	parallelism int

@@ -88,7 +88,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	// The wait for a slot shared with other workers is not the request's:
-	// it comes before the timeout starts, as colly's LimitRule wait does.
+	// it comes before the timeout starts, as the local host limit's does.
 	release, err := t.slots.take(req.Context(), req.URL.Host)
 	if err != nil {
 		return nil, err

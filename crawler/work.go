@@ -55,7 +55,7 @@ func (c *Crawler) Work(ctx context.Context, fr Frontier, opts WorkOptions) (Summ
 	c.stats.startNano.Store(start.UnixNano())
 	c.stats.total.Store(-1)
 	cr := c.cfg.Crawl
-	r := &run{c: c, log: c.log.With("role", "worker"), limited: map[string]bool{}, report: newReport(c.cfg),
+	r := &run{c: c, log: c.log.With("role", "worker"), report: newReport(c.cfg),
 		backoff: backoff{base: c.opts.BackoffBase, cap: c.opts.BackoffCap}}
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	defer r.cancel(nil)
