@@ -256,11 +256,22 @@ func TestCrawl_StatsOnAFollowCrawl(t *testing.T) {
 func TestCrawl_WindowPerHostPort(t *testing.T) {
 	const servers, pages, parallelism = 10, 8, 2
 	var inFlight, peak atomic.Int64
+	var mu sync.Mutex
+	hostNow, hostPeak := map[string]int{}, map[string]int{}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := inFlight.Add(1)
 		defer inFlight.Add(-1)
 		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 		}
+		mu.Lock()
+		hostNow[r.Host]++
+		hostPeak[r.Host] = max(hostPeak[r.Host], hostNow[r.Host])
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			hostNow[r.Host]--
+			mu.Unlock()
+		}()
 		time.Sleep(30 * time.Millisecond)
 		fmt.Fprint(w, "<h1>x</h1>")
 	})
@@ -282,6 +293,41 @@ func TestCrawl_WindowPerHostPort(t *testing.T) {
 	// parallelism in flight at once; sized for one host name it held 8.
 	if got := peak.Load(); got < servers*parallelism*3/4 {
 		t.Errorf("peak %d requests in flight over %d ports at parallelism %d, want about %d", got, servers, parallelism, servers*parallelism)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for host, n := range hostPeak {
+		if n > parallelism {
+			t.Errorf("%s had %d requests at once, over its parallelism %d", host, n, parallelism)
+		}
+	}
+}
+
+// A redirect's next hop takes a slot of the host it goes to; at
+// parallelism 1 the hop must not wait for the slot its own first request
+// holds (the client closes a redirect's body before the next hop).
+func TestCrawl_RedirectsAtParallelismOne(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/old/") {
+			http.Redirect(w, r, "/mid/"+strings.TrimPrefix(r.URL.Path, "/old/"), http.StatusMovedPermanently)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/mid/") {
+			http.Redirect(w, r, "/new/"+strings.TrimPrefix(r.URL.Path, "/mid/"), http.StatusFound)
+			return
+		}
+		fmt.Fprintf(w, "<h1>%s</h1>", r.URL.Path)
+	}))
+	t.Cleanup(srv.Close)
+	var urls []string
+	for p := range 5 {
+		urls = append(urls, fmt.Sprintf("%q", fmt.Sprintf("%s/old/%d", srv.URL, p)))
+	}
+	cfg := testConfigWithItems(t, fmt.Sprintf("crawl:\n  name: moved\n  start: {urls: [%s]}\n  parallelism: 1\n  delay: 10ms\n  robots_txt: false\n",
+		strings.Join(urls, ", ")), linkItems)
+	sum, err := crawl(t, cfg, crawler.Options{})
+	if err != nil || sum.Counts.PagesOK != 5 {
+		t.Fatalf("%v, %v", sum, err)
 	}
 }
 
