@@ -257,10 +257,15 @@ type autoTransport struct {
 
 // hostSolve is one host's challenge state: gen counts its solves; while
 // solving is open, a solve is running and the host's pages wait for it.
+// onward says the last solve ended as the challenge page navigated on;
+// settled says the host's onward cookies were once not enough, so its
+// solves wait for the page past the challenge from then on.
 type hostSolve struct {
 	gen     int
 	solving chan struct{}
 	err     error
+	onward  bool
+	settled bool
 }
 
 func (t *autoTransport) host(h string) *hostSolve {
@@ -310,19 +315,39 @@ func (t *autoTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return resp, err
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // lets the connection be reused
-	resp.Body.Close()
-	if err := t.solve(req.Context(), req.URL, hs, gen); err != nil {
+	discard(resp)
+	gen, onward, err := t.solve(req.Context(), req.URL, hs, gen)
+	if err != nil {
 		return nil, fmt.Errorf("solving the challenge in the browser: %w", err)
 	}
-	resp, _, err = t.fetch(withJarCookies(req, t.jar))
+	resp, challenge, err = t.fetch(withJarCookies(req, t.jar))
+	if err == nil && challenge && onward {
+		// The cookies the challenge page had set as it moved on were not
+		// enough (a challenge of several steps, or one whose answer sets
+		// the cookie): solve it to the end, and so from now on.
+		discard(resp)
+		t.mu.Lock()
+		hs.settled = true
+		t.mu.Unlock()
+		if _, _, err := t.solve(req.Context(), req.URL, hs, gen); err != nil {
+			return nil, fmt.Errorf("solving the challenge in the browser: %w", err)
+		}
+		resp, _, err = t.fetch(withJarCookies(req, t.jar))
+	}
 	if err == nil {
-		// Still a challenge: the policy fails it; no second solve for the
-		// same page, so a site that never lets HTTP through costs one
-		// solve per page at most.
+		// Still a challenge: the policy fails it; no further solve for
+		// the same page, so a site that never lets HTTP through costs a
+		// solve or two per page at most.
 		resp.Header.Set(fetchedByHeader, fetchedHTTPCookie)
 	}
 	return resp, err
+}
+
+// discard reads what is left of a body that is not wanted, so that the
+// connection can be reused, and closes it.
+func discard(resp *http.Response) {
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
 }
 
 // fetch sends req over HTTP and tells whether the answer is a challenge.
@@ -350,34 +375,42 @@ func fetchedBy(gen int) string {
 }
 
 // solve runs one solve of the host's challenge, unless one finished after
-// the page was sent (seen is the count it was sent with) or is running.
-func (t *autoTransport) solve(ctx context.Context, u *url.URL, hs *hostSolve, seen int) error {
+// the page was sent (seen is the count it was sent with) or is running,
+// and returns the count of solves and whether the last one ended as the
+// challenge page navigated on (see Browser.Solve).
+//
+// A solve takes the cookies as the challenge page moves on, unless the
+// host's were once not enough: the round trip for the page past the
+// challenge is then saved (on the demo's challenge at 300 ms, 300 ms of a
+// solve that holds up all of the host's pages).
+func (t *autoTransport) solve(ctx context.Context, u *url.URL, hs *hostSolve, seen int) (gen int, onward bool, err error) {
 	t.mu.Lock()
 	if hs.gen > seen {
-		t.mu.Unlock()
-		return nil
+		defer t.mu.Unlock()
+		return hs.gen, hs.onward, nil
 	}
 	if ch := hs.solving; ch != nil {
 		t.mu.Unlock()
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return ctx.Err()
+			return 0, false, ctx.Err()
 		}
 		t.mu.Lock()
 		defer t.mu.Unlock()
-		return hs.err
+		return hs.gen, hs.onward, hs.err
 	}
 	if t.b == nil {
 		t.mu.Unlock()
-		return fmt.Errorf("%w: %v", errNoBrowser, t.noBrowser)
+		return 0, false, fmt.Errorf("%w: %v", errNoBrowser, t.noBrowser)
 	}
 	ch := make(chan struct{})
 	hs.solving = ch
+	early := !hs.settled
 	t.mu.Unlock()
 
-	p, err := t.b.Solve(ctx, u.String())
-	if err == nil && t.det.isChallenge(p.Status, p.Header, p.HTML) != "" {
+	p, err := t.b.Solve(ctx, u.String(), early)
+	if err == nil && !p.Onward && t.det.isChallenge(p.Status, p.Header, p.HTML) != "" {
 		err = errors.New("the page was still a challenge when the browser gave up")
 	}
 	if err == nil {
@@ -389,10 +422,11 @@ func (t *autoTransport) solve(ctx context.Context, u *url.URL, hs *hostSolve, se
 	hs.err = err
 	if err == nil {
 		hs.gen++
+		hs.onward = p.Onward
 	}
 	hs.solving = nil
 	close(ch)
-	return err
+	return hs.gen, hs.onward, err
 }
 
 // withJarCookies is req with the jar's cookies in place of its own.

@@ -79,6 +79,59 @@ func TestCrawl_AutoSolvesAConfiguredChallenge(t *testing.T) {
 	}
 }
 
+// A challenge of two steps: the first interstitial's cookie is not enough,
+// the page past it is a second interstitial. The cookies auto takes as the
+// first one moves on get HTTP another challenge; it then solves the
+// challenge to its end (one more solve), and every page lands.
+func TestCrawl_AutoSolvesAChallengeOfTwoSteps(t *testing.T) {
+	needChromium(t)
+	var mu sync.Mutex
+	served := map[string]int{} // what each kind of client got
+	mux := http.NewServeMux()
+	mux.HandleFunc("/title/{id}/fullcredits", func(w http.ResponseWriter, r *http.Request) {
+		step := ""
+		if c, err := r.Cookie("step"); err == nil {
+			step = c.Value
+		}
+		browser := strings.Contains(r.Header.Get("Accept"), "text/html")
+		mu.Lock()
+		served[fmt.Sprintf("browser=%v step=%q", browser, step)]++
+		mu.Unlock()
+		if step == "2" {
+			w.Write(demo.RenderNextData(demo.MovieFor(r.PathValue("id"), 0)))
+			return
+		}
+		w.Header().Set("x-amzn-waf-action", "challenge")
+		w.WriteHeader(http.StatusAccepted)
+		if browser {
+			next := map[string]string{"": "1", "1": "2"}[step]
+			fmt.Fprintf(w, `<!DOCTYPE html><html><body><p>Checking…</p><script>
+setTimeout(() => { document.cookie = 'step=%s; path=/'; location.reload(); }, 50);
+</script></body></html>`, next)
+		}
+	})
+	site := httptest.NewServer(mux)
+	t.Cleanup(site.Close)
+	cfg, ids := idTemplateConfig(t, demo.PageURL(site.URL, "{id}"), "auto", 6, "  robots_txt: false\n")
+	sum, err := crawl(t, cfg, browserOpts())
+	if err != nil {
+		t.Fatalf("%v\n%v", err, sum)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if sum.Counts.PagesOK != 6 || sum.Counts.Challenges != 2 {
+		t.Fatalf("summary %v, want 6 pages and 2 solves (the first step's cookie, then to the end); the site served %v", sum, served)
+	}
+	if _, err := demo.VerifyIDs(context.Background(), testingutil.OpenDB(t, cfg.Database), ids, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The second interstitial was served to the browser once: the host's
+	// later solves (none here) and this one go to the end.
+	if n := served[`browser=true step="1"`]; n != 1 {
+		t.Errorf("the second step was served %d times to the browser, want 1; the site served %v", n, served)
+	}
+}
+
 // A CAPTCHA gather knows only from crawl.captcha (a selector in an
 // HTTP 200 page): the page fails as such and its host is paused.
 func TestCrawl_ConfiguredCaptchaPausesTheHost(t *testing.T) {

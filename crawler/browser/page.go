@@ -32,6 +32,10 @@ type Page struct {
 	Cookies []*http.Cookie
 	// Blocked lists the requests the guard refused, with the reason.
 	Blocked []string
+	// Onward says Solve returned as the challenge page navigated on, its
+	// work done: Cookies are what it set, and Status, Header and HTML are
+	// empty, the page they open not having come yet.
+	Onward bool
 }
 
 // Load opens url in a tab and returns the page once it is ready: when
@@ -46,15 +50,20 @@ func (b *Browser) Load(ctx context.Context, rawURL, waitFor string) (*Page, erro
 // Solve opens url in a tab to pass its JavaScript challenge and returns
 // the page as soon as its document is no longer a challenge: the cookies
 // are what matter then, not the page, so neither wait_for nor network
-// idle is waited for.
-func (b *Browser) Solve(ctx context.Context, rawURL string) (*Page, error) {
-	return b.loadPage(ctx, rawURL, ready{solve: true})
+// idle is waited for. With onward, it returns sooner, as soon as the
+// challenge page navigates on by itself (its script done, as a challenge
+// script ends by reloading the page), with the cookies it set then
+// (Page.Onward): the round trip for the page they open is saved, and
+// whether they are enough is for the caller to find out.
+func (b *Browser) Solve(ctx context.Context, rawURL string, onward bool) (*Page, error) {
+	return b.loadPage(ctx, rawURL, ready{solve: true, onward: onward})
 }
 
 // ready says when a page is ready: see Load and Solve.
 type ready struct {
 	waitFor string
 	solve   bool
+	onward  bool
 }
 
 func (b *Browser) loadPage(ctx context.Context, rawURL string, rd ready) (*Page, error) {
@@ -110,6 +119,15 @@ type tabState struct {
 	loader  cdp.LoaderID
 	idle    bool // network idle seen since doc
 	blocked []string
+	// challenged is set once waitReady has seen doc be a challenge;
+	// onward is then the URL the top frame navigates to next (its
+	// request seen by the guard), and moved is poked when it is set.
+	// With stopOnward (Solve with onward) that navigation is not sent:
+	// its answer would not be read.
+	challenged bool
+	onward     string
+	stopOnward bool
+	moved      chan struct{}
 }
 
 func (s *tabState) event(ev any) {
@@ -134,6 +152,9 @@ func (b *Browser) load(ctx context.Context, t *tab, rawURL string, rd ready) (*P
 	defer stop()
 
 	st := t.page()
+	st.mu.Lock()
+	st.stopOnward = rd.onward
+	st.mu.Unlock()
 	nav, err := chromedp.Call(pctx, page.Navigate, page.NavigateParams{URL: rawURL})
 	if err != nil {
 		return nil, b.pageErr(pctx, err)
@@ -153,6 +174,12 @@ func (b *Browser) load(ctx context.Context, t *tab, rawURL string, rd ready) (*P
 
 	if err := b.waitReady(pctx, st, rd); err != nil {
 		return nil, b.pageErr(pctx, err)
+	}
+	st.mu.Lock()
+	onward := st.onward
+	st.mu.Unlock()
+	if rd.onward && onward != "" {
+		return b.onwardPage(pctx, st, onward)
 	}
 	html, err := chromedp.Run(pctx, chromedp.Evaluate[string](domJS))
 	if err != nil {
@@ -184,6 +211,22 @@ func (b *Browser) load(ctx context.Context, t *tab, rawURL string, rd ready) (*P
 	return p, nil
 }
 
+// onwardPage is what a challenge page left as it navigated on to u: the
+// cookies it set, which the browser sends with that navigation.
+func (b *Browser) onwardPage(ctx context.Context, st *tabState, u string) (*Page, error) {
+	cookies, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{u}})
+	if err != nil {
+		return nil, b.pageErr(ctx, err)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	p := &Page{URL: u, Header: http.Header{}, Onward: true, Blocked: append([]string(nil), st.blocked...)}
+	for _, c := range cookies.Cookies {
+		p.Cookies = append(p.Cookies, httpCookie(c))
+	}
+	return p, nil
+}
+
 // domJS is the document as the browser holds it now, with its doctype.
 const domJS = `(document.doctype ? new XMLSerializer().serializeToString(document.doctype) : '') + document.documentElement.outerHTML`
 
@@ -206,8 +249,11 @@ func (b *Browser) waitReady(ctx context.Context, st *tabState, rd ready) error {
 	defer t.Stop()
 	for {
 		st.mu.Lock()
-		doc, idle := st.doc, st.idle
+		doc, idle, onward := st.doc, st.idle, st.onward
 		st.mu.Unlock()
+		if rd.onward && onward != "" {
+			return nil
+		}
 		if doc != nil {
 			h := http.Header{}
 			for k, v := range doc.Headers {
@@ -221,6 +267,11 @@ func (b *Browser) waitReady(ctx context.Context, st *tabState, rd ready) error {
 			switch {
 			case AWSChallenge.Match(status, h, has) || anyMatch(b.opts.Challenges, status, h, has) >= 0:
 				// The challenge script reloads the page once it is done.
+				st.mu.Lock()
+				if st.doc == doc {
+					st.challenged = true
+				}
+				st.mu.Unlock()
 			case h.Get("x-amzn-waf-action") != "" || anyMatch(b.opts.Captchas, status, h, has) >= 0:
 				return nil // a CAPTCHA or another block: the caller's to judge
 			case rd.solve:
@@ -247,6 +298,7 @@ func (b *Browser) waitReady(ctx context.Context, st *tabState, rd ready) error {
 		}
 		select {
 		case <-t.C:
+		case <-st.moved:
 		case <-ctx.Done():
 			what := "network idle"
 			if waitFor != "" {
@@ -316,6 +368,29 @@ func (b *Browser) guard(ctx context.Context, paused iter.Seq2[fetch.EventRequest
 			call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
 			continue
 		}
+		if ev.ResourceType == network.ResourceTypeDocument {
+			if st := t.current(); st != nil && st.navigates(ev.FrameID, ev.Request.URL) {
+				call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonAborted})
+				continue
+			}
+		}
 		call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
 	}
+}
+
+// navigates notes that frame asks for the document at u: once the top
+// frame showed a challenge, that is the challenge page moving on, its
+// work done. It reports whether the request is not to be sent.
+func (s *tabState) navigates(frame cdp.FrameID, u string) (stop bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.challenged || s.onward != "" || frame != s.frame {
+		return false
+	}
+	s.onward = u
+	select {
+	case s.moved <- struct{}{}:
+	default:
+	}
+	return s.stopOnward
 }

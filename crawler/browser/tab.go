@@ -71,7 +71,7 @@ func (t *tab) event(ev any) {
 
 // page starts a page in the tab: the events from now on are its.
 func (t *tab) page() *tabState {
-	st := &tabState{}
+	st := &tabState{moved: make(chan struct{}, 1)}
 	t.mu.Lock()
 	t.st = st
 	t.mu.Unlock()
