@@ -94,6 +94,7 @@ type instance struct {
 	active      int // pages in it now
 	retired     bool
 	idle        []*tab // open tabs between pages
+	first       *tab   // the tab Chromium started with, if set up
 }
 
 // New checks the options; the browser starts with Warm or the first page.
@@ -252,10 +253,15 @@ func (b *Browser) stop(in *instance) {
 	in.idle = nil
 	b.mu.Unlock()
 	for _, t := range idle {
-		t.close()
+		if !t.first {
+			t.close()
+		}
 	}
 	in.cancel()
 	in.allocCancel()
+	if in.first != nil {
+		in.first.guards.Wait() // it ends with the browser's context
+	}
 	os.RemoveAll(in.dir)
 }
 
@@ -280,6 +286,13 @@ func (b *Browser) start() (*instance, error) {
 	}
 	b.starts.Add(1)
 	b.log.Debug("chromium started", "pid", in.pid, "exec", b.opts.Exec)
+	t, err := b.firstTab(in)
+	in.first = t // for stop to wait for its guard
+	if err != nil {
+		b.log.Debug("the browser's first tab could not be set up; pages open tabs of their own", "error", err)
+	} else {
+		in.idle = append(in.idle, t)
+	}
 	return in, nil
 }
 

@@ -126,3 +126,38 @@ func TestBrowser_RecyclesAndSurvivesACrash(t *testing.T) {
 		t.Errorf("stats %+v: want 8 pages over at least 3 browsers (recycled every 3)", st)
 	}
 }
+
+// A page that times out in the browser's first tab (the one Chromium
+// starts with, which the pool uses first) closes that tab, not the
+// browser: the next pages load in a new tab of the same browser, and
+// Close leaves no Chromium running.
+func TestBrowser_TimeoutInTheFirstTab(t *testing.T) {
+	srv := spaServer(t)
+	hang := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(hung.Close)
+	t.Cleanup(func() { close(hang) })
+	b := newBrowser(t, browser.Options{Tabs: 1, PageTimeout: time.Second})
+	if _, err := b.Load(context.Background(), hung.URL+"/", ""); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a page that never comes: %v, want a timeout", err)
+	}
+	pid := b.PID()
+	for i := range 2 {
+		p, err := b.Load(context.Background(), srv.URL+"/page", "p.name")
+		if err != nil || !strings.Contains(string(p.HTML), "Ada") {
+			t.Fatalf("page %d after the timeout: %v", i, err)
+		}
+	}
+	if st := b.Stats(); st.Starts != 1 || b.PID() != pid {
+		t.Errorf("stats %+v, pid %d then %d: the timeout cost the browser", st, pid, b.PID())
+	}
+	b.Close()
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("Chromium %d still there after Close (%v)", pid, err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -18,6 +19,9 @@ import (
 type tab struct {
 	ctx    context.Context // the tab's chromedp context
 	cancel context.CancelFunc
+	// first is the tab Chromium starts with, whose context is the
+	// browser's own: cancelling it would end the browser.
+	first  bool
 	guards sync.WaitGroup // the goroutine that answers its requests
 
 	mu sync.Mutex
@@ -34,9 +38,30 @@ func (b *Browser) openTab(in *instance) (*tab, error) {
 		return nil, fmt.Errorf("opening a tab: %w", err)
 	}
 	t := &tab{ctx: ctx, cancel: cancel}
-	if err := chromedp.Listen(ctx, t.event); err != nil {
-		cancel()
+	if err := b.setUp(t); err != nil {
 		return nil, err
+	}
+	return t, nil
+}
+
+// firstTab makes the tab Chromium starts with (the one chromedp attached
+// to as the browser started) the pool's first: opening one costs some
+// 120 ms here, on the path of a crawl's first challenge, whose solve holds
+// up all its host's pages, and the first tab's renderer is there anyway.
+// It returns the tab even when setting it up failed: its guard may have
+// started, and ends only with the browser.
+func (b *Browser) firstTab(in *instance) (*tab, error) {
+	t := &tab{ctx: in.ctx, first: true}
+	return t, b.setUp(t)
+}
+
+// setUp has every request of t's pages checked by the guard and switches
+// on the events a page's readiness is told by; on failure t is closed.
+func (b *Browser) setUp(t *tab) error {
+	ctx := t.ctx
+	if err := chromedp.Listen(ctx, t.event); err != nil {
+		t.close()
+		return err
 	}
 	paused := chromedp.Events(ctx, fetch.RequestPaused)
 	t.guards.Add(1)
@@ -53,10 +78,10 @@ func (b *Browser) openTab(in *instance) (*tab, error) {
 	} {
 		if err != nil {
 			t.close()
-			return nil, fmt.Errorf("setting up a tab: %w", err)
+			return fmt.Errorf("setting up a tab: %w", err)
 		}
 	}
-	return t, nil
+	return nil
 }
 
 // event hands the tab's events to its current page.
@@ -97,8 +122,18 @@ func (t *tab) blank() bool {
 	return err == nil && nav.ErrorText == ""
 }
 
-// close closes the tab and waits for its guard.
+// close closes the tab and waits for its guard. The first tab's target
+// is closed through the browser instead (its context is the browser's);
+// its guard ends with the browser, and the instance's stop waits for it.
 func (t *tab) close() {
+	if t.first {
+		ctx, cancel := context.WithTimeout(t.ctx, 2*time.Second)
+		defer cancel()
+		if c := chromedp.FromContext(t.ctx); c != nil && c.Target != nil {
+			chromedp.CallBrowser(ctx, target.CloseTarget, target.CloseTargetParams{TargetID: c.Target.TargetID})
+		}
+		return
+	}
 	t.cancel()
 	t.guards.Wait()
 }
