@@ -43,6 +43,11 @@ type Crawl struct {
 	AllowedDomains []string `mapstructure:"allowed_domains"`
 	// Parallelism is the number of requests in flight at most, per host.
 	Parallelism int `mapstructure:"parallelism"`
+	// Concurrency caps the pages in progress at once in the process,
+	// whatever their hosts (each worker's own in a shared crawl): the
+	// capacity of one machine, where parallelism is what a host is asked
+	// to bear. 0: no cap but parallelism per host.
+	Concurrency int `mapstructure:"concurrency"`
 	// Delay is a pause after each request, per parallelism slot; 0: none.
 	Delay time.Duration `mapstructure:"delay"`
 	// RandomDelay adds up to this much extra pause; 0: none.

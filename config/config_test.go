@@ -182,6 +182,7 @@ func TestParse_Errors(t *testing.T) {
 		{"bad duration", "  name: test\n", "  name: test\n  delay: soon\n", "crawl.delay", "invalid duration"},
 		{"bad size", "  name: test\n", "  name: test\n  max_body_size: 10XB\n", "crawl.max_body_size", "invalid size"},
 		{"parallelism zero", "  name: test\n", "  name: test\n  parallelism: 0\n", "crawl.parallelism", "at least 1"},
+		{"negative concurrency", "  name: test\n", "  name: test\n  concurrency: -2\n", "crawl.concurrency", "must not be negative"},
 		{"negative retries", "  name: test\n", "  name: test\n  retries: -1\n", "crawl.retries", "between 0 and 100"},
 		{"nothing to crawl", "    url_template: \"https://example.com/title/{id}/fullcredits\"\n    ids: [tt1, tt2]\n", "    urls: []\n", "crawl.start", "nothing to crawl"},
 		{"non-http url", "    ids: [tt1, tt2]\n", "    ids: [tt1]\n    urls: [\"ftp://example.com/x\"]\n", "crawl.start.urls[0]", "http:// or https://"},

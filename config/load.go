@@ -33,6 +33,7 @@ var defaults = map[string]any{
 	"crawl.start.ids_file":        "",
 	"crawl.allowed_domains":       []string{},
 	"crawl.parallelism":           16,
+	"crawl.concurrency":           0,
 	"crawl.delay":                 "0s",
 	"crawl.random_delay":          "0s",
 	"crawl.timeout":               "30s",

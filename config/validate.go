@@ -164,6 +164,11 @@ func (c *Config) validateCrawl(p *problems) {
 	} else if cr.Parallelism > 10000 {
 		p.add("crawl.parallelism", "must be at most 10000, got %d", cr.Parallelism)
 	}
+	if cr.Concurrency < 0 {
+		p.add("crawl.concurrency", "must not be negative (0: no cap but parallelism per host), got %d", cr.Concurrency)
+	} else if cr.Concurrency > 1000000 {
+		p.add("crawl.concurrency", "must be at most 1000000, got %d", cr.Concurrency)
+	}
 	if cr.Delay < 0 {
 		p.add("crawl.delay", "must not be negative")
 	}

@@ -141,6 +141,18 @@ func (c *Crawler) windowHosts() int {
 	return max(1, n, len(seen))
 }
 
+// windowSize is how many pages may be in progress at once: enough for
+// every host to have its parallelism in flight with as many more queued
+// (4×), unless crawl.concurrency caps the process lower.
+func (c *Crawler) windowSize() int {
+	cr := c.cfg.Crawl
+	n := 4 * cr.Parallelism * c.windowHosts()
+	if cr.Concurrency > 0 {
+		n = min(n, cr.Concurrency)
+	}
+	return n
+}
+
 // Summary is the outcome of a run.
 type Summary struct {
 	Run    int64

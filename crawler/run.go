@@ -92,7 +92,7 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 		backoff: backoff{base: c.opts.BackoffBase, cap: c.opts.BackoffCap}}
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	defer r.cancel(nil)
-	r.win = newWindow(4 * cr.Parallelism * c.windowHosts())
+	r.win = newWindow(c.windowSize())
 
 	r.items = c.cfg.ItemsHash()
 	older, err := c.store.OlderItems(ctx, cr.Name, r.items)

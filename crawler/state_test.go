@@ -303,6 +303,39 @@ func TestCrawl_WindowPerHostPort(t *testing.T) {
 	}
 }
 
+// crawl.concurrency caps the pages in progress in the process whatever
+// their hosts: 10 ports at parallelism 2 could take 20 requests at once,
+// and get 5.
+func TestCrawl_ConcurrencyCapsTheProcess(t *testing.T) {
+	const servers, pages, concurrency = 10, 6, 5
+	var inFlight, peak atomic.Int64
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		time.Sleep(30 * time.Millisecond)
+		fmt.Fprint(w, "<h1>x</h1>")
+	})
+	var urls []string
+	for i := 0; i < servers; i++ {
+		srv := httptest.NewServer(handler)
+		t.Cleanup(srv.Close)
+		for p := 0; p < pages; p++ {
+			urls = append(urls, fmt.Sprintf("%q", fmt.Sprintf("%s/p%d", srv.URL, p)))
+		}
+	}
+	cfg := testConfigWithItems(t, fmt.Sprintf("crawl:\n  name: capped\n  start: {urls: [%s]}\n  parallelism: 2\n  concurrency: %d\n  robots_txt: false\n",
+		strings.Join(urls, ", "), concurrency), linkItems)
+	sum, err := crawl(t, cfg, crawler.Options{})
+	if err != nil || sum.Counts.PagesOK != servers*pages {
+		t.Fatalf("%v, %v", sum, err)
+	}
+	if got := peak.Load(); got > concurrency || got < 2 {
+		t.Errorf("peak %d requests in flight at concurrency %d", got, concurrency)
+	}
+}
+
 // A redirect's next hop takes a slot of the host it goes to; at
 // parallelism 1 the hop must not wait for the slot its own first request
 // holds (the client closes a redirect's body before the next hop).

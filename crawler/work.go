@@ -59,7 +59,7 @@ func (c *Crawler) Work(ctx context.Context, fr Frontier, opts WorkOptions) (Summ
 		backoff: backoff{base: c.opts.BackoffBase, cap: c.opts.BackoffCap}}
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	defer r.cancel(nil)
-	r.win = newWindow(4 * cr.Parallelism * c.windowHosts())
+	r.win = newWindow(c.windowSize())
 	r.items = c.cfg.ItemsHash()
 	ws := &workSink{fr: fr, ctx: r.ctx, log: r.log, retry: opts.Retry, tasks: map[string]Task{}, sent: r.win.onCommit}
 	r.w = ws

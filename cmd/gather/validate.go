@@ -88,7 +88,11 @@ func describe(w io.Writer, cfg *config.Config, fileIDs int64, now time.Time) {
 		hosts = cfg.StartHosts()
 	}
 	fmt.Fprintf(w, "domains   %s\n", strings.Join(hosts, ", "))
-	fmt.Fprintf(w, "limits    parallelism %d per host, timeout %s, retries %d, max body %s, delay %s", cr.Parallelism, cr.Timeout, cr.Retries, cr.MaxBodySize, cr.Delay)
+	fmt.Fprintf(w, "limits    parallelism %d per host", cr.Parallelism)
+	if cr.Concurrency > 0 {
+		fmt.Fprintf(w, ", %d pages at once in all", cr.Concurrency)
+	}
+	fmt.Fprintf(w, ", timeout %s, retries %d, max body %s, delay %s", cr.Timeout, cr.Retries, cr.MaxBodySize, cr.Delay)
 	if cr.RandomDelay > 0 {
 		fmt.Fprintf(w, " + up to %s", cr.RandomDelay)
 	}
