@@ -250,53 +250,66 @@ func TestCrawl_StatsOnAFollowCrawl(t *testing.T) {
 	}
 }
 
+// portFarm serves pages pages on each of servers ports, each answer after
+// 30ms, and counts the requests in flight at once, in all and per port.
+type portFarm struct {
+	urls []string // quoted, for a YAML list
+
+	inFlight, peak atomic.Int64
+	mu             sync.Mutex
+	hostNow        map[string]int
+	hostPeak       map[string]int
+}
+
+func newPortFarm(t *testing.T, servers, pages int) *portFarm {
+	f := &portFarm{hostNow: map[string]int{}, hostPeak: map[string]int{}}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := f.inFlight.Add(1)
+		defer f.inFlight.Add(-1)
+		for p := f.peak.Load(); n > p && !f.peak.CompareAndSwap(p, n); p = f.peak.Load() {
+		}
+		f.mu.Lock()
+		f.hostNow[r.Host]++
+		f.hostPeak[r.Host] = max(f.hostPeak[r.Host], f.hostNow[r.Host])
+		f.mu.Unlock()
+		defer func() {
+			f.mu.Lock()
+			f.hostNow[r.Host]--
+			f.mu.Unlock()
+		}()
+		time.Sleep(30 * time.Millisecond)
+		fmt.Fprint(w, "<h1>x</h1>")
+	})
+	for i := 0; i < servers; i++ {
+		srv := httptest.NewServer(handler)
+		t.Cleanup(srv.Close)
+		for p := 0; p < pages; p++ {
+			f.urls = append(f.urls, fmt.Sprintf("%q", fmt.Sprintf("%s/p%d", srv.URL, p)))
+		}
+	}
+	return f
+}
+
 // Parallelism is per host:port, and so is the window that feeds it: ten
 // servers on the ports of one address each get their parallelism, not a
 // tenth of one host's window.
 func TestCrawl_WindowPerHostPort(t *testing.T) {
 	const servers, pages, parallelism = 10, 8, 2
-	var inFlight, peak atomic.Int64
-	var mu sync.Mutex
-	hostNow, hostPeak := map[string]int{}, map[string]int{}
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := inFlight.Add(1)
-		defer inFlight.Add(-1)
-		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
-		}
-		mu.Lock()
-		hostNow[r.Host]++
-		hostPeak[r.Host] = max(hostPeak[r.Host], hostNow[r.Host])
-		mu.Unlock()
-		defer func() {
-			mu.Lock()
-			hostNow[r.Host]--
-			mu.Unlock()
-		}()
-		time.Sleep(30 * time.Millisecond)
-		fmt.Fprint(w, "<h1>x</h1>")
-	})
-	var urls []string
-	for i := 0; i < servers; i++ {
-		srv := httptest.NewServer(handler)
-		t.Cleanup(srv.Close)
-		for p := 0; p < pages; p++ {
-			urls = append(urls, fmt.Sprintf("%q", fmt.Sprintf("%s/p%d", srv.URL, p)))
-		}
-	}
+	f := newPortFarm(t, servers, pages)
 	cfg := testConfigWithItems(t, fmt.Sprintf("crawl:\n  name: ports\n  start: {urls: [%s]}\n  parallelism: %d\n  robots_txt: false\n",
-		strings.Join(urls, ", "), parallelism), linkItems)
+		strings.Join(f.urls, ", "), parallelism), linkItems)
 	sum, err := crawl(t, cfg, crawler.Options{})
 	if err != nil || sum.Counts.PagesOK != servers*pages {
 		t.Fatalf("%v, %v", sum, err)
 	}
 	// The window (4 × parallelism × hosts) lets every port have its
 	// parallelism in flight at once; sized for one host name it held 8.
-	if got := peak.Load(); got < servers*parallelism*3/4 {
+	if got := f.peak.Load(); got < servers*parallelism*3/4 {
 		t.Errorf("peak %d requests in flight over %d ports at parallelism %d, want about %d", got, servers, parallelism, servers*parallelism)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for host, n := range hostPeak {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for host, n := range f.hostPeak {
 		if n > parallelism {
 			t.Errorf("%s had %d requests at once, over its parallelism %d", host, n, parallelism)
 		}
@@ -308,30 +321,14 @@ func TestCrawl_WindowPerHostPort(t *testing.T) {
 // and get 5.
 func TestCrawl_ConcurrencyCapsTheProcess(t *testing.T) {
 	const servers, pages, concurrency = 10, 6, 5
-	var inFlight, peak atomic.Int64
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := inFlight.Add(1)
-		defer inFlight.Add(-1)
-		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
-		}
-		time.Sleep(30 * time.Millisecond)
-		fmt.Fprint(w, "<h1>x</h1>")
-	})
-	var urls []string
-	for i := 0; i < servers; i++ {
-		srv := httptest.NewServer(handler)
-		t.Cleanup(srv.Close)
-		for p := 0; p < pages; p++ {
-			urls = append(urls, fmt.Sprintf("%q", fmt.Sprintf("%s/p%d", srv.URL, p)))
-		}
-	}
+	f := newPortFarm(t, servers, pages)
 	cfg := testConfigWithItems(t, fmt.Sprintf("crawl:\n  name: capped\n  start: {urls: [%s]}\n  parallelism: 2\n  concurrency: %d\n  robots_txt: false\n",
-		strings.Join(urls, ", "), concurrency), linkItems)
+		strings.Join(f.urls, ", "), concurrency), linkItems)
 	sum, err := crawl(t, cfg, crawler.Options{})
 	if err != nil || sum.Counts.PagesOK != servers*pages {
 		t.Fatalf("%v, %v", sum, err)
 	}
-	if got := peak.Load(); got > concurrency || got < 2 {
+	if got := f.peak.Load(); got > concurrency || got < 2 {
 		t.Errorf("peak %d requests in flight at concurrency %d", got, concurrency)
 	}
 }
