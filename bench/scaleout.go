@@ -23,9 +23,12 @@ import (
 // Redis frontier with a `gather sink`, side by side in one run.
 type ScaleOutJob struct {
 	Pages, Hosts, Parallelism int
-	Latency                   time.Duration
-	Workers                   []int
-	Dir                       string
+	// Concurrency is crawl.concurrency of the local crawl and of each
+	// worker: what one machine takes on at once (0: no cap).
+	Concurrency int
+	Latency     time.Duration
+	Workers     []int
+	Dir         string
 	// Gather makes a command running gather with args (the caller's own
 	// binary).
 	Gather func(ctx context.Context, args ...string) *exec.Cmd
@@ -41,6 +44,9 @@ type ScaleOutRow struct {
 	PagesPerSec float64
 	// Bound is the host limit's ceiling: hosts × parallelism / latency.
 	Bound float64
+	// Capacity is what the processes' crawl.concurrency allows: workers
+	// (one for the local crawl) × concurrency / latency; 0 without one.
+	Capacity float64
 }
 
 // Mode names the row's crawl.
@@ -101,6 +107,9 @@ func ScaleOut(ctx context.Context, j ScaleOutJob) ([]ScaleOutRow, error) {
 			return rows, err
 		}
 		row := ScaleOutRow{Workers: workers, Pages: j.Pages, Seconds: secs, PagesPerSec: float64(j.Pages) / secs, Bound: bound}
+		if j.Concurrency > 0 {
+			row.Capacity = float64(max(workers, 1)*j.Concurrency) / j.Latency.Seconds()
+		}
 		rows = append(rows, row)
 		if j.Progress != nil {
 			j.Progress(row)
@@ -124,6 +133,9 @@ func (j ScaleOutJob) writeConfig(name, frontier string, start []string) (string,
 	}
 	crawl["name"] = name
 	crawl["parallelism"] = j.Parallelism
+	if j.Concurrency > 0 {
+		crawl["concurrency"] = j.Concurrency
+	}
 	crawl["fetch"] = "http" // the demo never challenges: no Chromium beside what is measured
 	crawl["start"] = map[string]any{"urls": start}
 	delete(crawl, "allowed_domains")

@@ -37,6 +37,7 @@ type benchFlags struct {
 	repeat      int
 	parSet      bool // --parallelism given: the soak's default differs
 	scaleout    string
+	concurrency int // --scaleout: crawl.concurrency of each process
 	// --browser: the browser's cost (see runBrowserBench).
 	browser      bool
 	tabs         string
@@ -95,6 +96,7 @@ pages loaded.`,
 	fl.StringVar(&f.readers, "readers", "none,count", "soak mode: readers beside the crawl, in turn: none, count, long")
 	fl.IntVar(&f.repeat, "repeat", 1, "soak and browser modes: rounds, alternating, so that the machine's drift hits each alike")
 	fl.StringVar(&f.scaleout, "scaleout", "", "scale-out mode: worker counts to measure beside a local crawl, e.g. 1,2,4,8 (see docs/scaleout.md)")
+	fl.IntVar(&f.concurrency, "concurrency", 0, "scale-out mode: crawl.concurrency of the local crawl and of each worker, one machine's capacity (0: none)")
 	fl.BoolVar(&f.browser, "browser", false, "browser mode: fetch: auto on a challenge-gated site, fetch: browser at each --tabs")
 	fl.StringVar(&f.tabs, "tabs", "1,4,8", "browser mode: crawl.browser.tabs to measure")
 	fl.IntVar(&f.browserPages, "browser-pages", 200, "browser mode: spa pages per --tabs run")

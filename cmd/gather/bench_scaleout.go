@@ -37,11 +37,18 @@ func runScaleOutBench(ctx context.Context, f *benchFlags, dir string, out io.Wri
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%d pages over %d hosts at %s, parallelism %d per host (ceiling %.0f pages/s)\n",
+	fmt.Fprintf(out, "%d pages over %d hosts at %s, parallelism %d per host (ceiling %.0f pages/s)",
 		pages, hosts, f.latency, par, float64(hosts*par)/f.latency.Seconds())
+	if f.concurrency > 0 {
+		fmt.Fprintf(out, "; each process takes %d pages at once (%.0f pages/s a process)", f.concurrency, float64(f.concurrency)/f.latency.Seconds())
+	}
+	fmt.Fprintln(out)
 	// Row by row as they end (a run takes minutes), so fixed widths.
 	fmt.Fprintf(out, "%-22s %6s %8s %8s\n", "mode", "pages", "seconds", "pages/s")
-	rows, err := bench.ScaleOut(ctx, bench.ScaleOutJob{Pages: pages, Hosts: hosts, Parallelism: par, Latency: f.latency,
+	if f.concurrency < 0 {
+		return usagef("--concurrency: 0 or more, got %d", f.concurrency)
+	}
+	rows, err := bench.ScaleOut(ctx, bench.ScaleOutJob{Pages: pages, Hosts: hosts, Parallelism: par, Concurrency: f.concurrency, Latency: f.latency,
 		Workers: workers, Dir: dir,
 		Gather: func(ctx context.Context, args ...string) *exec.Cmd {
 			cmd := exec.CommandContext(ctx, exe, args...)
@@ -54,14 +61,15 @@ func runScaleOutBench(ctx context.Context, f *benchFlags, dir string, out io.Wri
 	if err != nil || f.out == "" {
 		return err
 	}
-	return scaleOutChart(f.out, rows, workers, hosts, par, f.latency.String())
+	return scaleOutChart(f.out, rows, workers, hosts, par, f.concurrency, f.latency.String())
 }
 
 // scaleOutChart draws pages/s against the number of workers, beside the
 // local crawl and the ceiling the per-host limits set.
-func scaleOutChart(path string, rows []bench.ScaleOutRow, workers []int, hosts, par int, latency string) error {
+func scaleOutChart(path string, rows []bench.ScaleOutRow, workers []int, hosts, par, concurrency int, latency string) error {
 	shared := bench.Line{Name: "workers + sink (Redis frontier)"}
 	local, ceiling := bench.Line{Name: "gather crawl (local, one process)"}, bench.Line{Name: "ceiling: hosts × parallelism / latency"}
+	capacity := bench.Line{Name: "capacity: workers × concurrency / latency"}
 	first, last := float64(workers[0]), float64(workers[len(workers)-1])
 	for _, r := range rows {
 		if r.Workers == 0 {
@@ -70,9 +78,17 @@ func scaleOutChart(path string, rows []bench.ScaleOutRow, workers []int, hosts, 
 			continue
 		}
 		shared.Points = append(shared.Points, bench.XY{X: float64(r.Workers), Y: r.PagesPerSec})
+		if r.Capacity > 0 {
+			capacity.Points = append(capacity.Points, bench.XY{X: float64(r.Workers), Y: min(r.Capacity, r.Bound)})
+		}
 	}
 	title := fmt.Sprintf("scale-out: %d demo hosts at %s, parallelism %d per host", hosts, latency, par)
-	if err := bench.LineChart(path, title, "worker processes", "pages/s", []bench.Line{shared, local, ceiling}); err != nil {
+	lines := []bench.Line{shared, local, ceiling}
+	if concurrency > 0 {
+		title += fmt.Sprintf(", %d at once per process", concurrency)
+		lines = append(lines, capacity)
+	}
+	if err := bench.LineChart(path, title, "worker processes", "pages/s", lines); err != nil {
 		return err
 	}
 	fmt.Printf("chart written to %s\n", path)
