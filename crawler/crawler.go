@@ -47,7 +47,14 @@ type Options struct {
 	// BrowserFlags are extra Chromium switches for crawl.fetch browser
 	// and auto (tests keep it on 127.0.0.1 with host-resolver-rules).
 	BrowserFlags map[string]any
+	// ProgressEvery is how often a local run records its progress in the
+	// database for readers in other processes (gather serve): default
+	// DefaultProgressEvery; negative: never.
+	ProgressEvery time.Duration
 }
+
+// DefaultProgressEvery is Options.ProgressEvery's default.
+const DefaultProgressEvery = 2 * time.Second
 
 // Crawler runs one config's crawl against one store. Build it with New; it
 // is used for a single Run.

@@ -127,10 +127,12 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 	}
 
 	lease.Keep(r.fatal)
+	stopSnapshots := r.snapshots()
 	if err := r.feed(); err != nil {
 		r.fatal(err)
 	}
 	r.col.Wait()
+	stopSnapshots()
 	if r.br != nil {
 		// No page is in a tab any more: stop Chromium and wait for it.
 		r.br.Close()

@@ -35,15 +35,19 @@ crawl:
 }
 
 // newCrawler opens cfg's database (closed when the test ends) and makes a
-// crawler on it.
-func newCrawler(t testing.TB, cfg *config.Config) *crawler.Crawler {
+// crawler on it, with opts if given.
+func newCrawler(t testing.TB, cfg *config.Config, opts ...crawler.Options) *crawler.Crawler {
 	t.Helper()
 	store, err := storage.Open(context.Background(), cfg.Database, storage.TablesFor(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	c, err := crawler.New(cfg, store, crawler.Options{})
+	var o crawler.Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	c, err := crawler.New(cfg, store, o)
 	if err != nil {
 		t.Fatal(err)
 	}

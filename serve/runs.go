@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -120,8 +121,10 @@ type Progress struct {
 }
 
 // RunProgress is a running run's progress. Queued, ETA and in-flight
-// counts come from the live crawler (inside gather schedule); from the
-// database alone they are unknown (-1, "").
+// counts come from the live crawler: this process's (inside gather
+// schedule), or the snapshot another process's crawl records every few
+// seconds; without either (a shared crawl's sink, an older gather) they
+// are unknown (-1, "").
 type RunProgress struct {
 	ID       int64            `json:"id"`
 	Job      string           `json:"job"`
@@ -135,7 +138,27 @@ type RunProgress struct {
 	ETA      string           `json:"eta"`
 	InFlight int64            `json:"in_flight"`
 	Hosts    map[string]int64 `json:"hosts,omitempty"`
-	Source   string           `json:"source"` // "crawler" or "database"
+	// Source is where the counts come from: "crawler" (this process's),
+	// "snapshot" (the crawl's last snapshot in the database) or
+	// "database" (the pages committed so far).
+	Source string `json:"source"`
+}
+
+// snapshotFresh is how old a crawl's progress snapshot may be and still be
+// shown: it writes one every 2 s, so older means it has stalled or died.
+const snapshotFresh = 15 * time.Second
+
+// fromStats fills rp from a crawler's stats.
+func (rp *RunProgress) fromStats(st *crawler.Stats, source string) {
+	rp.Source = source
+	rp.Done, rp.OK, rp.Failed, rp.Skipped = st.Done, st.OK, st.Failed, st.Skipped
+	rp.Queued, rp.InFlight, rp.Hosts = st.Queued(), st.InFlight, st.InFlightHosts
+	if st.Total < 0 {
+		rp.Queued = -1
+	}
+	if sec := st.Elapsed.Seconds(); sec > 0 {
+		rp.Rate = float64(st.Done) / sec
+	}
 }
 
 // JobNext is a scheduled job's next run.
@@ -181,17 +204,14 @@ func (s *server) currentProgress(ctx context.Context) (Progress, error) {
 			continue
 		}
 		rp := RunProgress{ID: x.ID, Job: x.Job, Started: x.StartedAt, Queued: -1, InFlight: -1, Source: "database"}
-		if j, ok := live[x.Job]; ok && j.Stats != nil {
-			st := j.Stats
-			rp.Source = "crawler"
-			rp.Done, rp.OK, rp.Failed, rp.Skipped = st.Done, st.OK, st.Failed, st.Skipped
-			rp.Queued, rp.InFlight, rp.Hosts = st.Queued(), st.InFlight, st.InFlightHosts
-			if st.Total < 0 {
-				rp.Queued = -1
-			}
-			if sec := st.Elapsed.Seconds(); sec > 0 {
-				rp.Rate = float64(st.Done) / sec
-			}
+		snap, ok, err := s.snapshot(ctx, x.ID)
+		if err != nil {
+			return p, err
+		}
+		if j, live := live[x.Job]; live && j.Stats != nil {
+			rp.fromStats(j.Stats, "crawler")
+		} else if ok {
+			rp.fromStats(snap, "snapshot")
 		} else {
 			counts, err := s.opts.Reader.RunPages(ctx, x.ID)
 			if err != nil {
@@ -209,4 +229,19 @@ func (s *server) currentProgress(ctx context.Context) (Progress, error) {
 		p.Runs = append(p.Runs, rp)
 	}
 	return p, nil
+}
+
+// snapshot is run's progress as its crawl last recorded it, if that is
+// recent enough to stand for the crawl now.
+func (s *server) snapshot(ctx context.Context, run int64) (*crawler.Stats, bool, error) {
+	b, at, ok, err := s.opts.Reader.Progress(ctx, run)
+	if err != nil || !ok || time.Since(at) > snapshotFresh {
+		return nil, false, err
+	}
+	var st crawler.Stats
+	if err := json.Unmarshal(b, &st); err != nil {
+		s.log.Warn("a run's progress snapshot is unreadable", "run", run, "error", err)
+		return nil, false, nil
+	}
+	return &st, true, nil
 }

@@ -62,7 +62,7 @@ func (s *Store) FinishRun(ctx context.Context, id int64, status string, c RunCou
 		return fmt.Errorf("record run end: %w", err)
 	}
 	s.endFlight(id)
-	return nil
+	return s.dropProgress(ctx, id)
 }
 
 // Run returns one run.
@@ -96,6 +96,11 @@ func (s *Store) MarkAbandonedRuns(ctx context.Context, job string) (int64, error
 	n, err := res.RowsAffected()
 	if err != nil {
 		return 0, err
+	}
+	// Their last snapshots would show a dead crawl as still going.
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM gather_progress WHERE run IN (SELECT id FROM gather_runs WHERE job = ? AND status = ?)`,
+		job, RunInterrupted); err != nil {
+		return n, fmt.Errorf("drop the progress of abandoned runs: %w", err)
 	}
 	return n, s.recordCrashes(ctx, job)
 }
