@@ -142,10 +142,20 @@ func newWorkerCmd(g *globals) *cobra.Command {
 func newSinkCmd(g *globals) *cobra.Command {
 	var f sharedFlags
 	var dbPath, listen string
+	var newRun bool
 	cmd := &cobra.Command{
-		Use:   "sink [-c FILE] [--frontier URL] [--db PATH] [--listen ADDR]",
+		Use:   "sink [-c FILE] [--frontier URL] [--db PATH] [--listen ADDR] [--new-run]",
 		Short: "Store the workers' outcomes in the SQLite database, the crawl's one writer",
-		Args:  cobra.NoArgs,
+		Long: `sink stores the outcomes the workers hand over in the SQLite database and
+acknowledges them once committed, until the crawl's run is drained.
+
+With --new-run it first begins the crawl's next run, as gather schedule does
+on each tick: when the last run is over, the frontier forgets the URLs it
+saw, and what is due in the database (refresh_after, failed pages past
+their back-off, start URLs not stored) is seeded, then stored as it comes
+back. A run that is not over is continued instead. Workers started with
+--wait take the new run up.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, fr, logger, err := f.load(cmd, g, "sink")
 			if err != nil {
@@ -170,7 +180,18 @@ func newSinkCmd(g *globals) *cobra.Command {
 				}
 				defer stop()
 			}
-			sum, err := fr.Sink(cmd.Context(), st, frontier.SinkOptions{ItemsHash: cfg.ItemsHash(), Logger: logger})
+			opts := frontier.SinkOptions{ItemsHash: cfg.ItemsHash(), Logger: logger}
+			var sum frontier.SinkSummary
+			if newRun {
+				c, cerr := crawler.New(cfg, st, crawler.Options{Logger: logger})
+				if cerr != nil {
+					return cerr
+				}
+				sum, err = fr.Run(cmd.Context(), c, st, opts)
+				fmt.Fprintf(cmd.OutOrStdout(), "seeded %s: %s\n", fr.Addr(), sum.Seed)
+			} else {
+				sum, err = fr.Sink(cmd.Context(), st, opts)
+			}
 			if sum.Run != 0 {
 				fmt.Fprintln(cmd.OutOrStdout(), sum.String())
 			}
@@ -180,6 +201,7 @@ func newSinkCmd(g *globals) *cobra.Command {
 	f.add(cmd)
 	cmd.Flags().StringVar(&dbPath, "db", "", "SQLite file (overrides the config's database)")
 	cmd.Flags().StringVar(&listen, "listen", "", "serve /healthz and the frontier's Prometheus /metrics on this address while the sink runs, e.g. 127.0.0.1:9465")
+	cmd.Flags().BoolVar(&newRun, "new-run", false, "begin the crawl's next run (what is due, from the database) and seed it, then store it")
 	return cmd
 }
 

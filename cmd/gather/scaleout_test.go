@@ -178,6 +178,50 @@ func TestScaleOut_ThreeWorkersAndASink(t *testing.T) {
 	}
 }
 
+// gather sink --new-run begins the shared crawl's next run without gather
+// schedule: what refresh_after made due is seeded from the database and
+// fetched again by a worker, the rows stay the ground truth, and the
+// database records two runs.
+func TestScaleOut_SinkBeginsANewRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	s := newScaleOut(t, 30, 2, 5*time.Millisecond)
+	doc, err := os.ReadFile(s.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.cfg, []byte(strings.Replace(string(doc), "  parallelism: 2\n", "  parallelism: 2\n  refresh_after: 1ms\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(sinkArgs ...string) {
+		sink, sinkOut := s.start(append([]string{"sink"}, sinkArgs...)...)
+		// The worker comes once the run is seeded: one that found the
+		// last run over would end at once (--wait is for that).
+		for deadline := time.Now().Add(30 * time.Second); !strings.Contains(sinkOut.String(), "seeded") && len(sinkArgs) > 0; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the sink did not seed:\n%s", sinkOut)
+			}
+		}
+		w, wOut := s.start("worker")
+		waitExit(t, "worker", w, wOut)
+		waitExit(t, "sink", sink, sinkOut)
+	}
+	s.seed()
+	run()
+	time.Sleep(5 * time.Millisecond) // every page is stale under refresh_after
+	run("--new-run")
+	for path, k := range s.check() {
+		if k != 2 {
+			t.Errorf("%s fetched %d times, want twice: once per run", path, k)
+		}
+	}
+	db := testingutil.OpenDB(t, s.db)
+	if got := testingutil.QueryString(t, db, "SELECT group_concat(status || ' ' || pages_ok, ', ') FROM gather_runs"); got != "finished 30, finished 30" {
+		t.Errorf("runs: %s", got)
+	}
+}
+
 // Chaos: kill -9 a worker twice, the sink once, and restart Redis, in the
 // middle of a shared crawl. The database ends equal to the ground truth,
 // with no duplicate and integrity_check ok; only pages in flight in a
