@@ -97,6 +97,25 @@ type instance struct {
 	first       *tab   // the tab Chromium started with, if set up
 }
 
+// gone reports whether in's Chromium is gone: its context ended, or its
+// connection dropped. chromedp closes LostConnection before it cancels the
+// contexts, and a page's error can come back in between: judged by the
+// context alone, a crash once passed for a page's own failure (a -race run
+// caught it), and the page was not loaded again.
+func (in *instance) gone() bool {
+	if in.ctx.Err() != nil {
+		return true
+	}
+	if c := chromedp.FromContext(in.ctx); c != nil && c.Browser != nil {
+		select {
+		case <-c.Browser.LostConnection:
+			return true
+		default:
+		}
+	}
+	return false
+}
+
 // New checks the options; the browser starts with Warm or the first page.
 func New(opts Options) (*Browser, error) {
 	if opts.Exec == "" {
@@ -185,7 +204,7 @@ func (b *Browser) acquire() (*instance, *tab, error) {
 		b.mu.Unlock()
 		return nil, nil, ErrClosed
 	}
-	if in := b.cur; in != nil && (in.loaded >= b.opts.RecycleAfter || in.ctx.Err() != nil) {
+	if in := b.cur; in != nil && (in.loaded >= b.opts.RecycleAfter || in.gone()) {
 		b.retireLocked(in)
 	}
 	if b.cur == nil {
@@ -213,7 +232,7 @@ func (b *Browser) acquire() (*instance, *tab, error) {
 func (b *Browser) release(in *instance, t *tab, reuse bool) {
 	b.mu.Lock()
 	in.active--
-	keep := t != nil && reuse && !in.retired && in.ctx.Err() == nil
+	keep := t != nil && reuse && !in.retired && !in.gone()
 	if keep {
 		in.idle = append(in.idle, t)
 	}

@@ -85,7 +85,7 @@ func (b *Browser) loadPage(ctx context.Context, rawURL string, rd ready) (*Page,
 		if err == nil {
 			p, err = b.load(ctx, t, rawURL, rd)
 		}
-		crashed := err != nil && in.ctx.Err() != nil && ctx.Err() == nil
+		crashed := err != nil && in.gone() && ctx.Err() == nil
 		if crashed {
 			b.mu.Lock()
 			closed := b.closed
