@@ -238,3 +238,72 @@ func TestShared_ResumeAfterRedisLostItsData(t *testing.T) {
 		}
 	}
 }
+
+// An outcome the sink cannot read (as from a worker of another version of
+// gather): its page is recorded failed, saying why, instead of staying
+// leased to be fetched again and again; the run drains, and the other
+// pages land.
+func TestShared_UnreadableOutcomeIsRecordedFailed(t *testing.T) {
+	rs := redistest.Start(t)
+	ss := sites(t, 1, 0)
+	const n = 6
+	dir := t.TempDir()
+	cfg := testingutil.LoadConfig(t, dir, sharedConfig(t, dir, rs.URL(), ss, n, 2))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := crawler.New(cfg, nil, crawler.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := open(t, rs.URL(), "seed", 5*time.Second).Seed(ctx, c, nil); err != nil || sum.Added != n {
+		t.Fatalf("seed: %+v %v", sum, err)
+	}
+	other := open(t, rs.URL(), "other-version", 5*time.Second)
+	tasks, err := other.Lease(ctx, 1)
+	if err != nil || len(tasks) != 1 {
+		t.Fatalf("lease: %v %v", tasks, err)
+	}
+	ropts, err := redis.ParseURL(rs.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(ropts)
+	defer rdb.Close()
+	if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: "gather:shared:results", Values: []any{"q", tasks[0].ID, "p", `{"format": 99, "pag`}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+
+	st, err := storage.Open(ctx, cfg.Database, storage.TablesFor(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var wg sync.WaitGroup
+	var sinkErr, workErr error
+	wg.Go(func() {
+		_, sinkErr = open(t, rs.URL(), "sink", 5*time.Second).Sink(ctx, st, frontier.SinkOptions{ItemsHash: cfg.ItemsHash()})
+	})
+	wg.Go(func() {
+		w, err := crawler.New(cfg, nil, crawler.Options{})
+		if err == nil {
+			_, err = w.Work(ctx, open(t, rs.URL(), "w", 5*time.Second), crawler.WorkOptions{})
+		}
+		workErr = err
+	})
+	wg.Wait()
+	if sinkErr != nil || workErr != nil {
+		t.Fatalf("sink: %v; worker: %v", sinkErr, workErr)
+	}
+	db := testingutil.OpenDB(t, cfg.Database)
+	got := testingutil.QueryString(t, db, "SELECT status || ': ' || error FROM gather_pages WHERE url = ?", tasks[0].URL)
+	if !strings.HasPrefix(got, "failed: the sink could not read the worker's outcome (another version of gather?): ") {
+		t.Errorf("the unreadable page: %q", got)
+	}
+	if ok := testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE status = 'ok'"); ok != n-1 {
+		t.Errorf("%d pages ok, want the %d others", ok, n-1)
+	}
+	if k := ss[0].Counts()[strings.TrimPrefix(tasks[0].URL, ss[0].URL)]; k != 0 {
+		t.Errorf("the unreadable page was fetched %d times by this version's worker, want 0 (it is over for this run)", k)
+	}
+}

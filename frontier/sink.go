@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -223,7 +224,7 @@ func (r *Redis) sinkLoop(ctx context.Context, w *storage.Writer, opts SinkOption
 			sum.Redelivered += int64(len(msgs))
 		}
 		sum.Results += int64(len(msgs))
-		unread, err := r.store(ctx, w, msgs, log)
+		unread, err := r.store(ctx, w, msgs, opts.Now, log)
 		if err != nil {
 			return err
 		}
@@ -244,18 +245,27 @@ func (r *Redis) sinkLoop(ctx context.Context, w *storage.Writer, opts SinkOption
 
 // store writes a batch of outcomes and waits for their commit. It returns
 // the entries it could not read.
-func (r *Redis) store(ctx context.Context, w *storage.Writer, msgs []redis.XMessage, log *slog.Logger) (unread map[string]bool, err error) {
+func (r *Redis) store(ctx context.Context, w *storage.Writer, msgs []redis.XMessage, now func() time.Time, log *slog.Logger) (unread map[string]bool, err error) {
 	for _, m := range msgs {
 		payload, _ := m.Values["p"].(string)
 		p, links, err := decodeResult([]byte(payload))
 		if err != nil {
-			// Written by another version of gather? Its URL stays leased.
-			log.Error("an outcome could not be read; its URL stays leased", "entry", m.ID, "error", err)
-			if unread == nil {
-				unread = map[string]bool{}
+			// Written by another version of gather? Left leased, the page
+			// would be fetched again and again, each time unreadable, and
+			// the run would never drain: it is recorded failed instead,
+			// with why, and the next run fetches it again.
+			failed, ok := r.unreadable(ctx, m, now(), err)
+			if !ok {
+				log.Error("an outcome could not be read, nor its URL found; it stays leased", "entry", m.ID, "error", err)
+				if unread == nil {
+					unread = map[string]bool{}
+				}
+				unread[m.ID] = true
+				continue
 			}
-			unread[m.ID] = true
-			continue
+			log.Error("an outcome could not be read (written by another version of gather?); its page is recorded failed, for the next run to fetch again",
+				"entry", m.ID, "url", failed.URL, "error", err)
+			p, links = failed, nil
 		}
 		for _, l := range links {
 			if err := w.Pending(ctx, l.URL, l.Depth); err != nil {
@@ -267,6 +277,29 @@ func (r *Redis) store(ctx context.Context, w *storage.Writer, msgs []redis.XMess
 		}
 	}
 	return unread, w.Flush(ctx)
+}
+
+// unreadable is the failed page an outcome that could not be read stands
+// for: its URL and depth are the queue entry's it answers.
+func (r *Redis) unreadable(ctx context.Context, m redis.XMessage, at time.Time, why error) (storage.Page, bool) {
+	q, _ := m.Values["q"].(string)
+	if q == "" {
+		return storage.Page{}, false
+	}
+	xs, err := r.rdb.XRange(ctx, r.keys.queue, q, q).Result()
+	if err != nil || len(xs) != 1 {
+		return storage.Page{}, false
+	}
+	u, _ := xs[0].Values["u"].(string)
+	if u == "" {
+		return storage.Page{}, false
+	}
+	depth := 0
+	if d, ok := xs[0].Values["d"].(string); ok {
+		depth, _ = strconv.Atoi(d)
+	}
+	return storage.Page{URL: u, Depth: depth, Status: storage.PageFailed, FetchedAt: at,
+		Error: "the sink could not read the worker's outcome (another version of gather?): " + why.Error()}, true
 }
 
 // acknowledge ends the leases of stored outcomes, trying until Redis
