@@ -223,6 +223,7 @@ func pageResponse(req *http.Request, p *browser.Page) *http.Response {
 	for _, k := range []string{"Content-Length", "Content-Encoding", "Transfer-Encoding"} {
 		h.Del(k)
 	}
+	stripInternal(h)
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set(fetchedByHeader, fetchedBrowser)
 	status := p.Status

@@ -144,6 +144,8 @@ func TestCrawl_ConfiguredCaptchaPausesTheHost(t *testing.T) {
 		first := len(seen) == 1
 		mu.Unlock()
 		if first {
+			// gather's own header, as a site might send it: no say.
+			w.Header().Set("Gather-Detected", "none")
 			fmt.Fprint(w, `<!DOCTYPE html><html><body><form id="puzzle"><p>Which of these is a bus?</p></form></body></html>`)
 			return
 		}

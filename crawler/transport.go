@@ -112,6 +112,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
+	stripInternal(resp.Header)
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		// Hold the host back the moment the answer arrives, before any
 		// other request slips out while this one travels up to the policy.
