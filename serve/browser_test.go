@@ -308,6 +308,12 @@ func testDemoPages(t *testing.T, tb *tab, base, dbPath string, r *storage.Reader
 	if got, want := count(t, tb, "#changes tbody tr"), int(testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_changes WHERE url = ?", changed)); got != want || want == 0 {
 		t.Errorf("changes of %s: %d rows, want %d", changed, got, want)
 	}
+	// A failed page: its failures in its history, as the database has them.
+	failed := testingutil.QueryString(t, db, "SELECT url FROM gather_pages WHERE status = 'failed' ORDER BY url LIMIT 1")
+	tb.open(t, base+"/page?url="+url.QueryEscape(failed), "page-failed")
+	if got, want := count(t, tb, "#outcomes tbody tr td.status.failed"), int(testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_outcomes WHERE url = ? AND status = 'failed'", failed)); got != want || want == 0 {
+		t.Errorf("history of %s: %d failures shown, want %d (not 0)", failed, got, want)
+	}
 
 	tb.open(t, base+"/data", "tables")
 	for _, table := range []string{"movies", "cast", "crew", "gather_pages"} {

@@ -43,11 +43,16 @@ func (s *server) pageHistory(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusInternalServerError, "Page", err)
 		return
 	}
+	outcomes, err := s.opts.Reader.PageOutcomes(r.Context(), u)
+	if err != nil {
+		s.fail(w, http.StatusInternalServerError, "Page", err)
+		return
+	}
 	status := http.StatusOK
 	if len(recs) == 0 {
 		status = http.StatusNotFound
 	}
 	s.render(w, "page", status, map[string]any{
-		"Title": "Page", "URL": u, "Records": recs, "Changes": changes,
+		"Title": "Page", "URL": u, "Records": recs, "Changes": changes, "Outcomes": outcomes,
 	})
 }

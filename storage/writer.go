@@ -426,9 +426,12 @@ func (w *Writer) writePage(tx *sql.Tx, conn *sql.Conn, p *Page) (changed bool, e
 	switch p.Status {
 	case PageOK:
 		hash := p.hash
-		var prev sql.NullString
+		var prev, prevStatus sql.NullString
 		var prevKeys []byte
-		if err := tx.Stmt(w.stmts.prevHash).QueryRow(w.opts.Job, p.URL).Scan(&prev, &prevKeys); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := tx.Stmt(w.stmts.prevHash).QueryRow(w.opts.Job, p.URL).Scan(&prev, &prevKeys, &prevStatus); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return false, err
+		}
+		if err := w.outcome(tx, p, fetched, prevStatus); err != nil {
 			return false, err
 		}
 		// oldKeys are the keys of the rows this page stored last time (none
@@ -468,10 +471,32 @@ func (w *Writer) writePage(tx *sql.Tx, conn *sql.Conn, p *Page) (changed bool, e
 		_, err = tx.Stmt(w.stmts.pageOK).Exec(p.URL, PageOK, nullInt(p.HTTPStatus), p.Attempts, nullString(p.Error),
 			fetched, w.opts.Run, p.Bytes, hash, changedAt, w.opts.Job, p.Depth, warnings, fetched, p.rowKeys, w.opts.ItemsHash, p.FetchedBy)
 	default:
+		var prevStatus sql.NullString
+		if p.Status != PageFailed {
+			if err := tx.Stmt(w.stmts.prevStatus).QueryRow(w.opts.Job, p.URL).Scan(&prevStatus); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return false, err
+			}
+		}
+		if err := w.outcome(tx, p, fetched, prevStatus); err != nil {
+			return false, err
+		}
 		_, err = tx.Stmt(w.stmts.pageFail).Exec(p.URL, p.Status, nullInt(p.HTTPStatus), p.Attempts, nullString(p.Error),
 			fetched, w.opts.Run, p.Bytes, w.opts.Job, p.Depth, warnings, p.FetchedBy)
 	}
 	return changed, err
+}
+
+// outcome adds p's outcome to the page's history when it is one that
+// history keeps (recordOutcome), prev being the status its record had.
+func (w *Writer) outcome(tx *sql.Tx, p *Page, fetched string, prev sql.NullString) error {
+	if !recordOutcome(p.Status, prev) {
+		return nil
+	}
+	if _, err := tx.Stmt(w.stmts.outcome).Exec(w.opts.Job, p.URL, w.opts.Run, p.Status, nullInt(p.HTTPStatus), p.Attempts,
+		nullString(p.Error), fetched, p.FetchedBy); err != nil {
+		return fmt.Errorf("record the page's outcome: %w", err)
+	}
+	return nil
 }
 
 // deleteOldRows removes the rows a page stored before, by the keys it
@@ -586,12 +611,12 @@ func nullInt(n int) any {
 
 type writerStmts struct {
 	pending, pageOK, pageFail, prevHash *sql.Stmt
-	change                              *sql.Stmt
+	change, prevStatus, outcome         *sql.Stmt
 	delByKey, oldByKey                  map[string]*sql.Stmt
 }
 
 func (s *writerStmts) close() {
-	for _, st := range []*sql.Stmt{s.pending, s.pageOK, s.pageFail, s.prevHash, s.change} {
+	for _, st := range []*sql.Stmt{s.pending, s.pageOK, s.pageFail, s.prevHash, s.change, s.prevStatus, s.outcome} {
 		if st != nil {
 			st.Close()
 		}
@@ -628,7 +653,9 @@ func (w *Writer) prepare() error {
 	st.pending = prep(`INSERT INTO gather_pages (url, status, run, job, depth) VALUES (?, 'pending', ?, ?, ?)
 		ON CONFLICT (job, url) DO UPDATE SET run = excluded.run
 		WHERE gather_pages.status = 'pending' AND gather_pages.run IS NOT excluded.run`)
-	st.prevHash = prep(`SELECT content_hash, row_keys FROM gather_pages WHERE job = ? AND url = ?`)
+	st.prevHash = prep(`SELECT content_hash, row_keys, status FROM gather_pages WHERE job = ? AND url = ?`)
+	st.prevStatus = prep(`SELECT status FROM gather_pages WHERE job = ? AND url = ?`)
+	st.outcome = prep(`INSERT INTO gather_outcomes (job, url, run, status, http_status, attempts, error, fetched_at, fetched_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	st.change = prep(`INSERT INTO gather_changes (url, run, item, changed_at, added, removed, modified, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	st.pageOK = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, content_hash, changed_at, job, depth, warnings, stored_at, row_keys, fail_runs, items_hash, fetched_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
