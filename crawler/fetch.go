@@ -380,10 +380,10 @@ func fetchedBy(gen int) string {
 // and returns the count of solves and whether the last one ended as the
 // challenge page navigated on (see Browser.Solve).
 //
-// A solve takes the cookies as the challenge page moves on, unless the
-// host's were once not enough: the round trip for the page past the
-// challenge is then saved (on the demo's challenge at 300 ms, 300 ms of a
-// solve that holds up all of the host's pages).
+// A solve takes the cookies as the challenge page moves on, which saves
+// the round trip for the page past the challenge (on the demo's challenge
+// at 300 ms, 300 ms of a solve that holds up all of the host's pages),
+// unless the host's such cookies were once not enough (hs.settled).
 func (t *autoTransport) solve(ctx context.Context, u *url.URL, hs *hostSolve, seen int) (gen int, onward bool, err error) {
 	t.mu.Lock()
 	if hs.gen > seen {
