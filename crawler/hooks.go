@@ -45,7 +45,7 @@ func (r *run) collector() *colly.Collector {
 	}
 	col := colly.NewCollector(opts...)
 	r.limits = newHostLimits(cr.Parallelism, cr.Delay, cr.RandomDelay)
-	col.WithTransport(limitGate{limits: r.limits, next: pauseGate{next: r.transport(col), paused: &r.paused, det: r.c.det,
+	col.WithTransport(limitGate{limits: r.limits, shared: r.shared, next: pauseGate{next: r.transport(col), paused: &r.paused, det: r.c.det,
 		maxBody: int64(cr.MaxBodySize), pause: r.pauseHost}})
 	col.SetRequestTimeout(0) // the transport times each request after any Retry-After wait
 	col.SetRedirectHandler(r.c.checkRedirect)

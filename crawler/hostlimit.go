@@ -72,7 +72,11 @@ func (l *hostLimits) get(host string) *hostLimit {
 
 // take waits for one of host's slots, or for ctx to end. release gives it
 // back once the host's delay has passed, without holding up its caller.
+// A nil *hostLimits takes nothing.
 func (l *hostLimits) take(ctx context.Context, host string) (release func(), err error) {
+	if l == nil {
+		return noRelease, nil
+	}
 	h := l.get(host)
 	select {
 	case h.slots <- struct{}{}:
@@ -97,15 +101,30 @@ func (l *hostLimits) take(ctx context.Context, host string) (release func(), err
 // LimitRule wait was outside it: a page waiting for its host's slot has
 // passed no other gate yet, so a host paused meanwhile (pauseGate) sends
 // it nothing.
+//
+// In a worker of a shared crawl it also takes one of the host's slots
+// shared by every worker (shared), after the local one: whatever fetches
+// the page (HTTP, a browser tab, a challenge's solve), the limit holds
+// across the crawl.
 type limitGate struct {
 	next   http.RoundTripper
-	limits *hostLimits
+	limits *hostLimits  // nil: none (a worker's robots.txt requests)
+	shared *sharedSlots // nil: a local crawl
 }
 
 func (g limitGate) RoundTrip(req *http.Request) (*http.Response, error) {
-	release, err := g.limits.take(req.Context(), req.URL.Host)
+	local, err := g.limits.take(req.Context(), req.URL.Host)
 	if err != nil {
 		return nil, err
+	}
+	crawlWide, err := g.shared.take(req.Context(), req.URL.Host)
+	if err != nil {
+		local()
+		return nil, err
+	}
+	release := func() {
+		crawlWide()
+		local()
 	}
 	resp, err := g.next.RoundTrip(req)
 	if err != nil {

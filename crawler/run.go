@@ -36,8 +36,11 @@ type run struct {
 	backoff backoff
 	report  *report
 
-	// limits are crawl.parallelism and delay per host (hostlimit.go).
+	// limits are crawl.parallelism and delay per host (hostlimit.go);
+	// shared, in a worker of a shared crawl, holds them across every
+	// worker (shared.go).
 	limits *hostLimits
+	shared *sharedSlots
 
 	fatalMu  sync.Mutex
 	fatalErr error

@@ -33,9 +33,6 @@ type transport struct {
 	// wire counts requests on the wire, per host: sent and not yet read
 	// to the end (the window counts pages dispatched, which is more).
 	wire onWire
-	// slots, when set (a worker of a shared frontier), makes the per-host
-	// limit hold across every worker of the crawl (see work.go).
-	slots *sharedSlots
 }
 
 func newTransport(timeout time.Duration, parallelism int, allowPrivate bool) *transport {
@@ -87,12 +84,6 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.gates.wait(req.Context(), req.URL.Host); err != nil {
 		return nil, err
 	}
-	// The wait for a slot shared with other workers is not the request's:
-	// it comes before the timeout starts, as the local host limit's does.
-	release, err := t.slots.take(req.Context(), req.URL.Host)
-	if err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithTimeoutCause(req.Context(), t.timeout, errTimeout)
 	// Check the host's pause again once a connection is in hand: dialing
 	// can take long enough for a Retry-After to arrive in between, and the
@@ -105,7 +96,6 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		t.wire.add(host, -1)
-		release()
 		cancel()
 		if errors.Is(context.Cause(ctx), errTimeout) {
 			return nil, fmt.Errorf("%w after %s", errTimeout, t.timeout)
@@ -121,7 +111,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	resp.Body = &timeoutBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, timeout: t.timeout,
-		done: func() { t.wire.add(host, -1); release() }}
+		done: func() { t.wire.add(host, -1) }}
 	return resp, nil
 }
 

@@ -64,12 +64,14 @@ func (c *Crawler) Work(ctx context.Context, fr Frontier, opts WorkOptions) (Summ
 	ws := &workSink{fr: fr, ctx: r.ctx, log: r.log, retry: opts.Retry, tasks: map[string]Task{}, sent: r.win.onCommit}
 	r.w = ws
 	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate)
-	r.tr.slots = &sharedSlots{fr: fr, parallelism: cr.Parallelism, delay: cr.Delay}
+	r.shared = &sharedSlots{fr: fr, parallelism: cr.Parallelism, delay: cr.Delay}
 	if err := r.openBrowser(); err != nil {
 		return Summary{}, err
 	}
 	if cr.RobotsTxt {
-		r.robots = newRobots(r.tr, c.userAgent)
+		// robots.txt takes a slot shared by the workers too (not a local
+		// one: it is read before a page's local slot is taken).
+		r.robots = newRobots(limitGate{next: r.tr, shared: r.shared}, c.userAgent)
 	}
 	r.col = r.collector()
 	c.live.Store(r)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
 	"github.com/gather-crawler/gather/frontier"
@@ -51,6 +52,40 @@ crawl:
 %s`, front, urls.String(), parallelism, testingutil.ShippedItems(t))
 }
 
+// crawlShared runs a sink and n workers (each its own Redis connection
+// and collector, made with opts) on the frontier at url until the crawl is
+// drained, and fails the test on any error of theirs.
+func crawlShared(t *testing.T, ctx context.Context, url string, cfg *config.Config, n int, opts crawler.Options) {
+	t.Helper()
+	st, err := storage.Open(ctx, cfg.Database, storage.TablesFor(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, n+1)
+	wg.Go(func() {
+		_, err := open(t, url, "sink", 10*time.Second).Sink(ctx, st, frontier.SinkOptions{ItemsHash: cfg.ItemsHash()})
+		errs <- err
+	})
+	for i := range n {
+		wg.Go(func() {
+			c, err := crawler.New(cfg, nil, opts)
+			if err == nil {
+				_, err = c.Work(ctx, open(t, url, fmt.Sprintf("w%d", i), 10*time.Second), crawler.WorkOptions{})
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func open(t *testing.T, url, consumer string, ttl time.Duration) *frontier.Redis {
 	t.Helper()
 	fr, err := frontier.Open(url, frontier.Options{Job: "shared", Consumer: consumer, LeaseTTL: ttl})
@@ -89,35 +124,7 @@ func TestShared_ThreeWorkersAndASink(t *testing.T) {
 		t.Fatalf("seed again: %+v %v", sum, err)
 	}
 
-	st, err := storage.Open(ctx, cfg.Database, storage.TablesFor(cfg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	wg.Go(func() {
-		_, err := open(t, rs.URL(), "sink", 5*time.Second).Sink(ctx, st, frontier.SinkOptions{ItemsHash: cfg.ItemsHash()})
-		errs <- err
-	})
-	for i := range 3 {
-		wg.Go(func() {
-			c, err := crawler.New(cfg, nil, crawler.Options{})
-			if err != nil {
-				errs <- err
-				return
-			}
-			_, err = c.Work(ctx, open(t, rs.URL(), fmt.Sprintf("w%d", i), 5*time.Second), crawler.WorkOptions{})
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	crawlShared(t, ctx, rs.URL(), cfg, 3, crawler.Options{})
 	db := testingutil.OpenDB(t, cfg.Database)
 	if _, err := demo.Verify(ctx, db, n, false); err != nil {
 		t.Fatal(err)
@@ -274,27 +281,7 @@ func TestShared_UnreadableOutcomeIsRecordedFailed(t *testing.T) {
 	}
 	other.Close()
 
-	st, err := storage.Open(ctx, cfg.Database, storage.TablesFor(cfg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var wg sync.WaitGroup
-	var sinkErr, workErr error
-	wg.Go(func() {
-		_, sinkErr = open(t, rs.URL(), "sink", 5*time.Second).Sink(ctx, st, frontier.SinkOptions{ItemsHash: cfg.ItemsHash()})
-	})
-	wg.Go(func() {
-		w, err := crawler.New(cfg, nil, crawler.Options{})
-		if err == nil {
-			_, err = w.Work(ctx, open(t, rs.URL(), "w", 5*time.Second), crawler.WorkOptions{})
-		}
-		workErr = err
-	})
-	wg.Wait()
-	if sinkErr != nil || workErr != nil {
-		t.Fatalf("sink: %v; worker: %v", sinkErr, workErr)
-	}
+	crawlShared(t, ctx, rs.URL(), cfg, 1, crawler.Options{})
 	db := testingutil.OpenDB(t, cfg.Database)
 	got := testingutil.QueryString(t, db, "SELECT status || ': ' || error FROM gather_pages WHERE url = ?", tasks[0].URL)
 	if !strings.HasPrefix(got, "failed: the sink could not read the worker's outcome (another version of gather?): ") {

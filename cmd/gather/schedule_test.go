@@ -139,7 +139,13 @@ func TestProcess_Schedule(t *testing.T) {
 		t.Fatalf("healthz: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	families := scrapeMetrics(t, m[1])
+	// The run is finished in the database a moment before the scheduler,
+	// to which the crawl then returns, counts it: wait for that.
+	var families map[string]*dto.MetricFamily
+	waitFor(t, "the run in the metrics", 10*time.Second, func() bool {
+		families = scrapeMetrics(t, m[1])
+		return families["gather_last_success_timestamp_seconds"] != nil
+	})
 	for _, name := range []string{"gather_runs_total", "gather_pages_total", "gather_items_total", "gather_pages_changed_total",
 		"gather_last_success_timestamp_seconds", "gather_requests_in_flight", "gather_runs_skipped_total",
 		"gather_browser_pages_total", "gather_challenges_solved_total"} {
