@@ -26,6 +26,14 @@ type scaleOut struct {
 	cfg, db     string
 	n           int
 	parallelism int
+	// started are the processes' outputs, shown when the test fails:
+	// a process that hangs is told by what the others said.
+	started []startedProcess
+}
+
+type startedProcess struct {
+	args string
+	out  *syncBuffer
 }
 
 func newScaleOut(t *testing.T, n, parallelism int, latency time.Duration) *scaleOut {
@@ -65,7 +73,19 @@ crawl:
 
 // start starts a gather command of the shared crawl.
 func (s *scaleOut) start(args ...string) (*exec.Cmd, *syncBuffer) {
-	return gatherProcess(s.t, append(args, "-c", s.cfg, "--lease", "2s")...)
+	cmd, out := gatherProcess(s.t, append(args, "-c", s.cfg, "--lease", "2s")...)
+	if len(s.started) == 0 {
+		s.t.Cleanup(func() {
+			if !s.t.Failed() {
+				return
+			}
+			for _, p := range s.started {
+				s.t.Logf("gather %s said:\n%s", p.args, p.out)
+			}
+		})
+	}
+	s.started = append(s.started, startedProcess{args: strings.Join(args, " "), out: out})
+	return cmd, out
 }
 
 // stored is how many pages the database holds as ok (0 before it exists).
