@@ -16,11 +16,13 @@ import (
 
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler/extract"
+	"github.com/gather-crawler/gather/internal/version"
 	"github.com/gather-crawler/gather/storage"
 )
 
-// Version is gather's version, sent in the default User-Agent.
-var Version = "0.1.0"
+// Version is gather's version, sent in the default User-Agent: what the
+// build recorded (see internal/version).
+var Version = version.Get().Short()
 
 // Options are the run-time choices that are not part of the config.
 type Options struct {
