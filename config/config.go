@@ -101,6 +101,11 @@ type Crawl struct {
 	// matches one of Captcha fails as needing a person and pauses its host.
 	Challenge []Detector `mapstructure:"challenge"`
 	Captcha   []Detector `mapstructure:"captcha"`
+	// Proxy is one proxy URL or a list (http://, https://, socks5://,
+	// with USER:PASSWORD@ when it wants them) that every request goes
+	// through; a list is spread sticky per host (docs/proxies.md). Empty:
+	// the environment's HTTP_PROXY, HTTPS_PROXY and NO_PROXY.
+	Proxy []string `mapstructure:"proxy"`
 }
 
 // Detector tells a kind of response by what it looks like: every

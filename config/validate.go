@@ -60,6 +60,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateFrontier(p)
 	c.validateCrawl(p)
+	c.validateProxy(p)
 	if len(c.Items) == 0 {
 		p.add("items", "no items: define at least one item with fields to extract")
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler/extract"
+	"github.com/gather-crawler/gather/crawler/proxy"
 	"github.com/gather-crawler/gather/internal/version"
 	"github.com/gather-crawler/gather/storage"
 )
@@ -73,6 +74,8 @@ type Crawler struct {
 	allowPrivate bool
 	canon        canonical
 	userAgent    string
+	// proxies are crawl.proxy's or the environment's (nil: direct).
+	proxies *proxy.Pool
 
 	// items is cfg's ItemsHash, for Due.
 	items string
@@ -127,6 +130,9 @@ func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, erro
 	}
 	if c.opts.Lease.Logger == nil {
 		c.opts.Lease.Logger = c.log
+	}
+	if err := c.setUpProxies(); err != nil {
+		return nil, err
 	}
 	c.canon = newCanonical(cfg.Crawl.Canonical)
 	c.userAgent = cfg.Crawl.UserAgent

@@ -81,9 +81,10 @@ func (r *run) newBrowser() (*browser.Browser, error) {
 		rules += ", EXCLUDE " + h
 	}
 	flags := map[string]any{"host-resolver-rules": rules}
+	auth := r.c.browserProxy(flags)
 	maps.Copy(flags, r.c.opts.BrowserFlags)
 	return browser.New(browser.Options{Exec: exe, Tabs: cr.Browser.Tabs, RecycleAfter: cr.Browser.RecycleAfter,
-		PageTimeout: cr.Timeout, UserAgent: r.c.userAgent, Allow: r.c.browserAllow, Flags: flags,
+		PageTimeout: cr.Timeout, UserAgent: r.c.userAgent, Allow: r.c.browserAllow, Flags: flags, ProxyAuth: auth,
 		Challenges: r.c.det.challenge, Captchas: r.c.det.captcha,
 		Logger: r.log.With("component", "browser")})
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/gocolly/colly/v2"
+
+	"github.com/gather-crawler/gather/crawler/proxy"
 )
 
 // A page's fate is decided here and nowhere else: ok, retry (after how
@@ -139,6 +141,11 @@ func describeError(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
+	}
+	// A proxy's failure names the proxy, never the site.
+	var pe *proxy.Error
+	if errors.As(err, &pe) {
+		return pe.Error()
 	}
 	switch {
 	case errors.Is(err, errTimeout), errors.Is(err, context.DeadlineExceeded):

@@ -113,7 +113,7 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 		}
 		return Summary{}, err
 	}
-	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate)
+	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate).through(c.proxies)
 	if err := r.openBrowser(); err != nil {
 		r.w.Close()
 		return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))

@@ -123,7 +123,7 @@ func (c *Crawler) StartSitemaps(ctx context.Context, record func(storage.Page) e
 		w: recordSink(record)}
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	defer r.cancel(nil)
-	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate)
+	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate).through(c.proxies)
 	defer r.tr.CloseIdleConnections()
 	if err := r.readSitemaps(fn); err != nil {
 		return err

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/gather-crawler/gather/crawler/proxy"
 )
 
 var (
@@ -33,6 +35,9 @@ type transport struct {
 	// wire counts requests on the wire, per host: sent and not yet read
 	// to the end (the window counts pages dispatched, which is more).
 	wire onWire
+	// proxies are the crawl's (nil: direct); see transport_proxy.go.
+	proxies      *proxy.Pool
+	allowPrivate bool
 }
 
 func newTransport(timeout time.Duration, parallelism int, allowPrivate bool) *transport {
@@ -50,19 +55,22 @@ func newTransport(timeout time.Duration, parallelism int, allowPrivate bool) *tr
 		}
 	}
 	base := &http.Transport{
-		DialContext:           dialer.DialContext,
+		DialContext:           proxyDial(dialer, min(timeout, 30*time.Second)),
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          0,
 		MaxIdleConnsPerHost:   max(2, 2*parallelism),
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   min(timeout, 15*time.Second),
 		ExpectContinueTimeout: time.Second,
-		// No proxy from the environment: proxy credentials in a URL would
-		// end up in error messages, and so in logs and the database.
-		Proxy: nil,
+		// The proxy the request's context carries (transport_proxy.go
+		// chooses it), never http.ProxyFromEnvironment directly: proxy
+		// credentials in a URL would end up in error messages, and so in
+		// logs and the database.
+		Proxy:                  proxy.URLFunc,
+		OnProxyConnectResponse: onProxyConnect,
 	}
 	return &transport{base: base, timeout: timeout, gates: &hostGates{until: map[string]time.Time{}},
-		wire: onWire{hosts: map[string]int64{}}}
+		wire: onWire{hosts: map[string]int64{}}, allowPrivate: allowPrivate}
 }
 
 // isPrivate reports addresses a crawler of public sites has no business
@@ -93,7 +101,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}})
 	host := req.URL.Host
 	t.wire.add(host, 1)
-	resp, err := t.base.RoundTrip(req.WithContext(ctx))
+	resp, err := t.send(req.WithContext(ctx))
 	if err != nil {
 		t.wire.add(host, -1)
 		cancel()

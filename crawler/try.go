@@ -48,7 +48,7 @@ func (c *Crawler) Try(ctx context.Context, target string) (*TryResult, error) {
 		return res, nil
 	}
 	cr := c.cfg.Crawl
-	tr := newTransport(cr.Timeout, 1, c.allowPrivate)
+	tr := newTransport(cr.Timeout, 1, c.allowPrivate).through(c.proxies)
 	defer tr.CloseIdleConnections()
 	if cr.RobotsTxt {
 		rb := newRobots(tr, c.userAgent)

@@ -63,7 +63,7 @@ func (c *Crawler) Work(ctx context.Context, fr Frontier, opts WorkOptions) (Summ
 	r.items = c.cfg.ItemsHash()
 	ws := &workSink{fr: fr, ctx: r.ctx, log: r.log, retry: opts.Retry, tasks: map[string]Task{}, sent: r.win.onCommit}
 	r.w = ws
-	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate)
+	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate).through(c.proxies)
 	r.shared = &sharedSlots{fr: fr, parallelism: cr.Parallelism, delay: cr.Delay}
 	if err := r.openBrowser(); err != nil {
 		return Summary{}, err

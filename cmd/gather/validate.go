@@ -61,6 +61,7 @@ func describe(w io.Writer, cfg *config.Config, fileIDs int64, now time.Time) {
 	if cfg.Frontier != "" {
 		fmt.Fprintf(w, "frontier  %s\n", frontier.Redact(cfg.Frontier))
 	}
+	printProxies(w, cr.Proxy)
 	st := cr.Start
 	if len(st.URLs) > 0 {
 		fmt.Fprintf(w, "start     %s\n", plural(int64(len(st.URLs)), "URL", "URLs"))

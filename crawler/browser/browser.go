@@ -57,9 +57,11 @@ type Options struct {
 	// that shows a CAPTCHA is returned at once, for the caller to judge.
 	Challenges, Captchas []Sign
 	// Flags are extra command-line switches (tests map host names with
-	// host-resolver-rules).
-	Flags  map[string]any
-	Logger *slog.Logger
+	// host-resolver-rules; a crawl's proxy is proxy-server).
+	Flags map[string]any
+	// ProxyAuth, when set, gives the proxy's credentials (see ProxyAuth).
+	ProxyAuth ProxyAuth
+	Logger    *slog.Logger
 }
 
 // Browser is one Chromium at a time and its tabs. It is safe for

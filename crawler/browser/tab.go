@@ -69,10 +69,20 @@ func (b *Browser) setUp(t *tab) error {
 		defer t.guards.Done()
 		b.guard(ctx, paused, t)
 	}()
+	enable := fetch.EnableParams{}
+	if b.opts.ProxyAuth != nil {
+		auth := chromedp.Events(ctx, fetch.AuthRequired)
+		t.guards.Add(1)
+		go func() {
+			defer t.guards.Done()
+			b.answerAuth(ctx, auth)
+		}()
+		enable.HandleAuthRequests = new(true)
+	}
 	sctx, stop := context.WithTimeout(ctx, b.opts.PageTimeout)
 	defer stop()
 	for _, err := range []error{
-		call(sctx, fetch.Enable, fetch.EnableParams{}),
+		call(sctx, fetch.Enable, enable),
 		call(sctx, network.Enable, network.EnableParams{}),
 		call(sctx, page.SetLifecycleEventsEnabled, page.SetLifecycleEventsEnabledParams{Enabled: true}),
 	} {

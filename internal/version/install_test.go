@@ -32,8 +32,9 @@ func TestInstall(t *testing.T) {
 	root := strings.TrimSpace(run(t, "", nil, "git", "rev-parse", "--show-toplevel"))
 	tmp := t.TempDir()
 	gopath := filepath.Join(tmp, "gopath")
+	// GOENV=off: the machine's go env file may say -buildvcs=false.
 	env := []string{"GOPATH=" + gopath, "GOMODCACHE=" + filepath.Join(gopath, "pkg", "mod"), "GOBIN=" + filepath.Join(tmp, "bin"),
-		"GOFLAGS=-mod=mod", "GOENV=off", "GOTOOLCHAIN=local", "CGO_ENABLED=1"}
+		"GOFLAGS=", "GOENV=off", "GOTOOLCHAIN=local", "CGO_ENABLED=1"}
 	t.Cleanup(func() {
 		// The module cache is read-only; go clean makes it removable.
 		cmd := exec.Command("go", "clean", "-modcache")
@@ -42,7 +43,8 @@ func TestInstall(t *testing.T) {
 	})
 
 	// A checkout build: a clone of HEAD, so that the tree is a plain
-	// repository and clean (a worktree with edits would say "modified").
+	// repository and clean (a worktree with edits would say "modified"),
+	// built as a developer does (go.mod and go.sum as they are).
 	src := filepath.Join(tmp, "src")
 	run(t, "", nil, "git", "clone", "-q", root, src)
 	head := strings.TrimSpace(run(t, src, nil, "git", "rev-parse", "HEAD"))
@@ -90,7 +92,9 @@ func TestInstall(t *testing.T) {
 		}
 	}
 	upstream := strings.TrimSpace(run(t, "", nil, "go", "env", "GOPROXY"))
-	ienv := append(env, "GOPROXY=file://"+filepath.Join(tmp, "proxy")+","+upstream, "GONOSUMDB="+mod, "GOFLAGS=")
+	// -mod=mod as a user outside any module has it; the module is not in
+	// the checksum database (GONOSUMDB), its dependencies are checked.
+	ienv := append(env, "GOPROXY=file://"+filepath.Join(tmp, "proxy")+","+upstream, "GONOSUMDB="+mod, "GOFLAGS=-mod=mod")
 	start = time.Now()
 	run(t, tmp, ienv, "go", "install", mod+"/cmd/gather@"+ver)
 	t.Logf("go install %s/cmd/gather@%s: %s", mod, ver, time.Since(start).Round(time.Second))
