@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/crawler/proxy"
 )
 
 // Metrics are the scheduler's Prometheus metrics, in a registry of their
@@ -45,7 +46,7 @@ func NewMetrics() *Metrics {
 	m.browser = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gather_browser_pages_total", Help: "Pages loaded in Chromium (crawl.fetch: browser), by crawl (job)."}, []string{crawlLabel})
 	m.challenges = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gather_challenges_solved_total", Help: "JavaScript challenges solved in Chromium (crawl.fetch: auto), by crawl (job)."}, []string{crawlLabel})
 	m.lastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "gather_last_success_timestamp_seconds", Help: "When the job's last finished run ended, as a Unix time."}, []string{crawlLabel})
-	m.Registry.MustRegister(m.runs, m.skipped, m.pages, m.items, m.changed, m.browser, m.challenges, m.lastSuccess,
+	m.Registry.MustRegister(m.runs, m.skipped, m.pages, m.items, m.changed, m.browser, m.challenges, m.lastSuccess, proxy.Collector{},
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
