@@ -42,6 +42,7 @@ var defaults = map[string]any{
 	"crawl.extract_timeout":       "10s",
 	"crawl.max_value_size":        "1MB",
 	"crawl.user_agent":            "",
+	"crawl.proxy":                 []string{},
 	"crawl.robots_txt":            true,
 	"crawl.max_depth":             1,
 	"crawl.refresh_after":         "0s",
