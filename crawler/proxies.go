@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"fmt"
 	"maps"
 	"net"
 	"net/url"
@@ -16,6 +17,18 @@ import (
 // environment's.
 func (c *Crawler) setUpProxies() error {
 	if len(c.cfg.Crawl.Proxy) == 0 {
+		// A proxy variable that does not parse fails the crawl before
+		// any request, as crawl.proxy's validation does: going direct
+		// would bypass the proxy the machine is meant to use.
+		env := httpproxy.FromEnvironment()
+		for name, v := range map[string]string{"HTTP_PROXY": env.HTTPProxy, "HTTPS_PROXY": env.HTTPSProxy} {
+			if v == "" {
+				continue
+			}
+			if _, err := proxy.Parse(v); err != nil {
+				return fmt.Errorf("%s (or %s, from the environment, used as crawl.proxy is empty): %w", name, strings.ToLower(name), err)
+			}
+		}
 		c.proxies = proxy.FromEnvironment()
 		return nil
 	}

@@ -447,3 +447,21 @@ func loopbackName(t *testing.T) (string, string) {
 	}
 	return name, ips[0].String()
 }
+
+// An environment proxy that does not parse stops the crawl before any
+// request, naming the variable and not the password.
+func TestProxy_BadEnvironmentProxy(t *testing.T) {
+	for _, v := range []string{"HTTP_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("HTTPS_PROXY", "ftp://u:s3cret@127.0.0.1:21")
+	cfg := testConfig(t, `crawl:
+  name: bad-env
+  start:
+    urls: ["http://127.0.0.1:9/"]
+`)
+	_, err := crawler.New(cfg, nil, crawler.Options{})
+	if err == nil || !strings.Contains(err.Error(), "HTTPS_PROXY") || !strings.Contains(err.Error(), "the scheme must be") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("New: %v", err)
+	}
+}

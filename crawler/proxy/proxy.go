@@ -189,7 +189,7 @@ func (p *Pool) Choose(target *url.URL, tried []*Proxy) (px *Proxy, ok bool) {
 			// request; sending it directly would bypass the proxy, so
 			// the transport fails it (see ErrEnvProxy).
 			if err != nil {
-				return &Proxy{Name: "from the environment", URL: nil}, true
+				return &Proxy{Name: "from the environment", stats: countersFor("environment")}, true
 			}
 			return nil, true
 		}
