@@ -96,7 +96,7 @@ func (r *run) transport(col *colly.Collector) http.RoundTripper {
 	cr := cfg.Crawl
 	byMode := map[string]http.RoundTripper{config.FetchHTTP: r.tr}
 	if cfg.Uses(config.FetchBrowser) {
-		byMode[config.FetchBrowser] = &browserTransport{b: r.br, waitFor: cr.Browser.WaitFor, wire: &r.tr.wire, stats: &r.c.stats}
+		byMode[config.FetchBrowser] = &browserTransport{b: r.br, waitFor: cr.Browser.WaitFor, wire: &r.tr.wire, stats: &r.c.stats, proxyErr: r.c.browserProxyError}
 	}
 	if cfg.Uses(config.FetchAuto) {
 		// The client's jar, which the solved challenges' cookies go into.
@@ -201,6 +201,8 @@ type browserTransport struct {
 	// requests are while on the wire.
 	wire  *onWire
 	stats *counters
+	// proxyErr names the proxy in a failure that is its (proxies.go).
+	proxyErr func(error) error
 }
 
 func (t *browserTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -210,6 +212,9 @@ func (t *browserTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if err != nil {
 		if errors.Is(err, browser.ErrBlocked) {
 			return nil, fmt.Errorf("%w: %v", errAddressRefused, err)
+		}
+		if t.proxyErr != nil {
+			err = t.proxyErr(err)
 		}
 		return nil, err
 	}

@@ -132,3 +132,40 @@ func chromiumBypass(noProxy string) string {
 	}
 	return strings.Join(out, ";")
 }
+
+// chromiumProxyFailures are Chromium's network errors that are the
+// proxy's failure, not the site's.
+var chromiumProxyFailures = []string{"ERR_PROXY_CONNECTION_FAILED", "ERR_TUNNEL_CONNECTION_FAILED", "ERR_SOCKS_CONNECTION_FAILED",
+	"ERR_PROXY_AUTH_UNSUPPORTED", "ERR_PROXY_AUTH_REQUESTED", "ERR_PROXY_CERTIFICATE_INVALID", "ERR_NO_SUPPORTED_PROXIES",
+	"ERR_MANDATORY_PROXY_CONFIGURATION_FAILED", "ERR_INVALID_AUTH_CREDENTIALS"}
+
+// browserProxyError names the proxy in a Chromium page's failure that is
+// the proxy's: Chromium chose among the proxies itself, so a list is
+// named whole.
+func (c *Crawler) browserProxyError(err error) error {
+	if err == nil || c.proxies == nil {
+		return err
+	}
+	msg := err.Error()
+	for _, code := range chromiumProxyFailures {
+		if !strings.Contains(msg, "net::"+code) {
+			continue
+		}
+		var names []string
+		var one *proxy.Proxy
+		for _, px := range c.proxies.Proxies() {
+			names = append(names, px.Name)
+			one = px
+		}
+		if len(names) == 0 {
+			return err
+		}
+		if code == "ERR_INVALID_AUTH_CREDENTIALS" && len(names) == 1 {
+			// Chromium was given the credentials (Fetch.authRequired)
+			// and the proxy refused them.
+			return proxy.AuthError(one)
+		}
+		return &proxy.Error{Proxy: strings.Join(names, ", "), Dead: true, Err: fmt.Errorf("Chromium: net::%s", code)}
+	}
+	return err
+}

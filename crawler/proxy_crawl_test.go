@@ -465,3 +465,18 @@ func TestProxy_BadEnvironmentProxy(t *testing.T) {
 		t.Errorf("New: %v", err)
 	}
 }
+
+// Chromium through a proxy that refuses its credentials: the pages fail
+// as the proxy's refusal, and nothing reaches the site.
+func TestProxy_BrowserWrongCredentials(t *testing.T) {
+	needChromium(t)
+	px := proxytest.Tinyproxy(t, proxytest.Options{From: "127.0.0.3", User: "crawler", Password: "s3cret-pw"})
+	ids := demo.IDs(2)
+	site := startPeerSite(t, "", demo.Options{}, ids)
+	cfg, _ := idTemplateConfig(t, demo.PageURL(site.URL, "{id}"), "browser", 2, fmt.Sprintf("  proxy: %q\n  robots_txt: false\n", px.URL("crawler", "wrong-pw")))
+	sum, _ := crawl(t, cfg, browserOpts())
+	wantFailedThroughProxy(t, cfg, sum, 2, "proxy "+px.Addr+": 407 Proxy Authentication Required: the proxy refused crawl.proxy's credentials", "wrong-pw")
+	if n := site.requests(); n != 0 {
+		t.Errorf("the site saw %d requests", n)
+	}
+}
