@@ -13,8 +13,8 @@ type pageState struct {
 	url string // as dispatched: the page's identity in gather_pages
 	// final is the URL its body came from, after redirects; result its
 	// extraction, once extracted.
-	final  string
-	result *extract.Result
+	final    string
+	result   *extract.Result
 	depth    int
 	attempts int
 	settled  bool // its ending happened (guarded by window.mu)
