@@ -1,6 +1,7 @@
 package archive
 
 import (
+	stdgzip "compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -128,6 +129,10 @@ func scanFrom(path, name string, offset int64, only gowarc.RecordType, yield fun
 		return 0, yield(Entry{}, fmt.Errorf("archive: %w", err)), true
 	}
 	defer r.Close()
+	var fileSize int64
+	if info, err := os.Stat(path); err == nil {
+		fileSize = info.Size()
+	}
 	expect := offset
 	for {
 		rec, err, panicked := nextRecord(r)
@@ -158,7 +163,11 @@ func scanFrom(path, name string, offset int64, only gowarc.RecordType, yield fun
 			}
 		}
 		expect = rec.Offset + rec.Size
-		if bad := checkValidation(rec.Validation); bad != nil {
+		bad := checkValidation(rec.Validation)
+		if bad == nil && expect == fileSize {
+			bad = lastMemberIntact(path, rec.Offset, rec.Size)
+		}
+		if bad != nil {
 			rec.Close()
 			if !yield(Entry{}, &CorruptError{File: path, Offset: rec.Offset, Err: bad}) {
 				return 0, false, true
@@ -181,6 +190,32 @@ func scanFrom(path, name string, offset int64, only gowarc.RecordType, yield fun
 			return 0, false, true
 		}
 	}
+}
+
+// lastMemberIntact checks the gzip trailer of a file's last member: a
+// writer cut off just after the compressed data leaves a member whose
+// records parse whole but whose checksum is gone, and gowarc's gzip
+// reader takes the missing trailer for a clean end. The standard
+// library's reader does not.
+func lastMemberIntact(path string, offset, size int64) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var magic [2]byte
+	if _, err := f.ReadAt(magic[:], offset); err != nil || magic != [2]byte{0x1f, 0x8b} {
+		return nil // not gzip: nothing more to check
+	}
+	zr, err := stdgzip.NewReader(io.NewSectionReader(f, offset, size))
+	if err != nil {
+		return err
+	}
+	zr.Multistream(false)
+	if _, err := io.Copy(io.Discard, zr); err != nil {
+		return fmt.Errorf("torn gzip member: %w", err)
+	}
+	return nil
 }
 
 // nextRecord is r.Next with a panic in the parser turned into a finding:
