@@ -13,7 +13,7 @@ import (
 	"testing"
 )
 
-const diskFullChild = "GATHER_ARCHIVE_DISKFULL_CHILD"
+const diskFullChild = "ARCHIVE_TEST_DISKFULL_DIR"
 
 // The file-size limit (RLIMIT_FSIZE) is a full disk as a process sees it:
 // a write past it fails (EFBIG; Go ignores SIGXFSZ). A child process with
@@ -24,7 +24,7 @@ func TestWriter_FullDiskReturnsAnErrorAndLeavesWholeRecords(t *testing.T) {
 	dir := t.TempDir()
 	const limit = 150_000
 	cmd := exec.Command(os.Args[0], "-test.run=^TestWriter_DiskFullChild$", "-test.v")
-	cmd.Env = append(os.Environ(), diskFullChild+"="+dir, fmt.Sprintf("GATHER_ARCHIVE_FSIZE=%d", limit))
+	cmd.Env = append(os.Environ(), diskFullChild+"="+dir, fmt.Sprintf("ARCHIVE_TEST_FSIZE=%d", limit))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
@@ -88,7 +88,7 @@ func TestWriter_DiskFullChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	var limit uint64
-	fmt.Sscan(os.Getenv("GATHER_ARCHIVE_FSIZE"), &limit)
+	fmt.Sscan(os.Getenv("ARCHIVE_TEST_FSIZE"), &limit)
 	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: limit, Max: limit}); err != nil {
 		t.Fatal(err)
 	}
