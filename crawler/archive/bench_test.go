@@ -4,10 +4,28 @@ import (
 	"math/rand"
 	"net/http"
 	"net/http/httptest"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gather-crawler/gather/demo"
 )
+
+// cpuTime reports the process's CPU time per operation: on a machine
+// shared with other work, wall time per operation measures the machine's
+// load as much as the code.
+func cpuTime(b *testing.B) func() {
+	before := rusage()
+	return func() {
+		b.ReportMetric(float64((rusage()-before).Microseconds())/float64(b.N), "cpu-µs/op")
+	}
+}
+
+func rusage() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // demoExchanges fetches n of the demo site's movie pages (both layouts:
 // classic HTML and the Next.js page with its JSON) from the demo served on
@@ -48,6 +66,7 @@ func BenchmarkWriter_DemoPages(b *testing.B) {
 	b.Run("serial", func(b *testing.B) {
 		w := newTestWriter(b, Options{Dir: b.TempDir()})
 		b.SetBytes(avg)
+		defer cpuTime(b)()
 		i := 0
 		for b.Loop() {
 			if _, err := w.Write(exs[i%len(exs)]); err != nil {
@@ -60,6 +79,7 @@ func BenchmarkWriter_DemoPages(b *testing.B) {
 	b.Run("parallel", func(b *testing.B) {
 		w := newTestWriter(b, Options{Dir: b.TempDir()})
 		b.SetBytes(avg)
+		defer cpuTime(b)()
 		b.RunParallel(func(pb *testing.PB) {
 			i := rand.Intn(len(exs))
 			for pb.Next() {
@@ -75,6 +95,7 @@ func BenchmarkWriter_DemoPages(b *testing.B) {
 	b.Run("sync-each-write", func(b *testing.B) {
 		w := newTestWriter(b, Options{Dir: b.TempDir(), SyncEachWrite: true})
 		b.SetBytes(avg)
+		defer cpuTime(b)()
 		i := 0
 		for b.Loop() {
 			if _, err := w.Write(exs[i%len(exs)]); err != nil {
@@ -109,6 +130,7 @@ func BenchmarkReader_ReadAt(b *testing.B) {
 	defer r.Close()
 	b.SetBytes(bodies / int64(len(locs)))
 	b.Run("serial", func(b *testing.B) {
+		defer cpuTime(b)()
 		rng := rand.New(rand.NewSource(1))
 		for b.Loop() {
 			if _, err := r.Read(locs[rng.Intn(len(locs))]); err != nil {
@@ -117,6 +139,7 @@ func BenchmarkReader_ReadAt(b *testing.B) {
 		}
 	})
 	b.Run("parallel", func(b *testing.B) {
+		defer cpuTime(b)()
 		b.RunParallel(func(pb *testing.PB) {
 			rng := rand.New(rand.NewSource(rand.Int63()))
 			for pb.Next() {
@@ -128,6 +151,7 @@ func BenchmarkReader_ReadAt(b *testing.B) {
 		})
 	})
 	b.Run("scan", func(b *testing.B) {
+		defer cpuTime(b)()
 		for b.Loop() {
 			n := 0
 			for _, err := range Scan(w.Dir()) {
