@@ -66,6 +66,9 @@ func (r *Record) ContentBody() ([]byte, error) {
 // ReadAt reads the one record at loc in the archive directory dir without
 // scanning the file, and verifies its gzip checksum and WARC digests.
 func ReadAt(dir string, loc Location) (*Record, error) {
+	if !filepath.IsLocal(loc.File) {
+		return nil, fmt.Errorf("archive: %q is not a file in the archive", loc.File)
+	}
 	f, err := os.Open(filepath.Join(dir, loc.File))
 	if err != nil {
 		return nil, fmt.Errorf("archive: %w", err)
@@ -98,8 +101,10 @@ func (r *Reader) Read(loc Location) (*Record, error) {
 }
 
 func (r *Reader) open(name string) (*os.File, error) {
-	if name == "" || strings.Contains(name, "/") || strings.Contains(name, `\`) || name == "." || name == ".." {
-		return nil, fmt.Errorf("archive: %q is not a file name in the archive", name)
+	// A location names a file under the directory (a worker's subdirectory
+	// included), never one outside it.
+	if !filepath.IsLocal(name) {
+		return nil, fmt.Errorf("archive: %q is not a file in the archive", name)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
