@@ -165,7 +165,7 @@ func (c *Crawler) browserProxyError(err error) error {
 			// and the proxy refused them.
 			return proxy.AuthError(one)
 		}
-		return &proxy.Error{Proxy: strings.Join(names, ", "), Dead: true, Err: fmt.Errorf("Chromium: net::%s", code)}
+		return &proxy.Error{Proxy: strings.Join(names, ", "), Dead: true, Err: fmt.Errorf("in Chromium: net::%s", code)}
 	}
 	return err
 }
