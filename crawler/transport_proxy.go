@@ -15,8 +15,24 @@ import (
 // through sends t's requests through p's proxies (nil: direct).
 func (t *transport) through(p *proxy.Pool) *transport {
 	t.proxies = p
+	t.next = t.carrier()
 	return t
 }
+
+// carrier is what puts a request on the network: base, or base through
+// the proxies when there are any. What wraps it (the archive's capture)
+// sees only the exchanges with the site, never a proxy's refusal.
+func (t *transport) carrier() http.RoundTripper {
+	if t.proxies == nil {
+		return t.base
+	}
+	return proxySender{t}
+}
+
+// proxySender is a transport's carrier through its proxies.
+type proxySender struct{ t *transport }
+
+func (s proxySender) RoundTrip(req *http.Request) (*http.Response, error) { return s.t.send(req) }
 
 // send is the transport's request through the crawl's proxies (see
 // package proxy for how a list is spread): the proxy chosen for the
