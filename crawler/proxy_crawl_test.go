@@ -148,6 +148,10 @@ func TestProxy_HTTPProxyCarriesEverything(t *testing.T) {
 	}
 	verifyCrawl(t, cfg, sum, ids)
 	site.onlyFrom(t, "127.0.0.3")
+	// The archive (on by default) captured the pages fetched through it.
+	if n := queryInt(t, testingutil.OpenDB(t, cfg.Database), "SELECT count(*) FROM gather_archive"); n < 20 {
+		t.Errorf("%d pages archived, want the 20 pages at least", n)
+	}
 	if site.Site.Count("/robots.txt") != 1 {
 		t.Errorf("robots.txt fetched %d times, want 1", site.Site.Count("/robots.txt"))
 	}
