@@ -50,6 +50,12 @@ type Frontier interface {
 	HostSlot(ctx context.Context, host string, limit int) (release func(delay time.Duration), err error)
 }
 
+// HostPauser is a Frontier that holds a host's pause (Retry-After) for
+// every worker of the crawl: HostSlot waits for it to end.
+type HostPauser interface {
+	PauseHost(ctx context.Context, host string, d time.Duration) error
+}
+
 // sharedSlots makes crawl.parallelism and crawl.delay hold per host across
 // every worker: a request takes one of the host's slots in the frontier
 // before it goes out, and gives it back its delay after its body is read.

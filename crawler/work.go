@@ -65,6 +65,16 @@ func (c *Crawler) Work(ctx context.Context, fr Frontier, opts WorkOptions) (Summ
 	r.w = ws
 	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate)
 	r.shared = &sharedSlots{fr: fr, parallelism: cr.Parallelism, delay: cr.Delay}
+	if p, ok := fr.(HostPauser); ok {
+		// A Retry-After holds the host back for every worker.
+		r.tr.onPause = func(host string, d time.Duration) {
+			ctx, cancel := context.WithTimeout(r.ctx, 2*time.Second)
+			defer cancel()
+			if err := p.PauseHost(ctx, host, d); err != nil {
+				r.log.Warn("a host's Retry-After pause holds in this worker only", "host", host, "error", err)
+			}
+		}
+	}
 	if err := r.openBrowser(); err != nil {
 		return Summary{}, err
 	}
@@ -163,12 +173,25 @@ func (r *run) feedShared(fr Frontier, ws *workSink, opts WorkOptions) error {
 // dispatchTask hands a leased page to colly once there is room in the
 // window.
 func (r *run) dispatchTask(ws *workSink, t Task) {
+	if prev, busy := ws.leased(t.URL); busy {
+		if prev.ID != t.ID {
+			// The same URL is in flight here under another lease (the
+			// frontier lost its dedup): this one needs no outcome.
+			ws.drop(t)
+		}
+		// The same lease, given back to this worker because it could
+		// not renew it in time (Redis frozen or down): the fetch under
+		// way answers it. Dropping it would delete the entry before its
+		// outcome is stored, and the crawl would look over without it.
+		return
+	}
 	ws.lease(t)
 	ps := r.win.enter(r.ctx, t.URL, t.Depth)
 	if ps == nil {
+		ws.unlease(t)
 		if r.ctx.Err() == nil {
-			// The same URL is in flight here under another lease (the
-			// frontier lost its dedup): this one needs no outcome.
+			// The URL's outcome was handed over a moment ago, under this
+			// lease or another: this one needs no other.
 			ws.drop(t)
 		}
 		return
@@ -213,6 +236,23 @@ type workSink struct {
 func (w *workSink) lease(t Task) {
 	w.mu.Lock()
 	w.tasks[t.URL] = t
+	w.mu.Unlock()
+}
+
+// leased returns the task this worker is fetching url under, if any.
+func (w *workSink) leased(url string) (Task, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t, ok := w.tasks[url]
+	return t, ok
+}
+
+// unlease forgets t, unless its URL went on under another task.
+func (w *workSink) unlease(t Task) {
+	w.mu.Lock()
+	if w.tasks[t.URL] == t {
+		delete(w.tasks, t.URL)
+	}
 	w.mu.Unlock()
 }
 
