@@ -169,16 +169,19 @@ func (r *Redis) Sink(ctx context.Context, st *storage.Store, opts SinkOptions) (
 		}()
 	}
 	rc := &reconciler{r: r, st: st, opts: opts, log: log, dbID: dbID, wake: make(chan struct{}, 1)}
+	rctx, stopReconciling := context.WithCancel(ctx)
 	if loopErr == nil {
 		seeding.Add(1)
 		go func() {
 			defer seeding.Done()
-			rc.run(ctx)
+			rc.run(rctx)
 		}()
 		loopErr = r.sinkLoop(ctx, w, opts, log, &sum, rc)
 	}
-	// The seeding and the reconciling stop too.
-	cancel(loopErr)
+	if loopErr != nil {
+		cancel(loopErr) // the seeding stops too
+	}
+	stopReconciling()
 	seeding.Wait()
 	werr := w.Close()
 	sum.Counts = w.Counts()
