@@ -188,6 +188,8 @@ func (c *chaos) check() {
 		t.Error(err)
 	}
 	if t.Failed() {
+		st, err := c.fr.Status(context.Background())
+		t.Logf("the frontier's status: %+v %v", st, err)
 		t.FailNow()
 	}
 	db := testingutil.OpenDB(t, c.cfg.Database)

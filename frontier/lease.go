@@ -100,6 +100,16 @@ func (r *Redis) add(ctx context.Context, links []crawler.Link, entry, payload st
 // caller checks whether the crawl is over in between).
 func (r *Redis) Lease(ctx context.Context, n int) ([]crawler.Task, error) {
 	r.startRenewing()
+	r.mu.Lock()
+	noted := r.runID != ""
+	r.mu.Unlock()
+	if !noted {
+		// The server is noted before anything is leased from it, so
+		// that any restart after is seen (restart.go).
+		if _, err := r.restarted(ctx); err != nil {
+			return nil, err
+		}
+	}
 	var tasks []crawler.Task
 	r.mu.Lock()
 	claim := time.Since(r.lastClaim) > r.opts.LeaseTTL/4
@@ -275,8 +285,8 @@ func (r *Redis) Finish(ctx context.Context, t crawler.Task, page storage.Page, l
 	r.mu.Unlock()
 	if !handed {
 		r.late.Add(1)
-		r.log.Info("an outcome came after its page was stored from another lease (or the run ended); it is dropped", "url", page.URL)
-		return nil
+		r.log.Info("an outcome's lease is gone (its page was stored from another lease, or the run ended, or Redis lost it); not handed over", "url", page.URL)
+		return fmt.Errorf("frontier %s: %s: %w", r.addr, page.URL, crawler.ErrLeaseGone)
 	}
 	r.finished.Add(1)
 	return nil
