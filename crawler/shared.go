@@ -38,8 +38,8 @@ type Frontier interface {
 	// Finish adds links to the frontier (each once per crawl, whoever
 	// finds it) and hands the task's outcome to the sink, links first: a
 	// page whose outcome is stored always has its links in the frontier.
-	// It returns ErrLeaseGone, with the links added, when the task's
-	// lease is gone from the frontier.
+	// It returns ErrLeaseGone, adding nothing, when the task's lease is
+	// gone from the frontier.
 	Finish(ctx context.Context, t Task, page storage.Page, links []Link) error
 	// Drop gives up a task that needs no outcome: the same URL is on its
 	// way in this worker under another lease.

@@ -323,7 +323,6 @@ func (w *workSink) Put(_ context.Context, p storage.Page) error {
 			}) {
 				return nil
 			}
-			links = nil // in the frontier now
 			handed = !gone
 		}
 		if len(pending) == 0 {

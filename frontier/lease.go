@@ -23,19 +23,24 @@ func seenKey(u string) string {
 	return string(h[:10])
 }
 
-// addScript adds each URL not seen before to the queue, then (ARGV[1] not
+// addScript adds each URL not seen before to the queue, then (ARGV[2] not
 // empty) hands an outcome to the sink: links and outcome in one round
 // trip and one atomic step, links first. ARGV: queue entry, payload, then
 // (hash, url, depth) triples. Returns {how many URLs were new, 1 if the
 // outcome was handed over}.
 //
-// An outcome whose queue entry is gone is not handed over: the sink
-// deletes an entry once an outcome for it is stored, so another fetch of
-// the page (its lease taken over while this worker was stalled) was
-// stored already, or the run is over; if instead Redis lost the entry,
-// the sink's reconciling queues the page again from the database. A late
-// outcome then never waits in the results stream for a sink that is gone.
+// A task whose queue entry (ARGV[1], when not empty) is gone adds nothing
+// and hands nothing over: the sink deletes an entry once an outcome for
+// it is stored, so another fetch of the page (its lease taken over while
+// this worker was stalled) was stored already, links and all, or the run
+// is over; if instead Redis lost the entry, the sink's reconciling queues
+// the page again from the database. A late outcome then never waits in
+// the results stream for a sink that is gone, nor adds links to the next
+// run.
 var addScript = redis.NewScript(`
+if ARGV[1] ~= '' and #redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[1]) == 0 then
+  return {0, 0}
+end
 local added = 0
 for i = 3, #ARGV, 3 do
   if redis.call('SADD', KEYS[1], ARGV[i]) == 1 then
@@ -44,7 +49,7 @@ for i = 3, #ARGV, 3 do
   end
 end
 local handed = 0
-if ARGV[1] ~= '' and #redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[1]) == 1 then
+if ARGV[2] ~= '' then
   redis.call('XADD', KEYS[3], '*', 'q', ARGV[1], 'p', ARGV[2])
   handed = 1
 end
@@ -76,7 +81,7 @@ func (r *Redis) add(ctx context.Context, links []crawler.Link, entry, payload st
 		if n == len(links) {
 			args = append(args, entry, payload)
 		} else {
-			args = append(args, "", "")
+			args = append(args, entry, "")
 		}
 		for _, l := range links[:n] {
 			args = append(args, seenKey(l.URL), l.URL, l.Depth)
