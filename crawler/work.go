@@ -121,8 +121,9 @@ func (r *run) feedShared(fr Frontier, ws *workSink, opts WorkOptions) error {
 	wait := retry
 	idle := false
 	// later are tasks whose URL was leaving the window when they came:
-	// dispatched with the next lease.
+	// dispatched with the next lease, up to maxDeferrals times.
 	var later []Task
+	deferred := map[string]int{}
 	for r.ctx.Err() == nil {
 		free := cap(r.win.slots) - len(r.win.slots)
 		if free == 0 {
@@ -167,15 +168,30 @@ func (r *run) feedShared(fr Frontier, ws *workSink, opts WorkOptions) error {
 		// Pages sent since the last lease leave the window's in-flight set.
 		r.win.forget(r.win.takeCommitted())
 		tasks = append(later, tasks...)
-		later = later[:0]
+		later = nil
 		for _, t := range tasks {
-			if !r.dispatchTask(ws, t) {
-				later = append(later, t)
+			if r.dispatchTask(ws, t) {
+				delete(deferred, t.ID)
+				continue
 			}
+			if deferred[t.ID]++; deferred[t.ID] > maxDeferrals {
+				// Its URL stays in the window (its outcome went
+				// nowhere): the lease is given up, as a duplicate was
+				// before, rather than deferred forever.
+				delete(deferred, t.ID)
+				ws.drop(t)
+				continue
+			}
+			later = append(later, t)
 		}
 	}
 	return nil
 }
+
+// maxDeferrals bounds how often a task whose URL is in the window is
+// put off: a URL leaves the window at the lease after its outcome is
+// handed over, so once or twice is the rule.
+const maxDeferrals = 20
 
 // dispatchTask hands a leased page to colly once there is room in the
 // window.
