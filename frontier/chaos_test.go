@@ -103,7 +103,7 @@ func (c *chaos) start(workers int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	t.Cleanup(cancel)
-	st, err := storage.Open(ctx, c.cfg.Database, storage.TablesFor(c.cfg))
+	st, err := storage.Open(ctx, c.cfg.Database, crawler.Tables(c.cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +314,7 @@ func TestShared_SinkOfAnotherDatabaseIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	crawlShared(t, ctx, rs.URL(), cfg, 1, crawler.Options{})
-	other, err := storage.Open(ctx, dir+"/other.db", storage.TablesFor(cfg))
+	other, err := storage.Open(ctx, dir+"/other.db", crawler.Tables(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +335,7 @@ func TestShared_SinkOfAnotherDatabaseIsRefused(t *testing.T) {
 		t.Fatalf("a new run of another database: %v", err)
 	}
 	// The crawl's own database is still welcome.
-	st, err := storage.Open(ctx, cfg.Database, storage.TablesFor(cfg))
+	st, err := storage.Open(ctx, cfg.Database, crawler.Tables(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,18 +5,24 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-
-	"github.com/gather-crawler/gather/config"
 )
 
 // Columns every item table has besides its fields. A key names the page
 // URL and the record's position by the config's KeyURL and KeyIndex, so
-// those two columns carry the same names.
+// those two columns carry the same names (a test holds them equal:
+// storage does not import the config's schema).
 const (
-	ColURL       = config.KeyURL
+	ColURL       = "_url"
 	ColRun       = "_run"
 	ColFetchedAt = "_fetched_at"
-	ColIndex     = config.KeyIndex
+	ColIndex     = "_index"
+)
+
+// Column affinities.
+const (
+	AffinityText    = "TEXT"
+	AffinityInteger = "INTEGER"
+	AffinityReal    = "REAL"
 )
 
 // Table is one item's table: its fields as columns, plus _url, _run,
@@ -35,33 +41,6 @@ type Table struct {
 type Column struct {
 	Name string
 	Type string // SQLite type affinity: TEXT, INTEGER or REAL
-}
-
-// TablesFor derives the item tables from a validated config.
-func TablesFor(cfg *config.Config) []Table {
-	var out []Table
-	for _, name := range cfg.ItemOrder {
-		it := cfg.Items[name]
-		t := Table{Name: name, Key: it.Key, Indexed: !it.Each.IsZero()}
-		for _, f := range it.FieldOrder {
-			t.Columns = append(t.Columns, Column{Name: f, Type: affinity(it.Fields[f])})
-		}
-		out = append(out, t)
-	}
-	return out
-}
-
-func affinity(f config.Field) string {
-	if f.All {
-		return "TEXT"
-	}
-	switch f.Type {
-	case config.TypeInteger, config.TypeBoolean:
-		return "INTEGER"
-	case config.TypeReal:
-		return "REAL"
-	}
-	return "TEXT"
 }
 
 // allColumns is the column order rows are written in.
