@@ -198,12 +198,16 @@ func (r *Redis) startRenewing() {
 		defer r.wg.Done()
 		t := time.NewTicker(r.opts.LeaseTTL / 3)
 		defer t.Stop()
-		for {
-			select {
-			case <-r.stop:
-				r.rdb.HDel(context.Background(), r.keys.workers, r.opts.Consumer)
-				return
-			case <-t.C:
+		// The first report goes at once: gather status shows the worker
+		// from its first lease, not a third of the lease later.
+		for first := true; ; first = false {
+			if !first {
+				select {
+				case <-r.stop:
+					r.rdb.HDel(context.Background(), r.keys.workers, r.opts.Consumer)
+					return
+				case <-t.C:
+				}
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), r.opts.LeaseTTL/3)
 			// A restart is looked for first: the entries whose outcome a
