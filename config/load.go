@@ -104,6 +104,9 @@ func parse(path string, data []byte, lookupEnv func(string) (string, bool), env 
 	for k, val := range defaults {
 		v.SetDefault(k, val)
 	}
+	for k, val := range archiveDefaults {
+		v.SetDefault(k, val)
+	}
 	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot parse YAML: %v", err)}
 	}
@@ -158,7 +161,8 @@ func applyEnv(v *viper.Viper, lookupEnv func(string) (string, bool)) map[string]
 // Settings are the GATHER_ variables that are not config keys: where the
 // config is, gather serve's token, and the test suite's switches.
 var Settings = []string{"GATHER_CONFIG", "GATHER_SERVE_TOKEN", "GATHER_FIXTURES", "GATHER_REQUIRE_FIXTURES", "GATHER_REQUIRE_BROWSER",
-	"GATHER_REQUIRE_PROMETHEUS", "GATHER_REQUIRE_REDIS", "GATHER_SCREENSHOTS", "GATHER_TEST_EXEC", "GATHER_PYDOC", "GATHER_PYDOC_STRIDE"}
+	"GATHER_REQUIRE_PROMETHEUS", "GATHER_REQUIRE_REDIS", "GATHER_SCREENSHOTS", "GATHER_TEST_EXEC", "GATHER_PYDOC", "GATHER_PYDOC_STRIDE",
+	"GATHER_WARCIO_DIR", "GATHER_REPLAYWEBPAGE_DIR", "GATHER_REQUIRE_WARCIO"}
 
 // unknownEnv reports each GATHER_ variable of env that names no key, with
 // the likeliest key it was meant for.
@@ -411,6 +415,7 @@ func (c *Config) normalize() {
 	}
 	c.Database = c.resolve(c.Database)
 	c.Crawl.Start.IDsFile = c.resolve(c.Crawl.Start.IDsFile)
+	c.normalizeArchive()
 	for name, it := range c.Items {
 		if len(it.FieldOrder) == 0 {
 			for f := range it.Fields {
