@@ -238,7 +238,7 @@ func (r *run) store(resp *colly.Response, ps *pageState, page storage.Page) {
 		r.record(ps, page)
 		return
 	}
-	r.report.add(res)
+	r.report.add(final, res)
 	page.Status = storage.PageOK
 	page.Warnings = res.Warnings
 	page.Items = make([]storage.ItemRows, len(res.Items))

@@ -20,6 +20,8 @@ const minPagesForEmptyWarning = 5
 type report struct {
 	mu    sync.Mutex
 	items []itemReport
+	// quiet holds what stored less than the config says (silence.go).
+	quiet *silences
 }
 
 type itemReport struct {
@@ -36,7 +38,7 @@ type itemReport struct {
 }
 
 func newReport(cfg *config.Config) *report {
-	r := &report{}
+	r := &report{quiet: newSilences(cfg)}
 	for _, name := range cfg.ItemOrder {
 		it := cfg.Items[name]
 		n := len(it.FieldOrder)
@@ -46,10 +48,11 @@ func newReport(cfg *config.Config) *report {
 	return r
 }
 
-// add counts one extracted page.
-func (r *report) add(res *extract.Result) {
+// add counts one extracted page, read from pageURL.
+func (r *report) add(pageURL string, res *extract.Result) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.quiet.add(pageURL, res)
 	for i, ir := range res.Items {
 		if !ir.Active || i >= len(r.items) {
 			continue
@@ -76,14 +79,16 @@ func (r *report) add(res *extract.Result) {
 func (r *report) warnings() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []string
-	for _, it := range r.items {
+	out := r.quiet.followWarnings()
+	for i, it := range r.items {
+		quiet, hideEmpty := r.quiet.itemWarnings(i, it.name)
+		out = append(out, quiet...)
 		for j, f := range it.fields {
 			key := fmt.Sprintf("items.%s.fields.%s", it.name, f)
 			if it.failed[j] > 0 {
 				out = append(out, fmt.Sprintf("%s: %d values did not convert to the field's type (e.g. %s)", key, it.failed[j], it.example[j]))
-			} else if it.matched[j] == 0 && it.pages >= minPagesForEmptyWarning {
-				out = append(out, fmt.Sprintf("%s: matched on 0 of %d pages — check the selector", key, it.pages))
+			} else if it.matched[j] == 0 && it.pages >= minPagesForEmptyWarning && !hideEmpty {
+				out = append(out, fmt.Sprintf("%s: matched on 0 of %d pages — %s", key, it.pages, r.quiet.emptyFieldHint(i, it.name)))
 			}
 		}
 		if it.dups > 0 {

@@ -31,6 +31,10 @@ type TryResult struct {
 	Bytes      int
 	// Result is the extraction, when Status is ok.
 	Result *extract.Result
+	// Warnings are what a crawl would warn of at its end had it read this
+	// page alone: a follow rule that kept no link, an each that selected
+	// nothing, records dropped for a missing field (each naming its key).
+	Warnings []string
 }
 
 // Try fetches one page exactly as a crawl would — user agent, headers,
@@ -161,5 +165,9 @@ func (c *Crawler) tryExtract(ctx context.Context, res *TryResult, body []byte, c
 	}
 	out.Links = kept
 	res.Status, res.Result = storage.PageOK, out
+	rep := newReport(c.cfg)
+	rep.quiet.onePage = true
+	rep.add(res.URL, out)
+	res.Warnings = rep.warnings()
 	return nil
 }

@@ -42,6 +42,9 @@ type itemWarnings struct {
 	// stats has, per field, whether it yielded a value and the values
 	// that did not convert to its type.
 	stats []FieldStats
+	// each counts what the item's each selected: a run says when that
+	// was nothing on every page.
+	each int
 }
 
 // badValue records a value that did not convert to f's type: counted for
@@ -91,12 +94,14 @@ func (w *itemWarnings) list() []string {
 	return out
 }
 
-func (it *item) extract(p *page, stats []FieldStats) ([]Record, []string, error) {
+// extract makes the item's records from one page, with the page's
+// warnings about them; w also holds how many elements each selected.
+func (it *item) extract(p *page, stats []FieldStats) ([]Record, []string, *itemWarnings, error) {
+	w := &itemWarnings{item: it.name, page: p, stats: stats}
 	if it.expect != nil && !p.expected(it) {
-		return nil, nil, &PageError{Reason: "unexpected page: no match for " + it.expectS}
+		return nil, nil, w, &PageError{Reason: "unexpected page: no match for " + it.expectS}
 	}
 	var sc scope
-	w := &itemWarnings{item: it.name, page: p, stats: stats}
 	if it.each.kind != eachNone {
 		sc.consts, sc.isCon = make([]any, len(it.fields)), make([]bool, len(it.fields))
 		for i, f := range it.fields {
@@ -108,21 +113,22 @@ func (it *item) extract(p *page, stats []FieldStats) ([]Record, []string, error)
 	if it.needJSON {
 		if it.modifiers {
 			if err := p.modifierDepthOK(it.jsonFrom); err != nil {
-				return nil, nil, err
+				return nil, nil, w, err
 			}
 		}
 		if it.each.kind == eachNone || it.each.kind == eachJSON {
 			iw, ok, err := p.walked(it)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, w, err
 			}
 			if ok {
-				return it.fromWalk(p, sc, iw, w), w.list(), nil
+				recs := it.fromWalk(p, sc, iw, w)
+				return recs, w.list(), w, nil
 			}
 		}
 		doc, err := p.jsonDocument(it.jsonFrom)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, w, err
 		}
 		// gjson copies every result it takes from a []byte; over a string it
 		// returns substrings. The body is never modified once it arrived, so
@@ -134,6 +140,7 @@ func (it *item) extract(p *page, stats []FieldStats) ([]Record, []string, error)
 	}
 	var recs []Record
 	emit := func(s scope, index int) {
+		w.each++
 		if rec, ok := it.record(p, s, w); ok {
 			rec.Index = index
 			recs = append(recs, rec)
@@ -179,7 +186,7 @@ func (it *item) extract(p *page, stats []FieldStats) ([]Record, []string, error)
 			return true
 		})
 	}
-	return recs, w.list(), nil
+	return recs, w.list(), w, nil
 }
 
 // record evaluates every field in one scope. It reports false, with a
@@ -225,6 +232,7 @@ func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
 			v, copied = f.defaultValue(), true
 		}
 		if v == nil && (f.required || it.isKey(i)) {
+			w.stats[i].Dropped++
 			if f.required {
 				w.add(fmt.Sprintf("record without required %s dropped", f.name))
 			} else {
@@ -266,6 +274,7 @@ func (it *item) fromWalk(p *page, sc scope, iw itemWalk, w *itemWarnings) []Reco
 		return nil
 	}
 	var elem, parent gjson.Result
+	w.each += iw.res.Len(iw.spec)
 	recs := make([]Record, 0, iw.res.Len(iw.spec))
 	for n := range iw.res.Len(iw.spec) {
 		s := sc

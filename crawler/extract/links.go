@@ -11,18 +11,22 @@ import (
 
 // links returns the absolute URLs the follow rules select, once each, in
 // page order, without fragments. They resolve against the page's base URL,
-// as a browser resolves them; an empty href is the page itself.
-func (e *Extractor) links(p *page) []string {
+// as a browser resolves them; an empty href is the page itself. stats says
+// per rule what its selector found and what its match and deny let
+// through, so that a rule that never matches can be told apart from a
+// page without links.
+func (e *Extractor) links(p *page) (out []string, stats []FollowStats) {
 	if len(e.follow) == 0 || p.root == nil {
-		return nil
+		return nil, nil
 	}
 	base := p.base()
 	if base == nil {
-		return nil
+		return nil, nil
 	}
+	stats = make([]FollowStats, len(e.follow))
 	seen := map[string]bool{}
-	var out []string
-	for _, r := range e.follow {
+	for i, r := range e.follow {
+		st := &stats[i]
 		for _, n := range cascadia.QueryAll(p.root, r.css) {
 			p.b.tick()
 			href, ok := attr(n, "href")
@@ -35,7 +39,22 @@ func (e *Extractor) links(p *page) []string {
 			}
 			u.Fragment, u.RawFragment = "", ""
 			s := u.String()
-			if seen[s] || (r.match != nil && !r.match.MatchString(s)) || r.denies(s) {
+			st.Seen++
+			if r.match != nil && !r.match.MatchString(s) {
+				if st.Unmatched == "" {
+					st.Unmatched = s
+				}
+				continue
+			}
+			st.Matched++
+			if r.denies(s) {
+				if st.Denied == "" {
+					st.Denied = s
+				}
+				continue
+			}
+			st.Kept++
+			if seen[s] {
 				continue
 			}
 			seen[s] = true
@@ -43,7 +62,7 @@ func (e *Extractor) links(p *page) []string {
 			out = append(out, s)
 		}
 	}
-	return out
+	return out, stats
 }
 
 // base returns the URL that relative references on the page resolve
