@@ -34,7 +34,7 @@ type Table struct {
 // Column is one field of an item.
 type Column struct {
 	Name string
-	Type string // SQLite type affinity: TEXT, INTEGER or REAL
+	Type string // declared type: TEXT, INTEGER, REAL or JSONColumnType
 }
 
 // TablesFor derives the item tables from a validated config.
@@ -51,9 +51,15 @@ func TablesFor(cfg *config.Config) []Table {
 	return out
 }
 
+// JSONColumnType is the declared type of a column holding JSON: a list
+// (all: true) or a field of type json. Its affinity is TEXT, as before;
+// readers that look at declared types (gather query, gather serve's
+// exports) print its values as JSON, not as strings holding JSON.
+const JSONColumnType = "JSON TEXT"
+
 func affinity(f config.Field) string {
-	if f.All {
-		return "TEXT"
+	if f.All || f.Type == config.TypeJSON {
+		return JSONColumnType
 	}
 	switch f.Type {
 	case config.TypeInteger, config.TypeBoolean:
