@@ -232,6 +232,9 @@ type Field struct {
 	Required bool `mapstructure:"required"`
 	// Default is used when the source yields nothing.
 	Default any `mapstructure:"default"`
+	// Process is an ordered list of value processors (see Step and
+	// ParseSteps) applied after Regex, before the value takes its Type.
+	Process []any `mapstructure:"process"`
 }
 
 // Field types.

@@ -435,6 +435,10 @@ func (c *Config) normalize() {
 			}
 		}
 		for f, fd := range it.Fields {
+			if fd.Type == "" && fd.hasNumberStep() {
+				fd.Type = TypeReal
+				it.Fields[f] = fd
+			}
 			if fd.Type == "" {
 				fd.Type = TypeText
 				it.Fields[f] = fd

@@ -358,6 +358,10 @@ func (c *Config) validateField(p *problems, key, name string, f Field, inElement
 			p.add(key+".default", "%v", err)
 		}
 	}
+	_, stepErrs := ParseSteps(f.Process)
+	for _, e := range stepErrs {
+		p.add(fmt.Sprintf("%s.process[%d]", key, e.Index), "%s", e.Msg)
+	}
 }
 
 func checkDefault(typ string, v any) error {

@@ -58,7 +58,7 @@ func TablesFor(cfg *config.Config) []Table {
 const JSONColumnType = "JSON TEXT"
 
 func affinity(f config.Field) string {
-	if f.All || f.Type == config.TypeJSON {
+	if f.IsList() || f.Type == config.TypeJSON {
 		return JSONColumnType
 	}
 	switch f.Type {

@@ -321,6 +321,9 @@ func (it *item) prefetch(s *scope) {
 // none): arrays give their first element (or all, with all: true) unless
 // the type is json.
 func (f *field) fromResult(r gjson.Result, w *itemWarnings) any {
+	if f.steps != nil {
+		return f.processed(f.jsonTexts(r), w)
+	}
 	if !r.Exists() || r.Type == gjson.Null {
 		return nil
 	}
@@ -353,11 +356,19 @@ func (f *field) fromResult(r gjson.Result, w *itemWarnings) any {
 // or first; nil when that leaves nothing (record applies the default).
 func (f *field) value(p *page, s scope, w *itemWarnings) any {
 	var out []any
+	var texts []string // with a process list: the matches' texts
 	size := 0
 	// add converts one match and reports whether to read more: with all,
 	// until the array would exceed max_value_size.
 	add := func(raw rawValue) bool {
 		p.b.tick()
+		if f.steps != nil {
+			if t, ok := f.rawText(raw); ok {
+				texts = append(texts, t)
+				size += len(t)
+			}
+			return f.all && !p.b.tooLarge(size)
+		}
 		if v := f.convert(raw, w); v != nil {
 			out = append(out, v)
 			size += valueSize(v)
@@ -402,6 +413,9 @@ func (f *field) value(p *page, s scope, w *itemWarnings) any {
 			r = gjson.Get(s.doc, f.json)
 		}
 		return f.fromResult(r, w)
+	}
+	if f.steps != nil {
+		return f.processed(texts, w)
 	}
 	if len(out) == 0 {
 		return nil
