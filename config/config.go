@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -69,7 +70,8 @@ type Crawl struct {
 	Headers   map[string]string `mapstructure:"headers"`
 	RobotsTxt bool              `mapstructure:"robots_txt"`
 	// MaxDepth 1 crawls the start pages only; more follows links matched by
-	// Follow up to that many pages deep.
+	// Follow up to that many pages deep, counting the start pages.
+	// MaxDepthUnlimited (written max_depth: unlimited) has no limit.
 	MaxDepth int      `mapstructure:"max_depth"`
 	Follow   []Follow `mapstructure:"follow"`
 	// Canonical rewrites start URLs and followed links alike.
@@ -101,6 +103,19 @@ type Crawl struct {
 	// matches one of Captcha fails as needing a person and pauses its host.
 	Challenge []Detector `mapstructure:"challenge"`
 	Captcha   []Detector `mapstructure:"captcha"`
+}
+
+// MaxDepthUnlimited is crawl.max_depth: unlimited, a follow crawl bounded by
+// crawl.allowed_domains alone. It is a depth no crawl reaches, so that
+// the depth checks stay plain comparisons.
+const MaxDepthUnlimited = 1<<31 - 1
+
+// DepthString is max_depth as it is written in a config.
+func DepthString(d int) string {
+	if d == MaxDepthUnlimited {
+		return "unlimited"
+	}
+	return strconv.Itoa(d)
 }
 
 // Detector tells a kind of response by what it looks like: every

@@ -111,6 +111,7 @@ func parse(path string, data []byte, lookupEnv func(string) (string, bool), env 
 	// so that tests can pass their own environment and every override is
 	// checked against a key that exists.
 	known := applyEnv(v, lookupEnv)
+	unlimitedDepth(v)
 
 	var cfg Config
 	hook := mapstructure.ComposeDecodeHookFunc(durationHook, byteSizeHook, eachHook, fieldHook, stringSliceHook)
@@ -139,6 +140,15 @@ func parse(path string, data []byte, lookupEnv func(string) (string, bool), env 
 		return nil, all
 	}
 	return &cfg, nil
+}
+
+// unlimitedDepth reads max_depth: unlimited (from the file or the
+// environment) as MaxDepthUnlimited; any other text is left to fail
+// decoding, naming the key.
+func unlimitedDepth(v *viper.Viper) {
+	if s, ok := v.Get("crawl.max_depth").(string); ok && strings.EqualFold(strings.TrimSpace(s), "unlimited") {
+		v.Set("crawl.max_depth", MaxDepthUnlimited)
+	}
 }
 
 // applyEnv sets every GATHER_* variable that names a known key, and
