@@ -83,6 +83,13 @@ type Crawl struct {
 	// RefreshAfter 0 means a page stored once is never fetched again, so a
 	// re-run resumes; more means pages stored longer ago are fetched again.
 	RefreshAfter time.Duration `mapstructure:"refresh_after"`
+	// HubRefreshAfter, in a follow crawl, fetches the hub pages again — the
+	// start pages (urls and ids; sitemaps are read every run anyway) and
+	// pages a follow rule marks hub: true — once stored longer ago than
+	// this, whatever RefreshAfter says, so that a re-run finds pages added
+	// to the site without fetching every page again. 0: hubs are like any
+	// page.
+	HubRefreshAfter time.Duration `mapstructure:"hub_refresh_after"`
 	// RetryFailedAfter is how long after a failure a later run tries the
 	// page again; it doubles for each further run the page fails in (0:
 	// the next run). RetryGoneAfter is the same for pages that answered
@@ -175,6 +182,10 @@ type Follow struct {
 	CSS   string   `mapstructure:"css"`
 	Match string   `mapstructure:"match"`
 	Deny  []string `mapstructure:"deny"`
+	// Hub marks the pages this rule selects as hubs (listings, indexes,
+	// pagination): like the start pages of a follow crawl, they are
+	// fetched again on HubRefreshAfter, so later runs find new links.
+	Hub bool `mapstructure:"hub"`
 }
 
 // Canonical says how URLs are rewritten before they are looked up or

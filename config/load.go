@@ -45,6 +45,7 @@ var defaults = map[string]any{
 	"crawl.robots_txt":            true,
 	"crawl.max_depth":             1,
 	"crawl.refresh_after":         "0s",
+	"crawl.hub_refresh_after":     "0s",
 	"crawl.content_types":         []string{},
 	"crawl.retry_failed_after":    "0s",
 	"crawl.retry_gone_after":      "24h",

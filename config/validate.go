@@ -253,6 +253,12 @@ func (c *Config) validateCrawl(p *problems) {
 	if cr.RefreshAfter < 0 {
 		p.add("crawl.refresh_after", "must not be negative")
 	}
+	if cr.HubRefreshAfter < 0 {
+		p.add("crawl.hub_refresh_after", "must not be negative")
+	}
+	if cr.HubRefreshAfter > 0 && cr.MaxDepth <= 1 {
+		p.add("crawl.hub_refresh_after", "applies to follow crawls (max_depth 2 or more), where hub pages lead to new pages")
+	}
 	c.validateFetch(p)
 }
 

@@ -1,7 +1,6 @@
 package crawler
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -251,13 +250,13 @@ func (r *run) store(resp *colly.Response, ps *pageState, page storage.Page) {
 	}
 	// Links are marked pending before the page is stored, in the writer's
 	// order, so a page committed as ok always has its links in the frontier.
-	for _, link := range res.Links {
+	for i, link := range res.Links {
 		link = r.c.canon.url(link)
 		u, err := url.Parse(link)
 		if err != nil || !r.c.hostAllowed(u.Hostname()) {
 			continue
 		}
-		if err := r.w.Pending(context.Background(), link, ps.depth+1); err != nil {
+		if err := r.pendingLink(link, ps.depth+1, res.Hub != nil && res.Hub[i]); err != nil {
 			r.fatal(err)
 			break
 		}

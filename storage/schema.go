@@ -166,6 +166,7 @@ CREATE TABLE IF NOT EXISTS gather_pages (
   fail_runs INTEGER NOT NULL DEFAULT 0,
   items_hash TEXT NOT NULL DEFAULT '',
   fetched_by TEXT NOT NULL DEFAULT '',
+  hub INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (job, url)
 );
 -- Only followed links still to fetch are looked up by status, so only they
@@ -190,7 +191,7 @@ CREATE VIEW IF NOT EXISTS gather_failures AS
 // pagesColumns are gather_pages' columns, in order: what a rebuild of an
 // older gather_pages copies.
 var pagesColumns = []string{"url", "status", "http_status", "attempts", "error", "fetched_at", "run", "bytes",
-	"content_hash", "changed_at", "job", "depth", "warnings", "stored_at", "row_keys", "fail_runs", "items_hash", "fetched_by"}
+	"content_hash", "changed_at", "job", "depth", "warnings", "stored_at", "row_keys", "fail_runs", "items_hash", "fetched_by", "hub"}
 
 // metaColumns are the columns added to gather's own tables after their
 // first release, in the order they were added.
@@ -198,6 +199,7 @@ var metaColumns = []struct{ table, column, decl string }{
 	{"gather_runs", "warnings", "INTEGER NOT NULL DEFAULT 0"},
 	{"gather_pages", "fail_runs", "INTEGER NOT NULL DEFAULT 0"},
 	{"gather_pages", "items_hash", "TEXT NOT NULL DEFAULT ''"},
+	{"gather_pages", "hub", "INTEGER NOT NULL DEFAULT 0"},
 	// http, browser or http+cookie ("" before the column, or unknown).
 	{"gather_pages", "fetched_by", "TEXT NOT NULL DEFAULT ''"},
 	// Pages loaded in Chromium and JavaScript challenges solved.

@@ -50,6 +50,9 @@ type Result struct {
 	Warnings []string
 	// Links are absolute URLs matched by the follow rules (only when asked).
 	Links []string
+	// Hub says, per link of Links, that a follow rule with hub: true
+	// selected it (nil when none did).
+	Hub []bool
 	// Follow says, per follow rule in config order, how it fared on the
 	// page (only when links were asked for).
 	Follow []FollowStats
@@ -147,6 +150,7 @@ type eachRule struct {
 }
 
 type followRule struct {
+	hub   bool
 	css   cascadia.SelectorGroup
 	match *regexp.Regexp
 	deny  []*regexp.Regexp
@@ -184,7 +188,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Extractor, error) {
 			if err != nil {
 				return nil, fmt.Errorf("crawl.follow[%d].css: %w", i, err)
 			}
-			r := followRule{css: sel}
+			r := followRule{css: sel, hub: f.Hub}
 			if f.Match != "" {
 				if r.match, err = regexp.Compile(f.Match); err != nil {
 					return nil, fmt.Errorf("crawl.follow[%d].match: %w", i, err)
@@ -280,7 +284,7 @@ func (e *Extractor) ExtractContext(ctx context.Context, pageURL string, body []b
 	}
 	if wantLinks {
 		b.check()
-		res.Links, res.Follow = e.links(p)
+		res.Links, res.Hub, res.Follow = e.links(p)
 	}
 	return res, nil
 }

@@ -15,16 +15,16 @@ import (
 // per rule what its selector found and what its match and deny let
 // through, so that a rule that never matches can be told apart from a
 // page without links.
-func (e *Extractor) links(p *page) (out []string, stats []FollowStats) {
+func (e *Extractor) links(p *page) (out []string, hubs []bool, stats []FollowStats) {
 	if len(e.follow) == 0 || p.root == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	base := p.base()
 	if base == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	stats = make([]FollowStats, len(e.follow))
-	seen := map[string]bool{}
+	seen := map[string]int{} // link → its index in out
 	for i, r := range e.follow {
 		st := &stats[i]
 		for _, n := range cascadia.QueryAll(p.root, r.css) {
@@ -54,15 +54,24 @@ func (e *Extractor) links(p *page) (out []string, stats []FollowStats) {
 				continue
 			}
 			st.Kept++
-			if seen[s] {
+			if i, ok := seen[s]; ok {
+				if r.hub && hubs != nil {
+					hubs[i] = true
+				}
 				continue
 			}
-			seen[s] = true
+			seen[s] = len(out)
 			p.b.spend(len(s))
 			out = append(out, s)
+			if r.hub && hubs == nil {
+				hubs = make([]bool, len(out)-1, cap(out))
+			}
+			if hubs != nil {
+				hubs = append(hubs, r.hub)
+			}
 		}
 	}
-	return out, stats
+	return out, hubs, stats
 }
 
 // base returns the URL that relative references on the page resolve
