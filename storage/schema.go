@@ -183,6 +183,7 @@ CREATE TABLE IF NOT EXISTS gather_changes (
   detail TEXT
 );
 CREATE INDEX IF NOT EXISTS gather_changes_changed_at ON gather_changes (changed_at);
+CREATE INDEX IF NOT EXISTS gather_changes_run ON gather_changes (run);
 CREATE VIEW IF NOT EXISTS gather_failures AS
   SELECT url, http_status, attempts, error, fetched_at, run, job
   FROM gather_pages WHERE status = 'failed';
