@@ -106,7 +106,7 @@ func parse(path string, data []byte, lookupEnv func(string) (string, bool), env 
 		v.SetDefault(k, val)
 	}
 	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
-		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot parse YAML: %v", err)}
+		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot parse YAML: %v%s", err, yamlHint(err))}
 	}
 	// Environment overrides are applied by hand rather than with AutomaticEnv
 	// so that tests can pass their own environment and every override is
@@ -210,7 +210,7 @@ func keyOrder(path string, data []byte) (order, Errors, error) {
 	o := order{fields: map[string][]string{}}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return o, nil, &Error{File: path, Msg: fmt.Sprintf("cannot parse YAML: %v", err)}
+		return o, nil, &Error{File: path, Msg: fmt.Sprintf("cannot parse YAML: %v%s", err, yamlHint(err))}
 	}
 	if len(root.Content) == 0 {
 		return o, nil, &Error{File: path, Msg: "the file is empty"}

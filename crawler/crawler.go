@@ -222,7 +222,12 @@ func (s Summary) String() string {
 	if n := s.Counts.Challenges; n > 0 {
 		fmt.Fprintf(&b, ", %d challenge%s solved", n, plural(int(n)))
 	}
-	fmt.Fprintf(&b, " in %s (%.1f pages/s)", s.Elapsed.Round(time.Millisecond), s.PagesPerSecond())
+	if s.Counts.PagesOK > 0 {
+		fmt.Fprintf(&b, " in %s (%.1f pages/s)", s.Elapsed.Round(time.Millisecond), s.PagesPerSecond())
+	} else {
+		// A rate of pages that all failed reads as throughput; it is not.
+		fmt.Fprintf(&b, " in %s", s.Elapsed.Round(time.Millisecond))
+	}
 	if n := len(s.Warnings); n > 0 {
 		fmt.Fprintf(&b, ", %d warning%s", n, plural(n))
 	}
@@ -314,6 +319,11 @@ func (c *Crawler) Stats() Stats {
 	}
 	if st.Total >= 0 {
 		st.Total += st.Discovered
+		if l := c.opts.Limit; l > 0 {
+			// --limit ends the run after that many fetches: what is left
+			// past them is the next run's, not this one's ETA.
+			st.Total = min(st.Total, st.Already+st.Deferred+l)
+		}
 	}
 	st.Done = st.OK + st.Failed + st.Skipped + st.Already + st.Deferred
 	if t := s.startNano.Load(); t != 0 {

@@ -113,7 +113,7 @@ func (s *server) run(w http.ResponseWriter, r *http.Request) {
 	s.render(w, "run", http.StatusOK, map[string]any{
 		"Title":        "Run " + strconv.FormatInt(id, 10),
 		"Run":          newRunRow(info, time.Now()),
-		"RateChart":    lineChart("pages per second", rate),
+		"RateChart":    lineChart("pages per second", rate, newRunRow(info, time.Now()).Rate),
 		"Failures":     groups,
 		"Changes":      changes,
 		"ChangesTotal": nChanges,
