@@ -12,8 +12,9 @@ import (
 	"golang.org/x/net/html"
 )
 
-// scope is what a field is evaluated against: the each match, when the item
-// has one of the field's kind, else the whole page.
+// scope is what a field is evaluated against: the each match (an HTML
+// element for css and xpath fields alike, a JSON value for json fields),
+// else the whole page.
 type scope struct {
 	node   *html.Node    // the each element (css/xpath each), else nil
 	elem   *gjson.Result // the each element (json each), else nil

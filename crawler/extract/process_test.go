@@ -122,3 +122,26 @@ items:
 		}
 	}
 }
+
+// A css field under an xpath each reads inside the row, as an xpath field
+// under a css each does.
+func TestExtract_FieldsRelativeToEitherEach(t *testing.T) {
+	cfg := parseItems(t, `  byxpath:
+    each: {xpath: "//tr"}
+    fields:
+      a: {css: td.a}
+  bycss:
+    each: tr
+    fields:
+      a: {xpath: "td[@class='a']"}
+`)
+	res, err := mustExtractor(t, cfg).Extract("http://127.0.0.1/a", []byte(`<table><tr><td class="a">1</td></tr><tr><td class="a">2</td></tr></table>`), "text/html", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, item := range []string{"byxpath", "bycss"} {
+		if got := fmt.Sprint(records(t, cfg, res, item)); got != "[map[_index:1 a:1] map[_index:2 a:2]]" {
+			t.Errorf("%s: %s", item, got)
+		}
+	}
+}
