@@ -141,7 +141,7 @@ func writeTryTable(w io.Writer, cfg *config.Config, res *crawler.TryResult, maxR
 			case st.Failed > 0:
 				fmt.Fprintf(w, "  field %-20s %d values did not convert to %s (e.g. %s)\n", f, st.Failed, it.Fields[f].Type, st.Example)
 			case !st.Matched:
-				fmt.Fprintf(w, "  field %-20s matched nothing\n", f)
+				fmt.Fprintf(w, "  field %-20s matched nothing — check items.%s.fields.%s\n", f, ir.Name, f)
 			}
 		}
 	}
