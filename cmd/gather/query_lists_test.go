@@ -15,7 +15,7 @@ import (
 func TestQuery_ListsAreLists(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<html><body><h1>T</h1><ul><li>a</li><li>b "c"</li></ul><script id="d" type="application/json">{"k": [1, 2]}</script></body></html>`)
+		fmt.Fprint(w, `<html><body><h1>T</h1><ul><li>a</li><li>b "c"</li></ul><p class="price">Price: £1,051.77</p><p class="tags">Poetry; Classics</p><script id="d" type="application/json">{"k": [1, 2]}</script></body></html>`)
 	}))
 	defer srv.Close()
 	dir := t.TempDir()
@@ -28,6 +28,8 @@ items:
       title: h1
       cells: {css: li, all: true}
       data: {css: "script#d", type: json}
+      price: {css: .price, process: [number]}
+      tags: {css: .tags, process: [{split: ";"}, lower]}
 `, srv.URL))
 	if code, out, errOut := runGather(t, "crawl", "-c", cfgPath); code != exitOK {
 		t.Fatalf("crawl: %d\n%s\n%s", code, out, errOut)
@@ -57,7 +59,22 @@ items:
 			t.Errorf("%s: title %#v", format, row["title"])
 		}
 	}
-	code, out, _ := runGather(t, "query", "-c", cfgPath, "--format", "csv", q)
+	// Value processors: the crawl stored what gather try shows.
+	code, out, errOut := runGather(t, "query", "-c", cfgPath, "--format", "jsonl", "SELECT price, tags FROM page")
+	if code != exitOK || strings.TrimSpace(out) != `{"price":1051.77,"tags":["poetry","classics"]}` {
+		t.Errorf("processed values stored as %s %s", out, errOut)
+	}
+	code, tryOut, _ := runGather(t, "try", "-c", cfgPath, "--format", "json", srv.URL+"/")
+	var tried struct {
+		Items map[string][]map[string]any `json:"items"`
+	}
+	if code != exitOK || json.Unmarshal([]byte(tryOut), &tried) != nil || len(tried.Items["page"]) != 1 {
+		t.Fatalf("try: %d %s", code, tryOut)
+	}
+	if rec := tried.Items["page"][0]; rec["price"] != 1051.77 || fmt.Sprint(rec["tags"]) != "[poetry classics]" {
+		t.Errorf("try shows %v, the crawl stored %s", rec, out)
+	}
+	code, out, _ = runGather(t, "query", "-c", cfgPath, "--format", "csv", q)
 	if code != exitOK || !strings.Contains(out, `"[""a"",""b \""c\""""]"`) {
 		t.Errorf("csv: %d %q", code, out)
 	}

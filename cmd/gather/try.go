@@ -217,7 +217,7 @@ func writeTryJSON(w io.Writer, cfg *config.Config, res *crawler.TryResult) error
 				}
 				for j, f := range it.FieldOrder {
 					m[f] = rec.Values[j]
-					if s, ok := rec.Values[j].(string); ok && (it.Fields[f].Type == config.TypeJSON || it.Fields[f].All) && json.Valid([]byte(s)) {
+					if s, ok := rec.Values[j].(string); ok && (it.Fields[f].Type == config.TypeJSON || it.Fields[f].IsList()) && json.Valid([]byte(s)) {
 						m[f] = json.RawMessage(s) // shown as JSON, not as a string holding JSON
 					}
 				}
