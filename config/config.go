@@ -260,7 +260,9 @@ type Field struct {
 	Default any `mapstructure:"default"`
 	// Process is an ordered list of value processors (see Step and
 	// ParseSteps) applied after Regex, before the value takes its Type.
-	Process []any `mapstructure:"process"`
+	// (omitempty: a field without one keeps the ItemsHash it had before
+	// process existed, so an upgrade does not fetch every page again.)
+	Process []any `mapstructure:"process" json:",omitempty"`
 }
 
 // Field types.
