@@ -90,6 +90,10 @@ func TestCrawl_HubsFindNewPages(t *testing.T) {
   pages:
     fields:
       title: h1
+  articles:
+    url: '/a/'
+    fields:
+      title: h1
 `)
 	now := time.Now()
 	clock := func() time.Time { return now }
@@ -127,5 +131,20 @@ func TestCrawl_HubsFindNewPages(t *testing.T) {
 	}
 	if n := queryInt(t, db, "SELECT count(*) FROM gather_pages WHERE hub = 1"); n != 1 {
 		t.Errorf("%d pages marked hub, want the listing", n)
+	}
+
+	// A run that finds nothing new fetches the hubs alone; that the
+	// articles' url pattern matched none of them is no config mistake,
+	// since the articles are stored.
+	now = now.Add(2 * time.Hour)
+	sum, err = crawl(t, cfg, crawler.Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(site.fetched(), " "); got != "/ /list" {
+		t.Errorf("a run with nothing new fetched %s, want the hubs", got)
+	}
+	if len(sum.Warnings) != 0 {
+		t.Errorf("warnings on a run of hubs alone: %q", sum.Warnings)
 	}
 }

@@ -23,6 +23,10 @@ type silences struct {
 	// onePage is set for gather try, which says itself which items'
 	// url patterns do not match its page.
 	onePage bool
+	// hasRows, when set, says whether an item's table holds rows from any
+	// run: a re-run that fetched only hub pages stores nothing for an item
+	// of leaf pages, and its url pattern is not why.
+	hasRows func(item string) bool
 }
 
 type itemSilence struct {
@@ -121,7 +125,7 @@ func (s *silences) itemWarnings(i int, name string) (out []string, quiet bool) {
 	it := &s.items[i]
 	base := "items." + name
 	if spec.URL != "" && it.first == "" && s.pages > 0 {
-		if s.onePage {
+		if s.onePage || (s.hasRows != nil && s.hasRows(name)) {
 			return nil, true
 		}
 		out = append(out, fmt.Sprintf("%s.url: %s matched none of the %d %s extracted (e.g. %s), so the item stored nothing — the pattern is a regular expression on the page's absolute URL",

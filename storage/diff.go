@@ -2,7 +2,10 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"unicode/utf8"
 )
 
@@ -122,4 +125,18 @@ func (r *Reader) RunChanges(ctx context.Context, run int64, limit int) ([]PageCh
 		out = append(out, c)
 	}
 	return out, total, rows.Err()
+}
+
+// HasRows reports whether the item table has a row, from any run: a run
+// that stored nothing in it need not mean its url pattern is wrong.
+func (s *Store) HasRows(ctx context.Context, table string) (bool, error) {
+	if _, ok := s.tables[table]; !ok {
+		return false, fmt.Errorf("no table %s", table)
+	}
+	var one int
+	err := s.read.QueryRowContext(ctx, "SELECT 1 FROM "+quote(table)+" LIMIT 1").Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }
