@@ -160,7 +160,7 @@ func runGather(ctx context.Context, j Job, dbPath string) (int64, error) {
 	if err := cfg.Validate(); err != nil {
 		return 0, err
 	}
-	store, err := storage.Open(ctx, cfg.Database, storage.TablesFor(cfg))
+	store, err := storage.Open(ctx, cfg.Database, crawler.Tables(cfg))
 	if err != nil {
 		return 0, err
 	}

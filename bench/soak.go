@@ -200,7 +200,7 @@ func Soak(ctx context.Context, j SoakJob) (SoakResult, error) {
 	if err := cfg.Validate(); err != nil {
 		return res, err
 	}
-	store, err := storage.Open(ctx, db, storage.TablesFor(cfg))
+	store, err := storage.Open(ctx, db, crawler.Tables(cfg))
 	if err != nil {
 		return res, err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gather-crawler/gather/bench"
+	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
 	"github.com/gather-crawler/gather/storage"
 )
@@ -75,7 +76,7 @@ func BenchmarkStore(b *testing.B) {
 		ctx := context.Background()
 		var elapsed time.Duration
 		for i := 0; i < b.N; i++ {
-			s, err := storage.Open(ctx, filepath.Join(dir, "gather-"+time.Now().Format("150405.000000000")+".db"), storage.TablesFor(cfg))
+			s, err := storage.Open(ctx, filepath.Join(dir, "gather-"+time.Now().Format("150405.000000000")+".db"), crawler.Tables(cfg))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,8 +1,8 @@
 package config
 
 import (
-	"errors"
 	"fmt"
+	"github.com/gather-crawler/gather/internal/dbpath"
 	"net/url"
 	"path"
 	"regexp"
@@ -40,15 +40,7 @@ var identRe = regexp.MustCompile(IdentPattern)
 // empty path, and SQLite's in-memory and URI names, which would lose the
 // results when the process ends (or, in a config, create a file named
 // ":memory:"). The config key and the --db flags read paths the same way.
-func CheckDatabasePath(path string) error {
-	switch {
-	case strings.TrimSpace(path) == "":
-		return errors.New("must name a SQLite file (the path is empty)")
-	case path == ":memory:" || strings.HasPrefix(path, "file:") || strings.Contains(path, "mode=memory"):
-		return fmt.Errorf("%q is not a file: gather keeps its results in a file that outlives the process", path)
-	}
-	return nil
-}
+func CheckDatabasePath(path string) error { return dbpath.Check(path) }
 
 // Validate checks every key and reports all problems at once, each naming
 // its key path. It opens ids_file to check it is readable but sends nothing.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler/extract"
+	"github.com/gather-crawler/gather/crawler/progress"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -254,38 +255,7 @@ func plural(n int) string {
 var ErrAllFailed = errors.New("every request failed")
 
 // Stats is a snapshot of a running crawl, for progress display.
-type Stats struct {
-	// Total is the pages this run has to deal with: the start pages (-1
-	// until counted) plus the followed links found so far, so it grows on
-	// a follow crawl.
-	Total int64
-	// Done counts pages dealt with in any way: fetched (ok, failed,
-	// skipped), already stored, or failed before and not due yet.
-	Done     int64
-	OK       int64
-	Failed   int64
-	Skipped  int64
-	Already  int64
-	Deferred int64 // failed before; not due for a retry (or given up on)
-	Items    int64
-	// InFlight counts requests on the wire; InFlightHosts splits it by
-	// host when more than one host has some.
-	InFlight      int64
-	InFlightHosts map[string]int64
-	Discovered    int64
-	Retries       int64
-	Bytes         int64
-	Elapsed       time.Duration
-}
-
-// Queued is how many pages of Total are still to be dealt with (0 while
-// the total is unknown).
-func (s Stats) Queued() int64 {
-	if s.Total < 0 || s.Done >= s.Total {
-		return 0
-	}
-	return s.Total - s.Done
-}
+type Stats = progress.Snapshot
 
 type counters struct {
 	startNano                           atomic.Int64

@@ -112,6 +112,7 @@ func (d *detectors) judged(status int, h http.Header, body []byte) detection {
 func stripInternal(h http.Header) {
 	h.Del(detectedHeader)
 	h.Del(fetchedByHeader)
+	h.Del(sentContentTypeHeader)
 }
 
 // isChallenge describes the challenge a response is, or returns "".

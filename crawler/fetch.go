@@ -62,8 +62,11 @@ func (r *run) openBrowser() error {
 	r.br = br
 	// It starts while robots.txt and the first pages are fetched: a
 	// challenge's solve, which holds up all its host's pages, then does
-	// not wait for Chromium to start as well.
-	br.Warm()
+	// not wait for Chromium to start as well. gather try's one page over
+	// HTTP in auto needs none unless it meets a challenge.
+	if !r.once || r.c.cfg.Uses(config.FetchBrowser) {
+		br.Warm()
+	}
 	return nil
 }
 

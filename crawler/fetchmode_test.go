@@ -28,12 +28,10 @@ func TestCrawl_AutoSolvesAConfiguredChallenge(t *testing.T) {
 	needChromium(t)
 	site := startSite(t, "", demo.Options{Challenge: &demo.Challenge{TokenTTL: time.Minute}})
 	target, _ := url.Parse(site.URL)
-	rp := httputil.NewSingleHostReverseProxy(target)
-	director := rp.Director
-	rp.Director = func(r *http.Request) {
-		director(r)
-		r.Header.Set("Accept", "text/html") // the interstitial to every client, not only browsers
-	}
+	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(target)
+		pr.Out.Header.Set("Accept", "text/html") // the interstitial to every client, not only browsers
+	}}
 	rp.ModifyResponse = func(resp *http.Response) error {
 		if resp.Header.Get("x-amzn-waf-action") != "challenge" {
 			return nil

@@ -45,7 +45,7 @@ func crawl(t testing.TB, cfg *config.Config, opts crawler.Options) (crawler.Summ
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	store, err := storage.Open(ctx, cfg.Database, storage.TablesFor(cfg))
+	store, err := storage.Open(ctx, cfg.Database, crawler.Tables(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

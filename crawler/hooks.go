@@ -2,8 +2,8 @@ package crawler
 
 import (
 	"fmt"
+	"mime"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -44,14 +44,53 @@ func (r *run) collector() *colly.Collector {
 	}
 	col := colly.NewCollector(opts...)
 	r.limits = newHostLimits(cr.Parallelism, cr.Delay, cr.RandomDelay)
-	col.WithTransport(limitGate{limits: r.limits, shared: r.shared, next: pauseGate{next: r.transport(col), paused: &r.paused, det: r.c.det,
-		maxBody: int64(cr.MaxBodySize), pause: r.pauseHost}})
+	col.WithTransport(charsetVeil{next: limitGate{limits: r.limits, shared: r.shared, next: pauseGate{next: r.transport(col), paused: &r.paused, det: r.c.det,
+		maxBody: int64(cr.MaxBodySize), pause: r.pauseHost}}})
 	col.SetRequestTimeout(0) // the transport times each request after any Retry-After wait
 	col.SetRedirectHandler(r.c.checkRedirect)
 	col.OnRequest(r.onRequest)
 	col.OnResponse(r.onResponse)
 	col.OnError(r.onError)
 	return col
+}
+
+// sentContentTypeHeader carries, on the response colly hands to
+// onResponse, the Content-Type as the server sent it (see charsetVeil).
+const sentContentTypeHeader = "Gather-Content-Type"
+
+// charsetVeil is the outermost RoundTripper, the one colly calls. colly
+// converts a body whose Content-Type names a charset other than UTF-8
+// (Response.fixCharset, which no option turns off), and extraction then
+// decoded the UTF-8 again as the header's charset: mojibake in a crawl
+// while gather try, which did not use colly, was right. Decoding happens
+// once, in extraction (the WHATWG order: byte order mark, header, <meta>),
+// from the bytes as received; so colly is shown the Content-Type without
+// its charset, and the header as sent rides in sentContentTypeHeader.
+type charsetVeil struct{ next http.RoundTripper }
+
+func (v charsetVeil) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := v.next.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	ct := resp.Header.Get("Content-Type")
+	resp.Header.Set(sentContentTypeHeader, ct)
+	if media, params, perr := mime.ParseMediaType(ct); perr == nil && params["charset"] != "" {
+		delete(params, "charset")
+		resp.Header.Set("Content-Type", mime.FormatMediaType(media, params))
+	} else if perr != nil && strings.Contains(strings.ToLower(ct), "charset") {
+		// Unparsable, yet colly would find "charset" in it.
+		resp.Header.Set("Content-Type", "application/octet-stream")
+	}
+	return resp, nil
+}
+
+// sentContentType is the Content-Type of a response as its server sent it.
+func sentContentType(h http.Header) string {
+	if v, ok := h[sentContentTypeHeader]; ok && len(v) == 1 {
+		return v[0]
+	}
+	return h.Get("Content-Type")
 }
 
 // pauseHost stops the crawl of host for the rest of the run after a
@@ -127,6 +166,7 @@ func (r *run) onResponse(resp *colly.Response) {
 		return
 	}
 	ps.attempts++
+	ps.final = resp.Request.URL.String()
 	r.c.stats.bytes.Add(int64(len(resp.Body)))
 	cr := r.c.cfg.Crawl
 	d := decideResponse(r.c.det, resp.StatusCode, *resp.Headers, resp.Body, int64(cr.MaxBodySize), time.Now())
@@ -173,6 +213,11 @@ func (r *run) onError(resp *colly.Response, err error) {
 // failure once the retries are spent.
 func (r *run) retryOrFail(req *colly.Request, ps *pageState, d decision, page storage.Page) {
 	retries := r.c.cfg.Crawl.Retries
+	if r.once {
+		page.Status, page.Error = storage.PageFailed, d.reason+" (a crawl would retry it)"
+		r.record(ps, page)
+		return
+	}
 	if ps.attempts > retries {
 		page.Status = storage.PageFailed
 		page.Error = fmt.Sprintf("%s (gave up after %d attempts)", d.reason, ps.attempts)
@@ -204,15 +249,8 @@ func (r *run) retryOrFail(req *colly.Request, ps *pageState, d decision, page st
 	}
 }
 
-// store extracts a good page's records and hands them to the writer.
+// store extracts a good page's records and hands them to the sink.
 func (r *run) store(resp *colly.Response, ps *pageState, page storage.Page) {
-	final := resp.Request.URL.String()
-	ct := resp.Headers.Get("Content-Type")
-	if ok, why := r.c.ex.Accepts(ct, resp.Body); !ok {
-		page.Status, page.Error = storage.PageSkipped, why
-		r.record(ps, page)
-		return
-	}
 	job := r.c.cfg.Crawl.Name
 	if r.c.store.Quarantined(job, ps.url) {
 		// It failed before, by crashing two runs: like a page that fails
@@ -222,44 +260,28 @@ func (r *run) store(resp *colly.Response, ps *pageState, page storage.Page) {
 		r.record(ps, page)
 		return
 	}
-	wantLinks := ps.depth+1 < r.c.cfg.Crawl.MaxDepth
+	in := fetched{final: ps.final, body: resp.Body, contentType: sentContentType(*resp.Headers),
+		links: ps.depth+1 < r.c.cfg.Crawl.MaxDepth}
 	// Recorded while it runs, so that a page whose extraction kills the
 	// process is quarantined once it has done so twice in a row.
 	end := r.c.store.BeginExtract(job, r.id, ps.url)
-	res, err := r.c.ex.ExtractContext(r.ctx, final, resp.Body, ct, wantLinks)
+	out, err := r.c.process(r.ctx, in, page)
 	end()
-	if err != nil && r.ctx.Err() != nil {
+	if err != nil {
 		r.leavePending(ps) // interrupted mid-extraction: the next run extracts it
 		return
 	}
-	if err != nil {
-		page.Status, page.Error = storage.PageFailed, err.Error()
-		r.record(ps, page)
-		return
+	if out.result != nil {
+		r.report.add(ps.final, out.result)
+		ps.result = out.result
 	}
-	r.report.add(final, res)
-	page.Status = storage.PageOK
-	page.Warnings = res.Warnings
-	page.Items = make([]storage.ItemRows, len(res.Items))
-	for i, it := range res.Items {
-		rows := make([]storage.Row, len(it.Records))
-		for j, rec := range it.Records {
-			rows[j] = storage.Row{Values: rec.Values, Index: rec.Index}
-		}
-		page.Items[i] = storage.ItemRows{Table: it.Name, Rows: rows}
-	}
-	// Links are marked pending before the page is stored, in the writer's
+	// Links are marked pending before the page is stored, in the sink's
 	// order, so a page committed as ok always has its links in the frontier.
-	for i, link := range res.Links {
-		link = r.c.canon.url(link)
-		u, err := url.Parse(link)
-		if err != nil || !r.c.hostAllowed(u.Hostname()) {
-			continue
-		}
-		if err := r.pendingLink(link, ps.depth+1, res.Hub != nil && res.Hub[i]); err != nil {
+	for i, link := range out.links {
+		if err := r.pendingLink(link, ps.depth+1, out.hub(i)); err != nil {
 			r.fatal(err)
 			break
 		}
 	}
-	r.record(ps, page)
+	r.record(ps, out.page)
 }

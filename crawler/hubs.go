@@ -60,3 +60,13 @@ func (r *run) pendingLink(link string, depth int, hub bool) error {
 	}
 	return r.w.Pending(context.Background(), link, depth)
 }
+
+func (p *processed) markHub(i int) {
+	if p.hubs == nil {
+		p.hubs = map[int]bool{}
+	}
+	p.hubs[i] = true
+}
+
+// hub reports whether link i of p is a hub.
+func (p processed) hub(i int) bool { return p.hubs[i] }

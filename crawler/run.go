@@ -57,6 +57,12 @@ type run struct {
 	// startSeen counts the start URLs dispatched or found done (written
 	// by the feed goroutine only, read once it has returned).
 	startSeen int64
+
+	// tap, if set, sees each page's extraction as it is stored (gather
+	// try shows it); once says a response the policy would retry is
+	// reported instead (try's one look at a page).
+	tap  func(*pageState, storage.Page)
+	once bool
 }
 
 // Run crawls to completion, or until ctx is cancelled (the run is then
@@ -91,13 +97,10 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	r := &run{c: c, id: id, log: c.log.With("run", id), report: newReport(c.cfg),
-		backoff: backoff{base: c.opts.BackoffBase, cap: c.opts.BackoffCap}}
-	r.ctx, r.cancel = context.WithCancelCause(ctx)
+	r := c.newRun(ctx, c.log.With("run", id))
+	r.id = id
 	defer r.cancel(nil)
-	r.win = newWindow(c.windowSize())
 
-	r.items = c.cfg.ItemsHash()
 	older, err := c.store.OlderItems(ctx, cr.Name, r.items)
 	if err != nil {
 		return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))
@@ -105,7 +108,7 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 	if r.reextract = older > 0; r.reextract {
 		r.log.Info("pages stored with an earlier version of the items are fetched again, so that every row follows the config", "pages", older)
 	}
-	r.w, err = c.store.NewWriter(storage.WriterOptions{Run: id, Job: cr.Name, BatchOps: c.opts.BatchOps,
+	w, err := c.store.NewWriter(storage.WriterOptions{Run: id, Job: cr.Name, BatchOps: c.opts.BatchOps,
 		BatchDelay: c.opts.BatchDelay, OnCommit: r.win.onCommit, Logger: r.log, ItemsHash: r.items})
 	if err != nil {
 		if ferr := c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()); ferr != nil {
@@ -113,16 +116,10 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 		}
 		return Summary{}, err
 	}
-	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate)
-	if err := r.openBrowser(); err != nil {
-		r.w.Close()
+	if err := r.startFetching(w, nil); err != nil {
+		w.Close()
 		return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))
 	}
-	if cr.RobotsTxt {
-		r.robots = newRobots(r.tr, c.userAgent)
-	}
-	r.col = r.collector()
-	c.live.Store(r)
 	r.log.Info("crawl started", "database", c.store.Path(), "parallelism", cr.Parallelism)
 
 	if n, err := countStart(r.ctx, cr.Start); err == nil {
@@ -134,15 +131,9 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 	if err := r.feed(); err != nil {
 		r.fatal(err)
 	}
-	r.col.Wait()
+	r.stopFetching()
 	stopSnapshots()
-	if r.br != nil {
-		// No page is in a tab any more: stop Chromium and wait for it.
-		r.br.Close()
-	}
-	r.settleLeftovers()
 	werr := r.w.Close()
-	r.tr.CloseIdleConnections()
 	sum := r.end(ctx, start, werr)
 	return sum, sum.Err
 }

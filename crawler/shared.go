@@ -118,12 +118,11 @@ func (c *Crawler) StartSitemaps(ctx context.Context, record func(storage.Page) e
 	if len(start.Sitemaps) == 0 && !start.SitemapsFromRobots {
 		return nil
 	}
-	cr := c.cfg.Crawl
-	r := &run{c: c, log: c.log.With("role", "seed"), backoff: backoff{base: c.opts.BackoffBase, cap: c.opts.BackoffCap},
-		w: recordSink(record)}
-	r.ctx, r.cancel = context.WithCancelCause(ctx)
+	// A run whose source is the sitemaps alone: nothing is fetched but
+	// them, so no collector or browser is started.
+	r := c.newRun(ctx, c.log.With("role", "seed"))
+	r.w = recordSink(record)
 	defer r.cancel(nil)
-	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate)
 	defer r.tr.CloseIdleConnections()
 	if err := r.readSitemaps(fn); err != nil {
 		return err

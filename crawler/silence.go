@@ -206,3 +206,12 @@ func pagesWord(n int64) string {
 	}
 	return "pages"
 }
+
+// onePage is the report's warnings for gather try, which read one page:
+// which items' url patterns do not match it, try says itself.
+func (r *report) onePage() []string {
+	r.mu.Lock()
+	r.quiet.onePage = true
+	r.mu.Unlock()
+	return r.warnings()
+}

@@ -354,3 +354,17 @@ func parseLastmod(s string) time.Time {
 	}
 	return time.Time{}
 }
+
+// newRequest is a GET of url as the crawl sends it outside colly: its
+// headers and user agent.
+func (c *Crawler) newRequest(ctx context.Context, url string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range c.cfg.Crawl.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("User-Agent", c.userAgent)
+	return req, nil
+}

@@ -47,7 +47,7 @@ func TestStats_TotalHonoursLimit(t *testing.T) {
 		"items:\n  pages:\n    fields:\n      t: h1\n")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	store, err := storage.Open(ctx, cfg.Database, storage.TablesFor(cfg))
+	store, err := storage.Open(ctx, cfg.Database, crawler.Tables(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

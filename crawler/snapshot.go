@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"sync"
 	"time"
+
+	"github.com/gather-crawler/gather/crawler/progress"
 )
 
 // snapshots records the run's Stats in the database every
@@ -34,7 +36,9 @@ func (r *run) snapshots() (stop func()) {
 				return
 			case <-t.C:
 			}
-			b, err := json.Marshal(r.c.Stats())
+			st := r.c.Stats()
+			st.Version = progress.Version
+			b, err := json.Marshal(st)
 			if err == nil {
 				wctx, wcancel := context.WithTimeout(ctx, every)
 				err = r.c.store.SaveProgress(wctx, r.id, b, time.Now()) // a liveness time: the real clock, not Options.Now

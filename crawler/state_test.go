@@ -206,7 +206,7 @@ func TestCrawl_FollowedPagesRefresh(t *testing.T) {
 func TestCrawl_StatsOnAFollowCrawl(t *testing.T) {
 	site := newLinkSite(t, 20)
 	cfg := testConfigWithItems(t, linkConfig(t, site, "  parallelism: 2\n  robots_txt: false\n"), linkItems)
-	store, err := storage.Open(context.Background(), cfg.Database, storage.TablesFor(cfg))
+	store, err := storage.Open(context.Background(), cfg.Database, crawler.Tables(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

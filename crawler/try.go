@@ -2,16 +2,12 @@ package crawler
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"mime"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
-	"time"
+	"sync"
 
 	"github.com/gather-crawler/gather/crawler/extract"
 	"github.com/gather-crawler/gather/storage"
@@ -51,72 +47,59 @@ func (c *Crawler) Try(ctx context.Context, target string) (*TryResult, error) {
 		res.Status, res.Reason = storage.PageSkipped, fmt.Sprintf("%s is outside crawl.allowed_domains (%v): a crawl would not fetch it", u.Hostname(), c.allowedHosts)
 		return res, nil
 	}
-	cr := c.cfg.Crawl
-	tr := newTransport(cr.Timeout, 1, c.allowPrivate)
-	defer tr.CloseIdleConnections()
-	if cr.RobotsTxt {
-		rb := newRobots(tr, c.userAgent)
-		ok, why, err := rb.allowed(ctx, u)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			res.Status, res.Reason = storage.PageSkipped, why
-			if rb.unreachable(u) {
-				res.Status = storage.PageFailed
-			}
-			return res, nil
-		}
-	}
-	client := &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}
-	req, err := c.newRequest(ctx, u.String())
-	if err != nil {
+	// A run of the crawl's own pipeline whose source is this one URL and
+	// whose sink is the terminal: what try shows is what a crawl stores.
+	r := c.newRun(ctx, c.log.With("door", "try"))
+	defer r.cancel(nil)
+	r.once = true
+	var (
+		page storage.Page
+		ps   *pageState
+	)
+	r.tap = func(p *pageState, pg storage.Page) { ps, page = p, pg }
+	sink := &trySink{}
+	if err := r.startFetching(sink, nil); err != nil {
 		return nil, err
 	}
-	resp, err := client.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		res.Status, res.Reason = storage.PageFailed, decideError(err).reason
-		return res, nil
+	r.dispatch(u.String(), 0, false)
+	r.stopFetching()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
-	defer resp.Body.Close()
-	res.URL, res.HTTPStatus = resp.Request.URL.String(), resp.StatusCode
-	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(cr.MaxBodySize)+1))
-	if err != nil {
-		res.Status, res.Reason = storage.PageFailed, decideError(err).reason
-		return res, nil
+	if ps == nil {
+		return nil, fmt.Errorf("%s: the page ended without an outcome", u)
 	}
-	res.Bytes = len(body)
-	d := decideResponse(c.det, resp.StatusCode, resp.Header, body, int64(cr.MaxBodySize), time.Now())
-	switch d.verdict {
-	case verdictRetry:
-		res.Status, res.Reason = storage.PageFailed, d.reason+" (a crawl would retry it)"
-		return res, nil
-	case verdictFail:
-		res.Status, res.Reason = storage.PageFailed, d.reason
-		return res, nil
+	if ps.final != "" {
+		res.URL = ps.final
 	}
-	if err := c.tryExtract(ctx, res, body, resp.Header.Get("Content-Type")); err != nil {
-		return nil, err
+	res.Status, res.Reason, res.HTTPStatus, res.Bytes = page.Status, page.Error, page.HTTPStatus, int(page.Bytes)
+	if page.Status == storage.PageOK && ps.result != nil {
+		res.Result = ps.result
+		res.Result.Links = sink.links
+		res.Warnings = r.report.onePage()
 	}
 	return res, nil
 }
 
-// newRequest is a GET of url as the crawl sends it outside colly: its
-// headers and user agent.
-func (c *Crawler) newRequest(ctx context.Context, url string) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range c.cfg.Crawl.Headers {
-		req.Header.Set(k, v)
-	}
-	req.Header.Set("User-Agent", c.userAgent)
-	return req, nil
+// trySink is try's pageSink: the page's outcome is taken by the run's
+// tap; the links it would follow are kept to be shown.
+type trySink struct {
+	mu    sync.Mutex
+	links []string
 }
+
+func (s *trySink) Pending(_ context.Context, url string, depth int) error {
+	if depth > 0 { // depth 0 is the page itself, dispatched
+		s.mu.Lock()
+		s.links = append(s.links, url)
+		s.mu.Unlock()
+	}
+	return nil
+}
+func (s *trySink) Put(context.Context, storage.Page) error { return nil }
+func (s *trySink) Flush(context.Context) error             { return nil }
+func (s *trySink) Close() error                            { return nil }
+func (s *trySink) Counts() storage.RunCounts               { return storage.RunCounts{} }
 
 // TryFile extracts a page saved to a file, read as if it came from
 // pageURL ("" means the file's file:// URL, which url patterns of items
@@ -140,34 +123,22 @@ func (c *Crawler) TryFile(path, pageURL string) (*TryResult, error) {
 	return res, nil
 }
 
-// tryExtract extracts the page into res; an error means ctx ended first.
+// tryExtract extracts the page into res through the pipeline's
+// extraction stage; an error means ctx ended first.
 func (c *Crawler) tryExtract(ctx context.Context, res *TryResult, body []byte, contentType string) error {
-	if ok, why := c.ex.Accepts(contentType, body); !ok {
-		res.Status, res.Reason = storage.PageSkipped, why
-		return nil
-	}
-	out, err := c.ex.ExtractContext(ctx, res.URL, body, contentType, c.cfg.Crawl.MaxDepth > 1)
-	var pe *extract.PageError
-	if errors.As(err, &pe) {
-		res.Status, res.Reason = storage.PageFailed, pe.Reason
-		return nil
-	}
+	out, err := c.process(ctx, fetched{final: res.URL, body: body, contentType: contentType, links: c.cfg.Crawl.MaxDepth > 1}, storage.Page{})
 	if err != nil {
 		return err
 	}
-	// The links a crawl would follow: those on allowed hosts.
-	kept := out.Links[:0]
-	for _, l := range out.Links {
-		l = c.canon.url(l)
-		if u, err := url.Parse(l); err == nil && c.hostAllowed(u.Hostname()) && !slices.Contains(kept, l) {
-			kept = append(kept, l)
-		}
+	res.Status, res.Reason = out.page.Status, out.page.Error
+	if out.result != nil && out.page.Status == storage.PageOK {
+		out.result.Links = out.links
+		res.Result = out.result
 	}
-	out.Links = kept
-	res.Status, res.Result = storage.PageOK, out
-	rep := newReport(c.cfg)
-	rep.quiet.onePage = true
-	rep.add(res.URL, out)
-	res.Warnings = rep.warnings()
+	if out.result != nil {
+		rep := newReport(c.cfg)
+		rep.add(res.URL, out.result)
+		res.Warnings = rep.onePage()
+	}
 	return nil
 }

@@ -4,12 +4,17 @@ import (
 	"context"
 	"sync"
 
+	"github.com/gather-crawler/gather/crawler/extract"
 	"github.com/gather-crawler/gather/storage"
 )
 
 // pageState travels with a request through colly's callbacks and retries.
 type pageState struct {
-	url      string // as dispatched: the page's identity in gather_pages
+	url string // as dispatched: the page's identity in gather_pages
+	// final is the URL its body came from, after redirects; result its
+	// extraction, once extracted.
+	final    string
+	result   *extract.Result
 	depth    int
 	attempts int
 	settled  bool // its ending happened (guarded by window.mu)
@@ -145,6 +150,9 @@ func (r *run) record(ps *pageState, page storage.Page) {
 	page.URL, page.Attempts, page.Depth = ps.url, ps.attempts, ps.depth
 	if page.FetchedAt.IsZero() {
 		page.FetchedAt = r.c.opts.Now()
+	}
+	if r.tap != nil {
+		r.tap(ps, page)
 	}
 	if err := r.w.Put(context.Background(), page); err != nil {
 		r.fatal(err)

@@ -55,35 +55,16 @@ func (c *Crawler) Work(ctx context.Context, fr Frontier, opts WorkOptions) (Summ
 	c.stats.startNano.Store(start.UnixNano())
 	c.stats.total.Store(-1)
 	cr := c.cfg.Crawl
-	r := &run{c: c, log: c.log.With("role", "worker"), report: newReport(c.cfg),
-		backoff: backoff{base: c.opts.BackoffBase, cap: c.opts.BackoffCap}}
-	r.ctx, r.cancel = context.WithCancelCause(ctx)
+	r := c.newRun(ctx, c.log.With("role", "worker"))
 	defer r.cancel(nil)
-	r.win = newWindow(c.windowSize())
-	r.items = c.cfg.ItemsHash()
 	ws := &workSink{fr: fr, ctx: r.ctx, log: r.log, retry: opts.Retry, tasks: map[string]Task{}, sent: r.win.onCommit}
-	r.w = ws
-	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate)
-	r.shared = &sharedSlots{fr: fr, parallelism: cr.Parallelism, delay: cr.Delay}
-	if err := r.openBrowser(); err != nil {
+	if err := r.startFetching(ws, &sharedSlots{fr: fr, parallelism: cr.Parallelism, delay: cr.Delay}); err != nil {
 		return Summary{}, err
 	}
-	if cr.RobotsTxt {
-		// robots.txt takes a slot shared by the workers too (not a local
-		// one: it is read before a page's local slot is taken).
-		r.robots = newRobots(limitGate{next: r.tr, shared: r.shared}, c.userAgent)
-	}
-	r.col = r.collector()
-	c.live.Store(r)
 	r.log.Info("worker started", "parallelism", cr.Parallelism)
 
 	ferr := r.feedShared(fr, ws, opts)
-	r.col.Wait()
-	if r.br != nil {
-		r.br.Close()
-	}
-	r.settleLeftovers()
-	r.tr.CloseIdleConnections()
+	r.stopFetching()
 	sum := Summary{Counts: ws.Counts(), Retries: c.stats.retries.Load(), Bytes: c.stats.bytes.Load(),
 		Elapsed: time.Since(start), Status: storage.RunFinished}
 	sum.Counts.BrowserPages, sum.Counts.Challenges = c.stats.browserPages.Load(), c.stats.challenges.Load()

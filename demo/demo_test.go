@@ -73,7 +73,7 @@ func TestParseFaults(t *testing.T) {
 	if n < 1400 || n > 2000 {
 		t.Errorf("%d of 10000 requests faulted, want about 1700", n)
 	}
-	if f("/x", 3) != f("/x", 3) {
+	if first, again := f("/x", 3), f("/x", 3); first != again {
 		t.Error("faults are not deterministic")
 	}
 }

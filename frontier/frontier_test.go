@@ -57,7 +57,7 @@ crawl:
 // drained, and fails the test on any error of theirs.
 func crawlShared(t *testing.T, ctx context.Context, url string, cfg *config.Config, n int, opts crawler.Options) {
 	t.Helper()
-	st, err := storage.Open(ctx, cfg.Database, storage.TablesFor(cfg))
+	st, err := storage.Open(ctx, cfg.Database, crawler.Tables(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestShared_ResumeAfterRedisLostItsData(t *testing.T) {
 	cfg := testingutil.LoadConfig(t, dir, sharedConfig(t, dir, rs.URL(), ss, n, parallelism))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	st, err := storage.Open(ctx, cfg.Database, storage.TablesFor(cfg))
+	st, err := storage.Open(ctx, cfg.Database, crawler.Tables(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -212,7 +212,7 @@ func scheduled(t *testing.T, cfg *config.Config, start time.Time) func(after tim
 	clock.Store(start.UnixNano())
 	now := func() time.Time { return time.Unix(0, clock.Load()) }
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	st, err := storage.Open(ctx, cfg.Database, storage.TablesFor(cfg))
+	st, err := storage.Open(ctx, cfg.Database, crawler.Tables(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

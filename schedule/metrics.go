@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/gather-crawler/gather/crawler"
 )
@@ -46,7 +47,7 @@ func NewMetrics() *Metrics {
 	m.challenges = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gather_challenges_solved_total", Help: "JavaScript challenges solved in Chromium (crawl.fetch: auto), by crawl (job)."}, []string{crawlLabel})
 	m.lastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "gather_last_success_timestamp_seconds", Help: "When the job's last finished run ended, as a Unix time."}, []string{crawlLabel})
 	m.Registry.MustRegister(m.runs, m.skipped, m.pages, m.items, m.changed, m.browser, m.challenges, m.lastSuccess,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

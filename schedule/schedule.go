@@ -18,7 +18,6 @@ import (
 
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
-	"github.com/gather-crawler/gather/frontier"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -35,7 +34,18 @@ type Options struct {
 	// Jitter picks the wait before a run, in [0, max); default uniformly
 	// at random.
 	Jitter func(max time.Duration) time.Duration
+	// Shared runs one run of a job whose config has a frontier (a crawl
+	// shared by workers); required for such jobs. gather's command gives
+	// the Redis frontier's (frontier.Redis.Run): the scheduler knows when
+	// to run, not how a frontier works.
+	Shared SharedRunner
 }
+
+// SharedRunner runs one scheduled run of a shared crawl: it seeds the
+// run from store (what is due) and stores the workers' outcomes in it
+// until the run is drained or ctx ends. c is the job's crawler; lease and
+// now are the scheduler's.
+type SharedRunner func(ctx context.Context, c *crawler.Crawler, cfg *config.Config, store *storage.Store, lease storage.LeaseOptions, now func() time.Time, log *slog.Logger) (crawler.Summary, error)
 
 // Scheduler runs jobs on their schedules until its context ends.
 type Scheduler struct {
@@ -82,6 +92,9 @@ func New(cfgs []*config.Config, opts Options) (*Scheduler, error) {
 		sched, err := cfg.CronSchedule(s.clock.Now())
 		if err != nil {
 			return nil, err
+		}
+		if cfg.Frontier != "" && opts.Shared == nil {
+			return nil, &config.Error{File: cfg.File, Key: "frontier", Msg: "this scheduler cannot run shared crawls (no runner for a frontier)"}
 		}
 		j := &job{cfg: cfg, spec: cfg.Schedule.Cron, schedule: sched, current: &atomic.Pointer[crawler.Crawler]{}}
 		if opts.Metrics != nil {
@@ -250,7 +263,7 @@ func (s *Scheduler) runJob(ctx context.Context, j *job) {
 }
 
 func (s *Scheduler) crawl(ctx context.Context, j *job) (crawler.Summary, error) {
-	store, err := storage.Open(ctx, j.cfg.Database, storage.TablesFor(j.cfg))
+	store, err := storage.Open(ctx, j.cfg.Database, crawler.Tables(j.cfg))
 	if err != nil {
 		return crawler.Summary{}, err
 	}
@@ -267,23 +280,9 @@ func (s *Scheduler) crawl(ctx context.Context, j *job) (crawler.Summary, error) 
 		return crawler.Summary{}, err
 	}
 	if j.cfg.Frontier != "" {
-		return s.shared(ctx, j, c, store)
+		return s.opts.Shared(ctx, c, j.cfg, store, s.opts.Lease, s.clock.Now, s.log.With("job", j.cfg.Crawl.Name))
 	}
 	j.current.Store(c)
 	defer j.current.Store(nil)
 	return c.Run(ctx)
-}
-
-// shared runs a crawl whose config has a frontier: workers (gather worker
-// --wait) fetch its pages, and this process seeds the run and is its sink,
-// the database's one writer (frontier.Redis.Run).
-func (s *Scheduler) shared(ctx context.Context, j *job, c *crawler.Crawler, store *storage.Store) (crawler.Summary, error) {
-	fr, err := frontier.Open(j.cfg.Frontier, frontier.Options{Job: j.cfg.Crawl.Name, Consumer: "schedule", Logger: s.log})
-	if err != nil {
-		return crawler.Summary{}, err
-	}
-	defer fr.Close()
-	sum, err := fr.Run(ctx, c, store, frontier.SinkOptions{ItemsHash: j.cfg.ItemsHash(), Lease: s.opts.Lease, Now: s.clock.Now,
-		Logger: s.log.With("job", j.cfg.Crawl.Name, "frontier", fr.Addr())})
-	return crawler.Summary{Run: sum.Run, Status: sum.Status, Counts: sum.Counts, Elapsed: sum.Elapsed, Err: err, Database: store.Path()}, err
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
 	"github.com/gather-crawler/gather/internal/testingutil"
 	"github.com/gather-crawler/gather/storage"
@@ -307,7 +308,7 @@ func TestScheduler_SkipsWhenLeaseHeld(t *testing.T) {
 	srv := newSite(t)
 	clock := newFakeClock(dec1)
 	cfg := jobConfig(t, srv, "job", `  cron: "@every 1m"`)
-	store, err := storage.Open(context.Background(), cfg.Database, storage.TablesFor(cfg))
+	store, err := storage.Open(context.Background(), cfg.Database, crawler.Tables(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,10 +2,13 @@ package schedule
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/frontier"
 	"github.com/gather-crawler/gather/internal/redistest"
@@ -27,7 +30,7 @@ func TestScheduler_SharedCrawlRunsOnItsCron(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock := newFakeClock(dec1)
-	s, m := newScheduler(t, clock, Options{}, cfg)
+	s, m := newScheduler(t, clock, Options{Shared: redisRunner}, cfg)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -65,5 +68,29 @@ func TestScheduler_SharedCrawlRunsOnItsCron(t *testing.T) {
 	if got := readDB(t, cfg, "SELECT started_at || ' ' || status FROM gather_runs ORDER BY id"); len(got) != 2 ||
 		got[0] != "2026-12-01T03:00:00.000Z finished" || got[1] != "2026-12-01T04:00:00.000Z finished" {
 		t.Errorf("gather_runs: %v, want the runs of 03:00 and 04:00, finished", got)
+	}
+}
+
+// redisRunner runs a shared run through the Redis frontier, as gather's
+// command wires the scheduler.
+func redisRunner(ctx context.Context, c *crawler.Crawler, cfg *config.Config, store *storage.Store, lease storage.LeaseOptions, now func() time.Time, log *slog.Logger) (crawler.Summary, error) {
+	fr, err := frontier.Open(cfg.Frontier, frontier.Options{Job: cfg.Crawl.Name, Consumer: "schedule", Logger: log})
+	if err != nil {
+		return crawler.Summary{}, err
+	}
+	defer fr.Close()
+	sum, err := fr.Run(ctx, c, store, frontier.SinkOptions{ItemsHash: cfg.ItemsHash(), Lease: lease, Now: now, Logger: log})
+	return crawler.Summary{Run: sum.Run, Status: sum.Status, Counts: sum.Counts, Elapsed: sum.Elapsed, Err: err, Database: store.Path()}, err
+}
+
+// A job with a frontier needs a runner for it: without one, New refuses
+// the job by its key rather than failing at its first due time.
+func TestScheduler_SharedJobNeedsARunner(t *testing.T) {
+	srv := newSite(t)
+	cfg := jobConfig(t, srv, "shared", `  cron: "0 * * * *"`)
+	cfg.Frontier = "redis://127.0.0.1:1"
+	_, err := New([]*config.Config{cfg}, Options{Clock: newFakeClock(dec1)})
+	if err == nil || !strings.Contains(err.Error(), "frontier") {
+		t.Fatalf("New = %v, want an error naming the frontier", err)
 	}
 }

@@ -38,7 +38,7 @@ crawl:
 // crawler on it, with opts if given.
 func newCrawler(t testing.TB, cfg *config.Config, opts ...crawler.Options) *crawler.Crawler {
 	t.Helper()
-	store, err := storage.Open(context.Background(), cfg.Database, storage.TablesFor(cfg))
+	store, err := storage.Open(context.Background(), cfg.Database, crawler.Tables(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/crawler/progress"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -156,7 +156,7 @@ type RunProgress struct {
 const snapshotFresh = 15 * time.Second
 
 // fromStats fills rp from a crawler's stats.
-func (rp *RunProgress) fromStats(st *crawler.Stats, source string) {
+func (rp *RunProgress) fromStats(st *progress.Snapshot, source string) {
 	rp.Source = source
 	rp.Done, rp.OK, rp.Failed, rp.Skipped = st.Done, st.OK, st.Failed, st.Skipped
 	rp.Queued, rp.InFlight, rp.Hosts = st.Queued(), st.InFlight, st.InFlightHosts
@@ -240,15 +240,18 @@ func (s *server) currentProgress(ctx context.Context) (Progress, error) {
 
 // snapshot is run's progress as its crawl last recorded it, if that is
 // recent enough to stand for the crawl now.
-func (s *server) snapshot(ctx context.Context, run int64) (*crawler.Stats, bool, error) {
+func (s *server) snapshot(ctx context.Context, run int64) (*progress.Snapshot, bool, error) {
 	b, at, ok, err := s.opts.Reader.Progress(ctx, run)
 	if err != nil || !ok || time.Since(at) > snapshotFresh {
 		return nil, false, err
 	}
-	var st crawler.Stats
+	var st progress.Snapshot
 	if err := json.Unmarshal(b, &st); err != nil {
 		s.log.Warn("a run's progress snapshot is unreadable", "run", run, "error", err)
 		return nil, false, nil
+	}
+	if st.Version != progress.Version {
+		return nil, false, nil // another gather's format: its next snapshot, or the committed pages, will do
 	}
 	return &st, true, nil
 }

@@ -21,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/crawler/progress"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -58,7 +58,7 @@ type LiveJob struct {
 	Schedule string
 	Next     time.Time // zero: none
 	// Stats is the running crawl's, nil when the job is not running.
-	Stats *crawler.Stats
+	Stats *progress.Snapshot
 }
 
 // Defaults for Options.

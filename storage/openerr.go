@@ -8,7 +8,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/internal/dbpath"
 )
 
 // checkPath refuses, before SQLite is asked, what cannot be a crawl's
@@ -16,7 +16,7 @@ import (
 // answers ("unable to open database file", "cannot switch to WAL mode")
 // name neither the file nor the fix.
 func checkPath(path string) error {
-	if err := config.CheckDatabasePath(path); err != nil {
+	if err := dbpath.Check(path); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
 	dir := filepath.Dir(path)

@@ -5,18 +5,24 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-
-	"github.com/gather-crawler/gather/config"
 )
 
 // Columns every item table has besides its fields. A key names the page
 // URL and the record's position by the config's KeyURL and KeyIndex, so
-// those two columns carry the same names.
+// those two columns carry the same names (a test holds them equal:
+// storage does not import the config's schema).
 const (
-	ColURL       = config.KeyURL
+	ColURL       = "_url"
 	ColRun       = "_run"
 	ColFetchedAt = "_fetched_at"
-	ColIndex     = config.KeyIndex
+	ColIndex     = "_index"
+)
+
+// Column affinities.
+const (
+	AffinityText    = "TEXT"
+	AffinityInteger = "INTEGER"
+	AffinityReal    = "REAL"
 )
 
 // Table is one item's table: its fields as columns, plus _url, _run,
@@ -37,38 +43,11 @@ type Column struct {
 	Type string // declared type: TEXT, INTEGER, REAL or JSONColumnType
 }
 
-// TablesFor derives the item tables from a validated config.
-func TablesFor(cfg *config.Config) []Table {
-	var out []Table
-	for _, name := range cfg.ItemOrder {
-		it := cfg.Items[name]
-		t := Table{Name: name, Key: it.Key, Indexed: !it.Each.IsZero()}
-		for _, f := range it.FieldOrder {
-			t.Columns = append(t.Columns, Column{Name: f, Type: affinity(it.Fields[f])})
-		}
-		out = append(out, t)
-	}
-	return out
-}
-
 // JSONColumnType is the declared type of a column holding JSON: a list
-// (all: true) or a field of type json. Its affinity is TEXT, as before;
-// readers that look at declared types (gather query, gather serve's
-// exports) print its values as JSON, not as strings holding JSON.
+// (all: true, or a split) or a field of type json. Its affinity is TEXT,
+// as before; readers that look at declared types (gather query, gather
+// serve's exports) print its values as JSON, not as strings holding JSON.
 const JSONColumnType = "JSON TEXT"
-
-func affinity(f config.Field) string {
-	if f.IsList() || f.Type == config.TypeJSON {
-		return JSONColumnType
-	}
-	switch f.Type {
-	case config.TypeInteger, config.TypeBoolean:
-		return "INTEGER"
-	case config.TypeReal:
-		return "REAL"
-	}
-	return "TEXT"
-}
 
 // allColumns is the column order rows are written in.
 func (t Table) allColumns() []string {

@@ -13,6 +13,7 @@ import (
 func crashByOverflow(n int) int {
 	var pad [64]byte
 	pad[n%64] = byte(n)
+	//lint:ignore SA5007 the unbounded recursion is the point
 	return crashByOverflow(n+1) + int(pad[1])
 }
 

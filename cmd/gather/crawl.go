@@ -73,7 +73,7 @@ func runCrawl(ctx context.Context, g *globals, cfg *config.Config, opts crawler.
 	if err != nil {
 		return crawler.Summary{}, err
 	}
-	store, err := storage.Open(ctx, cfg.Database, storage.TablesFor(cfg))
+	store, err := storage.Open(ctx, cfg.Database, crawler.Tables(cfg))
 	if err != nil {
 		return crawler.Summary{}, err
 	}

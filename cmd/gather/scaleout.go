@@ -91,7 +91,7 @@ func newSeedCmd(g *globals) *cobra.Command {
 			if resume {
 				// The database is where what was stored is known when
 				// Redis lost its data.
-				if st, err = storage.Open(cmd.Context(), cfg.Database, storage.TablesFor(cfg)); err != nil {
+				if st, err = storage.Open(cmd.Context(), cfg.Database, crawler.Tables(cfg)); err != nil {
 					return err
 				}
 				defer st.Close()
@@ -168,7 +168,7 @@ back. A run that is not over is continued instead. Workers started with
 				}
 				cfg.Database = dbPath
 			}
-			st, err := storage.Open(cmd.Context(), cfg.Database, storage.TablesFor(cfg))
+			st, err := storage.Open(cmd.Context(), cfg.Database, crawler.Tables(cfg))
 			if err != nil {
 				return err
 			}

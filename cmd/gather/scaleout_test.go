@@ -253,7 +253,7 @@ func TestScaleOut_KillsAndRedisRestart(t *testing.T) {
 	s := newScaleOut(t, 300, 2, 60*time.Millisecond)
 	s.seed()
 	deadline := time.Now().Add(60 * time.Second)
-	sink, sinkOut := s.start("sink")
+	sink, _ := s.start("sink")
 	workers := make([]*exec.Cmd, 3)
 	outs := make([]*syncBuffer, 3)
 	for i := range workers {
@@ -270,7 +270,7 @@ func TestScaleOut_KillsAndRedisRestart(t *testing.T) {
 	s.waitStored(100, deadline)
 	kill(sink)
 	integrity(t, s.db)
-	sink, sinkOut = s.start("sink")
+	sink, sinkOut := s.start("sink")
 
 	s.waitStored(150, deadline)
 	kill(workers[1])

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/frontier"
 	"github.com/gather-crawler/gather/schedule"
 	"github.com/gather-crawler/gather/serve"
@@ -62,7 +63,7 @@ progress of running crawls; an address other machines can reach needs
 				return err
 			}
 			metrics := schedule.NewMetrics()
-			s, err := schedule.New(cfgs, schedule.Options{Logger: logger, Metrics: metrics, Lease: storage.LeaseOptions{TTL: lease}})
+			s, err := schedule.New(cfgs, schedule.Options{Logger: logger, Metrics: metrics, Lease: storage.LeaseOptions{TTL: lease}, Shared: runShared})
 			if err != nil {
 				return err
 			}
@@ -170,7 +171,7 @@ func openForPages(ctx context.Context, cfgs []*config.Config, db string) (*stora
 	if _, err := os.Stat(db); errors.Is(err, os.ErrNotExist) {
 		for _, cfg := range cfgs {
 			if cfg.Database == db {
-				st, err := storage.Open(ctx, db, storage.TablesFor(cfg))
+				st, err := storage.Open(ctx, db, crawler.Tables(cfg))
 				if err != nil {
 					return nil, err
 				}
@@ -195,4 +196,18 @@ func liveJobs(s *schedule.Scheduler, db string) func() []serve.LiveJob {
 		}
 		return out
 	}
+}
+
+// runShared is the scheduler's runner of a shared crawl's run: this
+// process seeds the run from the database and is its sink, the database's
+// one writer, while workers (gather worker --wait) fetch its pages.
+func runShared(ctx context.Context, c *crawler.Crawler, cfg *config.Config, store *storage.Store, lease storage.LeaseOptions, now func() time.Time, log *slog.Logger) (crawler.Summary, error) {
+	fr, err := frontier.Open(cfg.Frontier, frontier.Options{Job: cfg.Crawl.Name, Consumer: "schedule", Logger: log})
+	if err != nil {
+		return crawler.Summary{}, err
+	}
+	defer fr.Close()
+	sum, err := fr.Run(ctx, c, store, frontier.SinkOptions{ItemsHash: cfg.ItemsHash(), Lease: lease, Now: now,
+		Logger: log.With("frontier", fr.Addr())})
+	return crawler.Summary{Run: sum.Run, Status: sum.Status, Counts: sum.Counts, Elapsed: sum.Elapsed, Err: err, Database: store.Path()}, err
 }

@@ -11,7 +11,6 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
-	"github.com/gather-crawler/gather/crawler/extract/internal/htmlparse"
 	"github.com/gather-crawler/gather/crawler/extract/jsonplan"
 )
 
@@ -64,8 +63,7 @@ func (p *page) parseDOM() error {
 	if p.root != nil {
 		return nil
 	}
-	// htmlparse builds what html.Parse builds, with far fewer allocations.
-	root, err := htmlparse.Parse(bytes.NewReader(p.body))
+	root, err := parseHTML(bytes.NewReader(p.body))
 	if err != nil {
 		return err
 	}

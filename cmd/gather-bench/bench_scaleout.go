@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 
 	"github.com/gather-crawler/gather/bench"
@@ -33,7 +34,7 @@ func runScaleOutBench(ctx context.Context, f *benchFlags, dir string, out io.Wri
 	if f.hosts != 50 { // 50 is the soak's default
 		hosts = f.hosts
 	}
-	exe, err := os.Executable()
+	exe, err := gatherBinary(ctx, dir, f.gather)
 	if err != nil {
 		return err
 	}
@@ -93,4 +94,18 @@ func scaleOutChart(path string, rows []bench.ScaleOutRow, workers []int, hosts, 
 	}
 	fmt.Printf("chart written to %s\n", path)
 	return nil
+}
+
+// gatherBinary is the gather command the scale-out processes run: path if
+// given, else one built from this checkout into dir.
+func gatherBinary(ctx context.Context, dir, path string) (string, error) {
+	if path != "" {
+		return path, nil
+	}
+	exe := filepath.Join(dir, "gather")
+	build := exec.CommandContext(ctx, "go", "build", "-o", exe, "github.com/gather-crawler/gather/cmd/gather")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building gather for the scale-out processes (or give --gather PATH): %v\n%s", err, out)
+	}
+	return exe, nil
 }

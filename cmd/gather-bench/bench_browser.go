@@ -143,7 +143,7 @@ func benchTabs(ctx context.Context, f *benchFlags, dir string, out io.Writer, ta
 		if err != nil {
 			return err
 		}
-		peak := &treePeak{served: site.SpaServed, line: bench.Line{Name: fmt.Sprintf("%s, %d pages", plural(int64(t), "tab", "tabs"), n)}}
+		peak := &treePeak{served: site.SpaServed, line: bench.Line{Name: fmt.Sprintf("%s, %d pages", tabsLabel(t), n)}}
 		res, err := measureSampled(ctx, bench.Job{Mode: bench.ModeGather, Layout: bench.LayoutSpa, Base: site.URL, Pages: n,
 			Parallelism: t, Dir: dir, Fetch: config.FetchBrowser, Tabs: t, RecycleAfter: f.recycleAfter}, peak.sample)
 		site.Close()
@@ -181,4 +181,11 @@ func benchTabs(ctx context.Context, f *benchFlags, dir string, out io.Writer, ta
 		fmt.Fprintf(out, "\nchart written to %s\n", f.out)
 	}
 	return nil
+}
+
+func tabsLabel(t int) string {
+	if t == 1 {
+		return "1 tab"
+	}
+	return fmt.Sprintf("%d tabs", t)
 }

@@ -1,0 +1,77 @@
+package gather
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The rules of the house (docs/architecture.md), held by what `go list`
+// says the packages import, so that a change that breaks one fails here
+// rather than in a review.
+func TestArchitecture(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	deps := func(pkg string) map[string]bool {
+		t.Helper()
+		out, err := exec.Command("go", "list", "-deps", "./"+pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps ./%s: %v", pkg, err)
+		}
+		m := map[string]bool{}
+		for _, l := range strings.Fields(string(out)) {
+			m[l] = true
+		}
+		return m
+	}
+	imports := func(pkg string) []string {
+		t.Helper()
+		out, err := exec.Command("go", "list", "-f", `{{join .Imports " "}}`, "./"+pkg).Output()
+		if err != nil {
+			t.Fatalf("go list ./%s: %v", pkg, err)
+		}
+		return strings.Fields(string(out))
+	}
+	never := func(pkg string, forbidden ...string) {
+		t.Helper()
+		for d := range deps(pkg) {
+			for _, f := range forbidden {
+				if d == f || strings.HasPrefix(d, f+"/") {
+					t.Errorf("%s links %s (through its imports): it must not", pkg, d)
+				}
+			}
+		}
+	}
+	const (
+		viper    = "github.com/spf13/viper"
+		cobra    = "github.com/spf13/cobra"
+		colly    = "github.com/gocolly/colly/v2"
+		chromedp = "github.com/chromedp/chromedp"
+		redis    = "github.com/redis/go-redis/v9"
+		plot     = "gonum.org/v1/plot"
+		mod      = "github.com/gather-crawler/gather/"
+	)
+	// crawler reads a config (whose loading uses viper) but never viper
+	// or cobra itself; storage knows no config at all.
+	for _, pkg := range []string{"crawler/...", "storage/..."} {
+		for _, imp := range imports(pkg) {
+			if imp == viper || imp == cobra {
+				t.Errorf("%s imports %s", pkg, imp)
+			}
+		}
+	}
+	never("storage/...", viper, cobra, mod+"config", colly)
+	// gather serve reads the database and a progress snapshot; it fetches
+	// nothing and reads no config file.
+	never("serve", colly, chromedp, viper, redis)
+	for d := range deps("crawler/progress") {
+		if strings.HasPrefix(d, mod) && d != mod+"crawler/progress" {
+			t.Errorf("crawler/progress links %s: it is a leaf", d)
+		}
+	}
+	// The scheduler is given the shared-crawl runner; it opens no Redis.
+	never("schedule", redis, mod+"frontier")
+	// The shipped binary does not carry the benchmarks' charts.
+	never("cmd/gather", plot)
+}
