@@ -9,9 +9,11 @@ import (
 )
 
 // minPagesForEmptyWarning is how many pages an item must have been read on
-// before a field that matched on none of them is called out: on fewer, a
-// field that is legitimately absent is too likely.
-const minPagesForEmptyWarning = 5
+// before a field that matched on none of them is called out. It was 5, for
+// fear of calling out fields legitimately absent; but a newcomer's first
+// run is often one page, and a selector typo there was silent: a field
+// that stored only NULLs is worth a line, whatever the reason.
+const minPagesForEmptyWarning = 1
 
 // report tallies, over a run, how each item's fields fared, so that a
 // selector with a typo, values that never convert, or records that
@@ -88,7 +90,7 @@ func (r *report) warnings() []string {
 			if it.failed[j] > 0 {
 				out = append(out, fmt.Sprintf("%s: %d values did not convert to the field's type (e.g. %s)", key, it.failed[j], it.example[j]))
 			} else if it.matched[j] == 0 && it.pages >= minPagesForEmptyWarning && !hideEmpty {
-				out = append(out, fmt.Sprintf("%s: matched on 0 of %d pages — %s", key, it.pages, r.quiet.emptyFieldHint(i, it.name)))
+				out = append(out, fmt.Sprintf("%s: matched on 0 of %d %s — %s", key, it.pages, pagesWord(it.pages), r.quiet.emptyFieldHint(i, it.name)))
 			}
 		}
 		if it.dups > 0 {

@@ -49,6 +49,7 @@ func TestCrawl_SilencesNamed(t *testing.T) {
   pages:
     fields:
       title: {css: h1}
+      typo: {css: h9}
   rows:
     each: "table tr.row"
     fields:
@@ -70,11 +71,13 @@ func TestCrawl_SilencesNamed(t *testing.T) {
 		`crawl.follow[1].css: "a.next" selected no link`,
 		`items.rows.each.css: "table tr.row" selected nothing on any of the 1 page the item was read on (e.g. ` + srv.URL + `/index.html)`,
 		`items.details.url: "^/sql-" matched none of the 1 page extracted (e.g. ` + srv.URL + `/index.html), so the item stored nothing`,
+		// A selector typo is said on a run of one page too.
+		`items.pages.fields.typo: matched on 0 of 1 page — check the selector`,
 	}
 	checkWarnings(t, sum, want)
 	db := testingutil.OpenDB(t, cfg.Database)
-	if n := queryInt(t, db, `SELECT warnings FROM gather_runs WHERE id = ?`, sum.Run); n != int64(len(sum.Warnings)) || n != 4 {
-		t.Errorf("gather_runs.warnings = %d, want 4 (%q)", n, sum.Warnings)
+	if n := queryInt(t, db, `SELECT warnings FROM gather_runs WHERE id = ?`, sum.Run); n != int64(len(sum.Warnings)) || n != 5 {
+		t.Errorf("gather_runs.warnings = %d, want 5 (%q)", n, sum.Warnings)
 	}
 
 	// Fixed: the follow rule matches the absolute URL, and the each row
