@@ -107,8 +107,14 @@ func describe(w io.Writer, cfg *config.Config, fileIDs int64, now time.Time) {
 			if f.Match != "" {
 				fmt.Fprintf(w, " (matching %s)", f.Match)
 			}
+			if f.Hub {
+				fmt.Fprint(w, " (hub)")
+			}
 		}
 		fmt.Fprintln(w)
+		if cr.HubRefreshAfter > 0 {
+			fmt.Fprintf(w, "hubs      start pages and hub pages fetched again once stored more than %s ago, for new links\n", cr.HubRefreshAfter)
+		}
 	}
 	if cr.RefreshAfter > 0 {
 		fmt.Fprintf(w, "refresh   pages stored more than %s ago\n", cr.RefreshAfter)

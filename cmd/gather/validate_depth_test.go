@@ -12,6 +12,7 @@ func TestValidate_SaysDepthAsWritten(t *testing.T) {
 		{"20", "", "follow    up to 20 pages deep, counting the start pages (max_depth 20): a[href]"},
 		{"2", "", "follow    the start pages and the pages they link to (max_depth 2): a[href]"},
 		{"unlimited", "  allowed_domains: [docs.example]\n", "follow    links at any depth, within allowed_domains: a[href]"},
+		{"3", "  hub_refresh_after: 6h\n", "hubs      start pages and hub pages fetched again once stored more than 6h0m0s ago"},
 	} {
 		dir := t.TempDir()
 		cfg := writeFile(t, dir, "d.yaml", `database: d.db
