@@ -46,6 +46,9 @@ type itemWarnings struct {
 	// each counts what the item's each selected: a run says when that
 	// was nothing on every page.
 	each int
+	// stepDefault is set when the value just made came from a default
+	// step, the source having matched nothing: the field did not match.
+	stepDefault bool
 }
 
 // badValue records a value that did not convert to f's type: counted for
@@ -204,6 +207,7 @@ func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
 		p.b.tick()
 		var v any
 		copied := false // v holds nothing of the page body
+		w.stepDefault = false
 		switch {
 		case s.isCon != nil && s.isCon[i]:
 			v, copied = s.consts[i], true
@@ -227,9 +231,11 @@ func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
 		if str, ok := v.(string); ok && !copied && !w.fits(f, len(str)) {
 			v = nil
 		}
-		if v != nil {
+		if v != nil && !w.stepDefault {
 			w.stats[i].Matched = true
-		} else {
+		}
+		w.stepDefault = false
+		if v == nil {
 			v, copied = f.defaultValue(), true
 		}
 		if v == nil && (f.required || it.isKey(i)) {

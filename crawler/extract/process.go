@@ -85,6 +85,7 @@ func (f *field) jsonTexts(r gjson.Result) []string {
 // a JSON array when the field is a list (all, or split without a later
 // join or first), else the one value; nil when nothing is left.
 func (f *field) processed(texts []string, w *itemWarnings) any {
+	w.stepDefault = len(texts) == 0
 	vals := texts
 	for _, st := range f.steps {
 		vals = st.apply(vals, f, w)

@@ -81,6 +81,11 @@ func TestExtract_ProcessSteps(t *testing.T) {
 			t.Errorf("doc.%s = %#v, want %#v", f, got, want)
 		}
 	}
+	for i, f := range cfg.Items["book"].FieldOrder {
+		if f == "missing" && res.Items[0].Fields[i].Matched {
+			t.Errorf("a value from a default step counts as the source matching")
+		}
+	}
 	if !strings.Contains(strings.Join(res.Warnings, "\n"), `book: none: "n/a" has no number`) {
 		t.Errorf("warnings %q lack the value that had no number", res.Warnings)
 	}
