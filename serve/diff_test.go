@@ -1,12 +1,16 @@
 package serve_test
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gather-crawler/gather/demo"
 	"github.com/gather-crawler/gather/internal/testingutil"
@@ -61,4 +65,25 @@ func section(page, marker string) string {
 		return "(no " + marker + ")"
 	}
 	return page[i:min(len(page), i+2000)]
+}
+
+// A run where every page failed shows no pages/s: a rate of failures
+// reads as throughput.
+func TestServe_AllFailedRunHasNoRate(t *testing.T) {
+	dir := t.TempDir()
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer site.Close()
+	cfg := testingutil.LoadConfig(t, dir, "database: "+filepath.Join(dir, "f.db")+"\ncrawl:\n  name: down\n  retries: 0\n  robots_txt: false\n  start: {urls: [\""+site.URL+"/a\"]}\nitems:\n  pages:\n    fields:\n      t: h1\n")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := newCrawler(t, cfg).Run(ctx); err == nil {
+		t.Fatal("a run of failures did not fail")
+	}
+	srv, _ := startServer(t, cfg.Database, serve.Options{})
+	_, page := get(t, http.DefaultClient, srv.URL+"/runs/1")
+	if !strings.Contains(page, "<dt>pages/s</dt><dd>– (no page stored)</dd>") {
+		t.Errorf("run page: %s", section(page, "pages/s"))
+	}
 }
