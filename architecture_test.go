@@ -62,6 +62,9 @@ func TestArchitecture(t *testing.T) {
 		}
 	}
 	never("storage/...", viper, cobra, mod+"config", colly)
+	// The WARC archive is a room of its own: the crawl hands it exchanges,
+	// re-extraction reads records; it knows no engine, config or database.
+	never("crawler/archive", viper, cobra, colly, chromedp, redis, mod+"config", mod+"storage")
 	// gather serve reads the database and a progress snapshot; it fetches
 	// nothing and reads no config file.
 	never("serve", colly, chromedp, viper, redis)

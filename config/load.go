@@ -169,7 +169,8 @@ func applyEnv(v *viper.Viper, lookupEnv func(string) (string, bool)) map[string]
 // Settings are the GATHER_ variables that are not config keys: where the
 // config is, gather serve's token, and the test suite's switches.
 var Settings = []string{"GATHER_CONFIG", "GATHER_SERVE_TOKEN", "GATHER_FIXTURES", "GATHER_REQUIRE_FIXTURES", "GATHER_REQUIRE_BROWSER",
-	"GATHER_REQUIRE_PROMETHEUS", "GATHER_REQUIRE_REDIS", "GATHER_SCREENSHOTS", "GATHER_TEST_EXEC", "GATHER_PYDOC", "GATHER_PYDOC_STRIDE"}
+	"GATHER_REQUIRE_PROMETHEUS", "GATHER_REQUIRE_REDIS", "GATHER_SCREENSHOTS", "GATHER_TEST_EXEC", "GATHER_PYDOC", "GATHER_PYDOC_STRIDE",
+	"GATHER_WARCIO_DIR", "GATHER_REPLAYWEBPAGE_DIR", "GATHER_REQUIRE_WARCIO"}
 
 // unknownEnv reports each GATHER_ variable of env that names no key, with
 // the likeliest key it was meant for.

@@ -1,0 +1,74 @@
+package archive
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Capture is an http.RoundTripper that hands every exchange it carries to
+// Done once the caller has read and closed the response body: the request
+// as the transport got it, the response as received, the body as read
+// (after transfer decoding, and after the gunzip Go's transport does when
+// it negotiated gzip itself). Each redirect hop is an exchange of its own.
+// A body closed before its end is marked truncated. Put it directly over
+// the http.Transport, beneath anything that rewrites responses, so what it
+// records is what came over the wire.
+type Capture struct {
+	// Next carries the request; nil means http.DefaultTransport.
+	Next http.RoundTripper
+	// Done receives each exchange, called in the goroutine that closes the
+	// body; a response whose body is never closed is never reported.
+	Done func(*Exchange)
+}
+
+// RoundTrip implements http.RoundTripper.
+func (c *Capture) RoundTrip(req *http.Request) (*http.Response, error) {
+	next := c.Next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	resp, err := next.RoundTrip(req)
+	if err != nil || resp == nil || c.Done == nil {
+		return resp, err
+	}
+	if resp.Request == nil {
+		resp.Request = req
+	}
+	resp.Body = &captureBody{rc: resp.Body, resp: resp, done: c.Done, at: time.Now()}
+	return resp, nil
+}
+
+type captureBody struct {
+	rc   io.ReadCloser
+	resp *http.Response
+	done func(*Exchange)
+	at   time.Time
+	buf  bytes.Buffer
+	eof  bool
+	once sync.Once
+}
+
+func (b *captureBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.buf.Write(p[:n])
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
+}
+
+func (b *captureBody) Close() error {
+	err := b.rc.Close()
+	b.once.Do(func() {
+		// A response that has no body (HEAD, 204, 304, a zero length) was
+		// whole even if nobody read to its end.
+		whole := b.eof || b.resp.ContentLength == 0 || !bodyAllowed(b.resp.Request.Method, b.resp.StatusCode)
+		ex := ExchangeFromResponse(b.resp, b.buf.Bytes(), !whole)
+		ex.Date = b.at
+		b.done(ex)
+	})
+	return err
+}
