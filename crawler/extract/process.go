@@ -25,7 +25,6 @@ type step struct {
 	// dateOnly: the date layout has no time of day, and the value is
 	// written as 2006-01-02 rather than a full RFC 3339 time.
 	dateOnly bool
-	trim     *strings.Replacer
 }
 
 func compileSteps(raw []any) ([]step, error) {
