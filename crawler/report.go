@@ -89,7 +89,7 @@ func (r *report) warnings() []string {
 			key := fmt.Sprintf("items.%s.fields.%s", it.name, f)
 			if it.failed[j] > 0 {
 				out = append(out, fmt.Sprintf("%s: %d values did not convert to the field's type (e.g. %s)", key, it.failed[j], it.example[j]))
-			} else if it.matched[j] == 0 && it.pages >= minPagesForEmptyWarning && !hideEmpty {
+			} else if it.matched[j] == 0 && it.pages >= minPagesForEmptyWarning && !hideEmpty && !r.quiet.droppedFor(i, j) {
 				out = append(out, fmt.Sprintf("%s: matched on 0 of %d %s — %s", key, it.pages, pagesWord(it.pages), r.quiet.emptyFieldHint(i, it.name)))
 			}
 		}

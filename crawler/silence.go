@@ -215,3 +215,9 @@ func (r *report) onePage() []string {
 	r.mu.Unlock()
 	return r.warnings()
 }
+
+// droppedFor reports whether item i's field j dropped records: the drops'
+// line then says that it never matched, and better.
+func (s *silences) droppedFor(i, j int) bool {
+	return i < len(s.items) && j < len(s.items[i].dropped) && s.items[i].dropped[j] > 0
+}
