@@ -105,6 +105,9 @@ func parse(path string, data []byte, lookupEnv func(string) (string, bool), env 
 	for k, val := range defaults {
 		v.SetDefault(k, val)
 	}
+	for k, val := range archiveDefaults {
+		v.SetDefault(k, val)
+	}
 	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot parse YAML: %v%s", err, yamlHint(err))}
 	}
@@ -423,6 +426,7 @@ func (c *Config) normalize() {
 	}
 	c.Database = c.resolve(c.Database)
 	c.Crawl.Start.IDsFile = c.resolve(c.Crawl.Start.IDsFile)
+	c.normalizeArchive()
 	for name, it := range c.Items {
 		if len(it.FieldOrder) == 0 {
 			for f := range it.Fields {

@@ -81,6 +81,11 @@ type WriterOptions struct {
 	// OnCommit, if set, is called on the writer goroutine with the URLs of
 	// the pages (not pending marks) each transaction committed.
 	OnCommit func(urls []string)
+	// BeforeCommit, if set, is called on the writer goroutine before each
+	// transaction commits; an error rolls it back and stops the writer.
+	// The archive syncs its files here, so that no committed row points
+	// at bytes a power cut could take back.
+	BeforeCommit func() error
 	// WALLimit bounds the write-ahead log, in bytes (default 32 MiB):
 	// when a commit leaves the -wal file at least this large, the writer
 	// checkpoints and truncates it before its next transaction, so the
