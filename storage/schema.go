@@ -40,8 +40,14 @@ type Table struct {
 // Column is one field of an item.
 type Column struct {
 	Name string
-	Type string // SQLite type affinity: TEXT, INTEGER or REAL
+	Type string // declared type: TEXT, INTEGER, REAL or JSONColumnType
 }
+
+// JSONColumnType is the declared type of a column holding JSON: a list
+// (all: true, or a split) or a field of type json. Its affinity is TEXT,
+// as before; readers that look at declared types (gather query, gather
+// serve's exports) print its values as JSON, not as strings holding JSON.
+const JSONColumnType = "JSON TEXT"
 
 // allColumns is the column order rows are written in.
 func (t Table) allColumns() []string {
@@ -139,6 +145,7 @@ CREATE TABLE IF NOT EXISTS gather_pages (
   fail_runs INTEGER NOT NULL DEFAULT 0,
   items_hash TEXT NOT NULL DEFAULT '',
   fetched_by TEXT NOT NULL DEFAULT '',
+  hub INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (job, url)
 );
 -- Only followed links still to fetch are looked up by status, so only they
@@ -155,6 +162,7 @@ CREATE TABLE IF NOT EXISTS gather_changes (
   detail TEXT
 );
 CREATE INDEX IF NOT EXISTS gather_changes_changed_at ON gather_changes (changed_at);
+CREATE INDEX IF NOT EXISTS gather_changes_run ON gather_changes (run);
 CREATE VIEW IF NOT EXISTS gather_failures AS
   SELECT url, http_status, attempts, error, fetched_at, run, job
   FROM gather_pages WHERE status = 'failed';
@@ -163,7 +171,7 @@ CREATE VIEW IF NOT EXISTS gather_failures AS
 // pagesColumns are gather_pages' columns, in order: what a rebuild of an
 // older gather_pages copies.
 var pagesColumns = []string{"url", "status", "http_status", "attempts", "error", "fetched_at", "run", "bytes",
-	"content_hash", "changed_at", "job", "depth", "warnings", "stored_at", "row_keys", "fail_runs", "items_hash", "fetched_by"}
+	"content_hash", "changed_at", "job", "depth", "warnings", "stored_at", "row_keys", "fail_runs", "items_hash", "fetched_by", "hub"}
 
 // metaColumns are the columns added to gather's own tables after their
 // first release, in the order they were added.
@@ -171,6 +179,7 @@ var metaColumns = []struct{ table, column, decl string }{
 	{"gather_runs", "warnings", "INTEGER NOT NULL DEFAULT 0"},
 	{"gather_pages", "fail_runs", "INTEGER NOT NULL DEFAULT 0"},
 	{"gather_pages", "items_hash", "TEXT NOT NULL DEFAULT ''"},
+	{"gather_pages", "hub", "INTEGER NOT NULL DEFAULT 0"},
 	// http, browser or http+cookie ("" before the column, or unknown).
 	{"gather_pages", "fetched_by", "TEXT NOT NULL DEFAULT ''"},
 	// Pages loaded in Chromium and JavaScript challenges solved.
