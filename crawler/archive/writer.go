@@ -48,7 +48,7 @@ type Options struct {
 	// bytes a power cut could take back.
 	SyncEachWrite bool
 	// GzipLevel is the compression level of each record's gzip member;
-	// 0 means gzip.BestSpeed (1): on the demo's pages it takes 30% less
+	// 0 means gzip.BestSpeed (1): on the demo's pages it takes 20–30% less
 	// CPU than the default level (5) for 7% more bytes (docs/archive.md).
 	GzipLevel int
 	// Uncompressed writes plain .warc files, records uncompressed: about a
