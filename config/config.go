@@ -30,6 +30,8 @@ type Config struct {
 	Items     map[string]Item `mapstructure:"items"`
 	ItemOrder []string        `mapstructure:"-"`
 	Schedule  Schedule        `mapstructure:"schedule"`
+	// Archive keeps the fetched responses as WARC files (archive.go).
+	Archive Archive `mapstructure:"archive"`
 }
 
 // Crawl says what to fetch and how politely.

@@ -104,6 +104,9 @@ func parse(path string, data []byte, lookupEnv func(string) (string, bool), env 
 	for k, val := range defaults {
 		v.SetDefault(k, val)
 	}
+	for k, val := range archiveDefaults {
+		v.SetDefault(k, val)
+	}
 	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot parse YAML: %v", err)}
 	}
@@ -412,6 +415,7 @@ func (c *Config) normalize() {
 	}
 	c.Database = c.resolve(c.Database)
 	c.Crawl.Start.IDsFile = c.resolve(c.Crawl.Start.IDsFile)
+	c.normalizeArchive()
 	for name, it := range c.Items {
 		if len(it.FieldOrder) == 0 {
 			for f := range it.Fields {

@@ -51,6 +51,7 @@ func (c *Config) Validate() error {
 		p.add("database", "%v", err)
 	}
 	c.validateFrontier(p)
+	c.validateArchive(p)
 	c.validateCrawl(p)
 	if len(c.Items) == 0 {
 		p.add("items", "no items: define at least one item with fields to extract")

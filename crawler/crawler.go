@@ -178,10 +178,14 @@ type Summary struct {
 	Deferred, GivenUp int64
 	Retries           int64
 	Bytes             int64
-	Elapsed           time.Duration
-	Err               error // why the run failed or stopped, if it did
-	Database          string
-	retryRuns         int // crawl.retry_failed_runs, for the summary
+	// Archived counts the exchanges the run wrote to its archive,
+	// ArchiveBytes their size on disk, in ArchiveDir ("" : no archive).
+	Archived, ArchiveBytes int64
+	ArchiveDir             string
+	Elapsed                time.Duration
+	Err                    error // why the run failed or stopped, if it did
+	Database               string
+	retryRuns              int // crawl.retry_failed_runs, for the summary
 	// Warnings are what the run's pages showed to be wrong with the config
 	// (a field that matched nowhere, values that did not convert, records
 	// sharing a key), one line each.
@@ -222,6 +226,9 @@ func (s Summary) String() string {
 	}
 	if n := s.Counts.Challenges; n > 0 {
 		fmt.Fprintf(&b, ", %d challenge%s solved", n, plural(int(n)))
+	}
+	if s.Archived > 0 {
+		fmt.Fprintf(&b, ", %d responses archived (%.1f MB)", s.Archived, float64(s.ArchiveBytes)/(1<<20))
 	}
 	fmt.Fprintf(&b, " in %s (%.1f pages/s)", s.Elapsed.Round(time.Millisecond), s.PagesPerSecond())
 	if n := len(s.Warnings); n > 0 {
@@ -265,6 +272,8 @@ type counters struct {
 	fresh, freshFailed atomic.Int64
 	browserPages       atomic.Int64
 	challenges         atomic.Int64
+	// archived and archiveBytes are what the run's archive wrote.
+	archived, archiveBytes atomic.Int64
 }
 
 // Stats returns a snapshot; safe to call from another goroutine while Run

@@ -171,7 +171,8 @@ func (r *run) onResponse(resp *colly.Response) {
 	r.c.stats.bytes.Add(int64(len(resp.Body)))
 	cr := r.c.cfg.Crawl
 	d := decideResponse(r.c.det, resp.StatusCode, *resp.Headers, resp.Body, int64(cr.MaxBodySize), time.Now())
-	page := storage.Page{HTTPStatus: resp.StatusCode, Bytes: int64(len(resp.Body)), FetchedBy: fetchedHTTP}
+	page := storage.Page{HTTPStatus: resp.StatusCode, Bytes: int64(len(resp.Body)), FetchedBy: fetchedHTTP,
+		Archive: r.arch.claim(ps.final)}
 	if by := resp.Headers.Get(fetchedByHeader); by != "" {
 		page.FetchedBy = by
 	}
@@ -199,6 +200,7 @@ func (r *run) onError(resp *colly.Response, err error) {
 		return
 	}
 	ps.attempts++
+	r.arch.claim(resp.Request.URL.String()) // a response cut short is archived, not indexed
 	d := decideError(err)
 	page := storage.Page{HTTPStatus: resp.StatusCode}
 	if d.verdict == verdictRetry {

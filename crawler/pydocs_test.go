@@ -158,6 +158,10 @@ func checkAgainstBrowser(t *testing.T, db *sql.DB, base string) {
 		t.Log("the browser comparison is skipped under the race detector: it checks values, not concurrency")
 		return
 	}
+	if testing.Short() {
+		t.Log("the browser comparison starts Chromium: go test without -short runs it")
+		return
+	}
 	exe, err := browsertest.Chromium()
 	if err != nil {
 		browsertest.SkipWithout(t, "no Chromium on PATH (%v)", err)

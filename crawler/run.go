@@ -53,6 +53,9 @@ type run struct {
 	// idsSkipped counts the ids the feed could not use (set when it is
 	// done).
 	idsSkipped int64
+	// notes are the run's warnings of its own making (a re-extraction's
+	// unreadable records), besides the report's.
+	notes []string
 
 	// startSeen counts the start URLs dispatched or found done (written
 	// by the feed goroutine only, read once it has returned).
@@ -63,6 +66,9 @@ type run struct {
 	// reported instead (try's one look at a page).
 	tap  func(*pageState, storage.Page)
 	once bool
+
+	// arch is the run's archive (nil: none kept).
+	arch *archiver
 }
 
 // Run crawls to completion, or until ctx is cancelled (the run is then
@@ -101,6 +107,9 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 	r.id = id
 	defer r.cancel(nil)
 
+	if err := r.openArchive(); err != nil {
+		return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))
+	}
 	older, err := c.store.OlderItems(ctx, cr.Name, r.items)
 	if err != nil {
 		return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))
@@ -109,7 +118,7 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 		r.log.Info("pages stored with an earlier version of the items are fetched again, so that every row follows the config", "pages", older)
 	}
 	w, err := c.store.NewWriter(storage.WriterOptions{Run: id, Job: cr.Name, BatchOps: c.opts.BatchOps,
-		BatchDelay: c.opts.BatchDelay, OnCommit: r.win.onCommit, Logger: r.log, ItemsHash: r.items})
+		BatchDelay: c.opts.BatchDelay, OnCommit: r.win.onCommit, BeforeCommit: r.arch.sync, Logger: r.log, ItemsHash: r.items})
 	if err != nil {
 		if ferr := c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()); ferr != nil {
 			err = errors.Join(err, ferr)
@@ -134,6 +143,13 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 	r.stopFetching()
 	stopSnapshots()
 	werr := r.w.Close()
+	// After the writer: its last commit syncs the archive first.
+	astats, aerr := r.arch.close()
+	if aerr != nil {
+		werr = errors.Join(werr, fmt.Errorf("archive: %w", aerr))
+	}
+	c.stats.archived.Store(astats.Exchanges)
+	c.stats.archiveBytes.Store(astats.Bytes)
 	sum := r.end(ctx, start, werr)
 	return sum, sum.Err
 }
@@ -146,6 +162,7 @@ func (r *run) end(ctx context.Context, start time.Time, werr error) Summary {
 		Deferred: c.stats.deferred.Load(), GivenUp: c.stats.givenUp.Load(), retryRuns: c.cfg.Crawl.RetryFailedRuns,
 		Bytes: c.stats.bytes.Load(), Elapsed: time.Since(start), Database: c.store.Path()}
 	sum.Counts.BrowserPages, sum.Counts.Challenges = c.stats.browserPages.Load(), c.stats.challenges.Load()
+	sum.Archived, sum.ArchiveBytes, sum.ArchiveDir = c.stats.archived.Load(), c.stats.archiveBytes.Load(), r.archiveDir()
 	r.fatalMu.Lock()
 	fatal := r.fatalErr
 	r.fatalMu.Unlock()
@@ -169,7 +186,7 @@ func (r *run) end(ctx context.Context, start time.Time, werr error) Summary {
 	if total := c.stats.total.Load(); total > r.startSeen {
 		sum.NotReached = total - r.startSeen
 	}
-	sum.Warnings = r.report.warnings()
+	sum.Warnings = append(r.report.warnings(), r.notes...)
 	if r.idsSkipped > 0 {
 		sum.Warnings = append(sum.Warnings, fmt.Sprintf("crawl.start: %d ids could not be used and were skipped (each is in the log with its line or index)", r.idsSkipped))
 	}

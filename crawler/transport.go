@@ -27,7 +27,9 @@ var (
 // the wait does not eat it), the per-host pause that Retry-After asks for,
 // and the refusal to connect to private addresses.
 type transport struct {
-	base    *http.Transport
+	base *http.Transport
+	// next carries requests: base, or the archive's capture over it.
+	next    http.RoundTripper
 	timeout time.Duration
 	gates   *hostGates
 	// wire counts requests on the wire, per host: sent and not yet read
@@ -61,7 +63,7 @@ func newTransport(timeout time.Duration, parallelism int, allowPrivate bool) *tr
 		// end up in error messages, and so in logs and the database.
 		Proxy: nil,
 	}
-	return &transport{base: base, timeout: timeout, gates: &hostGates{until: map[string]time.Time{}},
+	return &transport{base: base, next: base, timeout: timeout, gates: &hostGates{until: map[string]time.Time{}},
 		wire: onWire{hosts: map[string]int64{}}}
 }
 
@@ -93,7 +95,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}})
 	host := req.URL.Host
 	t.wire.add(host, 1)
-	resp, err := t.base.RoundTrip(req.WithContext(ctx))
+	resp, err := t.next.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		t.wire.add(host, -1)
 		cancel()

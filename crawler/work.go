@@ -58,6 +58,13 @@ func (c *Crawler) Work(ctx context.Context, fr Frontier, opts WorkOptions) (Summ
 	r := c.newRun(ctx, c.log.With("role", "worker"))
 	defer r.cancel(nil)
 	ws := &workSink{fr: fr, ctx: r.ctx, log: r.log, retry: opts.Retry, tasks: map[string]Task{}, sent: r.win.onCommit}
+	if err := r.openArchive(); err != nil {
+		return Summary{}, err
+	}
+	// A worker's archive is synced as its files rotate and at its end,
+	// not before each outcome leaves (an fsync a page): a worker machine
+	// that loses power can leave an indexed record short, which a
+	// re-extraction reports and skips, and the next crawl fetches again.
 	if err := r.startFetching(ws, &sharedSlots{fr: fr, parallelism: cr.Parallelism, delay: cr.Delay}); err != nil {
 		return Summary{}, err
 	}
@@ -65,6 +72,9 @@ func (c *Crawler) Work(ctx context.Context, fr Frontier, opts WorkOptions) (Summ
 
 	ferr := r.feedShared(fr, ws, opts)
 	r.stopFetching()
+	if _, err := r.arch.close(); err != nil && ferr == nil {
+		ferr = fmt.Errorf("archive: %w", err)
+	}
 	sum := Summary{Counts: ws.Counts(), Retries: c.stats.retries.Load(), Bytes: c.stats.bytes.Load(),
 		Elapsed: time.Since(start), Status: storage.RunFinished}
 	sum.Counts.BrowserPages, sum.Counts.Challenges = c.stats.browserPages.Load(), c.stats.challenges.Load()

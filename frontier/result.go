@@ -30,6 +30,8 @@ type wireResult struct {
 	FetchedBy  string     `json:"f,omitempty"`
 	Items      []wireItem `json:"i,omitempty"`
 	Links      []wireLink `json:"l,omitempty"`
+	// Archive is where the worker archived the response (its own files).
+	Archive *storage.ArchiveRef `json:"r,omitempty"`
 }
 
 type wireItem struct {
@@ -97,7 +99,7 @@ func decodeValue(p *string) (any, error) {
 
 func encodeResult(p storage.Page, links []crawler.Link) ([]byte, error) {
 	w := wireResult{URL: p.URL, Status: p.Status, HTTPStatus: p.HTTPStatus, Attempts: p.Attempts, Error: p.Error,
-		Warnings: p.Warnings, Bytes: p.Bytes, FetchedAt: p.FetchedAt.UTC(), Depth: p.Depth, FetchedBy: p.FetchedBy}
+		Warnings: p.Warnings, Bytes: p.Bytes, FetchedAt: p.FetchedAt.UTC(), Depth: p.Depth, FetchedBy: p.FetchedBy, Archive: p.Archive}
 	for _, it := range p.Items {
 		wi := wireItem{Table: it.Table, Rows: make([]wireRow, len(it.Rows))}
 		for i, row := range it.Rows {
@@ -125,7 +127,7 @@ func decodeResult(b []byte) (storage.Page, []crawler.Link, error) {
 		return storage.Page{}, nil, fmt.Errorf("frontier: a result that does not decode: %w", err)
 	}
 	p := storage.Page{URL: w.URL, Status: w.Status, HTTPStatus: w.HTTPStatus, Attempts: w.Attempts, Error: w.Error,
-		Warnings: w.Warnings, Bytes: w.Bytes, FetchedAt: w.FetchedAt, Depth: w.Depth, FetchedBy: w.FetchedBy}
+		Warnings: w.Warnings, Bytes: w.Bytes, FetchedAt: w.FetchedAt, Depth: w.Depth, FetchedBy: w.FetchedBy, Archive: w.Archive}
 	for _, wi := range w.Items {
 		it := storage.ItemRows{Table: wi.Table, Rows: make([]storage.Row, len(wi.Rows))}
 		for i, wr := range wi.Rows {

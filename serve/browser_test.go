@@ -44,6 +44,9 @@ type tab struct {
 // startTab starts Chromium (skipping without one, failing in CI) and
 // listens for every sign of script running that should not, or failing.
 func startTab(t *testing.T) *tab {
+	if testing.Short() {
+		t.Skip("starts Chromium: go test without -short runs it")
+	}
 	exe, err := browsertest.Chromium()
 	if err != nil {
 		browsertest.SkipWithout(t, "no Chromium: %v", err)

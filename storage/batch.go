@@ -156,6 +156,11 @@ func (w *Writer) add(b *batch, o op) bool {
 // stops the writer), counts what it committed and releases Flush callers.
 func (w *Writer) end(b *batch) {
 	if b.tx != nil {
+		if b.err == nil && w.opts.BeforeCommit != nil {
+			if err := w.opts.BeforeCommit(); err != nil {
+				b.err = fmt.Errorf("before commit: %w", err)
+			}
+		}
 		if b.err != nil {
 			b.tx.Rollback()
 		} else if err := b.tx.Commit(); err != nil {

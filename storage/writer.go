@@ -37,8 +37,12 @@ type Page struct {
 	FetchedAt  time.Time
 	Depth      int
 	// FetchedBy says how the page was fetched: "http", "browser" or
-	// "http+cookie" (HTTP with the cookies of a solved challenge).
+	// "http+cookie" (HTTP with the cookies of a solved challenge), or
+	// "archive" when it was extracted again from its archived response.
 	FetchedBy string
+	// Archive, when set, is where the response lies in the archive; it is
+	// indexed with the page, in the same transaction.
+	Archive *ArchiveRef
 	// Items holds the rows of each item table, for ok pages. The page's
 	// earlier rows in every table are replaced by these.
 	Items []ItemRows
@@ -77,6 +81,11 @@ type WriterOptions struct {
 	// OnCommit, if set, is called on the writer goroutine with the URLs of
 	// the pages (not pending marks) each transaction committed.
 	OnCommit func(urls []string)
+	// BeforeCommit, if set, is called on the writer goroutine before each
+	// transaction commits; an error rolls it back and stops the writer.
+	// The archive syncs its files here, so that no committed row points
+	// at bytes a power cut could take back.
+	BeforeCommit func() error
 	// WALLimit bounds the write-ahead log, in bytes (default 32 MiB):
 	// when a commit leaves the -wal file at least this large, the writer
 	// checkpoints and truncates it before its next transaction, so the
@@ -483,6 +492,9 @@ func (w *Writer) writePage(tx *sql.Tx, conn *sql.Conn, p *Page) (changed bool, e
 		_, err = tx.Stmt(w.stmts.pageFail).Exec(p.URL, p.Status, nullInt(p.HTTPStatus), p.Attempts, nullString(p.Error),
 			fetched, w.opts.Run, p.Bytes, w.opts.Job, p.Depth, warnings, p.FetchedBy)
 	}
+	if err == nil {
+		err = w.indexArchive(tx, p, fetched)
+	}
 	return changed, err
 }
 
@@ -612,11 +624,12 @@ func nullInt(n int) any {
 type writerStmts struct {
 	pending, pageOK, pageFail, prevHash *sql.Stmt
 	change, prevStatus, outcome         *sql.Stmt
+	archive                             *sql.Stmt
 	delByKey, oldByKey                  map[string]*sql.Stmt
 }
 
 func (s *writerStmts) close() {
-	for _, st := range []*sql.Stmt{s.pending, s.pageOK, s.pageFail, s.prevHash, s.change, s.prevStatus, s.outcome} {
+	for _, st := range []*sql.Stmt{s.pending, s.pageOK, s.pageFail, s.prevHash, s.change, s.prevStatus, s.outcome, s.archive} {
 		if st != nil {
 			st.Close()
 		}
@@ -656,6 +669,9 @@ func (w *Writer) prepare() error {
 	st.prevHash = prep(`SELECT content_hash, row_keys, status FROM gather_pages WHERE job = ? AND url = ?`)
 	st.prevStatus = prep(`SELECT status FROM gather_pages WHERE job = ? AND url = ?`)
 	st.outcome = prep(`INSERT INTO gather_outcomes (job, url, run, status, http_status, attempts, error, fetched_at, fetched_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	st.archive = prep(`INSERT INTO gather_archive (job, url, file, offset, length, run, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (job, url) DO UPDATE SET file = excluded.file, offset = excluded.offset, length = excluded.length,
+		run = excluded.run, fetched_at = excluded.fetched_at`)
 	st.change = prep(`INSERT INTO gather_changes (url, run, item, changed_at, added, removed, modified, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	st.pageOK = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, content_hash, changed_at, job, depth, warnings, stored_at, row_keys, fail_runs, items_hash, fetched_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)

@@ -59,6 +59,13 @@ func newCrawlCmd(g *globals) *cobra.Command {
 // prints the one-line summary on stdout. The error is non-nil when the run
 // did not finish (interrupted, every page failed, database trouble).
 func runCrawl(ctx context.Context, g *globals, cfg *config.Config, opts crawler.Options, stdout io.Writer) (crawler.Summary, error) {
+	return runLocal(ctx, g, cfg, opts, stdout, "crawl", (*crawler.Crawler).Run)
+}
+
+// runLocal is a run of a door that writes this process's database (crawl,
+// reextract): do runs it on the crawler.
+func runLocal(ctx context.Context, g *globals, cfg *config.Config, opts crawler.Options, stdout io.Writer, door string,
+	do func(*crawler.Crawler, context.Context) (crawler.Summary, error)) (crawler.Summary, error) {
 	stderr := g.stderr
 	interactive := isTerminal(stderr)
 	var bar *progressBar
@@ -92,14 +99,14 @@ func runCrawl(ctx context.Context, g *globals, cfg *config.Config, opts crawler.
 		return crawler.Summary{}, err
 	}
 	stop := startProgress(c, bar, logger)
-	sum, runErr := c.Run(ctx)
+	sum, runErr := do(c, ctx)
 	stop()
 	if sum.Run == 0 { // no run started (the job's lease is held elsewhere): the error says it all
 		return sum, runErr
 	}
 	fmt.Fprintln(stdout, sum.String())
 	if runErr != nil {
-		return sum, fmt.Errorf("crawl %s: %w", sum.Status, runErr)
+		return sum, fmt.Errorf("%s %s: %w", door, sum.Status, runErr)
 	}
 	return sum, nil
 }

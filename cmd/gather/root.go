@@ -33,7 +33,7 @@ and upserts them into SQLite, one table per item, with run history.`,
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "", "log level: debug, info, warn or error (default info; warn under a progress bar)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newCrawlCmd(g), newQueryCmd(), newRunsCmd(), newValidateCmd(g), newTryCmd(g), newDemoCmd(g), newBenchCmd(), newScheduleCmd(g), newServeCmd(g), newVersionCmd(),
+	root.AddCommand(newCrawlCmd(g), newQueryCmd(), newRunsCmd(), newValidateCmd(g), newTryCmd(g), newDemoCmd(g), newBenchCmd(), newReextractCmd(g), newWarcIndexCmd(g), newScheduleCmd(g), newServeCmd(g), newVersionCmd(),
 		newSeedCmd(g), newWorkerCmd(g), newSinkCmd(g), newStatusCmd(g))
 	return root
 }

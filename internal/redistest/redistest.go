@@ -92,6 +92,9 @@ func StartTLS(t testing.TB) *Server {
 // exe is redis-server, or the test skips (fails with RequireEnv).
 func exe(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a redis-server: go test without -short runs it")
+	}
 	exe, err := Exe()
 	if err != nil {
 		if os.Getenv(RequireEnv) != "" {

@@ -1,0 +1,234 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gather-crawler/gather/crawler/archive"
+	"github.com/gather-crawler/gather/storage"
+)
+
+// fetchedArchive is gather_pages.fetched_by of a page extracted again from
+// its archived response.
+const fetchedArchive = "archive"
+
+// ReextractOptions choose the pages a re-extraction reads.
+type ReextractOptions struct {
+	// Items, when set, keeps the pages at least one of these items applies
+	// to (its url pattern matches).
+	Items []string
+	// URL, when set, keeps the pages whose URL it matches.
+	URL *regexp.Regexp
+	// Limit stops after this many pages; 0: no limit.
+	Limit int64
+	// Workers is how many pages are extracted at once (default: one per
+	// CPU): a re-extraction fetches nothing and is bound by the CPU.
+	Workers int
+}
+
+// Reextract runs the config's current items over the archived responses
+// of the job's pages, sending no request: the same pipeline as a crawl
+// (decide, decode, extract, the writer) whose source is the archive. It is
+// a run of its own in gather_runs; its pages say fetched_by archive, their
+// rows are upserted and their changes recorded as a crawl's are. A record
+// that cannot be read (a file gone, truncated or corrupt) leaves its page
+// as it was, and is reported: a crawl fetches such a page again once its
+// items are out of date.
+func (c *Crawler) Reextract(ctx context.Context, opts ReextractOptions) (Summary, error) {
+	if !c.ran.CompareAndSwap(false, true) {
+		return Summary{}, errors.New("crawler: Run called twice")
+	}
+	for _, name := range opts.Items {
+		if _, ok := c.cfg.Items[name]; !ok {
+			return Summary{}, fmt.Errorf("--item %s: the config has no such item", name)
+		}
+	}
+	start := time.Now()
+	c.stats.startNano.Store(start.UnixNano())
+	cr := c.cfg.Crawl
+	lease := c.store.NewLease(cr.Name, c.opts.Lease)
+	if err := lease.Acquire(ctx); err != nil {
+		return Summary{}, err
+	}
+	defer lease.Release()
+	if _, err := c.store.MarkAbandonedRuns(ctx, cr.Name); err != nil {
+		return Summary{}, err
+	}
+	total, err := c.store.CountArchived(ctx, cr.Name)
+	if err != nil {
+		return Summary{}, err
+	}
+	c.stats.total.Store(total)
+	id, err := c.store.StartRun(ctx, cr.Name, c.opts.Now())
+	if err != nil {
+		return Summary{}, err
+	}
+	r := c.newRun(ctx, c.log.With("run", id, "door", "reextract"))
+	r.id = id
+	defer r.cancel(nil)
+	r.w, err = c.store.NewWriter(storage.WriterOptions{Run: id, Job: cr.Name, BatchOps: c.opts.BatchOps,
+		BatchDelay: c.opts.BatchDelay, Logger: r.log, ItemsHash: r.items})
+	if err != nil {
+		return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))
+	}
+	c.live.Store(r)
+	dir := c.cfg.ArchiveDir()
+	r.log.Info("re-extracting from the archive", "archive", dir, "pages", total)
+	rd := archive.NewReader(dir)
+	unreadable, firstBad, ferr := r.reextractAll(rd, opts)
+	rd.Close()
+	if ferr != nil {
+		r.fatal(ferr)
+	}
+	werr := r.w.Close()
+	r.startSeen = total // the archive's pages were all read: none is left for a next run to reach
+	if unreadable > 0 {
+		r.notes = append(r.notes, fmt.Sprintf("archive: %d archived responses could not be read and were left as they were (first: %v); a crawl fetches such pages again once their items are out of date", unreadable, firstBad))
+	}
+	sum := r.end(ctx, start, werr)
+	return sum, sum.Err
+}
+
+// applies reports whether the page at u is one opts keep.
+func (c *Crawler) applies(u string, opts ReextractOptions) bool {
+	if opts.URL != nil && !opts.URL.MatchString(u) {
+		return false
+	}
+	if len(opts.Items) == 0 {
+		return true
+	}
+	for _, name := range opts.Items {
+		pat := c.cfg.Items[name].URL
+		if pat == "" {
+			return true
+		}
+		if re, err := regexp.Compile(pat); err == nil && re.MatchString(u) {
+			return true
+		}
+	}
+	return false
+}
+
+// reextractAll feeds the archived pages to workers that read, decide and
+// extract each, and hand it to the writer.
+func (r *run) reextractAll(rd *archive.Reader, opts ReextractOptions) (unreadable int64, firstBad error, err error) {
+	c := r.c
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	pages := make(chan storage.ArchivedPage, 4*workers)
+	var bad atomic.Int64
+	var badOnce sync.Once
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for p := range pages {
+				if rerr := r.reextractOne(rd, p); rerr != nil {
+					bad.Add(1)
+					badOnce.Do(func() { firstBad = rerr })
+					r.log.Warn("an archived response could not be read", "url", p.URL, "error", rerr)
+				}
+			}
+		})
+	}
+	var dispatched int64
+	after := ""
+feed:
+	for r.ctx.Err() == nil {
+		batch, lerr := c.store.ArchivedPages(r.ctx, c.cfg.Crawl.Name, after, feedBatch)
+		if lerr != nil {
+			err = lerr
+			break
+		}
+		if len(batch) == 0 {
+			break
+		}
+		after = batch[len(batch)-1].URL
+		for _, p := range batch {
+			if !c.applies(p.URL, opts) {
+				continue
+			}
+			if opts.Limit > 0 && dispatched >= opts.Limit {
+				break feed
+			}
+			dispatched++
+			select {
+			case pages <- p:
+			case <-r.ctx.Done():
+				break feed
+			}
+		}
+	}
+	close(pages)
+	wg.Wait()
+	return bad.Load(), firstBad, err
+}
+
+// reextractOne runs one archived page through the pipeline's decide and
+// process stages; an error is a record it could not read.
+func (r *run) reextractOne(rd *archive.Reader, p storage.ArchivedPage) error {
+	rec, err := rd.Read(archive.Location{File: p.Ref.File, Offset: p.Ref.Offset, Length: p.Ref.Length})
+	if err != nil {
+		return err
+	}
+	if rec.Type != "response" {
+		return fmt.Errorf("%s@%d: a %s record, not a response", p.Ref.File, p.Ref.Offset, rec.Type)
+	}
+	body, err := rec.ContentBody()
+	if err != nil {
+		return err
+	}
+	ref := p.Ref
+	page := storage.Page{URL: p.URL, HTTPStatus: rec.StatusCode, Bytes: int64(len(body)), FetchedBy: fetchedArchive,
+		Attempts: 1, Depth: p.Depth, FetchedAt: r.c.opts.Now(), Archive: &ref}
+	cr := r.c.cfg.Crawl
+	d := decideResponse(r.c.det, rec.StatusCode, rec.Header, body, int64(cr.MaxBodySize), time.Now())
+	r.c.stats.bytes.Add(int64(len(body)))
+	if d.verdict != verdictOK {
+		page.Status, page.Error = storage.PageFailed, d.reason
+		return r.put(page)
+	}
+	in := fetched{final: rec.URL, body: body, contentType: rec.Header.Get("Content-Type"), links: p.Depth+1 < cr.MaxDepth}
+	out, err := r.c.process(r.ctx, in, page)
+	if err != nil {
+		return nil // interrupted: the page is left as it was
+	}
+	if out.result != nil {
+		r.report.add(out.result)
+	}
+	for _, link := range out.links {
+		if err := r.w.Pending(context.Background(), link, p.Depth+1); err != nil {
+			r.fatal(err)
+			return nil
+		}
+	}
+	return r.put(out.page)
+}
+
+// put hands a re-extracted page to the writer and counts it.
+func (r *run) put(page storage.Page) error {
+	if err := r.w.Put(context.Background(), page); err != nil {
+		r.fatal(err)
+		return nil
+	}
+	st := &r.c.stats
+	switch page.Status {
+	case storage.PageOK:
+		st.ok.Add(1)
+		for _, it := range page.Items {
+			st.items.Add(int64(len(it.Rows)))
+		}
+	case storage.PageFailed:
+		st.failed.Add(1)
+	case storage.PageSkipped:
+		st.skipped.Add(1)
+	}
+	return nil
+}
