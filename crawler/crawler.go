@@ -181,11 +181,14 @@ type Summary struct {
 	// Archived counts the exchanges the run wrote to its archive,
 	// ArchiveBytes their size on disk, in ArchiveDir ("" : no archive).
 	Archived, ArchiveBytes int64
-	ArchiveDir             string
-	Elapsed                time.Duration
-	Err                    error // why the run failed or stopped, if it did
-	Database               string
-	retryRuns              int // crawl.retry_failed_runs, for the summary
+	// Reextracted counts the pages of an earlier version of the items
+	// that were extracted again from the archive instead of fetched.
+	Reextracted int64
+	ArchiveDir  string
+	Elapsed     time.Duration
+	Err         error // why the run failed or stopped, if it did
+	Database    string
+	retryRuns   int // crawl.retry_failed_runs, for the summary
 	// Warnings are what the run's pages showed to be wrong with the config
 	// (a field that matched nowhere, values that did not convert, records
 	// sharing a key), one line each.
@@ -226,6 +229,9 @@ func (s Summary) String() string {
 	}
 	if n := s.Counts.Challenges; n > 0 {
 		fmt.Fprintf(&b, ", %d challenge%s solved", n, plural(int(n)))
+	}
+	if s.Reextracted > 0 {
+		fmt.Fprintf(&b, ", %d re-extracted from the archive", s.Reextracted)
 	}
 	if s.Archived > 0 {
 		fmt.Fprintf(&b, ", %d responses archived (%.1f MB)", s.Archived, float64(s.ArchiveBytes)/(1<<20))
@@ -274,6 +280,8 @@ type counters struct {
 	challenges         atomic.Int64
 	// archived and archiveBytes are what the run's archive wrote.
 	archived, archiveBytes atomic.Int64
+	// reextracted counts pages a run extracted again from the archive.
+	reextracted atomic.Int64
 }
 
 // Stats returns a snapshot; safe to call from another goroutine while Run

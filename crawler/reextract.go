@@ -30,6 +30,9 @@ type ReextractOptions struct {
 	// Workers is how many pages are extracted at once (default: one per
 	// CPU): a re-extraction fetches nothing and is bound by the CPU.
 	Workers int
+	// olderThan, when set, keeps the pages stored with another version of
+	// the items than this one (a crawl's own re-extraction).
+	olderThan string
 }
 
 // Reextract runs the config's current items over the archived responses
@@ -152,7 +155,7 @@ feed:
 		}
 		after = batch[len(batch)-1].URL
 		for _, p := range batch {
-			if !c.applies(p.URL, opts) {
+			if !c.applies(p.URL, opts) || (opts.olderThan != "" && p.ItemsHash == opts.olderThan) {
 				continue
 			}
 			if opts.Limit > 0 && dispatched >= opts.Limit {
@@ -231,4 +234,33 @@ func (r *run) put(page storage.Page) error {
 		st.skipped.Add(1)
 	}
 	return nil
+}
+
+// reextractOlder brings the pages stored under an earlier version of the
+// items up to date from their archived responses, before the run's feed
+// decides what to fetch: a change of items then costs no request for a
+// page the archive holds. Only the pages it could not read are fetched.
+func (r *run) reextractOlder() {
+	if !r.reextract || r.arch == nil {
+		return
+	}
+	rd := archive.NewReader(r.arch.w.Dir())
+	defer rd.Close()
+	okBefore := r.c.stats.ok.Load()
+	unreadable, firstBad, err := r.reextractAll(rd, ReextractOptions{olderThan: r.items})
+	if err != nil {
+		r.fatal(err)
+		return
+	}
+	// The feed reads the pages' items version from the database.
+	if err := r.w.Flush(r.ctx); err != nil && r.ctx.Err() == nil {
+		r.fatal(err)
+		return
+	}
+	n := r.c.stats.ok.Load() - okBefore
+	r.c.stats.reextracted.Store(n)
+	r.log.Info("pages of an earlier version of the items were extracted again from the archive, with no request", "pages", n)
+	if unreadable > 0 {
+		r.notes = append(r.notes, fmt.Sprintf("archive: %d archived responses could not be read (first: %v); their pages are fetched again", unreadable, firstBad))
+	}
 }

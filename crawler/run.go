@@ -137,6 +137,7 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 
 	lease.Keep(r.fatal)
 	stopSnapshots := r.snapshots()
+	r.reextractOlder()
 	if err := r.feed(); err != nil {
 		r.fatal(err)
 	}
@@ -163,6 +164,7 @@ func (r *run) end(ctx context.Context, start time.Time, werr error) Summary {
 		Bytes: c.stats.bytes.Load(), Elapsed: time.Since(start), Database: c.store.Path()}
 	sum.Counts.BrowserPages, sum.Counts.Challenges = c.stats.browserPages.Load(), c.stats.challenges.Load()
 	sum.Archived, sum.ArchiveBytes, sum.ArchiveDir = c.stats.archived.Load(), c.stats.archiveBytes.Load(), r.archiveDir()
+	sum.Reextracted = c.stats.reextracted.Load()
 	r.fatalMu.Lock()
 	fatal := r.fatalErr
 	r.fatalMu.Unlock()

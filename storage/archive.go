@@ -36,13 +36,15 @@ type ArchivedPage struct {
 	URL   string
 	Depth int
 	Ref   ArchiveRef
+	// ItemsHash is the version of the items its rows were stored with.
+	ItemsHash string
 }
 
 // ArchivedPages returns up to limit pages of job with an archived
 // response, in URL order after the URL after ("" for the first), for a
 // re-extraction to page through.
 func (s *Store) ArchivedPages(ctx context.Context, job, after string, limit int) ([]ArchivedPage, error) {
-	rows, err := s.write.QueryContext(ctx, `SELECT a.url, coalesce(p.depth, 0), a.file, a.offset, a.length
+	rows, err := s.write.QueryContext(ctx, `SELECT a.url, coalesce(p.depth, 0), a.file, a.offset, a.length, coalesce(p.items_hash, '')
 		FROM gather_archive a LEFT JOIN gather_pages p ON p.job = a.job AND p.url = a.url
 		WHERE a.job = ? AND a.url > ? ORDER BY a.url LIMIT ?`, job, after, limit)
 	if err != nil {
@@ -52,7 +54,7 @@ func (s *Store) ArchivedPages(ctx context.Context, job, after string, limit int)
 	var out []ArchivedPage
 	for rows.Next() {
 		var p ArchivedPage
-		if err := rows.Scan(&p.URL, &p.Depth, &p.Ref.File, &p.Ref.Offset, &p.Ref.Length); err != nil {
+		if err := rows.Scan(&p.URL, &p.Depth, &p.Ref.File, &p.Ref.Offset, &p.Ref.Length, &p.ItemsHash); err != nil {
 			return nil, err
 		}
 		out = append(out, p)

@@ -97,6 +97,10 @@ func runDemo(ctx context.Context, g *globals, f *demoFlags, out io.Writer) error
 				return fmt.Errorf("remove old %s: %w", cfg.Database+suffix, err)
 			}
 		}
+		// The last demo's archive goes with its database.
+		if err := os.RemoveAll(cfg.ArchiveDir()); err != nil {
+			return fmt.Errorf("remove old %s: %w", cfg.ArchiveDir(), err)
+		}
 	}
 
 	srv, err := demo.New(opts).Start(f.addr)

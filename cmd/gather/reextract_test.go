@@ -128,3 +128,46 @@ func tableRows(t *testing.T, db *sql.DB, q string) []string {
 	}
 	return out
 }
+
+// A crawl after a change of items extracts the stored pages again from
+// the archive instead of fetching them; only a page the archive does not
+// hold is fetched.
+func TestCrawl_ChangedItemsReextractInsteadOfRefetching(t *testing.T) {
+	site, err := demo.New(demo.Options{Track: true}).Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer site.Close()
+	const n = 20
+	dir := t.TempDir()
+	cfg := demoJob(t, dir, site, n, "title: {css: title}")
+	if code, out, errOut := runGather(t, "crawl", "-c", cfg); code != 0 {
+		t.Fatalf("crawl: exit %d\n%s\n%s", code, out, errOut)
+	}
+	before := site.Counts()
+	newPage := demo.PageURL("", demo.IDs(n + 1)[n])
+	// One more page, which the archive cannot hold, and a changed field.
+	cfg = demoJob(t, dir, site, n+1, `title: {css: title, regex: '^(\S+)'}`)
+	code, out, errOut := runGather(t, "crawl", "-c", cfg)
+	if code != 0 {
+		t.Fatalf("second crawl: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, fmt.Sprintf("%d re-extracted from the archive", n)) {
+		t.Errorf("the summary does not say the pages were re-extracted:\n%s", out)
+	}
+	for path, c := range site.Counts() {
+		// robots.txt is read once a run, for the new page.
+		if c != before[path] && path != newPage && path != "/robots.txt" {
+			t.Errorf("%s was requested again (%d → %d)", path, before[path], c)
+		}
+	}
+	if got := site.Count(newPage); got != 1 {
+		t.Errorf("the new page was requested %d times, want 1", got)
+	}
+	db := testingutil.OpenDB(t, filepath.Join(dir, "out.db"))
+	var left int
+	db.QueryRow(`SELECT count(*) FROM pages WHERE title LIKE '% %'`).Scan(&left)
+	if left != 0 {
+		t.Errorf("%d rows still hold the old selector's value", left)
+	}
+}
