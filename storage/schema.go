@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -190,45 +191,60 @@ var metaColumns = []struct{ table, column, decl string }{
 // migrate creates gather's own tables and the item tables, adding columns a
 // config gained since the table was made. A table whose key changed is an
 // error: silently re-keying would merge or split stored rows.
-func migrate(ctx context.Context, db *sql.DB, tables []Table) error {
+func migrate(ctx context.Context, db *sql.DB, tables []Table) (dead []string, err error) {
 	if _, err := db.ExecContext(ctx, metaSchema+leaseSchema+poisonSchema+progressSchema+outcomeSchema+archiveSchema); err != nil {
-		return fmt.Errorf("create gather tables: %w", err)
+		return nil, fmt.Errorf("create gather tables: %w", err)
 	}
 	// Columns gather's own tables gained since a database was made.
 	if err := pagesPerJob(ctx, db); err != nil {
-		return err
+		return nil, err
 	}
 	for _, c := range metaColumns {
 		cols, _, err := tableInfo(ctx, db, c.table)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !cols[c.column] {
 			if _, err := db.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", c.table, c.column, c.decl)); err != nil {
 				// Another process opening the same database may have
 				// added it in between.
 				if cols, _, ierr := tableInfo(ctx, db, c.table); ierr != nil || !cols[c.column] {
-					return fmt.Errorf("add column %s.%s: %w", c.table, c.column, err)
+					return nil, fmt.Errorf("add column %s.%s: %w", c.table, c.column, err)
 				}
 			}
 		}
 	}
 	for _, t := range tables {
 		if err := t.check(); err != nil {
-			return err
+			return nil, err
 		}
 		existing, pk, err := tableInfo(ctx, db, t.Name)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if existing == nil {
 			if _, err := db.ExecContext(ctx, t.createSQL()); err != nil {
-				return fmt.Errorf("create table %s: %w", t.Name, err)
+				return nil, fmt.Errorf("create table %s: %w", t.Name, err)
 			}
 		} else {
 			if strings.Join(pk, ",") != strings.Join(t.Key, ",") {
-				return fmt.Errorf("table %s exists with key (%s) but the config says (%s): drop or rename the table, or rename the item",
+				return nil, fmt.Errorf("table %s exists with key (%s) but the config says (%s): drop or rename the table, or rename the item",
 					t.Name, strings.Join(pk, ", "), strings.Join(t.Key, ", "))
+			}
+			want := map[string]bool{}
+			for _, c := range t.allColumns() {
+				want[c] = true
+			}
+			var unfilled []string
+			for c := range existing {
+				if !want[c] {
+					unfilled = append(unfilled, c)
+				}
+			}
+			if len(unfilled) > 0 {
+				sort.Strings(unfilled)
+				dead = append(dead, fmt.Sprintf("table %s has columns no field of its item fills any more (%s): renamed or removed fields; they stay NULL in the rows stored from now on (gather query can still read them)",
+					t.Name, strings.Join(unfilled, ", ")))
 			}
 			for _, c := range t.allColumns() {
 				if existing[c] {
@@ -244,12 +260,12 @@ func migrate(ctx context.Context, db *sql.DB, tables []Table) error {
 					typ = "INTEGER"
 				}
 				if _, err := db.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", quote(t.Name), quote(c), typ)); err != nil {
-					return fmt.Errorf("add column %s.%s: %w", t.Name, c, err)
+					return nil, fmt.Errorf("add column %s.%s: %w", t.Name, c, err)
 				}
 			}
 		}
 	}
-	return nil
+	return dead, nil
 }
 
 // pagesPerJob rebuilds a gather_pages keyed by URL alone (databases made
