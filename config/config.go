@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -71,7 +72,8 @@ type Crawl struct {
 	Headers   map[string]string `mapstructure:"headers"`
 	RobotsTxt bool              `mapstructure:"robots_txt"`
 	// MaxDepth 1 crawls the start pages only; more follows links matched by
-	// Follow up to that many pages deep.
+	// Follow up to that many pages deep, counting the start pages.
+	// MaxDepthUnlimited (written max_depth: unlimited) has no limit.
 	MaxDepth int      `mapstructure:"max_depth"`
 	Follow   []Follow `mapstructure:"follow"`
 	// Canonical rewrites start URLs and followed links alike.
@@ -83,6 +85,13 @@ type Crawl struct {
 	// RefreshAfter 0 means a page stored once is never fetched again, so a
 	// re-run resumes; more means pages stored longer ago are fetched again.
 	RefreshAfter time.Duration `mapstructure:"refresh_after"`
+	// HubRefreshAfter, in a follow crawl, fetches the hub pages again — the
+	// start pages (urls and ids; sitemaps are read every run anyway) and
+	// pages a follow rule marks hub: true — once stored longer ago than
+	// this, whatever RefreshAfter says, so that a re-run finds pages added
+	// to the site without fetching every page again. 0: hubs are like any
+	// page.
+	HubRefreshAfter time.Duration `mapstructure:"hub_refresh_after"`
 	// RetryFailedAfter is how long after a failure a later run tries the
 	// page again; it doubles for each further run the page fails in (0:
 	// the next run). RetryGoneAfter is the same for pages that answered
@@ -108,6 +117,19 @@ type Crawl struct {
 	// through; a list is spread sticky per host (docs/proxies.md). Empty:
 	// the environment's HTTP_PROXY, HTTPS_PROXY and NO_PROXY.
 	Proxy []string `mapstructure:"proxy"`
+}
+
+// MaxDepthUnlimited is crawl.max_depth: unlimited, a follow crawl bounded by
+// crawl.allowed_domains alone. It is a depth no crawl reaches, so that
+// the depth checks stay plain comparisons.
+const MaxDepthUnlimited = 1<<31 - 1
+
+// DepthString is max_depth as it is written in a config.
+func DepthString(d int) string {
+	if d == MaxDepthUnlimited {
+		return "unlimited"
+	}
+	return strconv.Itoa(d)
 }
 
 // Detector tells a kind of response by what it looks like: every
@@ -167,6 +189,10 @@ type Follow struct {
 	CSS   string   `mapstructure:"css"`
 	Match string   `mapstructure:"match"`
 	Deny  []string `mapstructure:"deny"`
+	// Hub marks the pages this rule selects as hubs (listings, indexes,
+	// pagination): like the start pages of a follow crawl, they are
+	// fetched again on HubRefreshAfter, so later runs find new links.
+	Hub bool `mapstructure:"hub"`
 }
 
 // Canonical says how URLs are rewritten before they are looked up or
@@ -239,6 +265,11 @@ type Field struct {
 	Required bool `mapstructure:"required"`
 	// Default is used when the source yields nothing.
 	Default any `mapstructure:"default"`
+	// Process is an ordered list of value processors (see Step and
+	// ParseSteps) applied after Regex, before the value takes its Type.
+	// (omitempty: a field without one keeps the ItemsHash it had before
+	// process existed, so an upgrade does not fetch every page again.)
+	Process []any `mapstructure:"process" json:",omitempty"`
 }
 
 // Field types.

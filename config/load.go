@@ -46,6 +46,7 @@ var defaults = map[string]any{
 	"crawl.robots_txt":            true,
 	"crawl.max_depth":             1,
 	"crawl.refresh_after":         "0s",
+	"crawl.hub_refresh_after":     "0s",
 	"crawl.content_types":         []string{},
 	"crawl.retry_failed_after":    "0s",
 	"crawl.retry_gone_after":      "24h",
@@ -109,12 +110,13 @@ func parse(path string, data []byte, lookupEnv func(string) (string, bool), env 
 		v.SetDefault(k, val)
 	}
 	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
-		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot parse YAML: %v", err)}
+		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot parse YAML: %v%s", err, yamlHint(err))}
 	}
 	// Environment overrides are applied by hand rather than with AutomaticEnv
 	// so that tests can pass their own environment and every override is
 	// checked against a key that exists.
 	known := applyEnv(v, lookupEnv)
+	unlimitedDepth(v)
 
 	var cfg Config
 	hook := mapstructure.ComposeDecodeHookFunc(durationHook, byteSizeHook, eachHook, fieldHook, stringSliceHook)
@@ -143,6 +145,15 @@ func parse(path string, data []byte, lookupEnv func(string) (string, bool), env 
 		return nil, all
 	}
 	return &cfg, nil
+}
+
+// unlimitedDepth reads max_depth: unlimited (from the file or the
+// environment) as MaxDepthUnlimited; any other text is left to fail
+// decoding, naming the key.
+func unlimitedDepth(v *viper.Viper) {
+	if s, ok := v.Get("crawl.max_depth").(string); ok && strings.EqualFold(strings.TrimSpace(s), "unlimited") {
+		v.Set("crawl.max_depth", MaxDepthUnlimited)
+	}
 }
 
 // applyEnv sets every GATHER_* variable that names a known key, and
@@ -205,7 +216,7 @@ func keyOrder(path string, data []byte) (order, Errors, error) {
 	o := order{fields: map[string][]string{}}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return o, nil, &Error{File: path, Msg: fmt.Sprintf("cannot parse YAML: %v", err)}
+		return o, nil, &Error{File: path, Msg: fmt.Sprintf("cannot parse YAML: %v%s", err, yamlHint(err))}
 	}
 	if len(root.Content) == 0 {
 		return o, nil, &Error{File: path, Msg: "the file is empty"}
@@ -442,6 +453,10 @@ func (c *Config) normalize() {
 			}
 		}
 		for f, fd := range it.Fields {
+			if fd.Type == "" && fd.hasNumberStep() {
+				fd.Type = TypeReal
+				it.Fields[f] = fd
+			}
 			if fd.Type == "" {
 				fd.Type = TypeText
 				it.Fields[f] = fd

@@ -31,6 +31,11 @@ func suggest(key string) string {
 		return ""
 	}
 	last := parts[len(parts)-1]
+	if alt, ok := likelyMeant[last]; ok {
+		if _, has := fieldByTag(t, alt); has {
+			return " (did you mean " + alt + "?)"
+		}
+	}
 	best, bestD := "", 3
 	for i := 0; i < t.NumField(); i++ {
 		tag := t.Field(i).Tag.Get("mapstructure")
@@ -45,6 +50,28 @@ func suggest(key string) string {
 		return ""
 	}
 	return " (did you mean " + best + "?)"
+}
+
+// likelyMeant are keys other scrapers (or plain English) use for one of
+// gather's, too far from it for a typo to be suggested.
+var likelyMeant = map[string]string{
+	"selector": "css", "select": "css", "query": "css", "css_selector": "css",
+	"path": "json", "jsonpath": "json", "json_path": "json",
+	"attribute": "attr", "pattern": "regex", "re": "regex", "regexp": "regex",
+	"multiple": "all", "many": "all", "list": "all",
+	"processors": "process", "processor": "process", "pipeline": "process",
+	"depth": "max_depth", "domains": "allowed_domains", "concurrent_requests": "parallelism",
+	"links": "follow", "start_urls": "start", "urls": "start",
+}
+
+// yamlHint adds to a YAML error what most often causes it in a config: a
+// regex written in a double-quoted string, where a backslash starts an
+// escape.
+func yamlHint(err error) string {
+	if strings.Contains(err.Error(), "unknown escape character") {
+		return ` — in a double-quoted YAML string a backslash starts an escape; write regexes in single quotes ('\d+'), where a backslash is itself, or double it ("\\d+")`
+	}
+	return ""
 }
 
 func fieldByTag(t reflect.Type, tag string) (reflect.Type, bool) {

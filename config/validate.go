@@ -201,10 +201,13 @@ func (c *Config) validateCrawl(p *problems) {
 		}
 	}
 	if cr.MaxDepth < 1 {
-		p.add("crawl.max_depth", "must be at least 1 (1 crawls the start pages only), got %d", cr.MaxDepth)
+		p.add("crawl.max_depth", "must be at least 1 (1 crawls the start pages only), got %d; for no limit write max_depth: unlimited (with allowed_domains)", cr.MaxDepth)
+	}
+	if cr.MaxDepth == MaxDepthUnlimited && len(cr.AllowedDomains) == 0 {
+		p.add("crawl.allowed_domains", "max_depth: unlimited follows links as far as they go, so the hosts it may reach must be listed here (e.g. [%s])", strings.Join(c.StartHosts(), ", "))
 	}
 	if cr.MaxDepth > 1 && len(cr.Follow) == 0 {
-		p.add("crawl.follow", "max_depth is %d but there are no follow rules, so no link would be followed", cr.MaxDepth)
+		p.add("crawl.follow", "max_depth is %s but there are no follow rules, so no link would be followed", DepthString(cr.MaxDepth))
 	}
 	if cr.MaxDepth == 1 && len(cr.Follow) > 0 {
 		p.add("crawl.max_depth", "is 1, so the follow rules are never used; set it to 2 or more")
@@ -243,6 +246,12 @@ func (c *Config) validateCrawl(p *problems) {
 	}
 	if cr.RefreshAfter < 0 {
 		p.add("crawl.refresh_after", "must not be negative")
+	}
+	if cr.HubRefreshAfter < 0 {
+		p.add("crawl.hub_refresh_after", "must not be negative")
+	}
+	if cr.HubRefreshAfter > 0 && cr.MaxDepth <= 1 {
+		p.add("crawl.hub_refresh_after", "applies to follow crawls (max_depth 2 or more), where hub pages lead to new pages")
 	}
 	c.validateFetch(p)
 }
@@ -351,6 +360,10 @@ func (c *Config) validateField(p *problems, key, name string, f Field, inElement
 		if err := checkDefault(f.Type, f.Default); err != nil {
 			p.add(key+".default", "%v", err)
 		}
+	}
+	_, stepErrs := ParseSteps(f.Process)
+	for _, e := range stepErrs {
+		p.add(fmt.Sprintf("%s.process[%d]", key, e.Index), "%s", e.Msg)
 	}
 }
 

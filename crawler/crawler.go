@@ -244,7 +244,12 @@ func (s Summary) String() string {
 	if s.Archived > 0 {
 		fmt.Fprintf(&b, ", %d responses archived (%.1f MB)", s.Archived, float64(s.ArchiveBytes)/(1<<20))
 	}
-	fmt.Fprintf(&b, " in %s (%.1f pages/s)", s.Elapsed.Round(time.Millisecond), s.PagesPerSecond())
+	if s.Counts.PagesOK > 0 {
+		fmt.Fprintf(&b, " in %s (%.1f pages/s)", s.Elapsed.Round(time.Millisecond), s.PagesPerSecond())
+	} else {
+		// A rate of pages that all failed reads as throughput; it is not.
+		fmt.Fprintf(&b, " in %s", s.Elapsed.Round(time.Millisecond))
+	}
 	if n := len(s.Warnings); n > 0 {
 		fmt.Fprintf(&b, ", %d warning%s", n, plural(n))
 	}
@@ -309,6 +314,11 @@ func (c *Crawler) Stats() Stats {
 	}
 	if st.Total >= 0 {
 		st.Total += st.Discovered
+		if l := c.opts.Limit; l > 0 {
+			// --limit ends the run after that many fetches: what is left
+			// past them is the next run's, not this one's ETA.
+			st.Total = min(st.Total, st.Already+st.Deferred+l)
+		}
 	}
 	st.Done = st.OK + st.Failed + st.Skipped + st.Already + st.Deferred
 	if t := s.startNano.Load(); t != 0 {

@@ -249,6 +249,7 @@ func (r *run) feedDiscovered() error {
 	if r.reextract {
 		again.ItemsHash = r.items
 	}
+	again.HubStaleBefore = r.hubRefetch()
 	var cursor int64
 	for r.ctx.Err() == nil && !r.limitReached() {
 		pages, last, err := r.c.store.UnfinishedDiscovered(r.ctx, job, cursor, feedBatch, again)
@@ -309,6 +310,7 @@ func (r *run) dispatchBatch(urls []string, depths []int, lastmods []time.Time) e
 		return err
 	}
 	r.win.forget(committed)
+	startHub := r.startHub(depths, lastmods)
 	for i, u := range urls {
 		if r.ctx.Err() != nil || r.limitReached() {
 			return nil
@@ -323,7 +325,7 @@ func (r *run) dispatchBatch(urls []string, depths []int, lastmods []time.Time) e
 			if lastmods != nil {
 				lastmod = lastmods[i]
 			}
-			switch r.due(st, lastmod) {
+			switch r.dueHub(st, lastmod, startHub || st.Hub) {
 			case doneThisRun:
 				continue
 			case doneStored:

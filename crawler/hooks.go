@@ -1,7 +1,6 @@
 package crawler
 
 import (
-	"context"
 	"fmt"
 	"mime"
 	"net/http"
@@ -275,13 +274,13 @@ func (r *run) store(resp *colly.Response, ps *pageState, page storage.Page) {
 		return
 	}
 	if out.result != nil {
-		r.report.add(out.result)
+		r.report.add(ps.final, out.result)
 		ps.result = out.result
 	}
 	// Links are marked pending before the page is stored, in the sink's
 	// order, so a page committed as ok always has its links in the frontier.
-	for _, link := range out.links {
-		if err := r.w.Pending(context.Background(), link, ps.depth+1); err != nil {
+	for i, link := range out.links {
+		if err := r.pendingLink(link, ps.depth+1, out.hub(i)); err != nil {
 			r.fatal(err)
 			break
 		}

@@ -86,6 +86,9 @@ type processed struct {
 	page   storage.Page
 	result *extract.Result
 	links  []string
+	// hubs holds the indexes in links of those a follow rule with hub:
+	// true selected (hubs.go).
+	hubs map[int]bool
 }
 
 // process is the one road from a good response's bytes to records:
@@ -116,15 +119,25 @@ func (c *Crawler) process(ctx context.Context, in fetched, page storage.Page) (p
 		page.Items[i] = storage.ItemRows{Table: it.Name, Rows: rows}
 	}
 	out := processed{page: page, result: res}
-	seen := make(map[string]bool, len(res.Links))
-	for _, link := range res.Links {
+	seen := make(map[string]int, len(res.Links)) // link → its index in out.links
+	for i, link := range res.Links {
 		link = c.canon.url(link)
-		u, err := url.Parse(link)
-		if err != nil || !c.hostAllowed(u.Hostname()) || seen[link] {
+		hub := res.Hub != nil && res.Hub[i]
+		if j, ok := seen[link]; ok {
+			if hub {
+				out.markHub(j)
+			}
 			continue
 		}
-		seen[link] = true
+		u, err := url.Parse(link)
+		if err != nil || !c.hostAllowed(u.Hostname()) {
+			continue
+		}
+		seen[link] = len(out.links)
 		out.links = append(out.links, link)
+		if hub {
+			out.markHub(len(out.links) - 1)
+		}
 	}
 	return out, nil
 }

@@ -204,10 +204,10 @@ func (r *run) reextractOne(rd *archive.Reader, p storage.ArchivedPage) error {
 		return nil // interrupted: the page is left as it was
 	}
 	if out.result != nil {
-		r.report.add(out.result)
+		r.report.add(rec.URL, out.result)
 	}
-	for _, link := range out.links {
-		if err := r.w.Pending(context.Background(), link, p.Depth+1); err != nil {
+	for i, link := range out.links {
+		if err := r.pendingLink(link, p.Depth+1, out.hub(i)); err != nil {
 			r.fatal(err)
 			return nil
 		}

@@ -9,9 +9,11 @@ import (
 )
 
 // minPagesForEmptyWarning is how many pages an item must have been read on
-// before a field that matched on none of them is called out: on fewer, a
-// field that is legitimately absent is too likely.
-const minPagesForEmptyWarning = 5
+// before a field that matched on none of them is called out. It was 5, for
+// fear of calling out fields legitimately absent; but a newcomer's first
+// run is often one page, and a selector typo there was silent: a field
+// that stored only NULLs is worth a line, whatever the reason.
+const minPagesForEmptyWarning = 1
 
 // report tallies, over a run, how each item's fields fared, so that a
 // selector with a typo, values that never convert, or records that
@@ -20,6 +22,8 @@ const minPagesForEmptyWarning = 5
 type report struct {
 	mu    sync.Mutex
 	items []itemReport
+	// quiet holds what stored less than the config says (silence.go).
+	quiet *silences
 }
 
 type itemReport struct {
@@ -36,7 +40,7 @@ type itemReport struct {
 }
 
 func newReport(cfg *config.Config) *report {
-	r := &report{}
+	r := &report{quiet: newSilences(cfg)}
 	for _, name := range cfg.ItemOrder {
 		it := cfg.Items[name]
 		n := len(it.FieldOrder)
@@ -46,10 +50,11 @@ func newReport(cfg *config.Config) *report {
 	return r
 }
 
-// add counts one extracted page.
-func (r *report) add(res *extract.Result) {
+// add counts one extracted page, read from pageURL.
+func (r *report) add(pageURL string, res *extract.Result) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.quiet.add(pageURL, res)
 	for i, ir := range res.Items {
 		if !ir.Active || i >= len(r.items) {
 			continue
@@ -76,14 +81,16 @@ func (r *report) add(res *extract.Result) {
 func (r *report) warnings() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []string
-	for _, it := range r.items {
+	out := r.quiet.followWarnings()
+	for i, it := range r.items {
+		quiet, hideEmpty := r.quiet.itemWarnings(i, it.name)
+		out = append(out, quiet...)
 		for j, f := range it.fields {
 			key := fmt.Sprintf("items.%s.fields.%s", it.name, f)
 			if it.failed[j] > 0 {
 				out = append(out, fmt.Sprintf("%s: %d values did not convert to the field's type (e.g. %s)", key, it.failed[j], it.example[j]))
-			} else if it.matched[j] == 0 && it.pages >= minPagesForEmptyWarning {
-				out = append(out, fmt.Sprintf("%s: matched on 0 of %d pages — check the selector", key, it.pages))
+			} else if it.matched[j] == 0 && it.pages >= minPagesForEmptyWarning && !hideEmpty && !r.quiet.droppedFor(i, j) {
+				out = append(out, fmt.Sprintf("%s: matched on 0 of %d %s — %s", key, it.pages, pagesWord(it.pages), r.quiet.emptyFieldHint(i, it.name)))
 			}
 		}
 		if it.dups > 0 {

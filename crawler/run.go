@@ -188,6 +188,10 @@ func (r *run) end(ctx context.Context, start time.Time, werr error) Summary {
 	if total := c.stats.total.Load(); total > r.startSeen {
 		sum.NotReached = total - r.startSeen
 	}
+	r.report.quiet.hasRows = func(item string) bool {
+		has, err := c.store.HasRows(context.Background(), item)
+		return err == nil && has
+	}
 	sum.Warnings = append(r.report.warnings(), r.notes...)
 	if r.idsSkipped > 0 {
 		sum.Warnings = append(sum.Warnings, fmt.Sprintf("crawl.start: %d ids could not be used and were skipped (each is in the log with its line or index)", r.idsSkipped))

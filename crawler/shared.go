@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/gather-crawler/gather/storage"
@@ -37,6 +38,8 @@ type Frontier interface {
 	// Finish adds links to the frontier (each once per crawl, whoever
 	// finds it) and hands the task's outcome to the sink, links first: a
 	// page whose outcome is stored always has its links in the frontier.
+	// It returns ErrLeaseGone, adding nothing, when the task's lease is
+	// gone from the frontier.
 	Finish(ctx context.Context, t Task, page storage.Page, links []Link) error
 	// Drop gives up a task that needs no outcome: the same URL is on its
 	// way in this worker under another lease.
@@ -48,6 +51,19 @@ type Frontier interface {
 	// waiting for one to free; release frees it after delay. A slot is
 	// leased as a task is: a dead worker's slots come back.
 	HostSlot(ctx context.Context, host string, limit int) (release func(delay time.Duration), err error)
+}
+
+// ErrLeaseGone is Finish's answer for a task whose lease is gone: an
+// outcome for it was stored (the lease was taken over while this worker
+// stalled), the run is over, or the frontier lost it (and then queues the
+// page again). The outcome is not handed over; another lease of the same
+// URL this worker holds may take it instead.
+var ErrLeaseGone = errors.New("the task's lease is gone from the frontier")
+
+// HostPauser is a Frontier that holds a host's pause (Retry-After) for
+// every worker of the crawl: HostSlot waits for it to end.
+type HostPauser interface {
+	PauseHost(ctx context.Context, host string, d time.Duration) error
 }
 
 // sharedSlots makes crawl.parallelism and crawl.delay hold per host across

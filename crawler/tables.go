@@ -22,10 +22,11 @@ func Tables(cfg *config.Config) []storage.Table {
 	return out
 }
 
-// affinity is a field's SQLite column affinity: a list is JSON text.
+// affinity is a field's declared column type: a list (all: true, or a
+// split) and a json field are JSON text.
 func affinity(f config.Field) string {
-	if f.All {
-		return storage.AffinityText
+	if f.IsList() || f.Type == config.TypeJSON {
+		return storage.JSONColumnType
 	}
 	switch f.Type {
 	case config.TypeInteger, config.TypeBoolean:

@@ -41,6 +41,9 @@ type transport struct {
 	// proxies are the crawl's (nil: direct); see transport_proxy.go.
 	proxies      *proxy.Pool
 	allowPrivate bool
+	// onPause, when set (a worker of a shared crawl), hears of each
+	// Retry-After pause, to hold it across the crawl.
+	onPause func(host string, d time.Duration)
 }
 
 func newTransport(timeout time.Duration, parallelism int, allowPrivate bool) *transport {
@@ -119,6 +122,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// other request slips out while this one travels up to the policy.
 		if d := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); d > 0 {
 			t.gates.pause(req.URL.Host, time.Now().Add(d))
+			if t.onPause != nil {
+				t.onPause(req.URL.Host, d)
+			}
 		}
 	}
 	resp.Body = &timeoutBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, timeout: t.timeout,

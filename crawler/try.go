@@ -27,6 +27,10 @@ type TryResult struct {
 	Bytes      int
 	// Result is the extraction, when Status is ok.
 	Result *extract.Result
+	// Warnings are what a crawl would warn of at its end had it read this
+	// page alone: a follow rule that kept no link, an each that selected
+	// nothing, records dropped for a missing field (each naming its key).
+	Warnings []string
 }
 
 // Try fetches one page exactly as a crawl would — user agent, headers,
@@ -72,6 +76,7 @@ func (c *Crawler) Try(ctx context.Context, target string) (*TryResult, error) {
 	if page.Status == storage.PageOK && ps.result != nil {
 		res.Result = ps.result
 		res.Result.Links = sink.links
+		res.Warnings = r.report.onePage()
 	}
 	return res, nil
 }
@@ -129,6 +134,11 @@ func (c *Crawler) tryExtract(ctx context.Context, res *TryResult, body []byte, c
 	if out.result != nil && out.page.Status == storage.PageOK {
 		out.result.Links = out.links
 		res.Result = out.result
+	}
+	if out.result != nil {
+		rep := newReport(c.cfg)
+		rep.add(res.URL, out.result)
+		res.Warnings = rep.onePage()
 	}
 	return nil
 }

@@ -58,6 +58,16 @@ func (c *Crawler) Work(ctx context.Context, fr Frontier, opts WorkOptions) (Summ
 	r := c.newRun(ctx, c.log.With("role", "worker"))
 	defer r.cancel(nil)
 	ws := &workSink{fr: fr, ctx: r.ctx, log: r.log, retry: opts.Retry, tasks: map[string]Task{}, sent: r.win.onCommit}
+	if p, ok := fr.(HostPauser); ok {
+		// A Retry-After holds the host back for every worker.
+		r.tr.onPause = func(host string, d time.Duration) {
+			ctx, cancel := context.WithTimeout(r.ctx, 2*time.Second)
+			defer cancel()
+			if err := p.PauseHost(ctx, host, d); err != nil {
+				r.log.Warn("a host's Retry-After pause holds in this worker only", "host", host, "error", err)
+			}
+		}
+	}
 	if err := r.openArchive(); err != nil {
 		return Summary{}, err
 	}
@@ -101,6 +111,10 @@ func (r *run) feedShared(fr Frontier, ws *workSink, opts WorkOptions) error {
 	retry := opts.Retry
 	wait := retry
 	idle := false
+	// later are tasks whose URL was leaving the window when they came:
+	// dispatched with the next lease, up to maxDeferrals times.
+	var later []Task
+	deferred := map[string]int{}
 	for r.ctx.Err() == nil {
 		free := cap(r.win.slots) - len(r.win.slots)
 		if free == 0 {
@@ -111,7 +125,7 @@ func (r *run) feedShared(fr Frontier, ws *workSink, opts WorkOptions) error {
 			continue
 		}
 		tasks, err := fr.Lease(r.ctx, min(free, feedBatch))
-		if err == nil && len(tasks) == 0 {
+		if err == nil && len(tasks) == 0 && len(later) == 0 {
 			var drained bool
 			if drained, err = fr.Drained(r.ctx); err == nil && drained {
 				if !opts.Wait {
@@ -144,25 +158,56 @@ func (r *run) feedShared(fr Frontier, ws *workSink, opts WorkOptions) error {
 		wait = retry
 		// Pages sent since the last lease leave the window's in-flight set.
 		r.win.forget(r.win.takeCommitted())
+		tasks = append(later, tasks...)
+		later = nil
 		for _, t := range tasks {
-			r.dispatchTask(ws, t)
+			if r.dispatchTask(ws, t) {
+				delete(deferred, t.ID)
+				continue
+			}
+			if deferred[t.ID]++; deferred[t.ID] > maxDeferrals {
+				// Its URL stays in the window (its outcome went
+				// nowhere): the lease is given up, as a duplicate was
+				// before, rather than deferred forever.
+				delete(deferred, t.ID)
+				ws.drop(t)
+				continue
+			}
+			later = append(later, t)
 		}
 	}
 	return nil
 }
 
+// maxDeferrals bounds how often a task whose URL is in the window is
+// put off: a URL leaves the window at the lease after its outcome is
+// handed over, so once or twice is the rule.
+const maxDeferrals = 20
+
 // dispatchTask hands a leased page to colly once there is room in the
 // window.
-func (r *run) dispatchTask(ws *workSink, t Task) {
+func (r *run) dispatchTask(ws *workSink, t Task) (done bool) {
+	if ws.join(t) {
+		// The URL is being fetched here: under this lease, given back
+		// to this worker because it could not renew it in time (Redis
+		// frozen or down), or under another (the frontier lost its
+		// dedup, or queued the page again after losing its entry). The
+		// fetch under way answers it; dropping it now would delete an
+		// entry before its outcome is stored, and the crawl would look
+		// over without it.
+		return true
+	}
 	ws.lease(t)
 	ps := r.win.enter(r.ctx, t.URL, t.Depth)
 	if ps == nil {
+		ws.unlease(t)
 		if r.ctx.Err() == nil {
-			// The same URL is in flight here under another lease (the
-			// frontier lost its dedup): this one needs no outcome.
-			ws.drop(t)
+			// The URL's outcome was handed over a moment ago, or found
+			// its lease gone: which, this lease cannot tell yet. It is
+			// dispatched again once the window forgets the URL.
+			return false
 		}
-		return
+		return true
 	}
 	r.c.stats.dispatched.Add(1)
 	r.c.stats.inFlight.Add(1)
@@ -171,6 +216,7 @@ func (r *run) dispatchTask(ws *workSink, t Task) {
 	if err := r.col.Request("GET", t.URL, nil, cctx, nil); err != nil {
 		r.record(ps, storage.Page{Status: storage.PageFailed, Error: "not fetched: " + err.Error()})
 	}
+	return true
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {
@@ -196,6 +242,9 @@ type workSink struct {
 
 	mu    sync.Mutex
 	tasks map[string]Task // leased and not handed over, by URL
+	// extra are other leases of a URL in tasks, which its outcome answers
+	// too (dispatchTask).
+	extra map[string][]Task
 	links []Link
 
 	ok, failed, skipped, items, discovered atomic.Int64
@@ -204,6 +253,30 @@ type workSink struct {
 func (w *workSink) lease(t Task) {
 	w.mu.Lock()
 	w.tasks[t.URL] = t
+	w.mu.Unlock()
+}
+
+// join makes the fetch of t's URL under way, if any, answer t too, and
+// reports whether there was one.
+func (w *workSink) join(t Task) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	prev, busy := w.tasks[t.URL]
+	if busy && prev.ID != t.ID {
+		if w.extra == nil {
+			w.extra = map[string][]Task{}
+		}
+		w.extra[t.URL] = append(w.extra[t.URL], t)
+	}
+	return busy
+}
+
+// unlease forgets t, unless its URL went on under another task.
+func (w *workSink) unlease(t Task) {
+	w.mu.Lock()
+	if w.tasks[t.URL] == t {
+		delete(w.tasks, t.URL)
+	}
 	w.mu.Unlock()
 }
 
@@ -236,14 +309,39 @@ func (w *workSink) Put(_ context.Context, p storage.Page) error {
 	if !ok {
 		return fmt.Errorf("worker: %s was not leased", p.URL)
 	}
-	if !w.do("hand a page over", func() error { return w.fr.Finish(w.ctx, t, p, links) }) {
-		return nil
+	// The outcome goes under the first of the URL's leases the frontier
+	// still has; the others are dropped. Leases that joined meanwhile
+	// (join) are taken in the same lock as the task ends.
+	pending := []Task{t}
+	handed := false
+	for len(pending) > 0 {
+		c := pending[0]
+		pending = pending[1:]
+		if handed {
+			w.drop(c)
+		} else {
+			gone := false
+			if !w.do("hand a page over", func() error {
+				err := w.fr.Finish(w.ctx, c, p, links)
+				if errors.Is(err, ErrLeaseGone) {
+					gone, err = true, nil
+				}
+				return err
+			}) {
+				return nil
+			}
+			handed = !gone
+		}
+		if len(pending) == 0 {
+			w.mu.Lock()
+			pending = w.extra[p.URL]
+			delete(w.extra, p.URL)
+			if len(pending) == 0 && w.tasks[p.URL] == t {
+				delete(w.tasks, p.URL)
+			}
+			w.mu.Unlock()
+		}
 	}
-	w.mu.Lock()
-	if w.tasks[p.URL] == t {
-		delete(w.tasks, p.URL)
-	}
-	w.mu.Unlock()
 	switch p.Status {
 	case storage.PageOK:
 		w.ok.Add(1)

@@ -20,19 +20,34 @@ import (
 // rebalancing whenever a worker comes or goes; it costs two round trips
 // per request, which the batched leases leave room for.
 
-// slotScript: KEYS[1] the host's slots; ARGV limit, token, hold (ms).
-// Returns -1 when the slot is taken, else the ms until the next expiry.
+// slotScript: KEYS[1] the host's slots, KEYS[2] its pause; ARGV limit,
+// token, hold (ms). Returns {0, 0} when the slot is taken, {1, ms} while
+// the host is paused (Retry-After, a CAPTCHA) for ms more, else {2, ms
+// until the next slot expires}.
 var slotScript = redis.NewScript(`
+local paused = redis.call('PTTL', KEYS[2])
+if paused > 0 then
+  return {1, paused}
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
-  return -1
+  return {0, 0}
 end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return math.max(1, tonumber(first[2]) - now)
+return {2, math.max(1, tonumber(first[2]) - now)}
+`)
+
+// pauseScript: KEYS[1] a host's pause; ARGV[1] its length (ms). An earlier
+// pause that lasts longer is kept.
+var pauseScript = redis.NewScript(`
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], '1', 'PX', tonumber(ARGV[1]))
+end
+return 1
 `)
 
 // renewSlotsScript: KEYS the hosts' slots; ARGV hold (ms), then a token per
@@ -64,47 +79,79 @@ const (
 	pollMax = 40 * time.Millisecond
 )
 
-// HostSlot takes one of host's limit slots, waiting for one to free.
+// HostSlot takes one of host's limit slots, waiting for one to free and
+// for the host's pause (PauseHost) to end. A Redis that cannot be reached
+// is waited for (outage.go): the page waits, and never fails for it.
 func (r *Redis) HostSlot(ctx context.Context, host string, limit int) (func(time.Duration), error) {
 	r.startRenewing()
 	key := r.keys.hostPrefix + host
+	keys := []string{key, r.keys.pausePrefix + host}
 	token := r.opts.Consumer + "#" + strconv.FormatInt(r.slotSeq.Add(1), 10)
 	holdMS := max(1, r.opts.LeaseTTL.Milliseconds())
 	poll := pollMin
 	for {
-		wait, err := slotScript.Run(ctx, r.rdb, []string{key}, limit, token, holdMS).Int64()
+		var res []int64
+		err := r.untilUp(ctx, func(ctx context.Context) error {
+			var err error
+			res, err = slotScript.Run(ctx, r.rdb, keys, limit, token, holdMS).Int64Slice()
+			if err == nil && len(res) != 2 {
+				err = fmt.Errorf("slot for %s: unexpected answer %v", host, res)
+			}
+			return err
+		})
 		if err != nil {
-			return nil, fmt.Errorf("frontier %s: slot for %s: %w", r.addr, host, err)
+			return nil, err
 		}
-		if wait < 0 {
+		if res[0] == 0 {
 			r.mu.Lock()
 			r.slots[token] = key
 			r.mu.Unlock()
 			break
 		}
-		d := min(time.Duration(wait)*time.Millisecond, poll)
-		d += time.Duration(rand.Int64N(int64(d)/2 + 1))
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		var d time.Duration
+		if res[0] == 1 {
+			// Paused: no slot is asked for before the pause ends.
+			d = time.Duration(res[1]) * time.Millisecond
+		} else {
+			d = min(time.Duration(res[1])*time.Millisecond, poll)
+			d += time.Duration(rand.Int64N(int64(d)/2 + 1))
+			poll = min(2*poll, pollMax)
+		}
+		if !sleepCtx(ctx, d) {
 			return nil, ctx.Err()
 		}
-		poll = min(2*poll, pollMax)
 	}
 	return func(delay time.Duration) {
 		r.mu.Lock()
 		delete(r.slots, token)
 		r.mu.Unlock()
 		// Not the request's context: it may be over, and the slot must
-		// still come back (else it waits out its hold).
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// still come back. Redis down is waited for until the slot would
+		// have expired anyway (its hold); until then the host has one
+		// slot fewer, across the crawl.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(holdMS)*time.Millisecond)
 		defer cancel()
-		if err := releaseScript.Run(ctx, r.rdb, []string{key}, token, delay.Milliseconds()).Err(); err != nil {
+		err := r.untilUp(ctx, func(ctx context.Context) error {
+			return releaseScript.Run(ctx, r.rdb, []string{key}, token, delay.Milliseconds()).Err()
+		})
+		if err != nil {
 			r.log.Warn("a host slot was not given back; it frees when its lease runs out", "host", host, "lease", r.opts.LeaseTTL, "error", err)
 		}
 	}, nil
+}
+
+// PauseHost holds every worker's requests to host for d (a Retry-After,
+// a CAPTCHA's pause): the pause lives beside the host's slots, and
+// HostSlot waits for it to end. A longer pause already there is kept.
+func (r *Redis) PauseHost(ctx context.Context, host string, d time.Duration) error {
+	ms := d.Milliseconds()
+	if ms <= 0 {
+		return nil
+	}
+	if err := pauseScript.Run(ctx, r.rdb, []string{r.keys.pausePrefix + host}, ms).Err(); err != nil {
+		return fmt.Errorf("frontier %s: pause %s: %w", r.addr, host, err)
+	}
+	return nil
 }
 
 // renewSlots renews the slots of the requests in flight.

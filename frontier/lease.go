@@ -23,11 +23,24 @@ func seenKey(u string) string {
 	return string(h[:10])
 }
 
-// addScript adds each URL not seen before to the queue, then (ARGV[1] not
+// addScript adds each URL not seen before to the queue, then (ARGV[2] not
 // empty) hands an outcome to the sink: links and outcome in one round
 // trip and one atomic step, links first. ARGV: queue entry, payload, then
-// (hash, url, depth) triples. Returns how many URLs were new.
+// (hash, url, depth) triples. Returns {how many URLs were new, 1 if the
+// outcome was handed over}.
+//
+// A task whose queue entry (ARGV[1], when not empty) is gone adds nothing
+// and hands nothing over: the sink deletes an entry once an outcome for
+// it is stored, so another fetch of the page (its lease taken over while
+// this worker was stalled) was stored already, links and all, or the run
+// is over; if instead Redis lost the entry, the sink's reconciling queues
+// the page again from the database. A late outcome then never waits in
+// the results stream for a sink that is gone, nor adds links to the next
+// run.
 var addScript = redis.NewScript(`
+if ARGV[1] ~= '' and #redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[1]) == 0 then
+  return {0, 0}
+end
 local added = 0
 for i = 3, #ARGV, 3 do
   if redis.call('SADD', KEYS[1], ARGV[i]) == 1 then
@@ -35,10 +48,12 @@ for i = 3, #ARGV, 3 do
     added = added + 1
   end
 end
-if ARGV[1] ~= '' then
+local handed = 0
+if ARGV[2] ~= '' then
   redis.call('XADD', KEYS[3], '*', 'q', ARGV[1], 'p', ARGV[2])
+  handed = 1
 end
-return added
+return {added, handed}
 `)
 
 // renewScript resets the idle time of the entries that are still this
@@ -56,29 +71,33 @@ end
 return out
 `)
 
-// add runs addScript over links in chunks, the outcome with the last.
-func (r *Redis) add(ctx context.Context, links []crawler.Link, entry, payload string) (int64, error) {
+// add runs addScript over links in chunks, the outcome with the last, and
+// reports whether the outcome was handed over.
+func (r *Redis) add(ctx context.Context, links []crawler.Link, entry, payload string) (added int64, handed bool, err error) {
 	const chunk = 500
-	var added int64
 	for first := true; first || len(links) > 0; first = false {
 		n := min(chunk, len(links))
 		args := make([]any, 0, 2+3*n)
 		if n == len(links) {
 			args = append(args, entry, payload)
 		} else {
-			args = append(args, "", "")
+			args = append(args, entry, "")
 		}
 		for _, l := range links[:n] {
 			args = append(args, seenKey(l.URL), l.URL, l.Depth)
 		}
 		links = links[n:]
-		k, err := addScript.Run(ctx, r.rdb, []string{r.keys.seen, r.keys.queue, r.keys.results}, args...).Int64()
-		if err != nil {
-			return added, fmt.Errorf("frontier %s: %w", r.addr, err)
+		res, err := addScript.Run(ctx, r.rdb, []string{r.keys.seen, r.keys.queue, r.keys.results}, args...).Int64Slice()
+		if err == nil && len(res) != 2 {
+			err = fmt.Errorf("unexpected answer %v", res)
 		}
-		added += k
+		if err != nil {
+			return added, false, fmt.Errorf("frontier %s: %w", r.addr, err)
+		}
+		added += res[0]
+		handed = res[1] == 1
 	}
-	return added, nil
+	return added, handed, nil
 }
 
 // Lease returns up to n URLs: first those of dead workers (idle past the
@@ -86,6 +105,16 @@ func (r *Redis) add(ctx context.Context, links []crawler.Link, entry, payload st
 // caller checks whether the crawl is over in between).
 func (r *Redis) Lease(ctx context.Context, n int) ([]crawler.Task, error) {
 	r.startRenewing()
+	r.mu.Lock()
+	noted := r.runID != ""
+	r.mu.Unlock()
+	if !noted {
+		// The server is noted before anything is leased from it, so
+		// that any restart after is seen (restart.go).
+		if _, err := r.restarted(ctx); err != nil {
+			return nil, err
+		}
+	}
 	var tasks []crawler.Task
 	r.mu.Lock()
 	claim := time.Since(r.lastClaim) > r.opts.LeaseTTL/4
@@ -169,16 +198,24 @@ func (r *Redis) startRenewing() {
 		defer r.wg.Done()
 		t := time.NewTicker(r.opts.LeaseTTL / 3)
 		defer t.Stop()
-		for {
-			select {
-			case <-r.stop:
-				r.rdb.HDel(context.Background(), r.keys.workers, r.opts.Consumer)
-				return
-			case <-t.C:
+		// The first report goes at once: gather status shows the worker
+		// from its first lease, not a third of the lease later.
+		for first := true; ; first = false {
+			if !first {
+				select {
+				case <-r.stop:
+					r.rdb.HDel(context.Background(), r.keys.workers, r.opts.Consumer)
+					return
+				case <-t.C:
+				}
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), r.opts.LeaseTTL/3)
-			if err := errors.Join(r.renewSlots(ctx), r.renew(ctx)); err != nil {
-				r.log.Warn("leases not renewed; trying again", "error", err)
+			// A restart is looked for first: the entries whose outcome a
+			// restart lost are not renewed (restart.go).
+			if err := errors.Join(r.checkRestart(ctx), r.renewSlots(ctx), r.renew(ctx)); err != nil {
+				r.outage.down(err)
+			} else {
+				r.outage.up()
 			}
 			cancel()
 		}
@@ -194,7 +231,9 @@ func (r *Redis) renew(ctx context.Context) error {
 		ids = append(ids, id)
 	}
 	r.mu.Unlock()
-	hb, _ := json.Marshal(heartbeat{Pages: r.finished.Load(), Since: r.since.UTC(), At: time.Now().UTC()})
+	outages, waited := r.outage.stats()
+	hb, _ := json.Marshal(heartbeat{Pages: r.finished.Load(), Since: r.since.UTC(), At: time.Now().UTC(),
+		Outages: outages, WaitedMS: waited.Milliseconds(), Late: r.late.Load()})
 	if err := r.rdb.HSet(ctx, r.keys.workers, r.opts.Consumer, hb).Err(); err != nil {
 		return fmt.Errorf("frontier %s: %w", r.addr, err)
 	}
@@ -213,6 +252,7 @@ func (r *Redis) renew(ctx context.Context) error {
 		for _, id := range part[1:] {
 			if !still[id.(string)] {
 				delete(r.held, id.(string))
+				delete(r.handed, id.(string))
 			}
 		}
 		r.mu.Unlock()
@@ -225,6 +265,12 @@ type heartbeat struct {
 	Pages int64     `json:"pages"`
 	Since time.Time `json:"since"`
 	At    time.Time `json:"at"`
+	// Outages counts the times the worker could not reach Redis, WaitedMS
+	// the time it waited for it; Late the outcomes it dropped because
+	// their page was stored from another lease.
+	Outages  int64 `json:"outages,omitempty"`
+	WaitedMS int64 `json:"waited_ms,omitempty"`
+	Late     int64 `json:"late,omitempty"`
 }
 
 // Finish adds links to the frontier and hands the task's outcome to the
@@ -235,8 +281,21 @@ func (r *Redis) Finish(ctx context.Context, t crawler.Task, page storage.Page, l
 	if err != nil {
 		return err
 	}
-	if _, err := r.add(ctx, links, t.ID, string(payload)); err != nil {
+	_, handed, err := r.add(ctx, links, t.ID, string(payload))
+	if err != nil {
 		return err
+	}
+	r.mu.Lock()
+	if handed {
+		r.handed[t.ID] = struct{}{}
+	} else {
+		delete(r.held, t.ID)
+	}
+	r.mu.Unlock()
+	if !handed {
+		r.late.Add(1)
+		r.log.Info("an outcome's lease is gone (its page was stored from another lease, or the run ended, or Redis lost it); not handed over", "url", page.URL)
+		return fmt.Errorf("frontier %s: %s: %w", r.addr, page.URL, crawler.ErrLeaseGone)
 	}
 	r.finished.Add(1)
 	return nil
@@ -254,6 +313,7 @@ func (r *Redis) Drop(ctx context.Context, t crawler.Task) error {
 	}
 	r.mu.Lock()
 	delete(r.held, t.ID)
+	delete(r.handed, t.ID)
 	r.mu.Unlock()
 	return nil
 }

@@ -18,6 +18,7 @@ type Collector struct {
 
 	up, seeded, run, queued, leased, results, stored, seen, oldest *prometheus.Desc
 	wLeased, wPages, wRate, wSeen, wOldest                         *prometheus.Desc
+	wOutages, wWaited, wLate                                       *prometheus.Desc
 }
 
 // NewCollector makes the collector of fr's crawl. Register it in a
@@ -31,27 +32,30 @@ func NewCollector(fr *Redis) *Collector {
 		return prometheus.NewDesc(name, help, labels, cl)
 	}
 	return &Collector{fr: fr, timeout: 5 * time.Second,
-		up:      d("gather_frontier_up", "1 if the frontier's Redis answered this scrape, else 0."),
-		seeded:  d("gather_frontier_seeded", "1 once the current run's seeding is done."),
-		run:     d("gather_frontier_run", "Number of the shared crawl's current run (counted by gather schedule; 0 before its first)."),
-		queued:  d("gather_frontier_queued", "URLs waiting for a worker."),
-		leased:  d("gather_frontier_leased", "URLs leased to workers: being fetched, or their outcome waiting for the sink."),
-		results: d("gather_frontier_results_waiting", "Outcomes handed over by workers and not stored by the sink yet."),
-		stored:  d("gather_frontier_stored", "Outcomes the sink stored in the current run."),
-		seen:    d("gather_frontier_seen", "URLs the current run has met (its dedup set)."),
-		oldest:  d("gather_frontier_oldest_lease_seconds", "Idle time of the longest-unrenewed lease."),
-		wLeased: d("gather_frontier_worker_leased", "URLs a worker holds.", "worker"),
-		wPages:  d("gather_frontier_worker_pages_total", "Outcomes a worker handed over since it started.", "worker"),
-		wRate:   d("gather_frontier_worker_pages_per_second", "A worker's pages over its time up, as it last reported.", "worker"),
-		wSeen:   d("gather_frontier_worker_last_report_seconds", "Seconds since a worker last reported (renewed its leases).", "worker"),
-		wOldest: d("gather_frontier_worker_oldest_lease_seconds", "Idle time of a worker's oldest lease.", "worker"),
+		up:       d("gather_frontier_up", "1 if the frontier's Redis answered this scrape, else 0."),
+		seeded:   d("gather_frontier_seeded", "1 once the current run's seeding is done."),
+		run:      d("gather_frontier_run", "Number of the shared crawl's current run (counted by gather schedule; 0 before its first)."),
+		queued:   d("gather_frontier_queued", "URLs waiting for a worker."),
+		leased:   d("gather_frontier_leased", "URLs leased to workers: being fetched, or their outcome waiting for the sink."),
+		results:  d("gather_frontier_results_waiting", "Outcomes handed over by workers and not stored by the sink yet."),
+		stored:   d("gather_frontier_stored", "Outcomes the sink stored in the current run."),
+		seen:     d("gather_frontier_seen", "URLs the current run has met (its dedup set)."),
+		oldest:   d("gather_frontier_oldest_lease_seconds", "Idle time of the longest-unrenewed lease."),
+		wLeased:  d("gather_frontier_worker_leased", "URLs a worker holds.", "worker"),
+		wPages:   d("gather_frontier_worker_pages_total", "Outcomes a worker handed over since it started.", "worker"),
+		wRate:    d("gather_frontier_worker_pages_per_second", "A worker's pages over its time up, as it last reported.", "worker"),
+		wSeen:    d("gather_frontier_worker_last_report_seconds", "Seconds since a worker last reported (renewed its leases).", "worker"),
+		wOldest:  d("gather_frontier_worker_oldest_lease_seconds", "Idle time of a worker's oldest lease.", "worker"),
+		wOutages: d("gather_frontier_worker_outages_total", "Times a worker could not reach the frontier's Redis (its pages waited).", "worker"),
+		wWaited:  d("gather_frontier_worker_outage_seconds_total", "Seconds a worker's pages waited for the frontier's Redis.", "worker"),
+		wLate:    d("gather_frontier_worker_late_outcomes_total", "Outcomes a worker dropped because their page was stored from another lease.", "worker"),
 	}
 }
 
 // Describe sends the metrics' descriptions.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.up, c.seeded, c.run, c.queued, c.leased, c.results, c.stored, c.seen, c.oldest,
-		c.wLeased, c.wPages, c.wRate, c.wSeen, c.wOldest} {
+		c.wLeased, c.wPages, c.wRate, c.wSeen, c.wOldest, c.wOutages, c.wWaited, c.wLate} {
 		ch <- d
 	}
 }
@@ -90,5 +94,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.wRate, w.Rate, w.Name)
 		gauge(c.wSeen, w.Seen.Seconds(), w.Name)
 		gauge(c.wOldest, w.OldestLease.Seconds(), w.Name)
+		ch <- prometheus.MustNewConstMetric(c.wOutages, prometheus.CounterValue, float64(w.Outages), w.Name)
+		ch <- prometheus.MustNewConstMetric(c.wWaited, prometheus.CounterValue, w.Waited.Seconds(), w.Name)
+		ch <- prometheus.MustNewConstMetric(c.wLate, prometheus.CounterValue, float64(w.Late), w.Name)
 	}
 }

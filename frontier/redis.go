@@ -74,16 +74,28 @@ type Redis struct {
 	finished atomic.Int64 // outcomes handed over by this worker
 	since    time.Time
 	slotSeq  atomic.Int64
+
+	// outage is the time spent waiting for Redis (outage.go).
+	outage outage
+	// handed are the entries of held whose outcome was handed to the sink
+	// (restart.go); runID the Redis server's run_id when last looked at.
+	handed map[string]struct{}
+	runID  string
+	late   atomic.Int64 // outcomes dropped: their page was stored already
 }
 
 type keys struct {
 	queue, results, seen, seeded, stats, workers, hostPrefix, run string
+	// pausePrefix: a host's Retry-After or CAPTCHA pause, shared by the
+	// workers; database: the database the crawl belongs to (bind.go).
+	pausePrefix, database string
 }
 
 func keysFor(job string) keys {
 	p := "gather:" + job + ":"
 	return keys{queue: p + "queue", results: p + "results", seen: p + "seen", seeded: p + "seeded",
-		stats: p + "stats", workers: p + "workers", hostPrefix: p + "hosts:", run: p + "run"}
+		stats: p + "stats", workers: p + "workers", hostPrefix: p + "hosts:", run: p + "run",
+		pausePrefix: p + "pause:", database: p + "database"}
 }
 
 // ErrURL marks a frontier URL that cannot be used.
@@ -155,9 +167,11 @@ func Open(rawURL string, opts Options) (*Redis, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Redis{rdb: redis.NewClient(ro), keys: keysFor(opts.Job), opts: opts, addr: Redact(rawURL),
+	r := &Redis{rdb: redis.NewClient(ro), keys: keysFor(opts.Job), opts: opts, addr: Redact(rawURL),
 		log: log.With("frontier", Redact(rawURL)), held: map[string]struct{}{}, slots: map[string]string{}, claimCursor: "0-0",
-		stop: make(chan struct{}), since: time.Now()}, nil
+		stop: make(chan struct{}), since: time.Now(), handed: map[string]struct{}{}}
+	r.outage.log = r.log
+	return r, nil
 }
 
 // Addr is the frontier's URL without its password.

@@ -68,6 +68,9 @@ func (r *Redis) SeedRun(ctx context.Context, c *crawler.Crawler, st *storage.Sto
 	if err := r.ensureGroups(ctx); err != nil {
 		return sum, err
 	}
+	if err := r.CheckStore(ctx, st); err != nil {
+		return sum, err
+	}
 	job := r.opts.Job
 	// Pass one: what is not due is seen. Nothing is queued yet, so no
 	// worker can meet such a page as a link before it is marked.
@@ -172,6 +175,13 @@ func (r *Redis) Run(ctx context.Context, c *crawler.Crawler, st *storage.Store, 
 		seed, err = r.SeedRun(ctx, c, st)
 		if err == nil && log != nil {
 			log.Info("seeded", "summary", seed.String())
+		}
+		return err
+	}
+	opts.reconcile = func(ctx context.Context) error {
+		again, err := r.SeedRun(ctx, c, st)
+		if err == nil && log != nil {
+			log.Info("the frontier is reconciled with the database", "summary", again.String())
 		}
 		return err
 	}

@@ -40,8 +40,19 @@ func (s SeedSummary) String() string {
 // marks seeding done. With resume (the frontier lost its data; the
 // database has what was stored), pages stored ok are marked seen and not
 // queued, and followed links the database holds as unfinished are queued
-// again.
+// again; a database the crawl does not belong to (bind.go) is refused.
 func (r *Redis) Seed(ctx context.Context, c *crawler.Crawler, resume *storage.Store) (SeedSummary, error) {
+	if resume != nil {
+		if err := r.CheckStore(ctx, resume); err != nil {
+			return SeedSummary{}, err
+		}
+	}
+	return r.resume(ctx, c, resume)
+}
+
+// resume is Seed once the database is checked; a nil c queues no start
+// URL.
+func (r *Redis) resume(ctx context.Context, c *crawler.Crawler, resume *storage.Store) (SeedSummary, error) {
 	var sum SeedSummary
 	if err := r.ensureGroups(ctx); err != nil {
 		return sum, err
@@ -86,11 +97,13 @@ func (r *Redis) Seed(ctx context.Context, c *crawler.Crawler, resume *storage.St
 			}
 		}
 	}
-	if err := r.seedStart(ctx, c, &sum); err != nil {
-		return sum, err
-	}
-	if err := r.seedSitemaps(ctx, c, nil, &sum); err != nil {
-		return sum, err
+	if c != nil {
+		if err := r.seedStart(ctx, c, &sum); err != nil {
+			return sum, err
+		}
+		if err := r.seedSitemaps(ctx, c, nil, &sum); err != nil {
+			return sum, err
+		}
 	}
 	return sum, r.markSeeded(ctx)
 }
@@ -132,7 +145,7 @@ func (r *Redis) seedBatch(ctx context.Context, links []crawler.Link, sum *SeedSu
 			return ctx.Err()
 		}
 	}
-	added, err := r.add(ctx, links, "", "")
+	added, _, err := r.add(ctx, links, "", "")
 	sum.Added += added
 	return err
 }
@@ -142,7 +155,7 @@ func (r *Redis) Add(ctx context.Context, links []crawler.Link) error {
 	if err := r.ensureGroups(ctx); err != nil {
 		return err
 	}
-	_, err := r.add(ctx, links, "", "")
+	_, _, err := r.add(ctx, links, "", "")
 	return err
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -30,11 +31,20 @@ type SinkOptions struct {
 	// Now is the clock of the run's start and end (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Crawler is the crawl, for reconciling the frontier with the
+	// database when Redis restarted under the sink (it may have lost its
+	// last writes, or everything): what is stored is marked seen and what
+	// is not is queued again, start URLs included, as `gather seed
+	// --resume` does. Without it, the database's unfinished links are
+	// queued again, not the start URLs.
+	Crawler *crawler.Crawler
 
 	// begin runs once the lease is held, before anything is read (Run:
 	// NewRun); seed beside the reading (Run: SeedRun), which cannot end
 	// before seeding is done. An error of either fails the run.
-	begin, seed func(context.Context) error
+	// reconcile, when set, is the reconciling after a restart (Run:
+	// SeedRun again).
+	begin, seed, reconcile func(context.Context) error
 }
 
 // SinkSummary is what a sink stored.
@@ -86,6 +96,29 @@ func (r *Redis) Sink(ctx context.Context, st *storage.Store, opts SinkOptions) (
 	}
 	job := r.opts.Job
 	start := time.Now()
+	// The crawl's database is checked before anything is read: a sink of
+	// another database is refused (bind.go).
+	dbID, err := st.DatabaseID(ctx)
+	if err != nil {
+		return SinkSummary{}, err
+	}
+	var other error
+	err = r.untilUp(ctx, func(ctx context.Context) error {
+		err := r.Bind(ctx, dbID, st.Path())
+		if errors.Is(err, ErrOtherDatabase) {
+			other, err = err, nil
+		}
+		if err == nil && other == nil {
+			_, err = r.restarted(ctx) // notes the server, to see it restart
+		}
+		return err
+	})
+	if err != nil {
+		return SinkSummary{}, err
+	}
+	if other != nil {
+		return SinkSummary{}, other
+	}
 	lease := st.NewLease(job, opts.Lease)
 	if err := lease.Acquire(ctx); err != nil {
 		return SinkSummary{}, err
@@ -135,15 +168,33 @@ func (r *Redis) Sink(ctx context.Context, st *storage.Store, opts SinkOptions) (
 			}
 		}()
 	}
+	rc := &reconciler{r: r, st: st, opts: opts, log: log, dbID: dbID, wake: make(chan struct{}, 1)}
+	rctx, stopReconciling := context.WithCancel(ctx)
 	if loopErr == nil {
-		loopErr = r.sinkLoop(ctx, w, opts, log, &sum)
+		seeding.Add(1)
+		go func() {
+			defer seeding.Done()
+			rc.run(rctx)
+		}()
+		loopErr = r.sinkLoop(ctx, w, opts, log, &sum, rc)
 	}
 	if loopErr != nil {
 		cancel(loopErr) // the seeding stops too
 	}
+	stopReconciling()
 	seeding.Wait()
 	werr := w.Close()
 	sum.Counts = w.Counts()
+	if werr == nil {
+		// A page whose outcome came twice (its lease taken over from a
+		// stalled worker) is one page of the run.
+		ok, failed, skipped, err := st.RunPageCounts(context.Background(), job, id)
+		if err == nil {
+			sum.Counts.PagesOK, sum.Counts.PagesFailed, sum.Counts.PagesSkipped = ok, failed, skipped
+		} else {
+			log.Warn("the run's pages could not be counted; its record counts outcomes", "error", err)
+		}
+	}
 	sum.Elapsed = time.Since(start)
 	fatalMu.Lock()
 	if loopErr == nil {
@@ -173,10 +224,22 @@ func (r *Redis) Sink(ctx context.Context, st *storage.Store, opts SinkOptions) (
 
 // sinkLoop reads outcomes, first those this sink read before and did not
 // acknowledge (a sink killed mid-batch), then new ones, until drained.
-func (r *Redis) sinkLoop(ctx context.Context, w *storage.Writer, opts SinkOptions, log *slog.Logger, sum *SinkSummary) error {
+func (r *Redis) sinkLoop(ctx context.Context, w *storage.Writer, opts SinkOptions, log *slog.Logger, sum *SinkSummary, rc *reconciler) error {
 	again := true
 	wait := opts.Retry
+	var looked time.Time
 	for ctx.Err() == nil {
+		if time.Since(looked) > time.Second {
+			// Redis restarted? What this sink read and did not
+			// acknowledge may be lost, or back: read it again.
+			if restarted, err := r.restarted(ctx); err == nil {
+				looked = time.Now()
+				if restarted {
+					again = true
+					rc.restarted(ctx)
+				}
+			}
+		}
 		from, block := ">", time.Second
 		if again {
 			from, block = "0", -1
@@ -199,7 +262,7 @@ func (r *Redis) sinkLoop(ctx context.Context, w *storage.Writer, opts SinkOption
 				continue
 			}
 			var drained bool
-			if drained, err = r.Drained(ctx); err == nil && drained {
+			if drained, err = r.Drained(ctx); err == nil && drained && r.over(ctx, rc) {
 				return nil
 			}
 		}
@@ -235,12 +298,27 @@ func (r *Redis) sinkLoop(ctx context.Context, w *storage.Writer, opts SinkOption
 		if len(msgs) < opts.Batch {
 			// Caught up: the last outcomes may have ended the crawl, and
 			// the next read would wait for nothing.
-			if drained, err := r.Drained(ctx); err == nil && drained {
+			if drained, err := r.Drained(ctx); err == nil && drained && r.over(ctx, rc) {
 				return nil
 			}
 		}
 	}
 	return nil
+}
+
+// over confirms a drained frontier: no reconciling under way, and Redis
+// did not restart since it was last looked at (a restored snapshot can
+// look drained and not be).
+func (r *Redis) over(ctx context.Context, rc *reconciler) bool {
+	restarted, err := r.restarted(ctx)
+	if err != nil {
+		return false
+	}
+	if restarted {
+		rc.restarted(ctx)
+		return false
+	}
+	return !rc.busy()
 }
 
 // store writes a batch of outcomes and waits for their commit. It returns

@@ -40,6 +40,11 @@ type WorkerStatus struct {
 	Rate        float64
 	Seen        time.Duration
 	OldestLease time.Duration
+	// Outages counts the times it could not reach Redis, Waited the time
+	// its pages waited for Redis then; Late the outcomes it dropped as
+	// late (their page stored from another lease).
+	Outages, Late int64
+	Waited        time.Duration
 }
 
 // Status reads the crawl's state.
@@ -101,7 +106,8 @@ func (r *Redis) Status(ctx context.Context) (Status, error) {
 		if json.Unmarshal([]byte(raw), &hb) != nil {
 			continue
 		}
-		ws := WorkerStatus{Name: name, Leased: perWorker[name], Pages: hb.Pages, Seen: now.Sub(hb.At)}
+		ws := WorkerStatus{Name: name, Leased: perWorker[name], Pages: hb.Pages, Seen: now.Sub(hb.At),
+			Outages: hb.Outages, Late: hb.Late, Waited: time.Duration(hb.WaitedMS) * time.Millisecond}
 		if a := ages[name]; a != nil && len(a.Val()) > 0 {
 			ws.OldestLease = a.Val()[0].Idle
 		}

@@ -71,9 +71,9 @@ func Write(w io.Writer, format string, rows Rows) (int64, error) {
 	case CSV:
 		f = &csvWriter{w: csv.NewWriter(bw), cols: cols}
 	case JSON:
-		f = &jsonWriter{w: bw, cols: cols, array: true}
+		f = &jsonWriter{w: bw, cols: cols, array: true, raw: jsonColumns(rows, len(cols))}
 	case JSONL:
-		f = &jsonWriter{w: bw, cols: cols}
+		f = &jsonWriter{w: bw, cols: cols, raw: jsonColumns(rows, len(cols))}
 	}
 	if err := f.begin(); err != nil {
 		return 0, err
@@ -176,6 +176,9 @@ type jsonWriter struct {
 	keys  [][]byte
 	array bool
 	n     int
+	// raw marks the columns declared JSON: their text is written as the
+	// JSON value it holds (when it is valid JSON), not as a string.
+	raw []bool
 }
 
 func (j *jsonWriter) begin() error {
@@ -208,6 +211,12 @@ func (j *jsonWriter) row(vals []any) error {
 		}
 		j.w.Write(j.keys[i])
 		j.w.WriteByte(':')
+		if j.raw != nil && j.raw[i] {
+			if b, ok := rawJSON(v); ok {
+				j.w.Write(b)
+				continue
+			}
+		}
 		b, err := json.Marshal(jsonValue(v))
 		if err != nil {
 			return err

@@ -47,7 +47,10 @@ func maxOf(ns []int64) int64 {
 
 // lineChart draws a per-second series (labels are times to the second)
 // against elapsed time; seconds with no pages are zeros, not gaps.
-func lineChart(title string, pts []storage.Point) template.HTML {
+// avg is the run's average rate, said beside the peak: a second at either
+// end of the run is partial, so a run of a few seconds has no full second
+// to show a peak of.
+func lineChart(title string, pts []storage.Point, avg float64) template.HTML {
 	s := newSVG(title)
 	if len(pts) == 0 {
 		s.text(chartW/2, chartH/2, "middle", "no pages yet")
@@ -73,9 +76,18 @@ func lineChart(title string, pts []storage.Point) template.HTML {
 		prev = sec
 	}
 	fmt.Fprintf(&s.b, `<polyline class="line" points="%s"/>`, strings.TrimSpace(poly.String()))
-	s.text(2, chartPad-8, "start", fmt.Sprintf("%d pages/s peak", int64(top)))
+	s.text(2, chartPad-8, "start", rateLabel(ns, avg))
 	s.text(chartW-2, chartH+chartPad-6, "end", fmt.Sprintf("%.0f s", span))
 	return s.done()
+}
+
+// rateLabel is the chart's label: the busiest full second (the first and
+// last are partial) and the average; with no full second, the average.
+func rateLabel(ns []int64, avg float64) string {
+	if len(ns) < 3 {
+		return fmt.Sprintf("%.1f pages/s average", avg)
+	}
+	return fmt.Sprintf("%d pages/s peak, %.1f average", maxOf(ns[1:len(ns)-1]), avg)
 }
 
 func x(sec, span float64) float64 { return 2 + sec/span*(chartW-4) }

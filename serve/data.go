@@ -210,13 +210,17 @@ func (s *server) table(w http.ResponseWriter, r *http.Request) {
 		"Sort":    b.Sort,
 		"Desc":    b.Desc,
 		"Filters": b.Filters,
+		// Compact (the default) cuts each cell to one line, a click
+		// shows it whole; full=1 shows every cell whole.
+		"Full":    q.Get("full") == "1",
+		"ToggleQ": s.link("/data/"+t.Name, queryOf(q, "full", map[bool]string{true: "", false: "1"}[q.Get("full") == "1"])),
 	})
 }
 
 // hiddenFields keeps a view's sort and facets when its filter form is sent.
 func hiddenFields(q url.Values) [][2]string {
 	var out [][2]string
-	for _, k := range []string{"sort", "desc"} {
+	for _, k := range []string{"sort", "desc", "full"} {
 		if v := q.Get(k); v != "" {
 			out = append(out, [2]string{k, v})
 		}

@@ -25,11 +25,12 @@ const cellLimit = 300
 
 func parsePages(base string) (map[string]*page, error) {
 	funcs := template.FuncMap{
-		"base":   func() string { return base },
-		"cell":   cell,
-		"isHTTP": isHTTP,
-		"num":    num,
-		"when":   when,
+		"base":    func() string { return base },
+		"cell":    cell,
+		"isHTTP":  isHTTP,
+		"num":     num,
+		"when":    when,
+		"keyText": keyText,
 		"pageLink": func(u string) string {
 			return base + "/page?" + url.Values{"url": {u}}.Encode()
 		},

@@ -105,11 +105,18 @@ func (s *server) run(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusInternalServerError, "Run", err)
 		return
 	}
+	changes, nChanges, err := s.opts.Reader.RunChanges(ctx, id, runChangesShown)
+	if err != nil {
+		s.fail(w, http.StatusInternalServerError, "Run", err)
+		return
+	}
 	s.render(w, "run", http.StatusOK, map[string]any{
-		"Title":     "Run " + strconv.FormatInt(id, 10),
-		"Run":       newRunRow(info, time.Now()),
-		"RateChart": lineChart("pages per second", rate),
-		"Failures":  groups,
+		"Title":        "Run " + strconv.FormatInt(id, 10),
+		"Run":          newRunRow(info, time.Now()),
+		"RateChart":    lineChart("pages per second", rate, newRunRow(info, time.Now()).Rate),
+		"Failures":     groups,
+		"Changes":      changes,
+		"ChangesTotal": nChanges,
 	})
 }
 

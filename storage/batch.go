@@ -116,7 +116,11 @@ func (w *Writer) add(b *batch, o op) bool {
 		return true
 	case b.err != nil:
 	case o.pending:
-		res, err := b.tx.Stmt(w.stmts.pending).Exec(o.url, w.opts.Run, w.opts.Job, o.depth)
+		stmt := w.stmts.pending
+		if o.hub {
+			stmt = w.stmts.pendingHub
+		}
+		res, err := b.tx.Stmt(stmt).Exec(o.url, w.opts.Run, w.opts.Job, o.depth)
 		if err != nil {
 			b.err = fmt.Errorf("mark %s pending: %w", o.url, err)
 			break

@@ -11,7 +11,7 @@ import (
 // keyParts returns the values of a row's key, without _url (the same for
 // every row of a page).
 func keyParts(t Table, values []any, index int) []any {
-	var out []any
+	out := []any{} // [] rather than null in the detail's JSON
 	for _, k := range t.Key {
 		switch k {
 		case ColURL:
@@ -51,10 +51,13 @@ func encodeRow(values []any) string {
 	return string(b)
 }
 
-// change is what a re-fetch did to one item's rows of a page.
+// change is what a re-fetch did to one item's rows of a page: the keys
+// of the rows added, removed and modified, and for the modified rows the
+// fields that changed, old and new.
 type change struct {
 	item                     string
 	added, removed, modified [][]any
+	diffs                    []RowDiff
 }
 
 // diffPage compares the rows a page has in the database with those it
@@ -69,6 +72,7 @@ func (w *Writer) diffPage(tx *sql.Tx, p *Page, oldKeys map[string][][]any) ([]ch
 	for _, t := range w.s.order {
 		old := map[string]string{}
 		oldKey := map[string][]any{}
+		oldVals := map[string][]any{}
 		n := len(t.Columns)
 		if t.Indexed {
 			n++
@@ -82,7 +86,7 @@ func (w *Writer) diffPage(tx *sql.Tx, p *Page, oldKeys map[string][][]any) ([]ch
 				return nil, fmt.Errorf("read old rows of %s: %w", t.Name, err)
 			}
 			k := encodeRow(key)
-			old[k], oldKey[k] = encodeRow(vals[:len(t.Columns)]), key
+			old[k], oldKey[k], oldVals[k] = encodeRow(vals[:len(t.Columns)]), key, vals[:len(t.Columns)]
 		}
 		c := change{item: t.Name}
 		seen := map[string]bool{}
@@ -96,6 +100,9 @@ func (w *Writer) diffPage(tx *sql.Tx, p *Page, oldKeys map[string][][]any) ([]ch
 				c.added = append(c.added, key)
 			case was != encodeRow(r.Values):
 				c.modified = append(c.modified, key)
+				if len(c.diffs) < maxDiffRows {
+					c.diffs = append(c.diffs, rowDiff(t, key, oldVals[k], r.Values))
+				}
 			}
 		}
 		var gone []string
@@ -133,6 +140,11 @@ func changeDetail(c change) string {
 		}
 		return keys
 	}
-	b, _ := json.Marshal(map[string][][]any{"added": norm(c.added), "removed": norm(c.removed), "modified": norm(c.modified)})
+	d := ChangeDetail{Added: norm(c.added), Removed: norm(c.removed), Modified: norm(c.modified), Diff: c.diffs}
+	if d.Diff == nil {
+		d.Diff = []RowDiff{}
+	}
+	d.More = len(c.modified) - len(c.diffs)
+	b, _ := json.Marshal(d)
 	return string(b)
 }

@@ -18,6 +18,9 @@ type PageState struct {
 	FailRuns   int
 	// ItemsHash is the version of the items its rows were taken with.
 	ItemsHash string
+	// Hub is set for a page a follow rule marked as a hub (PendingHub):
+	// it is fetched again on crawl.hub_refresh_after, for new links.
+	Hub bool
 }
 
 // PageStates looks up many URLs of job at once; URLs the job has never
@@ -32,7 +35,7 @@ func (s *Store) PageStates(ctx context.Context, job string, urls []string) (map[
 		for _, u := range part {
 			args = append(args, u)
 		}
-		q := "SELECT url, status, coalesce(run, 0), coalesce(stored_at, ''), coalesce(fetched_at, ''), coalesce(http_status, 0), fail_runs, items_hash FROM gather_pages WHERE job = ? AND url IN (" +
+		q := "SELECT url, status, coalesce(run, 0), coalesce(stored_at, ''), coalesce(fetched_at, ''), coalesce(http_status, 0), fail_runs, items_hash, hub FROM gather_pages WHERE job = ? AND url IN (" +
 			strings.TrimSuffix(strings.Repeat("?,", len(part)), ",") + ")"
 		rows, err := s.read.QueryContext(ctx, q, args...)
 		if err != nil {
@@ -41,7 +44,7 @@ func (s *Store) PageStates(ctx context.Context, job string, urls []string) (map[
 		for rows.Next() {
 			var u string
 			var st PageState
-			if err := rows.Scan(&u, &st.Status, &st.Run, &st.StoredAt, &st.FetchedAt, &st.HTTPStatus, &st.FailRuns, &st.ItemsHash); err != nil {
+			if err := rows.Scan(&u, &st.Status, &st.Run, &st.StoredAt, &st.FetchedAt, &st.HTTPStatus, &st.FailRuns, &st.ItemsHash, &st.Hub); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -98,6 +101,10 @@ type DiscoveredPage struct {
 type Refetch struct {
 	StaleBefore string
 	ItemsHash   string
+	// HubStaleBefore fetches again the hub pages (PendingHub) stored
+	// before it ("" none): their new links are how a re-run finds pages
+	// added to a site.
+	HubStaleBefore string
 }
 
 // UnfinishedDiscovered returns followed links (depth > 0) of job that are
@@ -117,6 +124,10 @@ func (s *Store) UnfinishedDiscovered(ctx context.Context, job string, after int6
 	if again.ItemsHash != "" {
 		cond += " OR (status = 'ok' AND items_hash <> ?)"
 		args = append(args, again.ItemsHash)
+	}
+	if again.HubStaleBefore != "" {
+		cond += " OR (status = 'ok' AND hub = 1 AND stored_at < ?)"
+		args = append(args, again.HubStaleBefore)
 	}
 	q := `SELECT rowid, url, depth FROM gather_pages
 		WHERE depth > 0 AND (` + cond + `) AND job = ? AND rowid > ? ORDER BY rowid LIMIT ?`

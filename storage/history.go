@@ -187,6 +187,12 @@ type PageChange struct {
 	Run                      int64
 	Item, ChangedAt, Detail  string
 	Added, Removed, Modified int64
+	// URL is the page's, in a run's list of changes (RunChanges).
+	URL string
+	// Parsed is Detail read (ParseChangeDetail); Diff is set when it could
+	// be, for a page to show the fields that changed, old and new.
+	Parsed ChangeDetail
+	Diff   bool
 }
 
 // PageHistory returns url's records (one per job that has it) and its
@@ -223,6 +229,8 @@ func (r *Reader) PageHistory(ctx context.Context, url string) ([]PageRecord, []P
 		if err := crows.Scan(&c.Run, &c.Item, &c.ChangedAt, &c.Added, &c.Removed, &c.Modified, &c.Detail); err != nil {
 			return nil, nil, err
 		}
+		c.URL = url
+		c.Parsed, c.Diff = ParseChangeDetail(c.Detail)
 		changes = append(changes, c)
 	}
 	return recs, changes, crows.Err()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -40,8 +41,14 @@ type Table struct {
 // Column is one field of an item.
 type Column struct {
 	Name string
-	Type string // SQLite type affinity: TEXT, INTEGER or REAL
+	Type string // declared type: TEXT, INTEGER, REAL or JSONColumnType
 }
+
+// JSONColumnType is the declared type of a column holding JSON: a list
+// (all: true, or a split) or a field of type json. Its affinity is TEXT,
+// as before; readers that look at declared types (gather query, gather
+// serve's exports) print its values as JSON, not as strings holding JSON.
+const JSONColumnType = "JSON TEXT"
 
 // allColumns is the column order rows are written in.
 func (t Table) allColumns() []string {
@@ -139,6 +146,7 @@ CREATE TABLE IF NOT EXISTS gather_pages (
   fail_runs INTEGER NOT NULL DEFAULT 0,
   items_hash TEXT NOT NULL DEFAULT '',
   fetched_by TEXT NOT NULL DEFAULT '',
+  hub INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (job, url)
 );
 -- Only followed links still to fetch are looked up by status, so only they
@@ -155,6 +163,7 @@ CREATE TABLE IF NOT EXISTS gather_changes (
   detail TEXT
 );
 CREATE INDEX IF NOT EXISTS gather_changes_changed_at ON gather_changes (changed_at);
+CREATE INDEX IF NOT EXISTS gather_changes_run ON gather_changes (run);
 CREATE VIEW IF NOT EXISTS gather_failures AS
   SELECT url, http_status, attempts, error, fetched_at, run, job
   FROM gather_pages WHERE status = 'failed';
@@ -163,7 +172,7 @@ CREATE VIEW IF NOT EXISTS gather_failures AS
 // pagesColumns are gather_pages' columns, in order: what a rebuild of an
 // older gather_pages copies.
 var pagesColumns = []string{"url", "status", "http_status", "attempts", "error", "fetched_at", "run", "bytes",
-	"content_hash", "changed_at", "job", "depth", "warnings", "stored_at", "row_keys", "fail_runs", "items_hash", "fetched_by"}
+	"content_hash", "changed_at", "job", "depth", "warnings", "stored_at", "row_keys", "fail_runs", "items_hash", "fetched_by", "hub"}
 
 // metaColumns are the columns added to gather's own tables after their
 // first release, in the order they were added.
@@ -171,6 +180,7 @@ var metaColumns = []struct{ table, column, decl string }{
 	{"gather_runs", "warnings", "INTEGER NOT NULL DEFAULT 0"},
 	{"gather_pages", "fail_runs", "INTEGER NOT NULL DEFAULT 0"},
 	{"gather_pages", "items_hash", "TEXT NOT NULL DEFAULT ''"},
+	{"gather_pages", "hub", "INTEGER NOT NULL DEFAULT 0"},
 	// http, browser or http+cookie ("" before the column, or unknown).
 	{"gather_pages", "fetched_by", "TEXT NOT NULL DEFAULT ''"},
 	// Pages loaded in Chromium and JavaScript challenges solved.
@@ -181,45 +191,60 @@ var metaColumns = []struct{ table, column, decl string }{
 // migrate creates gather's own tables and the item tables, adding columns a
 // config gained since the table was made. A table whose key changed is an
 // error: silently re-keying would merge or split stored rows.
-func migrate(ctx context.Context, db *sql.DB, tables []Table) error {
+func migrate(ctx context.Context, db *sql.DB, tables []Table) (dead []string, err error) {
 	if _, err := db.ExecContext(ctx, metaSchema+leaseSchema+poisonSchema+progressSchema+outcomeSchema+archiveSchema); err != nil {
-		return fmt.Errorf("create gather tables: %w", err)
+		return nil, fmt.Errorf("create gather tables: %w", err)
 	}
 	// Columns gather's own tables gained since a database was made.
 	if err := pagesPerJob(ctx, db); err != nil {
-		return err
+		return nil, err
 	}
 	for _, c := range metaColumns {
 		cols, _, err := tableInfo(ctx, db, c.table)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !cols[c.column] {
 			if _, err := db.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", c.table, c.column, c.decl)); err != nil {
 				// Another process opening the same database may have
 				// added it in between.
 				if cols, _, ierr := tableInfo(ctx, db, c.table); ierr != nil || !cols[c.column] {
-					return fmt.Errorf("add column %s.%s: %w", c.table, c.column, err)
+					return nil, fmt.Errorf("add column %s.%s: %w", c.table, c.column, err)
 				}
 			}
 		}
 	}
 	for _, t := range tables {
 		if err := t.check(); err != nil {
-			return err
+			return nil, err
 		}
 		existing, pk, err := tableInfo(ctx, db, t.Name)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if existing == nil {
 			if _, err := db.ExecContext(ctx, t.createSQL()); err != nil {
-				return fmt.Errorf("create table %s: %w", t.Name, err)
+				return nil, fmt.Errorf("create table %s: %w", t.Name, err)
 			}
 		} else {
 			if strings.Join(pk, ",") != strings.Join(t.Key, ",") {
-				return fmt.Errorf("table %s exists with key (%s) but the config says (%s): drop or rename the table, or rename the item",
+				return nil, fmt.Errorf("table %s exists with key (%s) but the config says (%s): drop or rename the table, or rename the item",
 					t.Name, strings.Join(pk, ", "), strings.Join(t.Key, ", "))
+			}
+			want := map[string]bool{}
+			for _, c := range t.allColumns() {
+				want[c] = true
+			}
+			var unfilled []string
+			for c := range existing {
+				if !want[c] {
+					unfilled = append(unfilled, c)
+				}
+			}
+			if len(unfilled) > 0 {
+				sort.Strings(unfilled)
+				dead = append(dead, fmt.Sprintf("table %s has columns no field of its item fills any more (%s): renamed or removed fields; they stay NULL in the rows stored from now on (gather query can still read them)",
+					t.Name, strings.Join(unfilled, ", ")))
 			}
 			for _, c := range t.allColumns() {
 				if existing[c] {
@@ -235,12 +260,12 @@ func migrate(ctx context.Context, db *sql.DB, tables []Table) error {
 					typ = "INTEGER"
 				}
 				if _, err := db.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", quote(t.Name), quote(c), typ)); err != nil {
-					return fmt.Errorf("add column %s.%s: %w", t.Name, c, err)
+					return nil, fmt.Errorf("add column %s.%s: %w", t.Name, c, err)
 				}
 			}
 		}
 	}
-	return nil
+	return dead, nil
 }
 
 // pagesPerJob rebuilds a gather_pages keyed by URL alone (databases made

@@ -155,7 +155,8 @@ func open(ctx context.Context, path string, tables []Table) (s *Store, err error
 	if mode != "wal" {
 		return nil, fmt.Errorf("open database %s: cannot switch to WAL mode (journal_mode=%q)", path, mode)
 	}
-	if err := migrate(ctx, w, tables); err != nil {
+	dead, err := migrate(ctx, w, tables)
+	if err != nil {
 		return nil, openError(path, err)
 	}
 	r, err := sql.Open("sqlite3", dsn(path, busyWait, "_query_only=1"))
@@ -168,6 +169,7 @@ func open(ctx context.Context, path string, tables []Table) (s *Store, err error
 	if note != "" {
 		s.notes = append(s.notes, note)
 	}
+	s.notes = append(s.notes, dead...)
 	for _, t := range tables {
 		t.keyPos = keyPositions(t)
 		s.tables[t.Name] = t

@@ -210,7 +210,8 @@ func TestWriter_RecordsChanges(t *testing.T) {
 		t.Errorf("changed pages %d", c.PagesChanged)
 	}
 	got := rows(t, path, "SELECT url || ' ' || run || ' ' || item || ' ' || added || ' ' || removed || ' ' || modified || ' ' || detail FROM gather_changes")
-	want := `http://x/a 3 cast 1 1 1 {"added":[["tt1","nm3"]],"modified":[["tt1","nm2"]],"removed":[["tt1","nm1"]]}`
+	// The modified row says which field changed, old and new.
+	want := `http://x/a 3 cast 1 1 1 {"added":[["tt1","nm3"]],"modified":[["tt1","nm2"]],"removed":[["tt1","nm1"]],"diff":[{"key":["tt1","nm2"],"fields":[{"field":"order","old":2,"new":5}]}]}`
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("gather_changes:\n got %v\nwant %s", got, want)
 	}
@@ -363,5 +364,46 @@ CREATE TABLE gather_runs (id INTEGER PRIMARY KEY, job TEXT NOT NULL, started_at 
 		if cols := rows(t, path, "SELECT name FROM pragma_table_info('gather_runs') WHERE name IN ('warnings', 'browser_pages', 'challenges')"); len(cols) != 3 {
 			t.Fatalf("round %d: gather_runs gained %v", round, cols)
 		}
+	}
+}
+
+// A page keyed by _url alone records its modified row with an empty key
+// ([], not null) and the fields that changed; long values are cut, and
+// only the first rows of a page are detailed.
+func TestWriter_ChangeDiffBounded(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "d.db")
+	tables := []storage.Table{{Name: "page", Columns: []storage.Column{{Name: "title", Type: "TEXT"}, {Name: "body", Type: "TEXT"}, {Name: "n", Type: "INTEGER"}}, Key: []string{"_url"}}}
+	s, err := storage.Open(ctx, path, tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	put := func(run int64, vals ...any) {
+		w, err := s.NewWriter(storage.WriterOptions{Run: run, Job: "j"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		must(t, w.Put(ctx, storage.Page{URL: "http://x/p", Status: storage.PageOK, FetchedAt: time.Now(),
+			Items: []storage.ItemRows{{Table: "page", Rows: []storage.Row{{Values: vals}}}}}))
+		must(t, w.Close())
+	}
+	put(1, "Old title", strings.Repeat("a", 500), int64(1))
+	put(2, "New title", strings.Repeat("b", 500), int64(1))
+	got := rows(t, path, "SELECT detail FROM gather_changes")
+	if len(got) != 1 {
+		t.Fatalf("changes %v", got)
+	}
+	d, ok := storage.ParseChangeDetail(got[0])
+	if !ok || len(d.Modified) != 1 || len(d.Modified[0]) != 0 || len(d.Diff) != 1 {
+		t.Fatalf("detail %s", got[0])
+	}
+	if !strings.HasPrefix(got[0], `{"added":[],"modified":[[]],`) {
+		t.Errorf("a _url-keyed row's key is not []: %s", got[0])
+	}
+	f := d.Diff[0].Fields
+	if len(f) != 2 || f[0].Field != "title" || f[0].Old != "Old title" || f[0].New != "New title" || f[1].Field != "body" || !f[1].Cut ||
+		len([]rune(f[1].Old.(string))) != 201 {
+		t.Errorf("fields %+v", f)
 	}
 }

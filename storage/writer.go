@@ -183,6 +183,7 @@ func (w *Writer) WALStats() WALStats {
 
 type op struct {
 	pending bool
+	hub     bool // with pending: the page is a hub (PendingHub)
 	url     string
 	depth   int
 	page    *Page
@@ -277,6 +278,13 @@ func (w *Writer) checkpointer() {
 // so that a crash leaves a record of the frontier.
 func (w *Writer) Pending(ctx context.Context, url string, depth int) error {
 	return w.send(ctx, op{pending: true, url: url, depth: depth})
+}
+
+// PendingHub is Pending for a hub page, one a follow rule with hub: true
+// selected: it is marked so, and a later run fetches it again on
+// crawl.hub_refresh_after to find new links.
+func (w *Writer) PendingHub(ctx context.Context, url string, depth int) error {
+	return w.send(ctx, op{pending: true, hub: true, url: url, depth: depth})
 }
 
 // Flush returns once everything queued before it is committed (or the
@@ -622,14 +630,14 @@ func nullInt(n int) any {
 }
 
 type writerStmts struct {
-	pending, pageOK, pageFail, prevHash *sql.Stmt
-	change, prevStatus, outcome         *sql.Stmt
-	archive                             *sql.Stmt
-	delByKey, oldByKey                  map[string]*sql.Stmt
+	pending, pendingHub, pageOK, pageFail, prevHash *sql.Stmt
+	change, prevStatus, outcome                     *sql.Stmt
+	archive                                         *sql.Stmt
+	delByKey, oldByKey                              map[string]*sql.Stmt
 }
 
 func (s *writerStmts) close() {
-	for _, st := range []*sql.Stmt{s.pending, s.pageOK, s.pageFail, s.prevHash, s.change, s.prevStatus, s.outcome, s.archive} {
+	for _, st := range []*sql.Stmt{s.pending, s.pendingHub, s.pageOK, s.pageFail, s.prevHash, s.change, s.prevStatus, s.outcome, s.archive} {
 		if st != nil {
 			st.Close()
 		}
@@ -666,6 +674,11 @@ func (w *Writer) prepare() error {
 	st.pending = prep(`INSERT INTO gather_pages (url, status, run, job, depth) VALUES (?, 'pending', ?, ?, ?)
 		ON CONFLICT (job, url) DO UPDATE SET run = excluded.run
 		WHERE gather_pages.status = 'pending' AND gather_pages.run IS NOT excluded.run`)
+	// A hub's mark is kept once set, whatever the page's status.
+	st.pendingHub = prep(`INSERT INTO gather_pages (url, status, run, job, depth, hub) VALUES (?, 'pending', ?, ?, ?, 1)
+		ON CONFLICT (job, url) DO UPDATE SET hub = 1,
+		run = CASE WHEN gather_pages.status = 'pending' THEN excluded.run ELSE gather_pages.run END
+		WHERE gather_pages.hub = 0 OR (gather_pages.status = 'pending' AND gather_pages.run IS NOT excluded.run)`)
 	st.prevHash = prep(`SELECT content_hash, row_keys, status FROM gather_pages WHERE job = ? AND url = ?`)
 	st.prevStatus = prep(`SELECT status FROM gather_pages WHERE job = ? AND url = ?`)
 	st.outcome = prep(`INSERT INTO gather_outcomes (job, url, run, status, http_status, attempts, error, fetched_at, fetched_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)

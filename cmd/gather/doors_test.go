@@ -223,6 +223,15 @@ func TestDoors_SameResponsesSameRecords(t *testing.T) {
 		}
 		results["crawl"] = storedRecords(t, filepath.Join(dir, "out.db"))
 		checkDoor(t, "crawl", srv.URL, cases, results["crawl"])
+
+		// The archive is a source too: the same responses, read back from
+		// the crawl's WARC files with no request, make the same records.
+		code, out, errOut = runGather(t, "reextract", "-c", cfg)
+		if code != 0 {
+			t.Fatalf("reextract: exit %d\n%s\n%s", code, out, errOut)
+		}
+		results["reextract"] = storedRecords(t, filepath.Join(dir, "out.db"))
+		checkDoor(t, "reextract", srv.URL, cases, results["reextract"])
 	})
 
 	t.Run("try", func(t *testing.T) {

@@ -87,6 +87,13 @@ func newSeedCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if !resume {
+				// The database is not opened, but one the crawl does not
+				// belong to is still told.
+				if err := checkConfigDatabase(cmd.Context(), fr, cfg.Database); err != nil {
+					return err
+				}
+			}
 			var st *storage.Store
 			if resume {
 				// The database is where what was stored is known when
@@ -180,13 +187,14 @@ back. A run that is not over is continued instead. Workers started with
 				}
 				defer stop()
 			}
-			opts := frontier.SinkOptions{ItemsHash: cfg.ItemsHash(), Logger: logger}
+			// The crawl, for reconciling the frontier if Redis restarts.
+			c, err := crawler.New(cfg, st, crawler.Options{Logger: logger})
+			if err != nil {
+				return err
+			}
+			opts := frontier.SinkOptions{ItemsHash: cfg.ItemsHash(), Logger: logger, Crawler: c}
 			var sum frontier.SinkSummary
 			if newRun {
-				c, cerr := crawler.New(cfg, st, crawler.Options{Logger: logger})
-				if cerr != nil {
-					return cerr
-				}
 				sum, err = fr.Run(cmd.Context(), c, st, opts)
 				fmt.Fprintf(cmd.OutOrStdout(), "seeded %s: %s\n", fr.Addr(), sum.Seed)
 			} else {
@@ -216,7 +224,7 @@ then serves the same as Prometheus metrics on /metrics (and /healthz), read
 from Redis at each scrape, until SIGINT or SIGTERM.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, fr, logger, err := f.load(cmd, g, "status")
+			cfg, fr, logger, err := f.load(cmd, g, "status")
 			if err != nil {
 				return err
 			}
@@ -228,6 +236,7 @@ from Redis at each scrape, until SIGINT or SIGTERM.`,
 				return err
 			}
 			printStatus(cmd, fr.Addr(), st)
+			printBinding(cmd, fr, cfg.Database)
 			if listen == "" {
 				return nil
 			}
@@ -265,6 +274,9 @@ func printStatus(cmd *cobra.Command, addr string, st frontier.Status) {
 	for _, ws := range st.Workers {
 		fmt.Fprintf(w, "  %-28s leased %-5d (oldest idle %s) pages %-7d %.1f pages/s, last seen %s ago\n", ws.Name, ws.Leased,
 			ws.OldestLease.Round(time.Millisecond), ws.Pages, ws.Rate, ws.Seen.Round(time.Second))
+		if ws.Outages > 0 || ws.Late > 0 {
+			fmt.Fprintf(w, "  %-28s waited %s for the frontier (%d outages); %d late outcomes dropped\n", "", ws.Waited.Round(time.Millisecond), ws.Outages, ws.Late)
+		}
 	}
 }
 

@@ -51,6 +51,8 @@ Bearer header). SIGINT or SIGTERM stops it.`,
 			if err != nil {
 				return err
 			}
+			setStopNote("stopping the server")
+			defer setStopNote("")
 			logger, err := g.logger(g.stderr, slog.LevelInfo)
 			if err != nil {
 				return err

@@ -141,13 +141,13 @@ func writeTryTable(w io.Writer, cfg *config.Config, res *crawler.TryResult, maxR
 			case st.Failed > 0:
 				fmt.Fprintf(w, "  field %-20s %d values did not convert to %s (e.g. %s)\n", f, st.Failed, it.Fields[f].Type, st.Example)
 			case !st.Matched:
-				fmt.Fprintf(w, "  field %-20s matched nothing\n", f)
+				fmt.Fprintf(w, "  field %-20s matched nothing — check items.%s.fields.%s\n", f, ir.Name, f)
 			}
 		}
 	}
-	if len(res.Result.Warnings) > 0 {
+	if warns := tryWarnings(res); len(warns) > 0 {
 		fmt.Fprintln(w, "\nwarnings")
-		for _, m := range res.Result.Warnings {
+		for _, m := range warns {
 			fmt.Fprintf(w, "  %s\n", m)
 		}
 	}
@@ -168,26 +168,42 @@ func writeTryTable(w io.Writer, cfg *config.Config, res *crawler.TryResult, maxR
 type tryJSON struct {
 	URL        string                         `json:"url"`
 	Status     string                         `json:"status"`
-	Reason     string                         `json:"reason,omitempty"`
-	HTTPStatus int                            `json:"http_status,omitempty"`
+	Reason     string                         `json:"reason"`
+	HTTPStatus int                            `json:"http_status"`
 	Bytes      int                            `json:"bytes"`
-	Items      map[string][]map[string]any    `json:"items,omitempty"`
-	Fields     map[string]map[string]tryField `json:"fields,omitempty"`
-	Warnings   []string                       `json:"warnings,omitempty"`
-	Links      []string                       `json:"links,omitempty"`
+	Items      map[string][]map[string]any    `json:"items"`
+	Fields     map[string]map[string]tryField `json:"fields"`
+	Warnings   []string                       `json:"warnings"`
+	Links      []string                       `json:"links"`
 }
 
+// tryField is how one field fared. Every key of a try's JSON is always
+// present, empty when there is nothing to say, so scripts need not test
+// for it.
 type tryField struct {
 	Matched bool   `json:"matched"`
-	Failed  int    `json:"failed,omitempty"`
-	Example string `json:"example,omitempty"`
+	Failed  int    `json:"failed"`
+	Example string `json:"example"`
+	Dropped int    `json:"dropped"`
+}
+
+// tryWarnings are the page's warnings, then what a crawl would warn of at
+// its end had it read this page alone.
+func tryWarnings(res *crawler.TryResult) []string {
+	out := []string{}
+	if res.Result != nil {
+		out = append(out, res.Result.Warnings...)
+	}
+	return append(out, res.Warnings...)
 }
 
 func writeTryJSON(w io.Writer, cfg *config.Config, res *crawler.TryResult) error {
-	out := tryJSON{URL: res.URL, Status: res.Status, Reason: res.Reason, HTTPStatus: res.HTTPStatus, Bytes: res.Bytes}
+	out := tryJSON{URL: res.URL, Status: res.Status, Reason: res.Reason, HTTPStatus: res.HTTPStatus, Bytes: res.Bytes,
+		Items: map[string][]map[string]any{}, Fields: map[string]map[string]tryField{}, Warnings: tryWarnings(res), Links: []string{}}
 	if r := res.Result; r != nil {
-		out.Items, out.Fields = map[string][]map[string]any{}, map[string]map[string]tryField{}
-		out.Warnings, out.Links = r.Warnings, r.Links
+		if r.Links != nil {
+			out.Links = r.Links
+		}
 		for _, ir := range r.Items {
 			if !ir.Active {
 				continue
@@ -201,7 +217,7 @@ func writeTryJSON(w io.Writer, cfg *config.Config, res *crawler.TryResult) error
 				}
 				for j, f := range it.FieldOrder {
 					m[f] = rec.Values[j]
-					if s, ok := rec.Values[j].(string); ok && it.Fields[f].Type == config.TypeJSON && json.Valid([]byte(s)) {
+					if s, ok := rec.Values[j].(string); ok && (it.Fields[f].Type == config.TypeJSON || it.Fields[f].IsList()) && json.Valid([]byte(s)) {
 						m[f] = json.RawMessage(s) // shown as JSON, not as a string holding JSON
 					}
 				}
@@ -211,7 +227,7 @@ func writeTryJSON(w io.Writer, cfg *config.Config, res *crawler.TryResult) error
 			fields := map[string]tryField{}
 			for j, f := range it.FieldOrder {
 				st := ir.Fields[j]
-				fields[f] = tryField{Matched: st.Matched, Failed: st.Failed, Example: st.Example}
+				fields[f] = tryField{Matched: st.Matched, Failed: st.Failed, Example: st.Example, Dropped: st.Dropped}
 			}
 			out.Fields[ir.Name] = fields
 		}

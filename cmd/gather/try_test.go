@@ -61,7 +61,7 @@ items:
 	for _, want := range []string{
 		"fate  ok (HTTP 200",
 		"pages: 1 record", "Title one",
-		"field typo                 matched nothing",
+		"field typo                 matched nothing — check items.pages.fields.typo",
 		`field n                    1 values did not convert to integer (e.g. "Index")`,
 		"sections: 2 records", "First", "Second",
 		"links to follow: 1\n  " + srv.URL + "/docs/b.html\n",

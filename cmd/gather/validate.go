@@ -102,14 +102,20 @@ func describe(w io.Writer, cfg *config.Config, fileIDs int64, now time.Time) {
 		describeFetch(w, cfg)
 	}
 	if cr.MaxDepth > 1 {
-		fmt.Fprintf(w, "follow    %d levels deep:", cr.MaxDepth-1)
+		fmt.Fprintf(w, "follow    %s:", followDepth(cr.MaxDepth))
 		for _, f := range cr.Follow {
 			fmt.Fprintf(w, " %s", f.CSS)
 			if f.Match != "" {
 				fmt.Fprintf(w, " (matching %s)", f.Match)
 			}
+			if f.Hub {
+				fmt.Fprint(w, " (hub)")
+			}
 		}
 		fmt.Fprintln(w)
+		if cr.HubRefreshAfter > 0 {
+			fmt.Fprintf(w, "hubs      start pages and hub pages fetched again once stored more than %s ago, for new links\n", cr.HubRefreshAfter)
+		}
 	}
 	if cr.RefreshAfter > 0 {
 		fmt.Fprintf(w, "refresh   pages stored more than %s ago\n", cr.RefreshAfter)
@@ -333,4 +339,16 @@ func describeFetch(w io.Writer, cfg *config.Config) {
 		fmt.Fprintf(w, "; %s besides AWS WAF's", plural(int64(n), "CAPTCHA detector", "CAPTCHA detectors"))
 	}
 	fmt.Fprintln(w)
+}
+
+// followDepth says how deep a follow crawl goes, counting the start pages
+// as max_depth does.
+func followDepth(d int) string {
+	switch {
+	case d == config.MaxDepthUnlimited:
+		return "links at any depth, within allowed_domains"
+	case d == 2:
+		return "the start pages and the pages they link to (max_depth 2)"
+	}
+	return fmt.Sprintf("up to %d pages deep, counting the start pages (max_depth %d)", d, d)
 }

@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"github.com/klauspost/compress/gzip"
 	"math/rand"
 	"net/http"
 	"net/http/httptest"
@@ -76,6 +77,29 @@ func BenchmarkWriter_DemoPages(b *testing.B) {
 		}
 		report(b, w)
 	})
+	for _, o := range []struct {
+		name string
+		opts Options
+	}{
+		{"serial-gzip-5", Options{GzipLevel: gzip.DefaultCompression}},
+		{"serial-gzip-huffman", Options{GzipLevel: gzip.HuffmanOnly}},
+		{"serial-uncompressed", Options{Uncompressed: true}},
+	} {
+		b.Run(o.name, func(b *testing.B) {
+			o.opts.Dir = b.TempDir()
+			w := newTestWriter(b, o.opts)
+			b.SetBytes(avg)
+			defer cpuTime(b)()
+			i := 0
+			for b.Loop() {
+				if _, err := w.Write(exs[i%len(exs)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			report(b, w)
+		})
+	}
 	b.Run("parallel", func(b *testing.B) {
 		w := newTestWriter(b, Options{Dir: b.TempDir()})
 		b.SetBytes(avg)

@@ -37,7 +37,12 @@ func (c *Capture) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.Request == nil {
 		resp.Request = req
 	}
-	resp.Body = &captureBody{rc: resp.Body, resp: resp, done: c.Done, at: time.Now()}
+	// The response as it arrived: the layers above may change its header
+	// in place (gather's hide the charset from colly and mark what they
+	// found) before the body is closed and the exchange written.
+	arrived := *resp
+	arrived.Header = resp.Header.Clone()
+	resp.Body = &captureBody{rc: resp.Body, resp: &arrived, done: c.Done, at: time.Now()}
 	return resp, nil
 }
 

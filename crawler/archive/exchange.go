@@ -108,8 +108,9 @@ func ExchangeFromResponse(resp *http.Response, body []byte, truncated bool) *Exc
 	return ex
 }
 
-// requestBlock is the request record's block: request line, headers, body.
-func (ex *Exchange) requestBlock(u *url.URL) []byte {
+// requestHead is the start of the request record's block: request line
+// and headers (the body follows).
+func (ex *Exchange) requestHead(u *url.URL) []byte {
 	var b bytes.Buffer
 	method := ex.Method
 	if method == "" {
@@ -136,18 +137,17 @@ func (ex *Exchange) requestBlock(u *url.URL) []byte {
 	}
 	writeHeader(&b, h)
 	b.WriteString("\r\n")
-	b.Write(ex.RequestBody)
 	return b.Bytes()
 }
 
-// responseBlock is the response record's block: status line, headers and
-// the body as stored. The headers are what was received, except those the
+// responseHead is the start of the response record's block: the status
+// line and headers (the body as stored follows). The headers are what was received, except those the
 // stored body no longer matches, which are renamed with OrigHeaderPrefix:
 // Transfer-Encoding (the body is de-chunked), Content-Encoding when the
 // body was decoded, and a Content-Length that differs from the stored
 // body's length; a Content-Length of the stored body is then set, so a
 // replay tool reading the block serves exactly the stored bytes.
-func (ex *Exchange) responseBlock() []byte {
+func (ex *Exchange) responseHead() []byte {
 	var b bytes.Buffer
 	proto := ex.Proto
 	if proto == "" {
@@ -186,7 +186,6 @@ func (ex *Exchange) responseBlock() []byte {
 	}
 	writeHeader(&b, h)
 	b.WriteString("\r\n")
-	b.Write(ex.Body)
 	return b.Bytes()
 }
 

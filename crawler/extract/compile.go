@@ -42,6 +42,10 @@ type field struct {
 	plainText bool
 	// domText: a text field read from the DOM, first match only.
 	domText bool
+	// steps are the field's process list; list is set when its value is
+	// a JSON array (all, or split without a later join or first).
+	steps []step
+	list  bool
 	// sameCSS is the index of the item's first field with the same CSS
 	// selector (its own index if none comes before): a record matches a
 	// selector once, however many fields read the element.
@@ -205,7 +209,11 @@ func compileField(name string, spec config.Field) (*field, error) {
 			return nil, fmt.Errorf("regex: %w", err)
 		}
 	}
-	f.plainText = f.kind == srcJSON && f.typ == config.TypeText && f.regex == nil && !f.all
-	f.domText = (f.kind == srcCSS || f.kind == srcXPath || f.kind == srcSelf) && f.typ == config.TypeText && !f.all
+	if f.steps, err = compileSteps(spec.Process); err != nil {
+		return nil, err
+	}
+	f.list = spec.IsList()
+	f.plainText = f.kind == srcJSON && f.typ == config.TypeText && f.regex == nil && !f.all && f.steps == nil
+	f.domText = (f.kind == srcCSS || f.kind == srcXPath || f.kind == srcSelf) && f.typ == config.TypeText && !f.all && f.steps == nil
 	return f, nil
 }

@@ -50,6 +50,12 @@ type Result struct {
 	Warnings []string
 	// Links are absolute URLs matched by the follow rules (only when asked).
 	Links []string
+	// Hub says, per link of Links, that a follow rule with hub: true
+	// selected it (nil when none did).
+	Hub []bool
+	// Follow says, per follow rule in config order, how it fared on the
+	// page (only when links were asked for).
+	Follow []FollowStats
 }
 
 // ItemRecords are the records one item took from a page.
@@ -63,6 +69,9 @@ type ItemRecords struct {
 	// DuplicateKeys counts records that shared their key with an earlier
 	// record of the page: the database keeps only the last of them.
 	DuplicateKeys int
+	// EachMatched counts what the item's each selected on the page (0
+	// for an item without each).
+	EachMatched int
 }
 
 // FieldStats is how one field fared on one page.
@@ -74,6 +83,9 @@ type FieldStats struct {
 	// Example is the first of them.
 	Failed  int
 	Example string
+	// Dropped counts the records dropped because this field, required or
+	// part of the key, had no value.
+	Dropped int
 }
 
 // Record is one row: its field values in the item's field order, and for
@@ -138,6 +150,7 @@ type eachRule struct {
 }
 
 type followRule struct {
+	hub   bool
 	css   cascadia.SelectorGroup
 	match *regexp.Regexp
 	deny  []*regexp.Regexp
@@ -175,7 +188,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Extractor, error) {
 			if err != nil {
 				return nil, fmt.Errorf("crawl.follow[%d].css: %w", i, err)
 			}
-			r := followRule{css: sel}
+			r := followRule{css: sel, hub: f.Hub}
 			if f.Match != "" {
 				if r.match, err = regexp.Compile(f.Match); err != nil {
 					return nil, fmt.Errorf("crawl.follow[%d].match: %w", i, err)
@@ -254,11 +267,14 @@ func (e *Extractor) ExtractContext(ctx context.Context, pageURL string, body []b
 		}
 		b.check()
 		stats := make([]FieldStats, len(it.fields))
-		recs, warns, err := it.extract(p, stats)
+		recs, warns, iw, err := it.extract(p, stats)
 		if err != nil {
 			return nil, err
 		}
 		res.Items[i].Records, res.Items[i].Active, res.Items[i].Fields = recs, true, stats
+		if it.each.kind != eachNone {
+			res.Items[i].EachMatched = iw.each
+		}
 		res.Warnings = append(res.Warnings, warns...)
 		if dups, example := it.duplicateKeys(recs); dups > 0 {
 			res.Items[i].DuplicateKeys = dups
@@ -268,7 +284,7 @@ func (e *Extractor) ExtractContext(ctx context.Context, pageURL string, body []b
 	}
 	if wantLinks {
 		b.check()
-		res.Links = e.links(p)
+		res.Links, res.Hub, res.Follow = e.links(p)
 	}
 	return res, nil
 }
@@ -276,3 +292,12 @@ func (e *Extractor) ExtractContext(ctx context.Context, pageURL string, body []b
 // NeedsDOM reports whether pages are parsed into an HTML tree; when false
 // only the JSON document is located, with the tokenizer.
 func (e *Extractor) NeedsDOM() bool { return e.needDOM }
+
+// FollowStats is how one follow rule fared on one page: the links (elements
+// with an http(s) href) its css selected, those its match let through, and
+// those deny then left. Unmatched and Denied are the first link match
+// refused and the first link deny refused.
+type FollowStats struct {
+	Seen, Matched, Kept int
+	Unmatched, Denied   string
+}

@@ -12,8 +12,9 @@ import (
 	"golang.org/x/net/html"
 )
 
-// scope is what a field is evaluated against: the each match, when the item
-// has one of the field's kind, else the whole page.
+// scope is what a field is evaluated against: the each match (an HTML
+// element for css and xpath fields alike, a JSON value for json fields),
+// else the whole page.
 type scope struct {
 	node   *html.Node    // the each element (css/xpath each), else nil
 	elem   *gjson.Result // the each element (json each), else nil
@@ -42,6 +43,12 @@ type itemWarnings struct {
 	// stats has, per field, whether it yielded a value and the values
 	// that did not convert to its type.
 	stats []FieldStats
+	// each counts what the item's each selected: a run says when that
+	// was nothing on every page.
+	each int
+	// stepDefault is set when the value just made came from a default
+	// step, the source having matched nothing: the field did not match.
+	stepDefault bool
 }
 
 // badValue records a value that did not convert to f's type: counted for
@@ -91,12 +98,14 @@ func (w *itemWarnings) list() []string {
 	return out
 }
 
-func (it *item) extract(p *page, stats []FieldStats) ([]Record, []string, error) {
+// extract makes the item's records from one page, with the page's
+// warnings about them; w also holds how many elements each selected.
+func (it *item) extract(p *page, stats []FieldStats) ([]Record, []string, *itemWarnings, error) {
+	w := &itemWarnings{item: it.name, page: p, stats: stats}
 	if it.expect != nil && !p.expected(it) {
-		return nil, nil, &PageError{Reason: "unexpected page: no match for " + it.expectS}
+		return nil, nil, w, &PageError{Reason: "unexpected page: no match for " + it.expectS}
 	}
 	var sc scope
-	w := &itemWarnings{item: it.name, page: p, stats: stats}
 	if it.each.kind != eachNone {
 		sc.consts, sc.isCon = make([]any, len(it.fields)), make([]bool, len(it.fields))
 		for i, f := range it.fields {
@@ -108,21 +117,22 @@ func (it *item) extract(p *page, stats []FieldStats) ([]Record, []string, error)
 	if it.needJSON {
 		if it.modifiers {
 			if err := p.modifierDepthOK(it.jsonFrom); err != nil {
-				return nil, nil, err
+				return nil, nil, w, err
 			}
 		}
 		if it.each.kind == eachNone || it.each.kind == eachJSON {
 			iw, ok, err := p.walked(it)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, w, err
 			}
 			if ok {
-				return it.fromWalk(p, sc, iw, w), w.list(), nil
+				recs := it.fromWalk(p, sc, iw, w)
+				return recs, w.list(), w, nil
 			}
 		}
 		doc, err := p.jsonDocument(it.jsonFrom)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, w, err
 		}
 		// gjson copies every result it takes from a []byte; over a string it
 		// returns substrings. The body is never modified once it arrived, so
@@ -134,6 +144,7 @@ func (it *item) extract(p *page, stats []FieldStats) ([]Record, []string, error)
 	}
 	var recs []Record
 	emit := func(s scope, index int) {
+		w.each++
 		if rec, ok := it.record(p, s, w); ok {
 			rec.Index = index
 			recs = append(recs, rec)
@@ -179,7 +190,7 @@ func (it *item) extract(p *page, stats []FieldStats) ([]Record, []string, error)
 			return true
 		})
 	}
-	return recs, w.list(), nil
+	return recs, w.list(), w, nil
 }
 
 // record evaluates every field in one scope. It reports false, with a
@@ -196,6 +207,7 @@ func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
 		p.b.tick()
 		var v any
 		copied := false // v holds nothing of the page body
+		w.stepDefault = false
 		switch {
 		case s.isCon != nil && s.isCon[i]:
 			v, copied = s.consts[i], true
@@ -219,12 +231,15 @@ func (it *item) record(p *page, s scope, w *itemWarnings) (Record, bool) {
 		if str, ok := v.(string); ok && !copied && !w.fits(f, len(str)) {
 			v = nil
 		}
-		if v != nil {
+		if v != nil && !w.stepDefault {
 			w.stats[i].Matched = true
-		} else {
+		}
+		w.stepDefault = false
+		if v == nil {
 			v, copied = f.defaultValue(), true
 		}
 		if v == nil && (f.required || it.isKey(i)) {
+			w.stats[i].Dropped++
 			if f.required {
 				w.add(fmt.Sprintf("record without required %s dropped", f.name))
 			} else {
@@ -266,6 +281,7 @@ func (it *item) fromWalk(p *page, sc scope, iw itemWalk, w *itemWarnings) []Reco
 		return nil
 	}
 	var elem, parent gjson.Result
+	w.each += iw.res.Len(iw.spec)
 	recs := make([]Record, 0, iw.res.Len(iw.spec))
 	for n := range iw.res.Len(iw.spec) {
 		s := sc
@@ -312,6 +328,9 @@ func (it *item) prefetch(s *scope) {
 // none): arrays give their first element (or all, with all: true) unless
 // the type is json.
 func (f *field) fromResult(r gjson.Result, w *itemWarnings) any {
+	if f.steps != nil {
+		return f.processed(f.jsonTexts(r), w)
+	}
 	if !r.Exists() || r.Type == gjson.Null {
 		return nil
 	}
@@ -344,11 +363,19 @@ func (f *field) fromResult(r gjson.Result, w *itemWarnings) any {
 // or first; nil when that leaves nothing (record applies the default).
 func (f *field) value(p *page, s scope, w *itemWarnings) any {
 	var out []any
+	var texts []string // with a process list: the matches' texts
 	size := 0
 	// add converts one match and reports whether to read more: with all,
 	// until the array would exceed max_value_size.
 	add := func(raw rawValue) bool {
 		p.b.tick()
+		if f.steps != nil {
+			if t, ok := f.rawText(raw); ok {
+				texts = append(texts, t)
+				size += len(t)
+			}
+			return f.all && !p.b.tooLarge(size)
+		}
 		if v := f.convert(raw, w); v != nil {
 			out = append(out, v)
 			size += valueSize(v)
@@ -393,6 +420,9 @@ func (f *field) value(p *page, s scope, w *itemWarnings) any {
 			r = gjson.Get(s.doc, f.json)
 		}
 		return f.fromResult(r, w)
+	}
+	if f.steps != nil {
+		return f.processed(texts, w)
 	}
 	if len(out) == 0 {
 		return nil

@@ -11,18 +11,22 @@ import (
 
 // links returns the absolute URLs the follow rules select, once each, in
 // page order, without fragments. They resolve against the page's base URL,
-// as a browser resolves them; an empty href is the page itself.
-func (e *Extractor) links(p *page) []string {
+// as a browser resolves them; an empty href is the page itself. stats says
+// per rule what its selector found and what its match and deny let
+// through, so that a rule that never matches can be told apart from a
+// page without links.
+func (e *Extractor) links(p *page) (out []string, hubs []bool, stats []FollowStats) {
 	if len(e.follow) == 0 || p.root == nil {
-		return nil
+		return nil, nil, nil
 	}
 	base := p.base()
 	if base == nil {
-		return nil
+		return nil, nil, nil
 	}
-	seen := map[string]bool{}
-	var out []string
-	for _, r := range e.follow {
+	stats = make([]FollowStats, len(e.follow))
+	seen := map[string]int{} // link → its index in out
+	for i, r := range e.follow {
+		st := &stats[i]
 		for _, n := range cascadia.QueryAll(p.root, r.css) {
 			p.b.tick()
 			href, ok := attr(n, "href")
@@ -35,15 +39,39 @@ func (e *Extractor) links(p *page) []string {
 			}
 			u.Fragment, u.RawFragment = "", ""
 			s := u.String()
-			if seen[s] || (r.match != nil && !r.match.MatchString(s)) || r.denies(s) {
+			st.Seen++
+			if r.match != nil && !r.match.MatchString(s) {
+				if st.Unmatched == "" {
+					st.Unmatched = s
+				}
 				continue
 			}
-			seen[s] = true
+			st.Matched++
+			if r.denies(s) {
+				if st.Denied == "" {
+					st.Denied = s
+				}
+				continue
+			}
+			st.Kept++
+			if i, ok := seen[s]; ok {
+				if r.hub && hubs != nil {
+					hubs[i] = true
+				}
+				continue
+			}
+			seen[s] = len(out)
 			p.b.spend(len(s))
 			out = append(out, s)
+			if r.hub && hubs == nil {
+				hubs = make([]bool, len(out)-1, cap(out))
+			}
+			if hubs != nil {
+				hubs = append(hubs, r.hub)
+			}
 		}
 	}
-	return out
+	return out, hubs, stats
 }
 
 // base returns the URL that relative references on the page resolve

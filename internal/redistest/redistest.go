@@ -41,6 +41,8 @@ type Server struct {
 	// client trusts it with SSL_CERT_FILE, as with any private CA.
 	CAFile string
 	tls    *tls.Config // a client's, for ping; nil: plain TCP
+	// persistence is how the server keeps its data (StartWith).
+	persistence Persistence
 }
 
 // Exe finds redis-server.
@@ -185,9 +187,9 @@ func (s *Server) start() error {
 	if s.tls != nil {
 		port = "0" // TLS only: the plain port closed
 	}
-	args := []string{"--port", port, "--bind", "127.0.0.1", "--dir", s.dir,
-		"--save", "3600 1 300 100 60 10000", "--appendonly", "no", "--daemonize", "no",
+	args := []string{"--port", port, "--bind", "127.0.0.1", "--dir", s.dir, "--daemonize", "no",
 		"--logfile", filepath.Join(s.dir, "redis.log")}
+	args = append(args, persistenceArgs(s.persistence)...)
 	if s.tls != nil {
 		// Clients are not asked for certificates.
 		args = append(args, "--tls-port", strconv.Itoa(s.Port), "--tls-auth-clients", "no",

@@ -67,3 +67,16 @@
   }
   poll();
 })();
+
+// Compact tables: each cell is cut to one line; a click on a cell (not on
+// a link in it) shows it whole, a second click cuts it again.
+(function () {
+  "use strict";
+  const table = document.querySelector("table.compact");
+  if (!table) return;
+  table.addEventListener("click", function (e) {
+    if (e.target.closest("a, input, button")) return;
+    const td = e.target.closest("tbody td");
+    if (td) td.classList.toggle("open");
+  });
+})();

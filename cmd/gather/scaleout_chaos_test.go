@@ -1,0 +1,89 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gather-crawler/gather/internal/testingutil"
+)
+
+// waitExitWithin is waitExit with a bound of its own.
+func waitExitWithin(t *testing.T, name string, cmd *exec.Cmd, out *syncBuffer, d time.Duration) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if code := exitCodeOf(err); code != 0 {
+			t.Fatalf("%s exited %d:\n%s", name, code, out)
+		}
+	case <-time.After(d):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("%s did not finish within %s:\n%s", name, d, out)
+	}
+}
+
+// Chaos: a worker frozen (SIGSTOP) mid-crawl and resumed only after the
+// others and the sink ended the run. Its leases went to the others; what
+// it hands over late is dropped as stored already, nothing waits in the
+// frontier for a sink that is gone, and it exits by itself. Then a sink
+// of another database is refused, saying whose crawl it is, and gather
+// status names the crawl's database.
+func TestScaleOut_WorkerFrozenPastTheRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and freezes processes")
+	}
+	s := newScaleOut(t, 150, 2, 40*time.Millisecond)
+	s.seed()
+	sink, sinkOut := s.start("sink")
+	var workers []*exec.Cmd
+	var outs []*syncBuffer
+	for _, name := range []string{"w0", "w1", "frozen"} {
+		w, out := s.start("worker", "--name", name)
+		workers, outs = append(workers, w), append(outs, out)
+	}
+	s.waitStored(30, time.Now().Add(60*time.Second))
+	frozen := workers[2]
+	frozen.Process.Signal(syscall.SIGSTOP)
+	for i := range 2 {
+		waitExitWithin(t, "worker", workers[i], outs[i], 60*time.Second)
+	}
+	waitExitWithin(t, "sink", sink, sinkOut, 30*time.Second)
+	frozen.Process.Signal(syscall.SIGCONT)
+	waitExitWithin(t, "the worker frozen past the run", frozen, outs[2], 30*time.Second)
+	for path, k := range s.check() {
+		if k > 2 {
+			t.Errorf("%s fetched %d times", path, k)
+		}
+	}
+	db := testingutil.OpenDB(t, s.db)
+	if got := testingutil.QueryString(t, db, "SELECT group_concat(status || ' ' || pages_ok, ', ') FROM gather_runs"); got != "finished 150" {
+		t.Errorf("runs: %s", got)
+	}
+	st, out := s.start("status")
+	waitExit(t, "status", st, out)
+	for _, want := range []string{"to store  0", "leased    0", "database  " + s.db} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("status says:\n%s\nwant %q", out, want)
+		}
+	}
+	other := filepath.Join(t.TempDir(), "other.db")
+	o, oOut := s.start("sink", "--db", other)
+	done := make(chan error, 1)
+	go func() { done <- o.Wait() }()
+	select {
+	case err := <-done:
+		if exitCodeOf(err) == 0 || !strings.Contains(oOut.String(), "belongs to another database") || !strings.Contains(oOut.String(), s.db) {
+			t.Errorf("a sink of another database exited %d:\n%s", exitCodeOf(err), oOut)
+		}
+	case <-time.After(30 * time.Second):
+		o.Process.Kill()
+		<-done
+		t.Errorf("a sink of another database was not refused:\n%s", oOut)
+	}
+}
