@@ -57,7 +57,10 @@ func TestScaleOut_WorkerFrozenPastTheRun(t *testing.T) {
 	frozen.Process.Signal(syscall.SIGCONT)
 	waitExitWithin(t, "the worker frozen past the run", frozen, outs[2], 30*time.Second)
 	for path, k := range s.check() {
-		if k > 2 {
+		// The frozen worker's page, and its taking over: twice. Under
+		// -race on two busy cores a 2 s lease can also lapse once before
+		// its renewal (CI saw a third fetch): three at most.
+		if k > 3 {
 			t.Errorf("%s fetched %d times", path, k)
 		}
 	}
