@@ -148,6 +148,10 @@ func runGather(ctx context.Context, j Job, dbPath string) (int64, error) {
 	// the shipped fetch: auto would only start a Chromium beside the
 	// crawl being measured.
 	cfg.Crawl.Fetch = cmp.Or(j.Fetch, config.FetchHTTP)
+	// Side by side with plain colly, which keeps nothing of a response:
+	// the archive (on by default) is measured on its own, by
+	// crawler's BenchmarkArchive.
+	cfg.Archive.Enabled = false
 	if j.Tabs > 0 {
 		cfg.Crawl.Browser.Tabs = j.Tabs
 	}
