@@ -25,15 +25,9 @@ func newCrawlCmd(g *globals) *cobra.Command {
 		Short: "Run the crawl a config describes, to completion",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(configPath(cfgFile))
+			cfg, err := loadWithDB(cmd, cfgFile, dbPath)
 			if err != nil {
 				return err
-			}
-			if cmd.Flags().Changed("db") {
-				if err := config.CheckDatabasePath(dbPath); err != nil {
-					return usagef("--db: %v", err)
-				}
-				cfg.Database = dbPath
 			}
 			if cmd.Flags().Changed("parallelism") {
 				if parallelism < 1 {
@@ -109,4 +103,20 @@ func runLocal(ctx context.Context, g *globals, cfg *config.Config, opts crawler.
 		return sum, fmt.Errorf("%s %s: %w", door, sum.Status, runErr)
 	}
 	return sum, nil
+}
+
+// loadWithDB loads the config a command names, with --db, when given, in
+// place of its database (and so of the archive beside it).
+func loadWithDB(cmd *cobra.Command, cfgFile, dbPath string) (*config.Config, error) {
+	cfg, err := config.Load(configPath(cfgFile))
+	if err != nil {
+		return nil, err
+	}
+	if cmd.Flags().Changed("db") {
+		if err := config.CheckDatabasePath(dbPath); err != nil {
+			return nil, usagef("--db: %v", err)
+		}
+		cfg.Database = dbPath
+	}
+	return cfg, nil
 }

@@ -33,15 +33,9 @@ pages whose URL matches, --limit stops after N pages. A response that cannot
 be read (a file gone or damaged) leaves its page as it was and is reported.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(configPath(cfgFile))
+			cfg, err := loadWithDB(cmd, cfgFile, dbPath)
 			if err != nil {
 				return err
-			}
-			if cmd.Flags().Changed("db") {
-				if err := config.CheckDatabasePath(dbPath); err != nil {
-					return usagef("--db: %v", err)
-				}
-				cfg.Database = dbPath
 			}
 			opts := crawler.ReextractOptions{Items: items, Limit: limit}
 			if urlPattern != "" {
