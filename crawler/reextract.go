@@ -221,18 +221,7 @@ func (r *run) put(page storage.Page) error {
 		r.fatal(err)
 		return nil
 	}
-	st := &r.c.stats
-	switch page.Status {
-	case storage.PageOK:
-		st.ok.Add(1)
-		for _, it := range page.Items {
-			st.items.Add(int64(len(it.Rows)))
-		}
-	case storage.PageFailed:
-		st.failed.Add(1)
-	case storage.PageSkipped:
-		st.skipped.Add(1)
-	}
+	r.c.stats.count(page)
 	return nil
 }
 

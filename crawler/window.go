@@ -164,6 +164,18 @@ func (r *run) record(ps *pageState, page storage.Page) {
 			st.freshFailed.Add(1)
 		}
 	}
+	st.count(page)
+	switch page.Status {
+	case storage.PageFailed:
+		r.log.Warn("page failed", "url", ps.url, "attempts", ps.attempts, "error", page.Error)
+	case storage.PageSkipped:
+		r.log.Info("page skipped", "url", ps.url, "reason", page.Error)
+	}
+	r.freeSlot()
+}
+
+// count adds a page's outcome to the run's counters.
+func (st *counters) count(page storage.Page) {
 	switch page.Status {
 	case storage.PageOK:
 		st.ok.Add(1)
@@ -172,12 +184,9 @@ func (r *run) record(ps *pageState, page storage.Page) {
 		}
 	case storage.PageFailed:
 		st.failed.Add(1)
-		r.log.Warn("page failed", "url", ps.url, "attempts", ps.attempts, "error", page.Error)
 	case storage.PageSkipped:
 		st.skipped.Add(1)
-		r.log.Info("page skipped", "url", ps.url, "reason", page.Error)
 	}
-	r.freeSlot()
 }
 
 // leavePending ends a page without an outcome, after an interruption: it
