@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -134,6 +135,13 @@ func (c *chaos) start(workers int) {
 		c.wg.Wait()
 		close(c.ended)
 	}()
+	// A crawl that hangs is told by where it waits: every goroutine's
+	// stack goes to the log, shown on failure, just before the bound.
+	hung := time.AfterFunc(bound-2*time.Second, func() {
+		buf := make([]byte, 8<<20)
+		fmt.Fprintf(c.buf, "the crawl has not ended after %s; every goroutine:\n%s\n", bound-2*time.Second, buf[:runtime.Stack(buf, true)])
+	})
+	t.Cleanup(func() { hung.Stop() })
 	t.Cleanup(func() {
 		cancel()
 		<-c.ended

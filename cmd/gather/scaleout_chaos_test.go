@@ -22,8 +22,7 @@ func waitExitWithin(t *testing.T, name string, cmd *exec.Cmd, out *syncBuffer, d
 			t.Fatalf("%s exited %d:\n%s", name, code, out)
 		}
 	case <-time.After(d):
-		cmd.Process.Kill()
-		<-done
+		dumpAndKill(cmd, done)
 		t.Fatalf("%s did not finish within %s:\n%s", name, d, out)
 	}
 }

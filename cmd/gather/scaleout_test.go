@@ -149,10 +149,23 @@ func waitExit(t *testing.T, name string, cmd *exec.Cmd, out *syncBuffer) {
 			t.Fatalf("%s exited %d:\n%s", name, code, out)
 		}
 	case <-time.After(90 * time.Second):
-		cmd.Process.Kill()
-		<-done
+		dumpAndKill(cmd, done)
 		t.Fatalf("%s did not finish:\n%s", name, out)
 	}
+}
+
+// dumpAndKill ends a process that hung: SIGQUIT first, so that its output
+// ends with every goroutine's stack (the Go runtime's dump), which tells
+// where it waits; SIGKILL if it has not gone after that. done is cmd.Wait's.
+func dumpAndKill(cmd *exec.Cmd, done <-chan error) {
+	cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-done:
+		return
+	case <-time.After(5 * time.Second):
+	}
+	cmd.Process.Kill()
+	<-done
 }
 
 func (s *scaleOut) seed() {
