@@ -138,6 +138,11 @@ func (c *chaos) start(workers int) {
 	// A crawl that hangs is told by where it waits: every goroutine's
 	// stack goes to the log, shown on failure, just before the bound.
 	hung := time.AfterFunc(bound-2*time.Second, func() {
+		select {
+		case <-c.ended:
+			return
+		default:
+		}
 		buf := make([]byte, 8<<20)
 		fmt.Fprintf(c.buf, "the crawl has not ended after %s; every goroutine:\n%s\n", bound-2*time.Second, buf[:runtime.Stack(buf, true)])
 	})
