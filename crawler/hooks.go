@@ -96,8 +96,10 @@ func sentContentType(h http.Header) string {
 // pauseHost stops the crawl of host for the rest of the run after a
 // CAPTCHA on url: its other pages fail without a request.
 func (r *run) pauseHost(host, url string) {
-	if _, was := r.paused.LoadOrStore(host, fmt.Sprintf("%s: host %s paused after a CAPTCHA on %s", reasonCaptcha, host, url)); !was {
+	why := fmt.Sprintf("%s: host %s paused after a CAPTCHA on %s", reasonCaptcha, host, url)
+	if _, was := r.paused.LoadOrStore(host, why); !was {
 		r.log.Warn("CAPTCHA: the host's other pages fail without a request for the rest of the run", "host", host, "url", url)
+		r.shared.stop(r.ctx, host, why) // a worker's: for every worker (shared.go)
 	}
 }
 

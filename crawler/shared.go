@@ -3,6 +3,9 @@ package crawler
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/gather-crawler/gather/storage"
@@ -66,14 +69,35 @@ type HostPauser interface {
 	PauseHost(ctx context.Context, host string, d time.Duration) error
 }
 
+// HostStopper is a Frontier that stops a host for every worker of the
+// crawl for the rest of its run, as a local run stops a host after a
+// CAPTCHA: once StopHost is called, HostSlot answers the host's pages
+// with a *HostStopped error, and they fail with its reason without a
+// request.
+type HostStopper interface {
+	StopHost(ctx context.Context, host, why string) error
+}
+
+// HostStopped is HostSlot's error for a host StopHost stopped: Why is the
+// reason its pages fail with (the CAPTCHA that stopped it).
+type HostStopped struct{ Why string }
+
+func (e *HostStopped) Error() string { return e.Why }
+
 // sharedSlots makes crawl.parallelism and crawl.delay hold per host across
 // every worker: a request takes one of the host's slots in the frontier
 // before it goes out, and gives it back its delay after its body is read.
-// The local limit (hostlimit.go) still applies inside each worker.
+// The local limit (hostlimit.go) still applies inside each worker. A host
+// stopped by a CAPTCHA is stopped through it for every worker too.
 type sharedSlots struct {
 	fr          Frontier
 	parallelism int
 	delay       time.Duration
+	// paused is the run's map of hosts a CAPTCHA stopped (run.paused):
+	// a stop another worker made goes in it, so that the host's next
+	// pages here fail before they ask the frontier.
+	paused *sync.Map
+	log    *slog.Logger
 }
 
 func noRelease() {}
@@ -85,10 +109,34 @@ func (s *sharedSlots) take(ctx context.Context, host string) (release func(), er
 		return noRelease, nil
 	}
 	rel, err := s.fr.HostSlot(ctx, host, s.parallelism)
+	var stopped *HostStopped
+	if errors.As(err, &stopped) {
+		if _, was := s.paused.LoadOrStore(host, stopped.Why); !was {
+			s.log.Warn("CAPTCHA: a worker of the crawl stopped the host; its pages fail without a request for the rest of the run", "host", host, "why", stopped.Why)
+		}
+		return nil, fmt.Errorf("%w: %s", errHostPaused, stopped.Why)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return func() { rel(s.delay) }, nil
+}
+
+// stop stops host for every worker of the crawl (a CAPTCHA met here),
+// before the request that met it gives its slot back, so that no worker
+// takes one of the host's slots after it. A frontier that cannot say so
+// leaves the stop to this worker alone, and says that.
+func (s *sharedSlots) stop(ctx context.Context, host, why string) {
+	if s == nil {
+		return
+	}
+	st, ok := s.fr.(HostStopper)
+	if !ok {
+		return
+	}
+	if err := st.StopHost(ctx, host, why); err != nil {
+		s.log.Warn("a CAPTCHA's stop of the host holds in this worker only", "host", host, "error", err)
+	}
 }
 
 // StartURLs hands fn the crawl's start URLs in batches, canonical, as a

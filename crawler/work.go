@@ -75,7 +75,7 @@ func (c *Crawler) Work(ctx context.Context, fr Frontier, opts WorkOptions) (Summ
 	// not before each outcome leaves (an fsync a page): a worker machine
 	// that loses power can leave an indexed record short, which a
 	// re-extraction reports and skips, and the next crawl fetches again.
-	if err := r.startFetching(ws, &sharedSlots{fr: fr, parallelism: cr.Parallelism, delay: cr.Delay}); err != nil {
+	if err := r.startFetching(ws, &sharedSlots{fr: fr, parallelism: cr.Parallelism, delay: cr.Delay, paused: &r.paused, log: r.log}); err != nil {
 		return Summary{}, err
 	}
 	r.log.Info("worker started", "parallelism", cr.Parallelism)

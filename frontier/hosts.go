@@ -2,12 +2,15 @@ package frontier
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/gather-crawler/gather/crawler"
 )
 
 // Per-host limits across workers: each host has a sorted set of slots,
@@ -20,11 +23,15 @@ import (
 // rebalancing whenever a worker comes or goes; it costs two round trips
 // per request, which the batched leases leave room for.
 
-// slotScript: KEYS[1] the host's slots, KEYS[2] its pause; ARGV limit,
-// token, hold (ms). Returns {0, 0} when the slot is taken, {1, ms} while
-// the host is paused (Retry-After, a CAPTCHA) for ms more, else {2, ms
-// until the next slot expires}.
+// slotScript: KEYS[1] the host's slots, KEYS[2] its pause, KEYS[3] the
+// stopped hosts; ARGV limit, token, hold (ms), host. Returns {0, 0} when
+// the slot is taken, {3, 0} when a CAPTCHA stopped the host, {1, ms}
+// while the host is paused (Retry-After) for ms more, else {2, ms until
+// the next slot expires}.
 var slotScript = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[3], ARGV[4]) == 1 then
+  return {3, 0}
+end
 local paused = redis.call('PTTL', KEYS[2])
 if paused > 0 then
   return {1, paused}
@@ -85,7 +92,7 @@ const (
 func (r *Redis) HostSlot(ctx context.Context, host string, limit int) (func(time.Duration), error) {
 	r.startRenewing()
 	key := r.keys.hostPrefix + host
-	keys := []string{key, r.keys.pausePrefix + host}
+	keys := []string{key, r.keys.pausePrefix + host, r.keys.stopped}
 	token := r.opts.Consumer + "#" + strconv.FormatInt(r.slotSeq.Add(1), 10)
 	holdMS := max(1, r.opts.LeaseTTL.Milliseconds())
 	poll := pollMin
@@ -93,7 +100,7 @@ func (r *Redis) HostSlot(ctx context.Context, host string, limit int) (func(time
 		var res []int64
 		err := r.untilUp(ctx, func(ctx context.Context) error {
 			var err error
-			res, err = slotScript.Run(ctx, r.rdb, keys, limit, token, holdMS).Int64Slice()
+			res, err = slotScript.Run(ctx, r.rdb, keys, limit, token, holdMS, host).Int64Slice()
 			if err == nil && len(res) != 2 {
 				err = fmt.Errorf("slot for %s: unexpected answer %v", host, res)
 			}
@@ -101,6 +108,9 @@ func (r *Redis) HostSlot(ctx context.Context, host string, limit int) (func(time
 		})
 		if err != nil {
 			return nil, err
+		}
+		if res[0] == 3 {
+			return nil, r.stoppedHost(ctx, host)
 		}
 		if res[0] == 0 {
 			r.mu.Lock()
@@ -172,4 +182,37 @@ func (r *Redis) renewSlots(ctx context.Context) error {
 		return fmt.Errorf("frontier %s: renew host slots: %w", r.addr, err)
 	}
 	return nil
+}
+
+// StopHost stops host for every worker until the crawl's next run (a
+// CAPTCHA, which a person must answer): HostSlot then answers its pages
+// with a *crawler.HostStopped carrying why, the first stop's reason.
+// Redis down is waited for, up to a lease: until the stop is written the
+// request that met the CAPTCHA holds its slot, and the slot would expire
+// after a lease anyway.
+func (r *Redis) StopHost(ctx context.Context, host, why string) error {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.LeaseTTL)
+	defer cancel()
+	return r.untilUp(ctx, func(ctx context.Context) error {
+		return r.rdb.HSetNX(ctx, r.keys.stopped, host, why).Err()
+	})
+}
+
+// stoppedHost is HostSlot's answer for a host a CAPTCHA stopped.
+func (r *Redis) stoppedHost(ctx context.Context, host string) error {
+	var why string
+	err := r.untilUp(ctx, func(ctx context.Context) error {
+		var err error
+		why, err = r.rdb.HGet(ctx, r.keys.stopped, host).Result()
+		if errors.Is(err, redis.Nil) {
+			// Taken down by a new run between the two calls: say it
+			// anyway; the next page asks again.
+			why, err = "blocked: captcha (needs a person): host "+host+" paused after a CAPTCHA", nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return &crawler.HostStopped{Why: why}
 }

@@ -17,6 +17,7 @@ type Collector struct {
 	timeout time.Duration
 
 	up, seeded, run, queued, leased, results, stored, seen, oldest *prometheus.Desc
+	stopped                                                        *prometheus.Desc
 	wLeased, wPages, wRate, wSeen, wOldest                         *prometheus.Desc
 	wOutages, wWaited, wLate                                       *prometheus.Desc
 }
@@ -41,6 +42,7 @@ func NewCollector(fr *Redis) *Collector {
 		stored:   d("gather_frontier_stored", "Outcomes the sink stored in the current run."),
 		seen:     d("gather_frontier_seen", "URLs the current run has met (its dedup set)."),
 		oldest:   d("gather_frontier_oldest_lease_seconds", "Idle time of the longest-unrenewed lease."),
+		stopped:  d("gather_frontier_hosts_stopped", "Hosts a CAPTCHA stopped for the rest of the run, for every worker."),
 		wLeased:  d("gather_frontier_worker_leased", "URLs a worker holds.", "worker"),
 		wPages:   d("gather_frontier_worker_pages_total", "Outcomes a worker handed over since it started.", "worker"),
 		wRate:    d("gather_frontier_worker_pages_per_second", "A worker's pages over its time up, as it last reported.", "worker"),
@@ -54,7 +56,7 @@ func NewCollector(fr *Redis) *Collector {
 
 // Describe sends the metrics' descriptions.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.up, c.seeded, c.run, c.queued, c.leased, c.results, c.stored, c.seen, c.oldest,
+	for _, d := range []*prometheus.Desc{c.up, c.seeded, c.run, c.queued, c.leased, c.results, c.stored, c.seen, c.oldest, c.stopped,
 		c.wLeased, c.wPages, c.wRate, c.wSeen, c.wOldest, c.wOutages, c.wWaited, c.wLate} {
 		ch <- d
 	}
@@ -88,6 +90,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.stored, float64(st.Stored))
 	gauge(c.seen, float64(st.Seen))
 	gauge(c.oldest, st.OldestLease.Seconds())
+	gauge(c.stopped, float64(len(st.Stopped)))
 	for _, w := range st.Workers {
 		gauge(c.wLeased, float64(w.Leased), w.Name)
 		ch <- prometheus.MustNewConstMetric(c.wPages, prometheus.CounterValue, float64(w.Pages), w.Name)

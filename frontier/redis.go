@@ -8,8 +8,9 @@
 // The keys of a job are under gather:JOB: — queue (stream, group
 // "workers"), results (stream, group "sink"), seen (set of 10-byte
 // hashes), seeded (set when `gather seed` is done), hosts:HOST (sorted
-// set of slots by expiry), stats and workers (hashes, for status), run
-// (the number of the current run, counted by NewRun).
+// set of slots by expiry), pause:HOST (a Retry-After), stopped (hosts a
+// CAPTCHA stopped), stats and workers (hashes, for status), run (the
+// number of the current run, counted by NewRun).
 package frontier
 
 import (
@@ -86,16 +87,18 @@ type Redis struct {
 
 type keys struct {
 	queue, results, seen, seeded, stats, workers, hostPrefix, run string
-	// pausePrefix: a host's Retry-After or CAPTCHA pause, shared by the
-	// workers; database: the database the crawl belongs to (bind.go).
-	pausePrefix, database string
+	// pausePrefix: a host's Retry-After pause, shared by the workers;
+	// stopped: the hosts a CAPTCHA stopped for the rest of the run (a hash,
+	// host → the pages' reason); database: the database the crawl belongs
+	// to (bind.go).
+	pausePrefix, stopped, database string
 }
 
 func keysFor(job string) keys {
 	p := "gather:" + job + ":"
 	return keys{queue: p + "queue", results: p + "results", seen: p + "seen", seeded: p + "seeded",
 		stats: p + "stats", workers: p + "workers", hostPrefix: p + "hosts:", run: p + "run",
-		pausePrefix: p + "pause:", database: p + "database"}
+		pausePrefix: p + "pause:", stopped: p + "stopped", database: p + "database"}
 }
 
 // ErrURL marks a frontier URL that cannot be used.

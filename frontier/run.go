@@ -25,12 +25,15 @@ import (
 // newRunScript ends the URLs seen of a run that is over (UNLINK: Redis
 // frees a large set off its main thread) and counts a new run; a run that
 // is not over is continued. Either way the seeded mark goes: the run is
-// not over before this seeding is. KEYS: queue, results, seeded, seen,
-// run, stats. Returns {1 if a new run began, the run's number}.
+// not over before this seeding is. The hosts a CAPTCHA stopped are
+// stopped for a run: a new run tries them again, as a local run does.
+// KEYS: queue, results, seeded, seen, run, stats, stopped. Returns {1 if a
+// new run began, the run's number}.
 var newRunScript = redis.NewScript(`
 local fresh = 0
 if redis.call('EXISTS', KEYS[3]) == 1 and redis.call('XLEN', KEYS[1]) == 0 and redis.call('XLEN', KEYS[2]) == 0 then
   redis.call('UNLINK', KEYS[4])
+  redis.call('DEL', KEYS[7])
   redis.call('HDEL', KEYS[6], 'stored')
   redis.call('INCR', KEYS[5])
   fresh = 1
@@ -50,7 +53,7 @@ func (r *Redis) NewRun(ctx context.Context) (run int64, fresh bool, err error) {
 		return 0, false, err
 	}
 	k := r.keys
-	res, err := newRunScript.Run(ctx, r.rdb, []string{k.queue, k.results, k.seeded, k.seen, k.run, k.stats}).Int64Slice()
+	res, err := newRunScript.Run(ctx, r.rdb, []string{k.queue, k.results, k.seeded, k.seen, k.run, k.stats, k.stopped}).Int64Slice()
 	if err != nil {
 		return 0, false, fmt.Errorf("frontier %s: new run: %w", r.addr, err)
 	}

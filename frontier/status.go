@@ -27,6 +27,9 @@ type Status struct {
 	// OldestLease is the idle time of the longest-unrenewed lease.
 	OldestLease time.Duration
 	Workers     []WorkerStatus
+	// Stopped are the hosts a CAPTCHA stopped for the rest of the run
+	// (host → the reason their pages fail with).
+	Stopped map[string]string
 }
 
 // WorkerStatus is one worker, as it last reported itself.
@@ -52,7 +55,7 @@ func (r *Redis) Status(ctx context.Context) (Status, error) {
 	var st Status
 	var seeded, qlen, rlen, seen *redis.IntCmd
 	var run *redis.StringCmd
-	var stats, workers *redis.MapStringStringCmd
+	var stats, workers, stopped *redis.MapStringStringCmd
 	var pending *redis.XPendingCmd
 	var oldest *redis.XPendingExtCmd
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -63,6 +66,7 @@ func (r *Redis) Status(ctx context.Context) (Status, error) {
 		seen = p.SCard(ctx, r.keys.seen)
 		stats = p.HGetAll(ctx, r.keys.stats)
 		workers = p.HGetAll(ctx, r.keys.workers)
+		stopped = p.HGetAll(ctx, r.keys.stopped)
 		pending = p.XPending(ctx, r.keys.queue, workersGroup)
 		oldest = p.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: r.keys.queue, Group: workersGroup, Start: "-", End: "+", Count: 1})
 		return nil
@@ -75,6 +79,9 @@ func (r *Redis) Status(ctx context.Context) (Status, error) {
 	st.Results = rlen.Val()
 	st.Seen = seen.Val()
 	st.Stored, _ = strconv.ParseInt(stats.Val()["stored"], 10, 64)
+	if len(stopped.Val()) > 0 {
+		st.Stopped = stopped.Val()
+	}
 	perWorker := map[string]int64{}
 	if pv := pending.Val(); pv != nil {
 		st.Leased = pv.Count

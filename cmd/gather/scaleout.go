@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -266,6 +268,9 @@ func printStatus(cmd *cobra.Command, addr string, st frontier.Status) {
 	}
 	fmt.Fprintf(w, "queued    %d\nleased    %d (oldest idle %s)\nto store  %d\nstored    %d\nseen      %d\n",
 		st.Queued, st.Leased, st.OldestLease.Round(time.Millisecond), st.Results, st.Stored, st.Seen)
+	for _, host := range slices.Sorted(maps.Keys(st.Stopped)) {
+		fmt.Fprintf(w, "stopped   %s: %s\n", host, st.Stopped[host])
+	}
 	if len(st.Workers) == 0 {
 		fmt.Fprintln(w, "workers   none")
 		return

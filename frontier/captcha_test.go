@@ -1,0 +1,117 @@
+package frontier_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/demo"
+	"github.com/gather-crawler/gather/internal/redistest"
+	"github.com/gather-crawler/gather/internal/testingutil"
+)
+
+// A CAPTCHA stops its host for every worker of a shared crawl, as it
+// stops it for a local run: once one worker met it, no worker sends the
+// host another request for the rest of the run (bar those already on
+// their way), the host's other pages fail with the CAPTCHA's reason, and
+// the other host goes on. gather status lists the host as stopped.
+func TestShared_CaptchaStopsTheHostForEveryWorker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a shared crawl against a real redis-server")
+	}
+	rs := redistest.Start(t)
+	const n = 300
+	ids := demo.IDs(n)
+	// sharedConfig puts the even pages on the first site: the CAPTCHA
+	// comes at its 20th page, with 130 of its pages still to go.
+	captcha := "/title/" + ids[40] + "/"
+	const latency = 20 * time.Millisecond
+	a, err := demo.New(demo.Options{Latency: latency, Track: true, Captcha: func(path string) bool { return strings.HasPrefix(path, captcha) }}).Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	b, err := demo.New(demo.Options{Latency: latency, Track: true}).Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	dir := t.TempDir()
+	cfg := testingutil.LoadConfig(t, dir, sharedConfig(t, dir, rs.URL(), []*demo.Server{a, b}, n, 2))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := crawler.New(cfg, nil, crawler.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := open(t, rs.URL(), "seed", 10*time.Second)
+	if _, err := fr.Seed(ctx, c, nil); err != nil {
+		t.Fatal(err)
+	}
+	crawlShared(t, ctx, rs.URL(), cfg, 3, crawler.Options{})
+
+	var met time.Time
+	for _, r := range a.Log() {
+		if strings.HasPrefix(r.Path, captcha) {
+			if !met.IsZero() {
+				t.Errorf("the CAPTCHA's page was requested again at %s", r.At.Sub(met))
+			}
+			met = r.At
+		}
+	}
+	if met.IsZero() {
+		t.Fatal("the CAPTCHA's page was never requested")
+	}
+	// The crossing window: a request that took its slot before the stop
+	// was written may reach the site just after the CAPTCHA, later on a
+	// loaded machine and under -race.
+	const grace = 400 * time.Millisecond
+	var before, inside int
+	for _, r := range a.Log() {
+		switch {
+		case r.Path == "/robots.txt":
+		case r.At.After(met.Add(grace)):
+			inside++
+			if inside <= 5 {
+				t.Errorf("%s requested %s after the CAPTCHA stopped the host", r.Path, r.At.Sub(met))
+			}
+		case r.At.Before(met):
+			before++
+		}
+	}
+	if inside > 0 {
+		t.Errorf("%d requests sent to the host after its CAPTCHA (%d before it)", inside, before)
+	}
+
+	db := testingutil.OpenDB(t, cfg.Database)
+	if got := testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_pages"); got != n {
+		t.Errorf("%d pages recorded, want %d", got, n)
+	}
+	if got := testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE url LIKE ? AND status <> 'ok'", b.URL+"/%"); got != 0 {
+		t.Errorf("%d pages of the other host not ok", got)
+	}
+	var stopped int
+	for _, row := range testingutil.QueryStrings(t, db, "SELECT status || ' ' || coalesce(error, '') FROM gather_pages WHERE url LIKE ? AND status <> 'ok'", a.URL+"/%") {
+		if !strings.HasPrefix(row, "failed blocked: captcha (needs a person)") {
+			t.Errorf("a page of the CAPTCHA's host: %s", row)
+		}
+		stopped++
+	}
+	if stopped < n/2-before-10 {
+		t.Errorf("%d pages of the CAPTCHA's host failed for it; %d were fetched before it, of %d", stopped, before, n/2)
+	}
+	if got := testingutil.QueryString(t, db, "SELECT group_concat(status, ',') FROM gather_runs"); got != "finished" {
+		t.Errorf("runs: %s", got)
+	}
+	st, err := fr.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimPrefix(a.URL, "http://")
+	if why := st.Stopped[host]; !strings.Contains(why, "captcha") || len(st.Stopped) != 1 {
+		t.Errorf("gather status's stopped hosts: %v", st.Stopped)
+	}
+	t.Logf("%d requests to the host before its CAPTCHA, %d after; %d of its pages failed for it", before, inside, stopped)
+}
