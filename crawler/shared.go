@@ -63,6 +63,14 @@ type Frontier interface {
 // URL this worker holds may take it instead.
 var ErrLeaseGone = errors.New("the task's lease is gone from the frontier")
 
+// LateKeeper is a Frontier that keeps an outcome none of whose leases is
+// left (ErrLeaseGone: another fetch of the page was stored, or the run is
+// over) for the sink, which stores it if it is newer than the page's
+// record (storage.Writer.PutLate), in the run the page was recorded in.
+type LateKeeper interface {
+	Late(ctx context.Context, page storage.Page, links []Link) error
+}
+
 // HostPauser is a Frontier that holds a host's pause (Retry-After) for
 // every worker of the crawl: HostSlot waits for it to end.
 type HostPauser interface {

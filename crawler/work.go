@@ -342,6 +342,13 @@ func (w *workSink) Put(_ context.Context, p storage.Page) error {
 			w.mu.Unlock()
 		}
 	}
+	if !handed {
+		// Every lease of the page is gone: the outcome is late, and goes
+		// to the sink apart from the run's (frontier.Redis.Late).
+		if lk, ok := w.fr.(LateKeeper); ok && !w.do("hand a late outcome over", func() error { return lk.Late(w.ctx, p, links) }) {
+			return nil
+		}
+	}
 	switch p.Status {
 	case storage.PageOK:
 		w.ok.Add(1)

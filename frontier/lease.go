@@ -266,8 +266,8 @@ type heartbeat struct {
 	Since time.Time `json:"since"`
 	At    time.Time `json:"at"`
 	// Outages counts the times the worker could not reach Redis, WaitedMS
-	// the time it waited for it; Late the outcomes it dropped because
-	// their page was stored from another lease.
+	// the time it waited for it; Late the outcomes it handed over late
+	// (late.go).
 	Outages  int64 `json:"outages,omitempty"`
 	WaitedMS int64 `json:"waited_ms,omitempty"`
 	Late     int64 `json:"late,omitempty"`
@@ -293,8 +293,6 @@ func (r *Redis) Finish(ctx context.Context, t crawler.Task, page storage.Page, l
 	}
 	r.mu.Unlock()
 	if !handed {
-		r.late.Add(1)
-		r.log.Info("an outcome's lease is gone (its page was stored from another lease, or the run ended, or Redis lost it); not handed over", "url", page.URL)
 		return fmt.Errorf("frontier %s: %s: %w", r.addr, page.URL, crawler.ErrLeaseGone)
 	}
 	r.finished.Add(1)

@@ -17,7 +17,7 @@ type Collector struct {
 	timeout time.Duration
 
 	up, seeded, run, queued, leased, results, stored, seen, oldest *prometheus.Desc
-	stopped                                                        *prometheus.Desc
+	stopped, late                                                  *prometheus.Desc
 	wLeased, wPages, wRate, wSeen, wOldest                         *prometheus.Desc
 	wOutages, wWaited, wLate                                       *prometheus.Desc
 }
@@ -43,6 +43,7 @@ func NewCollector(fr *Redis) *Collector {
 		seen:     d("gather_frontier_seen", "URLs the current run has met (its dedup set)."),
 		oldest:   d("gather_frontier_oldest_lease_seconds", "Idle time of the longest-unrenewed lease."),
 		stopped:  d("gather_frontier_hosts_stopped", "Hosts a CAPTCHA stopped for the rest of the run, for every worker."),
+		late:     d("gather_frontier_late_waiting", "Late outcomes (their lease was gone) waiting for a sink, which stores them where newer."),
 		wLeased:  d("gather_frontier_worker_leased", "URLs a worker holds.", "worker"),
 		wPages:   d("gather_frontier_worker_pages_total", "Outcomes a worker handed over since it started.", "worker"),
 		wRate:    d("gather_frontier_worker_pages_per_second", "A worker's pages over its time up, as it last reported.", "worker"),
@@ -50,13 +51,13 @@ func NewCollector(fr *Redis) *Collector {
 		wOldest:  d("gather_frontier_worker_oldest_lease_seconds", "Idle time of a worker's oldest lease.", "worker"),
 		wOutages: d("gather_frontier_worker_outages_total", "Times a worker could not reach the frontier's Redis (its pages waited).", "worker"),
 		wWaited:  d("gather_frontier_worker_outage_seconds_total", "Seconds a worker's pages waited for the frontier's Redis.", "worker"),
-		wLate:    d("gather_frontier_worker_late_outcomes_total", "Outcomes a worker dropped because their page was stored from another lease.", "worker"),
+		wLate:    d("gather_frontier_worker_late_outcomes_total", "Outcomes a worker handed over late: their lease was gone (stored from another lease, or the run ended).", "worker"),
 	}
 }
 
 // Describe sends the metrics' descriptions.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.up, c.seeded, c.run, c.queued, c.leased, c.results, c.stored, c.seen, c.oldest, c.stopped,
+	for _, d := range []*prometheus.Desc{c.up, c.seeded, c.run, c.queued, c.leased, c.results, c.stored, c.seen, c.oldest, c.stopped, c.late,
 		c.wLeased, c.wPages, c.wRate, c.wSeen, c.wOldest, c.wOutages, c.wWaited, c.wLate} {
 		ch <- d
 	}
@@ -91,6 +92,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.seen, float64(st.Seen))
 	gauge(c.oldest, st.OldestLease.Seconds())
 	gauge(c.stopped, float64(len(st.Stopped)))
+	gauge(c.late, float64(st.Late))
 	for _, w := range st.Workers {
 		gauge(c.wLeased, float64(w.Leased), w.Name)
 		ch <- prometheus.MustNewConstMetric(c.wPages, prometheus.CounterValue, float64(w.Pages), w.Name)

@@ -92,13 +92,16 @@ type keys struct {
 	// host → the pages' reason); database: the database the crawl belongs
 	// to (bind.go).
 	pausePrefix, stopped, database string
+	// late: outcomes whose lease was gone (a stream), for the sink
+	// (late.go).
+	late string
 }
 
 func keysFor(job string) keys {
 	p := "gather:" + job + ":"
 	return keys{queue: p + "queue", results: p + "results", seen: p + "seen", seeded: p + "seeded",
 		stats: p + "stats", workers: p + "workers", hostPrefix: p + "hosts:", run: p + "run",
-		pausePrefix: p + "pause:", stopped: p + "stopped", database: p + "database"}
+		pausePrefix: p + "pause:", stopped: p + "stopped", database: p + "database", late: p + "late"}
 }
 
 // ErrURL marks a frontier URL that cannot be used.

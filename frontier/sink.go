@@ -55,7 +55,10 @@ type SinkSummary struct {
 	// Results counts the outcomes read, Redelivered those read again after
 	// a sink stopped before acknowledging them (each stored as before).
 	Results, Redelivered int64
-	Elapsed              time.Duration
+	// Late counts the late outcomes stored (late.go), LateStale those
+	// left out as no newer than their page's record.
+	Late, LateStale int64
+	Elapsed         time.Duration
 	// Seed is what Run queued (zero for Sink).
 	Seed SeedSummary
 }
@@ -66,9 +69,13 @@ func (s SinkSummary) String() string {
 	if s.Elapsed > 0 {
 		rate = float64(n) / s.Elapsed.Seconds()
 	}
-	return fmt.Sprintf("run %d %s: %d ok, %d failed, %d skipped, %d items stored, %d outcomes from workers (%d read again) in %s (%.1f pages/s)",
+	late := ""
+	if s.Late+s.LateStale > 0 {
+		late = fmt.Sprintf(", %d late outcomes (%d stored as newer than their page's record)", s.Late+s.LateStale, s.Late)
+	}
+	return fmt.Sprintf("run %d %s: %d ok, %d failed, %d skipped, %d items stored, %d outcomes from workers (%d read again)%s in %s (%.1f pages/s)",
 		s.Run, s.Status, s.Counts.PagesOK, s.Counts.PagesFailed, s.Counts.PagesSkipped, s.Counts.Items,
-		s.Results, s.Redelivered, s.Elapsed.Round(time.Millisecond), rate)
+		s.Results, s.Redelivered, late, s.Elapsed.Round(time.Millisecond), rate)
 }
 
 // Sink stores the outcomes the workers hand over in st, with storage's
@@ -227,8 +234,23 @@ func (r *Redis) Sink(ctx context.Context, st *storage.Store, opts SinkOptions) (
 func (r *Redis) sinkLoop(ctx context.Context, w *storage.Writer, opts SinkOptions, log *slog.Logger, sum *SinkSummary, rc *reconciler) error {
 	again := true
 	wait := opts.Retry
-	var looked time.Time
+	var looked, lateLooked time.Time
+	// late stores the late outcomes waiting (late.go): first, then every
+	// second, and before the sink ends.
+	late := func() error {
+		lateLooked = time.Now()
+		err := r.storeLate(ctx, w, opts.Batch, log, sum)
+		if err != nil && w.Err() != nil {
+			return err // the database failed
+		}
+		return nil // Redis: the next look tries again
+	}
 	for ctx.Err() == nil {
+		if time.Since(lateLooked) > time.Second {
+			if err := late(); err != nil {
+				return err
+			}
+		}
 		if time.Since(looked) > time.Second {
 			// Redis restarted? What this sink read and did not
 			// acknowledge may be lost, or back: read it again.
@@ -263,7 +285,7 @@ func (r *Redis) sinkLoop(ctx context.Context, w *storage.Writer, opts SinkOption
 			}
 			var drained bool
 			if drained, err = r.Drained(ctx); err == nil && drained && r.over(ctx, rc) {
-				return nil
+				return late()
 			}
 		}
 		if err != nil {
@@ -299,7 +321,7 @@ func (r *Redis) sinkLoop(ctx context.Context, w *storage.Writer, opts SinkOption
 			// Caught up: the last outcomes may have ended the crawl, and
 			// the next read would wait for nothing.
 			if drained, err := r.Drained(ctx); err == nil && drained && r.over(ctx, rc) {
-				return nil
+				return late()
 			}
 		}
 	}

@@ -24,6 +24,8 @@ type Status struct {
 	// read again after a sink restart counts again); Seen the URLs the
 	// crawl has met.
 	Queued, Leased, Results, Stored, Seen int64
+	// Late are late outcomes waiting for a sink (late.go).
+	Late int64
 	// OldestLease is the idle time of the longest-unrenewed lease.
 	OldestLease time.Duration
 	Workers     []WorkerStatus
@@ -44,8 +46,8 @@ type WorkerStatus struct {
 	Seen        time.Duration
 	OldestLease time.Duration
 	// Outages counts the times it could not reach Redis, Waited the time
-	// its pages waited for Redis then; Late the outcomes it dropped as
-	// late (their page stored from another lease).
+	// its pages waited for Redis then; Late the outcomes it handed over
+	// late (their lease gone: late.go).
 	Outages, Late int64
 	Waited        time.Duration
 }
@@ -53,7 +55,7 @@ type WorkerStatus struct {
 // Status reads the crawl's state.
 func (r *Redis) Status(ctx context.Context) (Status, error) {
 	var st Status
-	var seeded, qlen, rlen, seen *redis.IntCmd
+	var seeded, qlen, rlen, seen, late *redis.IntCmd
 	var run *redis.StringCmd
 	var stats, workers, stopped *redis.MapStringStringCmd
 	var pending *redis.XPendingCmd
@@ -63,6 +65,7 @@ func (r *Redis) Status(ctx context.Context) (Status, error) {
 		run = p.Get(ctx, r.keys.run)
 		qlen = p.XLen(ctx, r.keys.queue)
 		rlen = p.XLen(ctx, r.keys.results)
+		late = p.XLen(ctx, r.keys.late)
 		seen = p.SCard(ctx, r.keys.seen)
 		stats = p.HGetAll(ctx, r.keys.stats)
 		workers = p.HGetAll(ctx, r.keys.workers)
@@ -77,6 +80,7 @@ func (r *Redis) Status(ctx context.Context) (Status, error) {
 	st.Seeded = seeded.Val() == 1
 	st.Run, _ = strconv.ParseInt(run.Val(), 10, 64)
 	st.Results = rlen.Val()
+	st.Late = late.Val()
 	st.Seen = seen.Val()
 	st.Stored, _ = strconv.ParseInt(stats.Val()["stored"], 10, 64)
 	if len(stopped.Val()) > 0 {

@@ -74,7 +74,7 @@ func (w *Writer) indexArchive(tx *sql.Tx, p *Page, fetched string) error {
 	if p.Archive == nil {
 		return nil
 	}
-	if _, err := tx.Stmt(w.stmts.archive).Exec(w.opts.Job, p.URL, p.Archive.File, p.Archive.Offset, p.Archive.Length, w.opts.Run, fetched); err != nil {
+	if _, err := tx.Stmt(w.stmts.archive).Exec(w.opts.Job, p.URL, p.Archive.File, p.Archive.Offset, p.Archive.Length, w.runOf(p), fetched); err != nil {
 		return fmt.Errorf("index the page's archived response: %w", err)
 	}
 	return nil

@@ -25,6 +25,7 @@ type batch struct {
 
 	ok, failed, skipped, items, changed int64
 	discovered                          int64
+	lateLanded, lateStale               int64
 }
 
 func (w *Writer) loop() {
@@ -130,6 +131,8 @@ func (w *Writer) add(b *batch, o op) bool {
 		if n, _ := res.RowsAffected(); n > 0 && o.depth > 0 {
 			b.discovered++
 		}
+	case o.late:
+		w.addLate(b, o) // late.go
 	default:
 		p := o.page
 		changed, err := w.writePage(b.tx, b.conn, p)
@@ -176,6 +179,8 @@ func (w *Writer) end(b *batch) {
 			w.items.Add(b.items)
 			w.changed.Add(b.changed)
 			w.discovered.Add(b.discovered)
+			w.lateLanded.Add(b.lateLanded)
+			w.lateStale.Add(b.lateStale)
 			if w.opts.OnCommit != nil && len(b.urls) > 0 {
 				w.opts.OnCommit(b.urls)
 			}

@@ -51,6 +51,9 @@ type Page struct {
 	// writer's work to SQL.
 	hash    string
 	rowKeys []byte
+	// run, when set, is the run the page is recorded in instead of the
+	// writer's (a late outcome, late.go).
+	run int64
 }
 
 // ItemRows are the rows one item took from a page.
@@ -139,6 +142,9 @@ type Writer struct {
 
 	ok, failed, skipped, items, changed atomic.Int64
 	discovered                          atomic.Int64
+	// lateLanded and lateStale count the late outcomes stored and those
+	// left out as older than the record (late.go).
+	lateLanded, lateStale atomic.Int64
 
 	stmts writerStmts
 	ins   rowInserter
@@ -188,6 +194,9 @@ type op struct {
 	depth   int
 	page    *Page
 	flushed chan struct{} // a Flush barrier: closed once all before it is committed
+	// late marks a late outcome (PutLate), with the links it found.
+	late      bool
+	lateLinks []PendingLink
 }
 
 // ErrWriterClosed is returned by Put after Close.
@@ -305,6 +314,11 @@ func (w *Writer) Flush(ctx context.Context) error {
 // Put queues a page's outcome. It blocks while the queue is full and
 // returns the writer's error once a transaction has failed.
 func (w *Writer) Put(ctx context.Context, p Page) error {
+	return w.put(ctx, p, op{})
+}
+
+// put is Put, with o's flags (a late outcome's).
+func (w *Writer) put(ctx context.Context, p Page, o op) error {
 	items := make([]ItemRows, len(p.Items))
 	for i, it := range p.Items {
 		t, ok := w.s.tables[it.Table]
@@ -321,7 +335,16 @@ func (w *Writer) Put(ctx context.Context, p Page) error {
 			p.Items[i].Rows = sortedByKey(w.s.tables[it.Table], it.Rows)
 		}
 	}
-	return w.send(ctx, op{page: &p, url: p.URL})
+	o.page, o.url = &p, p.URL
+	return w.send(ctx, o)
+}
+
+// runOf is the run p is recorded in.
+func (w *Writer) runOf(p *Page) int64 {
+	if p.run != 0 {
+		return p.run
+	}
+	return w.opts.Run
 }
 
 func (w *Writer) send(ctx context.Context, o op) error {
@@ -466,7 +489,7 @@ func (w *Writer) writePage(tx *sql.Tx, conn *sql.Conn, p *Page) (changed bool, e
 				return false, err
 			}
 			for _, c := range changes {
-				if _, err := tx.Stmt(w.stmts.change).Exec(p.URL, w.opts.Run, c.item, fetched,
+				if _, err := tx.Stmt(w.stmts.change).Exec(p.URL, w.runOf(p), c.item, fetched,
 					len(c.added), len(c.removed), len(c.modified), changeDetail(c)); err != nil {
 					return false, fmt.Errorf("record change: %w", err)
 				}
@@ -478,7 +501,7 @@ func (w *Writer) writePage(tx *sql.Tx, conn *sql.Conn, p *Page) (changed bool, e
 				return false, err
 			}
 		}
-		if err := w.ins.insert(conn, p.URL, fetched, w.opts.Run, p.Items); err != nil {
+		if err := w.ins.insert(conn, p.URL, fetched, w.runOf(p), p.Items); err != nil {
 			return false, err
 		}
 		changedAt := any(nil)
@@ -486,7 +509,7 @@ func (w *Writer) writePage(tx *sql.Tx, conn *sql.Conn, p *Page) (changed bool, e
 			changedAt = fetched
 		}
 		_, err = tx.Stmt(w.stmts.pageOK).Exec(p.URL, PageOK, nullInt(p.HTTPStatus), p.Attempts, nullString(p.Error),
-			fetched, w.opts.Run, p.Bytes, hash, changedAt, w.opts.Job, p.Depth, warnings, fetched, p.rowKeys, w.opts.ItemsHash, p.FetchedBy)
+			fetched, w.runOf(p), p.Bytes, hash, changedAt, w.opts.Job, p.Depth, warnings, fetched, p.rowKeys, w.opts.ItemsHash, p.FetchedBy)
 	default:
 		var prevStatus sql.NullString
 		if p.Status != PageFailed {
@@ -498,7 +521,7 @@ func (w *Writer) writePage(tx *sql.Tx, conn *sql.Conn, p *Page) (changed bool, e
 			return false, err
 		}
 		_, err = tx.Stmt(w.stmts.pageFail).Exec(p.URL, p.Status, nullInt(p.HTTPStatus), p.Attempts, nullString(p.Error),
-			fetched, w.opts.Run, p.Bytes, w.opts.Job, p.Depth, warnings, p.FetchedBy)
+			fetched, w.runOf(p), p.Bytes, w.opts.Job, p.Depth, warnings, p.FetchedBy)
 	}
 	if err == nil {
 		err = w.indexArchive(tx, p, fetched)
@@ -512,7 +535,7 @@ func (w *Writer) outcome(tx *sql.Tx, p *Page, fetched string, prev sql.NullStrin
 	if !recordOutcome(p.Status, prev) {
 		return nil
 	}
-	if _, err := tx.Stmt(w.stmts.outcome).Exec(w.opts.Job, p.URL, w.opts.Run, p.Status, nullInt(p.HTTPStatus), p.Attempts,
+	if _, err := tx.Stmt(w.stmts.outcome).Exec(w.opts.Job, p.URL, w.runOf(p), p.Status, nullInt(p.HTTPStatus), p.Attempts,
 		nullString(p.Error), fetched, p.FetchedBy); err != nil {
 		return fmt.Errorf("record the page's outcome: %w", err)
 	}

@@ -268,6 +268,9 @@ func printStatus(cmd *cobra.Command, addr string, st frontier.Status) {
 	}
 	fmt.Fprintf(w, "queued    %d\nleased    %d (oldest idle %s)\nto store  %d\nstored    %d\nseen      %d\n",
 		st.Queued, st.Leased, st.OldestLease.Round(time.Millisecond), st.Results, st.Stored, st.Seen)
+	if st.Late > 0 {
+		fmt.Fprintf(w, "late      %d (outcomes whose lease was gone; the sink stores them where newer, the next sink if none runs)\n", st.Late)
+	}
 	for _, host := range slices.Sorted(maps.Keys(st.Stopped)) {
 		fmt.Fprintf(w, "stopped   %s: %s\n", host, st.Stopped[host])
 	}
@@ -280,7 +283,7 @@ func printStatus(cmd *cobra.Command, addr string, st frontier.Status) {
 		fmt.Fprintf(w, "  %-28s leased %-5d (oldest idle %s) pages %-7d %.1f pages/s, last seen %s ago\n", ws.Name, ws.Leased,
 			ws.OldestLease.Round(time.Millisecond), ws.Pages, ws.Rate, ws.Seen.Round(time.Second))
 		if ws.Outages > 0 || ws.Late > 0 {
-			fmt.Fprintf(w, "  %-28s waited %s for the frontier (%d outages); %d late outcomes dropped\n", "", ws.Waited.Round(time.Millisecond), ws.Outages, ws.Late)
+			fmt.Fprintf(w, "  %-28s waited %s for the frontier (%d outages); %d outcomes handed over late\n", "", ws.Waited.Round(time.Millisecond), ws.Outages, ws.Late)
 		}
 	}
 }

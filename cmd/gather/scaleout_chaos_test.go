@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/storage"
 )
 
 // waitExitWithin is waitExit with a bound of its own.
@@ -29,10 +31,12 @@ func waitExitWithin(t *testing.T, name string, cmd *exec.Cmd, out *syncBuffer, d
 
 // Chaos: a worker frozen (SIGSTOP) mid-crawl and resumed only after the
 // others and the sink ended the run. Its leases went to the others; what
-// it hands over late is dropped as stored already, nothing waits in the
-// frontier for a sink that is gone, and it exits by itself. Then a sink
-// of another database is refused, saying whose crawl it is, and gather
-// status names the crawl's database.
+// it hands over late waits apart from the run (which stays over), it
+// exits by itself, and the crawl's next sink (here the next run's, as
+// gather schedule begins it) stores its outcomes first, as the pages'
+// records where newer, in the run that had them, counted by no run. Then
+// a sink of another database is refused, saying whose crawl it is, and
+// gather status names the crawl's database.
 func TestScaleOut_WorkerFrozenPastTheRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and freezes processes")
@@ -53,8 +57,24 @@ func TestScaleOut_WorkerFrozenPastTheRun(t *testing.T) {
 		waitExitWithin(t, "worker", workers[i], outs[i], 60*time.Second)
 	}
 	waitExitWithin(t, "sink", sink, sinkOut, 30*time.Second)
+	resumed := time.Now()
 	frozen.Process.Signal(syscall.SIGCONT)
 	waitExitWithin(t, "the worker frozen past the run", frozen, outs[2], 30*time.Second)
+	st, out := s.start("status")
+	waitExit(t, "status", st, out)
+	if !strings.Contains(out.String(), "\nlate      ") {
+		t.Errorf("status says no late outcome waits:\n%s", out)
+	}
+	if got := lateSince(t, s.db, resumed); got != 0 {
+		t.Errorf("%d pages stored from the frozen worker before a sink ran", got)
+	}
+	next, nextOut := s.start("sink", "--new-run")
+	waitExitWithin(t, "the next run's sink", next, nextOut, 60*time.Second)
+	landed := lateSince(t, s.db, resumed)
+	if landed == 0 || !strings.Contains(nextOut.String(), fmt.Sprintf("(%d stored as newer than their page's record)", landed)) {
+		t.Errorf("%d pages stored from the frozen worker after the run; the next sink said:\n%s", landed, nextOut)
+	}
+	t.Logf("the frozen worker's late outcomes: %d stored by the next run's sink", landed)
 	for path, k := range s.check() {
 		// The frozen worker's page, and its taking over: twice. Under
 		// -race on two busy cores a 2 s lease can also lapse once before
@@ -64,10 +84,14 @@ func TestScaleOut_WorkerFrozenPastTheRun(t *testing.T) {
 		}
 	}
 	db := testingutil.OpenDB(t, s.db)
-	if got := testingutil.QueryString(t, db, "SELECT group_concat(status || ' ' || pages_ok, ', ') FROM gather_runs"); got != "finished 150" {
+	// The late outcomes are pages of the first run, counted once.
+	if got := testingutil.QueryString(t, db, "SELECT group_concat(status || ' ' || pages_ok, ', ') FROM gather_runs"); got != "finished 150, finished 0" {
 		t.Errorf("runs: %s", got)
 	}
-	st, out := s.start("status")
+	if got := testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE run <> 1"); got != 0 {
+		t.Errorf("%d pages moved to the next run", got)
+	}
+	st, out = s.start("status")
 	waitExit(t, "status", st, out)
 	for _, want := range []string{"to store  0", "leased    0", "database  " + s.db} {
 		if !strings.Contains(out.String(), want) {
@@ -88,4 +112,10 @@ func TestScaleOut_WorkerFrozenPastTheRun(t *testing.T) {
 		<-done
 		t.Errorf("a sink of another database was not refused:\n%s", oOut)
 	}
+}
+
+// lateSince counts the pages stored ok from a fetch after t.
+func lateSince(t *testing.T, path string, at time.Time) int64 {
+	t.Helper()
+	return testingutil.QueryInt(t, testingutil.OpenDB(t, path), "SELECT count(*) FROM gather_pages WHERE status = 'ok' AND fetched_at > ?", storage.FormatTime(at))
 }
