@@ -216,6 +216,7 @@ func (r *Redis) startRenewing() {
 				r.outage.down(err)
 			} else {
 				r.outage.up()
+				r.markUnreconciled(ctx)
 			}
 			cancel()
 		}

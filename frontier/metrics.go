@@ -17,7 +17,7 @@ type Collector struct {
 	timeout time.Duration
 
 	up, seeded, run, queued, leased, results, stored, seen, oldest *prometheus.Desc
-	stopped, late                                                  *prometheus.Desc
+	stopped, late, sink, unreconciled                              *prometheus.Desc
 	wLeased, wPages, wRate, wSeen, wOldest                         *prometheus.Desc
 	wOutages, wWaited, wLate                                       *prometheus.Desc
 }
@@ -33,31 +33,33 @@ func NewCollector(fr *Redis) *Collector {
 		return prometheus.NewDesc(name, help, labels, cl)
 	}
 	return &Collector{fr: fr, timeout: 5 * time.Second,
-		up:       d("gather_frontier_up", "1 if the frontier's Redis answered this scrape, else 0."),
-		seeded:   d("gather_frontier_seeded", "1 once the current run's seeding is done."),
-		run:      d("gather_frontier_run", "Number of the shared crawl's current run (counted by gather schedule; 0 before its first)."),
-		queued:   d("gather_frontier_queued", "URLs waiting for a worker."),
-		leased:   d("gather_frontier_leased", "URLs leased to workers: being fetched, or their outcome waiting for the sink."),
-		results:  d("gather_frontier_results_waiting", "Outcomes handed over by workers and not stored by the sink yet."),
-		stored:   d("gather_frontier_stored", "Outcomes the sink stored in the current run."),
-		seen:     d("gather_frontier_seen", "URLs the current run has met (its dedup set)."),
-		oldest:   d("gather_frontier_oldest_lease_seconds", "Idle time of the longest-unrenewed lease."),
-		stopped:  d("gather_frontier_hosts_stopped", "Hosts a CAPTCHA stopped for the rest of the run, for every worker."),
-		late:     d("gather_frontier_late_waiting", "Late outcomes (their lease was gone) waiting for a sink, which stores them where newer."),
-		wLeased:  d("gather_frontier_worker_leased", "URLs a worker holds.", "worker"),
-		wPages:   d("gather_frontier_worker_pages_total", "Outcomes a worker handed over since it started.", "worker"),
-		wRate:    d("gather_frontier_worker_pages_per_second", "A worker's pages over its time up, as it last reported.", "worker"),
-		wSeen:    d("gather_frontier_worker_last_report_seconds", "Seconds since a worker last reported (renewed its leases).", "worker"),
-		wOldest:  d("gather_frontier_worker_oldest_lease_seconds", "Idle time of a worker's oldest lease.", "worker"),
-		wOutages: d("gather_frontier_worker_outages_total", "Times a worker could not reach the frontier's Redis (its pages waited).", "worker"),
-		wWaited:  d("gather_frontier_worker_outage_seconds_total", "Seconds a worker's pages waited for the frontier's Redis.", "worker"),
-		wLate:    d("gather_frontier_worker_late_outcomes_total", "Outcomes a worker handed over late: their lease was gone (stored from another lease, or the run ended).", "worker"),
+		up:           d("gather_frontier_up", "1 if the frontier's Redis answered this scrape, else 0."),
+		seeded:       d("gather_frontier_seeded", "1 once the current run's seeding is done."),
+		run:          d("gather_frontier_run", "Number of the shared crawl's current run (counted by gather schedule; 0 before its first)."),
+		queued:       d("gather_frontier_queued", "URLs waiting for a worker."),
+		leased:       d("gather_frontier_leased", "URLs leased to workers: being fetched, or their outcome waiting for the sink."),
+		results:      d("gather_frontier_results_waiting", "Outcomes handed over by workers and not stored by the sink yet."),
+		stored:       d("gather_frontier_stored", "Outcomes the sink stored in the current run."),
+		seen:         d("gather_frontier_seen", "URLs the current run has met (its dedup set)."),
+		oldest:       d("gather_frontier_oldest_lease_seconds", "Idle time of the longest-unrenewed lease."),
+		stopped:      d("gather_frontier_hosts_stopped", "Hosts a CAPTCHA stopped for the rest of the run, for every worker."),
+		late:         d("gather_frontier_late_waiting", "Late outcomes (their lease was gone) waiting for a sink, which stores them where newer."),
+		sink:         d("gather_frontier_sink_up", "1 while a sink runs (it beat within a lease), else 0."),
+		unreconciled: d("gather_frontier_unreconciled", "1 when Redis restarted and no sink has reconciled the frontier with the database yet: pages wait for a sink."),
+		wLeased:      d("gather_frontier_worker_leased", "URLs a worker holds.", "worker"),
+		wPages:       d("gather_frontier_worker_pages_total", "Outcomes a worker handed over since it started.", "worker"),
+		wRate:        d("gather_frontier_worker_pages_per_second", "A worker's pages over its time up, as it last reported.", "worker"),
+		wSeen:        d("gather_frontier_worker_last_report_seconds", "Seconds since a worker last reported (renewed its leases).", "worker"),
+		wOldest:      d("gather_frontier_worker_oldest_lease_seconds", "Idle time of a worker's oldest lease.", "worker"),
+		wOutages:     d("gather_frontier_worker_outages_total", "Times a worker could not reach the frontier's Redis (its pages waited).", "worker"),
+		wWaited:      d("gather_frontier_worker_outage_seconds_total", "Seconds a worker's pages waited for the frontier's Redis.", "worker"),
+		wLate:        d("gather_frontier_worker_late_outcomes_total", "Outcomes a worker handed over late: their lease was gone (stored from another lease, or the run ended).", "worker"),
 	}
 }
 
 // Describe sends the metrics' descriptions.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.up, c.seeded, c.run, c.queued, c.leased, c.results, c.stored, c.seen, c.oldest, c.stopped, c.late,
+	for _, d := range []*prometheus.Desc{c.up, c.seeded, c.run, c.queued, c.leased, c.results, c.stored, c.seen, c.oldest, c.stopped, c.late, c.sink, c.unreconciled,
 		c.wLeased, c.wPages, c.wRate, c.wSeen, c.wOldest, c.wOutages, c.wWaited, c.wLate} {
 		ch <- d
 	}
@@ -93,6 +95,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.oldest, st.OldestLease.Seconds())
 	gauge(c.stopped, float64(len(st.Stopped)))
 	gauge(c.late, float64(st.Late))
+	gauge(c.sink, b2f(st.Sink != nil))
+	gauge(c.unreconciled, b2f(st.Unreconciled != ""))
 	for _, w := range st.Workers {
 		gauge(c.wLeased, float64(w.Leased), w.Name)
 		ch <- prometheus.MustNewConstMetric(c.wPages, prometheus.CounterValue, float64(w.Pages), w.Name)
@@ -103,4 +107,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.wWaited, prometheus.CounterValue, w.Waited.Seconds(), w.Name)
 		ch <- prometheus.MustNewConstMetric(c.wLate, prometheus.CounterValue, float64(w.Late), w.Name)
 	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

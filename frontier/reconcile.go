@@ -28,10 +28,15 @@ type reconciler struct {
 // restarted asks for a reconciling. The seeded mark goes at once, so that
 // the workers do not end on a frontier that only looks drained.
 func (c *reconciler) restarted(ctx context.Context) {
+	c.restartedBecause(ctx, "the frontier restarted (Redis may have lost its last writes, or all of them)")
+}
+
+// restartedBecause is restarted, saying why.
+func (c *reconciler) restartedBecause(ctx context.Context, why string) {
 	if c.pending.Swap(true) {
 		return
 	}
-	c.log.Warn("the frontier restarted (Redis may have lost its last writes, or all of them); reconciling it with the database, as gather seed --resume does")
+	c.log.Warn(why + "; reconciling it with the database, as gather seed --resume does")
 	c.r.rdb.Del(ctx, c.r.keys.seeded)
 	select {
 	case c.wake <- struct{}{}:
@@ -50,7 +55,12 @@ func (c *reconciler) run(ctx context.Context) {
 			return
 		case <-c.wake:
 		}
-		err := c.r.untilUp(ctx, c.once)
+		err := c.r.untilUp(ctx, func(ctx context.Context) error {
+			if err := c.once(ctx); err != nil {
+				return err
+			}
+			return c.r.reconciled(ctx, c.st)
+		})
 		if err != nil {
 			return // ctx ended
 		}

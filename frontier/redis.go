@@ -82,6 +82,9 @@ type Redis struct {
 	// (restart.go); runID the Redis server's run_id when last looked at.
 	handed map[string]struct{}
 	runID  string
+	// restartSeen is when this worker saw Redis restart, until it looked
+	// for a sink to reconcile it (sinkbeat.go).
+	restartSeen time.Time
 	late   atomic.Int64 // outcomes dropped: their page was stored already
 }
 
@@ -93,15 +96,16 @@ type keys struct {
 	// to (bind.go).
 	pausePrefix, stopped, database string
 	// late: outcomes whose lease was gone (a stream), for the sink
-	// (late.go).
-	late string
+	// (late.go); sink: the sink's beat; restarted: a worker's mark that
+	// Redis restarted with no sink to reconcile it (sinkbeat.go).
+	late, sink, restarted string
 }
 
 func keysFor(job string) keys {
 	p := "gather:" + job + ":"
 	return keys{queue: p + "queue", results: p + "results", seen: p + "seen", seeded: p + "seeded",
 		stats: p + "stats", workers: p + "workers", hostPrefix: p + "hosts:", run: p + "run",
-		pausePrefix: p + "pause:", stopped: p + "stopped", database: p + "database", late: p + "late"}
+		pausePrefix: p + "pause:", stopped: p + "stopped", database: p + "database", late: p + "late", sink: p + "sink", restarted: p + "restarted"}
 }
 
 // ErrURL marks a frontier URL that cannot be used.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // A Redis that restarted may have gone back in time: restored from its
@@ -64,5 +65,10 @@ func (r *Redis) checkRestart(ctx context.Context) error {
 	r.mu.Unlock()
 	r.log.Warn("the frontier restarted (Redis may have lost its last writes); the outcomes handed over before are no longer vouched for: their pages are fetched again after the lease unless the sink stored them",
 		"outcomes", n, "lease", r.opts.LeaseTTL)
+	// No sink to reconcile it? Looked at once a sink would have beaten
+	// again (sinkbeat.go).
+	r.mu.Lock()
+	r.restartSeen = time.Now()
+	r.mu.Unlock()
 	return nil
 }

@@ -110,6 +110,7 @@ func (r *Redis) Sink(ctx context.Context, st *storage.Store, opts SinkOptions) (
 		return SinkSummary{}, err
 	}
 	var other error
+	var unreconciled string
 	err = r.untilUp(ctx, func(ctx context.Context) error {
 		err := r.Bind(ctx, dbID, st.Path())
 		if errors.Is(err, ErrOtherDatabase) {
@@ -117,6 +118,11 @@ func (r *Redis) Sink(ctx context.Context, st *storage.Store, opts SinkOptions) (
 		}
 		if err == nil && other == nil {
 			_, err = r.restarted(ctx) // notes the server, to see it restart
+		}
+		if err == nil && other == nil && opts.seed == nil {
+			// A restart while no sink ran (sinkbeat.go); a run's own
+			// seeding reconciles anyway.
+			unreconciled, err = r.startCheck(ctx, st)
 		}
 		return err
 	})
@@ -176,7 +182,15 @@ func (r *Redis) Sink(ctx context.Context, st *storage.Store, opts SinkOptions) (
 		}()
 	}
 	rc := &reconciler{r: r, st: st, opts: opts, log: log, dbID: dbID, wake: make(chan struct{}, 1)}
+	if unreconciled != "" {
+		rc.restartedBecause(ctx, unreconciled)
+	} else if err := r.reconciled(ctx, st); err != nil {
+		log.Warn("the frontier's server could not be noted; a restart while no sink runs may go unseen", "error", err)
+	}
 	rctx, stopReconciling := context.WithCancel(ctx)
+	// The sink says it runs (sinkbeat.go) until it ends.
+	var beating sync.WaitGroup
+	r.beat(rctx, &beating, sinkBeat{Owner: lease.Owner(), Database: st.Path(), Run: id})
 	if loopErr == nil {
 		seeding.Add(1)
 		go func() {
@@ -190,6 +204,7 @@ func (r *Redis) Sink(ctx context.Context, st *storage.Store, opts SinkOptions) (
 	}
 	stopReconciling()
 	seeding.Wait()
+	beating.Wait()
 	werr := w.Close()
 	sum.Counts = w.Counts()
 	if werr == nil {

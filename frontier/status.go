@@ -32,6 +32,20 @@ type Status struct {
 	// Stopped are the hosts a CAPTCHA stopped for the rest of the run
 	// (host → the reason their pages fail with).
 	Stopped map[string]string
+	// Sink is the sink that runs, as it last beat (nil: none runs);
+	// Unreconciled says why the frontier waits for a sink to reconcile it
+	// ("" when it does not: sinkbeat.go).
+	Sink         *SinkStatus
+	Unreconciled string
+}
+
+// SinkStatus is the sink of a shared crawl, as it last beat.
+type SinkStatus struct {
+	Owner, Database string
+	// Run is its run in the database's gather_runs; Seen how long ago it
+	// last beat.
+	Run  int64
+	Seen time.Duration
 }
 
 // WorkerStatus is one worker, as it last reported itself.
@@ -56,7 +70,7 @@ type WorkerStatus struct {
 func (r *Redis) Status(ctx context.Context) (Status, error) {
 	var st Status
 	var seeded, qlen, rlen, seen, late *redis.IntCmd
-	var run *redis.StringCmd
+	var run, sink *redis.StringCmd
 	var stats, workers, stopped *redis.MapStringStringCmd
 	var pending *redis.XPendingCmd
 	var oldest *redis.XPendingExtCmd
@@ -70,6 +84,7 @@ func (r *Redis) Status(ctx context.Context) (Status, error) {
 		stats = p.HGetAll(ctx, r.keys.stats)
 		workers = p.HGetAll(ctx, r.keys.workers)
 		stopped = p.HGetAll(ctx, r.keys.stopped)
+		sink = p.Get(ctx, r.keys.sink)
 		pending = p.XPending(ctx, r.keys.queue, workersGroup)
 		oldest = p.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: r.keys.queue, Group: workersGroup, Start: "-", End: "+", Count: 1})
 		return nil
@@ -85,6 +100,13 @@ func (r *Redis) Status(ctx context.Context) (Status, error) {
 	st.Stored, _ = strconv.ParseInt(stats.Val()["stored"], 10, 64)
 	if len(stopped.Val()) > 0 {
 		st.Stopped = stopped.Val()
+	}
+	var b sinkBeat
+	if raw := sink.Val(); raw != "" && json.Unmarshal([]byte(raw), &b) == nil {
+		st.Sink = &SinkStatus{Owner: b.Owner, Database: b.Database, Run: b.Run, Seen: time.Since(b.At)}
+	}
+	if st.Unreconciled, err = r.unreconciled(ctx); err != nil {
+		return st, fmt.Errorf("frontier %s: %w", r.addr, err)
 	}
 	perWorker := map[string]int64{}
 	if pv := pending.Val(); pv != nil {

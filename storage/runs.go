@@ -82,6 +82,12 @@ func (s *Store) Run(ctx context.Context, id int64) (RunInfo, error) {
 // those processes were extracting when they died, and finds the pages
 // quarantined for it (see poison.go).
 func (s *Store) MarkAbandonedRuns(ctx context.Context, job string) (int64, error) {
+	return s.markInterrupted(ctx, job, "")
+}
+
+// markInterrupted is MarkAbandonedRuns, for the runs that also meet cond
+// (SQL, with args; "" for all).
+func (s *Store) markInterrupted(ctx context.Context, job, cond string, args ...any) (int64, error) {
 	// finished_at stays empty: when the process died is not known.
 	// Its counts are what it committed, read back from the pages it
 	// recorded: the run could not write them itself.
@@ -89,7 +95,7 @@ func (s *Store) MarkAbandonedRuns(ctx context.Context, job string) (int64, error
 		pages_ok = (SELECT count(*) FROM gather_pages p WHERE p.job = gather_runs.job AND p.run = gather_runs.id AND p.status = 'ok'),
 		pages_failed = (SELECT count(*) FROM gather_pages p WHERE p.job = gather_runs.job AND p.run = gather_runs.id AND p.status = 'failed'),
 		pages_skipped = (SELECT count(*) FROM gather_pages p WHERE p.job = gather_runs.job AND p.run = gather_runs.id AND p.status = 'skipped')
-		WHERE job = ? AND status = ?`, RunInterrupted, job, RunRunning)
+		WHERE job = ? AND status = ?`+cond, append([]any{RunInterrupted, job, RunRunning}, args...)...)
 	if err != nil {
 		return 0, err
 	}
@@ -111,7 +117,7 @@ func (r *Reader) RunHistory(ctx context.Context, limit int) (*sql.Rows, error) {
 	q := `SELECT id, job, started_at AS started, finished_at AS finished,
 		CASE WHEN finished_at IS NULL THEN NULL
 		     ELSE round((julianday(finished_at) - julianday(started_at)) * 86400, 1) END AS seconds,
-		status, pages_ok AS ok, pages_failed AS failed, pages_skipped AS skipped, items, pages_changed AS changed, warnings,
+		`+r.liveStatus(ctx)+` AS status, pages_ok AS ok, pages_failed AS failed, pages_skipped AS skipped, items, pages_changed AS changed, warnings,
 		browser_pages AS browser, challenges
 		FROM gather_runs ORDER BY id DESC`
 	if limit > 0 {

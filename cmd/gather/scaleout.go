@@ -96,6 +96,9 @@ func newSeedCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
+			if err := markDeadRuns(cmd, cfg); err != nil {
+				return err
+			}
 			var st *storage.Store
 			if resume {
 				// The database is where what was stored is known when
@@ -239,6 +242,9 @@ from Redis at each scrape, until SIGINT or SIGTERM.`,
 			}
 			printStatus(cmd, fr.Addr(), st)
 			printBinding(cmd, fr, cfg.Database)
+			if err := markDeadRuns(cmd, cfg); err != nil {
+				return err
+			}
 			if listen == "" {
 				return nil
 			}
@@ -268,6 +274,14 @@ func printStatus(cmd *cobra.Command, addr string, st frontier.Status) {
 	}
 	fmt.Fprintf(w, "queued    %d\nleased    %d (oldest idle %s)\nto store  %d\nstored    %d\nseen      %d\n",
 		st.Queued, st.Leased, st.OldestLease.Round(time.Millisecond), st.Results, st.Stored, st.Seen)
+	if st.Sink != nil {
+		fmt.Fprintf(w, "sink      %s, run %d of %s (beat %s ago)\n", st.Sink.Owner, st.Sink.Run, st.Sink.Database, st.Sink.Seen.Round(time.Millisecond))
+	} else {
+		fmt.Fprintln(w, "sink      none runs")
+	}
+	if st.Unreconciled != "" {
+		fmt.Fprintf(w, "restarted %s: pages wait until a sink starts and reconciles the frontier with the database (gather sink)\n", st.Unreconciled)
+	}
 	if st.Late > 0 {
 		fmt.Fprintf(w, "late      %d (outcomes whose lease was gone; the sink stores them where newer, the next sink if none runs)\n", st.Late)
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/frontier"
 	"github.com/gather-crawler/gather/storage"
 )
@@ -61,4 +63,24 @@ func printBinding(cmd *cobra.Command, fr *frontier.Redis, path string) {
 	if id, err := configDatabaseID(ctx, path); err == nil && id != "" && id != b.ID {
 		fmt.Fprintf(w, "warning   this config's database %s (id %s) is another: a sink of it is refused\n", path, id)
 	}
+}
+
+// markDeadRuns records as interrupted the crawl's runs that its database
+// still says are running while no process runs them (their sink was
+// killed: storage.Store.MarkDeadRuns), when the database is here, and
+// says so.
+func markDeadRuns(cmd *cobra.Command, cfg *config.Config) error {
+	if _, err := os.Stat(cfg.Database); err != nil {
+		return nil
+	}
+	st, err := storage.Open(cmd.Context(), cfg.Database, crawler.Tables(cfg))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.MarkDeadRuns(cmd.Context(), cfg.Crawl.Name)
+	if n > 0 {
+		fmt.Fprintf(cmd.OutOrStdout(), "runs      %d recorded interrupted: running in %s, though no process ran them (a sink killed?)\n", n, cfg.Database)
+	}
+	return err
 }
