@@ -36,6 +36,9 @@ type chaos struct {
 	n     int
 	lease time.Duration
 	st    *storage.Store
+	// bound is how long the crawl may take (the const bound unless set
+	// before start).
+	bound time.Duration
 
 	wg   sync.WaitGroup
 	mu   sync.Mutex
@@ -86,7 +89,7 @@ func newChaos(t *testing.T, p redistest.Persistence, n int, latency, lease time.
 	if testing.Short() {
 		t.Skip("chaos: faults injected into a real redis-server")
 	}
-	c := &chaos{t: t, rs: redistest.StartWith(t, p), sites: sites(t, 3, latency), n: n, lease: lease, ended: make(chan struct{}), buf: &lockedBuffer{}}
+	c := &chaos{t: t, rs: redistest.StartWith(t, p), sites: sites(t, 3, latency), n: n, lease: lease, bound: bound, ended: make(chan struct{}), buf: &lockedBuffer{}}
 	c.log = slog.New(slog.NewTextHandler(c.buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -102,7 +105,7 @@ func newChaos(t *testing.T, p redistest.Persistence, n int, latency, lease time.
 func (c *chaos) start(workers int) {
 	t := c.t
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	ctx, cancel := context.WithTimeout(context.Background(), c.bound)
 	t.Cleanup(cancel)
 	st, err := storage.Open(ctx, c.cfg.Database, crawler.Tables(c.cfg))
 	if err != nil {
@@ -137,14 +140,14 @@ func (c *chaos) start(workers int) {
 	}()
 	// A crawl that hangs is told by where it waits: every goroutine's
 	// stack goes to the log, shown on failure, just before the bound.
-	hung := time.AfterFunc(bound-2*time.Second, func() {
+	hung := time.AfterFunc(c.bound-2*time.Second, func() {
 		select {
 		case <-c.ended:
 			return
 		default:
 		}
 		buf := make([]byte, 8<<20)
-		fmt.Fprintf(c.buf, "the crawl has not ended after %s; every goroutine:\n%s\n", bound-2*time.Second, buf[:runtime.Stack(buf, true)])
+		fmt.Fprintf(c.buf, "the crawl has not ended after %s; every goroutine:\n%s\n", c.bound-2*time.Second, buf[:runtime.Stack(buf, true)])
 	})
 	t.Cleanup(func() { hung.Stop() })
 	t.Cleanup(func() {
@@ -165,7 +168,7 @@ func (c *chaos) ended1(who string, ctx context.Context, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if ctx.Err() != nil {
-		c.errs = append(c.errs, fmt.Errorf("%s did not end by itself within %s", who, bound))
+		c.errs = append(c.errs, fmt.Errorf("%s did not end by itself within %s", who, c.bound))
 	} else if err != nil {
 		c.errs = append(c.errs, fmt.Errorf("%s: %w", who, err))
 	}
