@@ -141,12 +141,12 @@ func (r *run) onRequest(req *colly.Request) {
 		r.ensureLimit(req.URL.Host, 0)
 		return
 	}
-	ok, why, err := r.robots.allowed(r.ctx, req.URL)
+	ok, why, err := r.robots.Allowed(r.ctx, req.URL)
 	switch {
 	case err != nil:
 		req.Abort()
 		r.leavePending(ps)
-	case !ok && r.robots.unreachable(req.URL):
+	case !ok && r.robots.Unreachable(req.URL):
 		// RFC 9309 disallows an unreachable host; the page was not
 		// fetched, which is a failure of the page, not the site's wish.
 		req.Abort()
@@ -156,7 +156,7 @@ func (r *run) onRequest(req *colly.Request) {
 		r.record(ps, storage.Page{Status: storage.PageSkipped, Error: why})
 	default:
 		// After robots.txt, whose Crawl-delay paces the host.
-		r.ensureLimit(req.URL.Host, r.robots.crawlDelay(req.URL))
+		r.ensureLimit(req.URL.Host, r.robots.CrawlDelay(req.URL))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/gather-crawler/gather/crawler/extract"
+	"github.com/gather-crawler/gather/crawler/robots"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -47,7 +48,7 @@ func (r *run) startFetching(w pageSink, shared *sharedSlots) error {
 	if r.c.cfg.Crawl.RobotsTxt {
 		// robots.txt takes a crawl-wide slot in a worker (not a local one:
 		// it is read before a page's local slot is taken).
-		r.robots = newRobots(limitGate{next: r.tr, shared: shared}, r.c.userAgent)
+		r.robots = robots.New(limitGate{next: r.tr, shared: shared}, r.c.userAgent, describeError)
 	}
 	r.col = r.collector()
 	r.c.live.Store(r)

@@ -11,6 +11,7 @@ import (
 	"github.com/gocolly/colly/v2"
 
 	"github.com/gather-crawler/gather/crawler/browser"
+	"github.com/gather-crawler/gather/crawler/robots"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -30,7 +31,7 @@ type run struct {
 	noBrowser error
 	// paused holds the hosts a CAPTCHA stopped (host → the pages' reason).
 	paused  sync.Map
-	robots  *robots
+	robots  *robots.Cache
 	w       pageSink
 	win     *window
 	backoff backoff

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/net/html/charset"
 
+	"github.com/gather-crawler/gather/crawler/robots"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -58,14 +59,14 @@ func (r *run) sitemapStart() []string {
 	}
 	rb := r.robots
 	if rb == nil {
-		rb = newRobots(r.tr, r.c.userAgent)
+		rb = robots.New(r.tr, r.c.userAgent, describeError)
 	}
 	for _, base := range r.c.cfg.StartOrigins() {
 		u, err := url.Parse(base)
 		if err != nil {
 			continue
 		}
-		maps, err := rb.sitemaps(r.ctx, u)
+		maps, err := rb.Sitemaps(r.ctx, u)
 		if err != nil {
 			return out
 		}
