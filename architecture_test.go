@@ -65,9 +65,11 @@ func TestArchitecture(t *testing.T) {
 	// The WARC archive is a room of its own: the crawl hands it exchanges,
 	// re-extraction reads records; it knows no engine, config or database.
 	never("crawler/archive", viper, cobra, colly, chromedp, redis, mod+"config", mod+"storage")
-	// robots.txt and the re-fetch policy are rooms of their own: robots
-	// fetches over any RoundTripper; refetch is pure over a page's record.
+	// robots.txt, sitemaps and the re-fetch policy are rooms of their own:
+	// robots fetches over any RoundTripper; sitemap only decodes; refetch
+	// is pure over a page's record.
 	never("crawler/robots", viper, cobra, colly, chromedp, redis, mod+"config", mod+"storage", mod+"crawler/extract")
+	never("crawler/sitemap", viper, cobra, colly, chromedp, redis, mod)
 	never("crawler/refetch", viper, cobra, colly, chromedp, redis, mod+"config")
 	// gather serve reads the database and a progress snapshot; it fetches
 	// nothing and reads no config file.
