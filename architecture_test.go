@@ -1,7 +1,10 @@
 package gather
 
 import (
+	"go/parser"
+	"go/token"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -83,4 +86,32 @@ func TestArchitecture(t *testing.T) {
 	never("schedule", redis, mod+"frontier")
 	// The shipped binary does not carry the benchmarks' charts.
 	never("cmd/gather", plot)
+}
+
+// colly is the engine, in one room: of crawler's files only engine.go
+// imports it, so that each of colly's settings gather works around is set
+// in one place, with why, and the rest of the run sees no colly type.
+func TestCollyInOneFile(t *testing.T) {
+	files, err := filepath.Glob("crawler/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var importers []string
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range af.Imports {
+			if strings.Trim(imp.Path.Value, `"`) == "github.com/gocolly/colly/v2" {
+				importers = append(importers, f)
+			}
+		}
+	}
+	if len(importers) != 1 || importers[0] != "crawler/engine.go" {
+		t.Errorf("files of crawler importing colly: %v; want crawler/engine.go alone", importers)
+	}
 }

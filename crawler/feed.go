@@ -8,8 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/gocolly/colly/v2"
-
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler/refetch"
 	"github.com/gather-crawler/gather/storage"
@@ -373,9 +371,7 @@ func (r *run) dispatch(u string, depth int, retry bool) {
 		r.leavePending(ps)
 		return
 	}
-	cctx := colly.NewContext()
-	cctx.Put(stateKey, ps)
-	if err := r.col.Request("GET", u, nil, cctx, nil); err != nil {
+	if err := r.eng.fetch(u, ps); err != nil {
 		// colly refused before sending: a malformed URL or a host outside
 		// allowed_domains. Retrying cannot help.
 		r.record(ps, storage.Page{Status: storage.PageFailed, Error: "not fetched: " + err.Error()})

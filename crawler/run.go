@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gocolly/colly/v2"
-
 	"github.com/gather-crawler/gather/crawler/browser"
 	"github.com/gather-crawler/gather/crawler/robots"
 	"github.com/gather-crawler/gather/storage"
@@ -23,7 +21,7 @@ type run struct {
 	log    *slog.Logger
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	col    *colly.Collector
+	eng    engine
 	tr     *transport
 	// br is the crawl's Chromium, with crawl.fetch browser or auto.
 	br *browser.Browser
