@@ -3,6 +3,7 @@ package gather
 import (
 	"go/parser"
 	"go/token"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -113,5 +114,31 @@ func TestCollyInOneFile(t *testing.T) {
 	}
 	if len(importers) != 1 || importers[0] != "crawler/engine.go" {
 		t.Errorf("files of crawler importing colly: %v; want crawler/engine.go alone", importers)
+	}
+}
+
+// docs/architecture.md names every package of the module, so that a new
+// room is described where a newcomer looks for it.
+func TestArchitectureDocNamesEveryPackage(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	out, err := exec.Command("go", "list", "./...").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("docs/architecture.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const mod = "github.com/gather-crawler/gather"
+	for _, pkg := range strings.Fields(string(out)) {
+		rel := strings.TrimPrefix(strings.TrimPrefix(pkg, mod), "/")
+		if rel == "" {
+			continue // the module's root: embed.go and this test
+		}
+		if !strings.Contains(string(doc), rel) {
+			t.Errorf("docs/architecture.md does not name %s", rel)
+		}
 	}
 }
