@@ -94,12 +94,18 @@ func TestCrawl_AutoSolvesAgainWhenTheTokenExpires(t *testing.T) {
 		Challenge: &demo.Challenge{TokenTTL: 1500 * time.Millisecond}})
 	cfg, ids := idTemplateConfig(t, demo.PageURL(site.URL, "{id}"), "auto", 22, "")
 	cfg.Crawl.Parallelism = 1
+	start := time.Now()
 	sum, err := crawl(t, cfg, browserOpts())
 	if err != nil {
 		t.Fatalf("%v\n%v", err, sum)
 	}
-	if sum.Counts.PagesOK != 22 || sum.Counts.Challenges < 2 || sum.Counts.Challenges > 3 || sum.Counts.Challenges != site.Solves() {
-		t.Fatalf("summary %v; site saw %d solves: want every page, 2 or 3 solves (one per token lifetime), each seen by the site; failures: %v", sum, site.Solves(),
+	// 22 pages one at a time at 100ms outlive the first token, so there
+	// are two solves at least; a token is solved again only once expired,
+	// so there is one per token lifetime the crawl took at most (a busy
+	// machine makes the crawl, and so the solves, longer).
+	most := int64(time.Since(start)/(1500*time.Millisecond)) + 1
+	if sum.Counts.PagesOK != 22 || sum.Counts.Challenges < 2 || sum.Counts.Challenges > most || sum.Counts.Challenges != site.Solves() {
+		t.Fatalf("summary %v; site saw %d solves: want every page, 2 to %d solves (one per token lifetime), each seen by the site; failures: %v", sum, site.Solves(), most,
 			queryString(t, gathertest.OpenDB(t, cfg.Database), "SELECT group_concat(url || ': ' || error, '; ') FROM gather_pages WHERE status = 'failed'"))
 	}
 	if _, err := demo.VerifyIDs(context.Background(), gathertest.OpenDB(t, cfg.Database), ids, false, nil); err != nil {
