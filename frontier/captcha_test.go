@@ -9,7 +9,7 @@ import (
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
 	"github.com/gather-crawler/gather/internal/redistest"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // A CAPTCHA stops its host for every worker of a shared crawl, as it
@@ -39,7 +39,7 @@ func TestShared_CaptchaStopsTheHostForEveryWorker(t *testing.T) {
 	}
 	t.Cleanup(func() { b.Close() })
 	dir := t.TempDir()
-	cfg := testingutil.LoadConfig(t, dir, sharedConfig(t, dir, rs.URL(), []*demo.Server{a, b}, n, 2))
+	cfg := gathertest.LoadConfig(t, dir, sharedConfig(t, dir, rs.URL(), []*demo.Server{a, b}, n, 2))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c, err := crawler.New(cfg, nil, crawler.Options{})
@@ -85,15 +85,15 @@ func TestShared_CaptchaStopsTheHostForEveryWorker(t *testing.T) {
 		t.Errorf("%d requests sent to the host after its CAPTCHA (%d before it)", inside, before)
 	}
 
-	db := testingutil.OpenDB(t, cfg.Database)
-	if got := testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_pages"); got != n {
+	db := gathertest.OpenDB(t, cfg.Database)
+	if got := gathertest.QueryInt(t, db, "SELECT count(*) FROM gather_pages"); got != n {
 		t.Errorf("%d pages recorded, want %d", got, n)
 	}
-	if got := testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE url LIKE ? AND status <> 'ok'", b.URL+"/%"); got != 0 {
+	if got := gathertest.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE url LIKE ? AND status <> 'ok'", b.URL+"/%"); got != 0 {
 		t.Errorf("%d pages of the other host not ok", got)
 	}
 	var stopped int
-	for _, row := range testingutil.QueryStrings(t, db, "SELECT status || ' ' || coalesce(error, '') FROM gather_pages WHERE url LIKE ? AND status <> 'ok'", a.URL+"/%") {
+	for _, row := range gathertest.QueryStrings(t, db, "SELECT status || ' ' || coalesce(error, '') FROM gather_pages WHERE url LIKE ? AND status <> 'ok'", a.URL+"/%") {
 		if !strings.HasPrefix(row, "failed blocked: captcha (needs a person)") {
 			t.Errorf("a page of the CAPTCHA's host: %s", row)
 		}
@@ -102,7 +102,7 @@ func TestShared_CaptchaStopsTheHostForEveryWorker(t *testing.T) {
 	if stopped < n/2-before-10 {
 		t.Errorf("%d pages of the CAPTCHA's host failed for it; %d were fetched before it, of %d", stopped, before, n/2)
 	}
-	if got := testingutil.QueryString(t, db, "SELECT group_concat(status, ',') FROM gather_runs"); got != "finished" {
+	if got := gathertest.QueryString(t, db, "SELECT group_concat(status, ',') FROM gather_runs"); got != "finished" {
 		t.Errorf("runs: %s", got)
 	}
 	st, err := fr.Status(ctx)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -83,12 +83,12 @@ func TestScaleOut_WorkerFrozenPastTheRun(t *testing.T) {
 			t.Errorf("%s fetched %d times", path, k)
 		}
 	}
-	db := testingutil.OpenDB(t, s.db)
+	db := gathertest.OpenDB(t, s.db)
 	// The late outcomes are pages of the first run, counted once.
-	if got := testingutil.QueryString(t, db, "SELECT group_concat(status || ' ' || pages_ok, ', ') FROM gather_runs"); got != "finished 150, finished 0" {
+	if got := gathertest.QueryString(t, db, "SELECT group_concat(status || ' ' || pages_ok, ', ') FROM gather_runs"); got != "finished 150, finished 0" {
 		t.Errorf("runs: %s", got)
 	}
-	if got := testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE run <> 1"); got != 0 {
+	if got := gathertest.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE run <> 1"); got != 0 {
 		t.Errorf("%d pages moved to the next run", got)
 	}
 	st, out = s.start("status")
@@ -117,5 +117,5 @@ func TestScaleOut_WorkerFrozenPastTheRun(t *testing.T) {
 // lateSince counts the pages stored ok from a fetch after t.
 func lateSince(t *testing.T, path string, at time.Time) int64 {
 	t.Helper()
-	return testingutil.QueryInt(t, testingutil.OpenDB(t, path), "SELECT count(*) FROM gather_pages WHERE status = 'ok' AND fetched_at > ?", storage.FormatTime(at))
+	return gathertest.QueryInt(t, gathertest.OpenDB(t, path), "SELECT count(*) FROM gather_pages WHERE status = 'ok' AND fetched_at > ?", storage.FormatTime(at))
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/gather-crawler/gather/internal/redistest"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // Chaos: the sink killed (SIGKILL) mid-crawl, then Redis losing its data
@@ -68,8 +68,8 @@ func TestScaleOut_SinkGoneAndRedisLostWhileNoSinkRuns(t *testing.T) {
 			t.Errorf("gather status says:\n%s\nwant %q", status, want)
 		}
 	}
-	db := testingutil.OpenDB(t, s.db)
-	if got := testingutil.QueryString(t, db, "SELECT group_concat(status, ',') FROM gather_runs"); got != "interrupted" {
+	db := gathertest.OpenDB(t, s.db)
+	if got := gathertest.QueryString(t, db, "SELECT group_concat(status, ',') FROM gather_runs"); got != "interrupted" {
 		t.Errorf("after gather status, gather_runs: %s", got)
 	}
 	for i, w := range workers {
@@ -90,11 +90,11 @@ func TestScaleOut_SinkGoneAndRedisLostWhileNoSinkRuns(t *testing.T) {
 		t.Errorf("the sink said:\n%s", sinkOut)
 	}
 	s.check()
-	if got := testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE status <> 'ok'"); got != 0 {
+	if got := gathertest.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE status <> 'ok'"); got != 0 {
 		t.Errorf("%d pages not ok", got)
 	}
-	first := testingutil.QueryInt(t, db, "SELECT pages_ok FROM gather_runs WHERE id = 1")
-	if got, want := testingutil.QueryString(t, db, "SELECT group_concat(status || ' ' || pages_ok, ', ') FROM gather_runs"), fmt.Sprintf("interrupted %d, finished %d", first, 150-first); got != want {
+	first := gathertest.QueryInt(t, db, "SELECT pages_ok FROM gather_runs WHERE id = 1")
+	if got, want := gathertest.QueryString(t, db, "SELECT group_concat(status || ' ' || pages_ok, ', ') FROM gather_runs"), fmt.Sprintf("interrupted %d, finished %d", first, 150-first); got != want {
 		t.Errorf("runs: %s, want %s", got, want)
 	}
 }
