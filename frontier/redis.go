@@ -85,7 +85,7 @@ type Redis struct {
 	// restartSeen is when this worker saw Redis restart, until it looked
 	// for a sink to reconcile it (sinkbeat.go).
 	restartSeen time.Time
-	late   atomic.Int64 // outcomes dropped: their page was stored already
+	late        atomic.Int64 // outcomes handed over late (late.go)
 }
 
 type keys struct {

@@ -117,7 +117,7 @@ func (r *Reader) RunHistory(ctx context.Context, limit int) (*sql.Rows, error) {
 	q := `SELECT id, job, started_at AS started, finished_at AS finished,
 		CASE WHEN finished_at IS NULL THEN NULL
 		     ELSE round((julianday(finished_at) - julianday(started_at)) * 86400, 1) END AS seconds,
-		`+r.liveStatus(ctx)+` AS status, pages_ok AS ok, pages_failed AS failed, pages_skipped AS skipped, items, pages_changed AS changed, warnings,
+		` + r.liveStatus(ctx) + ` AS status, pages_ok AS ok, pages_failed AS failed, pages_skipped AS skipped, items, pages_changed AS changed, warnings,
 		browser_pages AS browser, challenges
 		FROM gather_runs ORDER BY id DESC`
 	if limit > 0 {

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gather-crawler/gather/internal/redistest"
 	"github.com/gather-crawler/gather/internal/gathertest"
+	"github.com/gather-crawler/gather/internal/redistest"
 )
 
 // Chaos: the sink killed (SIGKILL) mid-crawl, then Redis losing its data
