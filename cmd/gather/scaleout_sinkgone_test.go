@@ -27,6 +27,7 @@ func TestScaleOut_SinkGoneAndRedisLostWhileNoSinkRuns(t *testing.T) {
 	}
 	rs := redistest.StartWith(t, redistest.None)
 	s := newScaleOutOn(t, rs, 150, 2, 40*time.Millisecond)
+	s.slotsLost = true // Redis is emptied under requests in flight
 	s.seed()
 	deadline := time.Now().Add(60 * time.Second)
 	sink, _ := s.start("sink")

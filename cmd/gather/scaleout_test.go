@@ -29,6 +29,10 @@ type scaleOut struct {
 	// started are the processes' outputs, shown when the test fails:
 	// a process that hangs is told by what the others said.
 	started []startedProcess
+	// slotsLost: Redis loses its data mid-crawl, the host slots of the
+	// requests in flight with it, so a host may briefly see more than
+	// crawl.parallelism (docs/scaleout.md): check logs it, not fails.
+	slotsLost bool
 }
 
 type startedProcess struct {
@@ -127,7 +131,9 @@ func (s *scaleOut) check() map[string]int {
 	}
 	fetched := map[string]int{}
 	for i, site := range s.sites {
-		if m := site.MaxInFlight(); m > int64(s.parallelism) {
+		if m := site.MaxInFlight(); m > int64(s.parallelism) && s.slotsLost {
+			s.t.Logf("host %d saw %d requests at once (parallelism %d): Redis lost the slots of requests in flight", i, m, s.parallelism)
+		} else if m > int64(s.parallelism) {
 			s.t.Errorf("host %d saw %d requests at once, want at most %d across all workers", i, m, s.parallelism)
 		}
 		for path, k := range site.Counts() {
