@@ -44,6 +44,9 @@ func TestChaos_Full_RedisFrozen40sUnderA30sLease(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("froze 40s at %d stored; ended %s after the freeze began; status after: %+v", 100, time.Since(frozeAt).Round(time.Second), st)
+	if p := os.Getenv("CHAOS_LOG"); p != "" {
+		os.WriteFile(p, []byte(c.buf.String()), 0o644)
+	}
 }
 
 // Redis stopped for 5 s mid-crawl (the second outage: 248 pages

@@ -27,7 +27,10 @@ import (
 // stopped hosts; ARGV limit, token, hold (ms), host. Returns {0, 0} when
 // the slot is taken, {3, 0} when a CAPTCHA stopped the host, {1, ms}
 // while the host is paused (Retry-After) for ms more, else {2, ms until
-// the next slot expires}.
+// the next slot expires}. A token that holds a slot already has it: a
+// try that timed out (Redis frozen) may have taken it when Redis thawed,
+// and the next try, with the same token, must not find the host full of
+// its own slot until the slot expires a lease later.
 var slotScript = redis.NewScript(`
 if redis.call('HEXISTS', KEYS[3], ARGV[4]) == 1 then
   return {3, 0}
@@ -39,6 +42,10 @@ end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZSCORE', KEYS[1], ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+  return {0, 0}
+end
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
@@ -69,14 +76,19 @@ return #KEYS
 `)
 
 // releaseScript: KEYS[1] the host's slots; ARGV token, delay (ms). The slot
-// frees delay from now (at once for 0).
+// frees delay from now (at once for 0): it goes, and a placeholder of
+// another name holds its place until then, so that a renewal of the slot
+// that arrives after its release (sent before, while Redis was frozen: a
+// command that timed out still runs when Redis thaws) finds nothing to
+// renew, rather than holding the host's slot for a lease.
 var releaseScript = redis.NewScript(`
+redis.call('ZREM', KEYS[1], ARGV[1])
 if tonumber(ARGV[2]) <= 0 then
-  return redis.call('ZREM', KEYS[1], ARGV[1])
+  return 1
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-return redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+return redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), '~' .. ARGV[1])
 `)
 
 // pollMin and pollMax bound the wait between two tries for a full host's

@@ -29,6 +29,9 @@ type scaleOut struct {
 	// started are the processes' outputs, shown when the test fails:
 	// a process that hangs is told by what the others said.
 	started []startedProcess
+	// lease is --lease for every command (default 2s: a killed worker's
+	// pages go to others quickly).
+	lease string
 	// slotsLost: Redis loses its data mid-crawl, the host slots of the
 	// requests in flight with it, so a host may briefly see more than
 	// crawl.parallelism (docs/scaleout.md): check logs it, not fails.
@@ -77,7 +80,11 @@ crawl:
 
 // start starts a gather command of the shared crawl.
 func (s *scaleOut) start(args ...string) (*exec.Cmd, *syncBuffer) {
-	cmd, out := gatherProcess(s.t, append(args, "-c", s.cfg, "--lease", "2s")...)
+	lease := s.lease
+	if lease == "" {
+		lease = "2s"
+	}
+	cmd, out := gatherProcess(s.t, append(args, "-c", s.cfg, "--lease", lease)...)
 	if len(s.started) == 0 {
 		s.t.Cleanup(func() {
 			if !s.t.Failed() {
@@ -191,6 +198,11 @@ func TestScaleOut_ThreeWorkersAndASink(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	s := newScaleOut(t, 240, 2, 20*time.Millisecond)
+	// No worker dies here, so none may be taken for dead: a 2 s lease
+	// lapsed under -race on two cores shared with other work (renewals
+	// every 667 ms missed their deadline on every worker at once), and a
+	// page was fetched twice.
+	s.lease = "10s"
 	s.seed()
 	sink, sinkOut := s.start("sink")
 	var workers []*exec.Cmd
