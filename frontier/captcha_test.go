@@ -2,6 +2,9 @@ package frontier_test
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -40,8 +43,24 @@ func TestShared_CaptchaStopsTheHostForEveryWorker(t *testing.T) {
 	t.Cleanup(func() { b.Close() })
 	dir := t.TempDir()
 	cfg := gathertest.LoadConfig(t, dir, sharedConfig(t, dir, rs.URL(), []*demo.Server{a, b}, n, 2))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	// Seconds alone, but up to half a minute under -race on two busy
+	// cores: a crawl that has not ended after the bound left every
+	// goroutine's stack in the log, shown on failure.
+	const bound = 120 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()
+	buf := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the crawl said:\n%s", buf)
+		}
+	})
+	hung := time.AfterFunc(bound-5*time.Second, func() {
+		stacks := make([]byte, 8<<20)
+		fmt.Fprintf(buf, "not ended after %s; every goroutine:\n%s\n", bound-5*time.Second, stacks[:runtime.Stack(stacks, true)])
+	})
+	defer hung.Stop()
 	c, err := crawler.New(cfg, nil, crawler.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +69,7 @@ func TestShared_CaptchaStopsTheHostForEveryWorker(t *testing.T) {
 	if _, err := fr.Seed(ctx, c, nil); err != nil {
 		t.Fatal(err)
 	}
-	crawlShared(t, ctx, rs.URL(), cfg, 3, crawler.Options{})
+	crawlShared(t, ctx, rs.URL(), cfg, 3, crawler.Options{Logger: logger})
 
 	var met time.Time
 	for _, r := range a.Log() {
