@@ -44,6 +44,8 @@ func TestChaos_Full_RedisFrozen40sUnderA30sLease(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("froze 40s at %d stored; ended %s after the freeze began; status after: %+v", 100, time.Since(frozeAt).Round(time.Second), st)
+	// CHAOS_LOG=FILE keeps the crawl's log, passed or failed: how long
+	// each part waited, and for what.
 	if p := os.Getenv("CHAOS_LOG"); p != "" {
 		os.WriteFile(p, []byte(c.buf.String()), 0o644)
 	}
