@@ -96,9 +96,7 @@ func newSeedCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
-			if err := markDeadRuns(cmd, cfg); err != nil {
-				return err
-			}
+			markDeadRuns(cmd, cfg)
 			var st *storage.Store
 			if resume {
 				// The database is where what was stored is known when
@@ -242,9 +240,7 @@ from Redis at each scrape, until SIGINT or SIGTERM.`,
 			}
 			printStatus(cmd, fr.Addr(), st)
 			printBinding(cmd, fr, cfg.Database)
-			if err := markDeadRuns(cmd, cfg); err != nil {
-				return err
-			}
+			markDeadRuns(cmd, cfg)
 			if listen == "" {
 				return nil
 			}

@@ -68,19 +68,24 @@ func printBinding(cmd *cobra.Command, fr *frontier.Redis, path string) {
 // markDeadRuns records as interrupted the crawl's runs that its database
 // still says are running while no process runs them (their sink was
 // killed: storage.Store.MarkDeadRuns), when the database is here, and
-// says so.
-func markDeadRuns(cmd *cobra.Command, cfg *config.Config) error {
+// says so. It is a courtesy of status and seed: a database it cannot
+// write (read-only, busy) is left to the next sink, with a warning.
+func markDeadRuns(cmd *cobra.Command, cfg *config.Config) {
 	if _, err := os.Stat(cfg.Database); err != nil {
-		return nil
+		return
 	}
+	w := cmd.OutOrStdout()
 	st, err := storage.Open(cmd.Context(), cfg.Database, crawler.Tables(cfg))
 	if err != nil {
-		return err
+		fmt.Fprintf(w, "warning   runs of %s not checked: %v\n", cfg.Database, err)
+		return
 	}
 	defer st.Close()
 	n, err := st.MarkDeadRuns(cmd.Context(), cfg.Crawl.Name)
-	if n > 0 {
-		fmt.Fprintf(cmd.OutOrStdout(), "runs      %d recorded interrupted: running in %s, though no process ran them (a sink killed?)\n", n, cfg.Database)
+	if err != nil {
+		fmt.Fprintf(w, "warning   runs of %s not checked: %v\n", cfg.Database, err)
 	}
-	return err
+	if n > 0 {
+		fmt.Fprintf(w, "runs      %d recorded interrupted: running in %s, though no process ran them (a sink killed?)\n", n, cfg.Database)
+	}
 }
