@@ -37,8 +37,9 @@ type chaos struct {
 	lease time.Duration
 	st    *storage.Store
 	// bound is how long the crawl may take (the const bound unless set
-	// before start).
+	// before start); ctx ends then.
 	bound time.Duration
+	ctx   context.Context
 
 	wg   sync.WaitGroup
 	mu   sync.Mutex
@@ -103,10 +104,30 @@ func newChaos(t *testing.T, p redistest.Persistence, n int, latency, lease time.
 
 // start seeds the crawl and starts a sink and workers workers, until bound.
 func (c *chaos) start(workers int) {
+	c.t.Helper()
+	c.startWorkers(workers)
+	c.startSink()
+}
+
+// startSink starts the sink of a crawl startWorkers began.
+func (c *chaos) startSink() {
+	c.wg.Go(func() {
+		sum, err := c.fr.Sink(c.ctx, c.st, frontier.SinkOptions{ItemsHash: c.cfg.ItemsHash(), Crawler: c.crawler(), Retry: 50 * time.Millisecond, Logger: c.log.With("who", "sink")})
+		c.ended1("sink", c.ctx, err)
+		c.mu.Lock()
+		c.sink = sum
+		c.mu.Unlock()
+	})
+}
+
+// startWorkers seeds the crawl and starts workers workers, until bound;
+// the crawl ends once startSink has started its sink.
+func (c *chaos) startWorkers(workers int) {
 	t := c.t
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), c.bound)
 	t.Cleanup(cancel)
+	c.ctx = ctx
 	st, err := storage.Open(ctx, c.cfg.Database, crawler.Tables(c.cfg))
 	if err != nil {
 		t.Fatal(err)
@@ -117,13 +138,6 @@ func (c *chaos) start(workers int) {
 		t.Fatal(err)
 	}
 	c.fr = c.open("sink")
-	c.wg.Go(func() {
-		sum, err := c.fr.Sink(ctx, st, frontier.SinkOptions{ItemsHash: c.cfg.ItemsHash(), Crawler: c.crawler(), Retry: 50 * time.Millisecond, Logger: c.log.With("who", "sink")})
-		c.ended1("sink", ctx, err)
-		c.mu.Lock()
-		c.sink = sum
-		c.mu.Unlock()
-	})
 	for i := range workers {
 		c.wg.Go(func() {
 			name := fmt.Sprintf("w%d", i)
@@ -358,5 +372,44 @@ func TestShared_SinkOfAnotherDatabaseIsRefused(t *testing.T) {
 	defer st.Close()
 	if _, err := fr.Sink(sctx, st, frontier.SinkOptions{ItemsHash: cfg.ItemsHash()}); err != nil {
 		t.Fatalf("the crawl's own sink: %v", err)
+	}
+}
+
+// Redis restarted cleanly (SIGTERM: it saves its snapshot on the way out)
+// while outcomes wait for a sink that is not running yet: the workers see
+// the restart, find their outcomes still there and keep renewing their
+// leases, so that when the sink comes, a lease later, nothing has been
+// fetched again. (Taking every outcome handed over before a restart for
+// lost fetched them all again once their lease lapsed.)
+func TestChaos_CleanRestartFetchesNothingAgain(t *testing.T) {
+	c := newChaos(t, redistest.Snapshots, 120, 40*time.Millisecond, 2*time.Second)
+	c.startWorkers(2)
+	status := open(t, c.rs.URL(), "status", c.lease)
+	for {
+		st, err := status.Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Results >= 30 {
+			break
+		}
+		select {
+		case <-c.ended:
+			t.Fatal("the crawl ended without a sink")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	c.rs.Stop()
+	c.rs.StartAgain(t)
+	// Past the lease, twice: leases not renewed would have lapsed.
+	time.Sleep(2 * c.lease)
+	c.startSink()
+	c.check()
+	for i, site := range c.sites {
+		for path, k := range site.Counts() {
+			if strings.Contains(path, "/title/") && k != 1 {
+				t.Errorf("site %d: %s fetched %d times", i, path, k)
+			}
+		}
 	}
 }

@@ -26,8 +26,8 @@ func seenKey(u string) string {
 // addScript adds each URL not seen before to the queue, then (ARGV[2] not
 // empty) hands an outcome to the sink: links and outcome in one round
 // trip and one atomic step, links first. ARGV: queue entry, payload, then
-// (hash, url, depth) triples. Returns {how many URLs were new, 1 if the
-// outcome was handed over}.
+// (hash, url, depth) triples. Returns {how many URLs were new, the
+// outcome's id in the results stream ("" if none was handed over)}.
 //
 // A task whose queue entry (ARGV[1], when not empty) is gone adds nothing
 // and hands nothing over: the sink deletes an entry once an outcome for
@@ -39,7 +39,7 @@ func seenKey(u string) string {
 // run.
 var addScript = redis.NewScript(`
 if ARGV[1] ~= '' and #redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[1]) == 0 then
-  return {0, 0}
+  return {0, ''}
 end
 local added = 0
 for i = 3, #ARGV, 3 do
@@ -48,10 +48,9 @@ for i = 3, #ARGV, 3 do
     added = added + 1
   end
 end
-local handed = 0
+local handed = ''
 if ARGV[2] ~= '' then
-  redis.call('XADD', KEYS[3], '*', 'q', ARGV[1], 'p', ARGV[2])
-  handed = 1
+  handed = redis.call('XADD', KEYS[3], '*', 'q', ARGV[1], 'p', ARGV[2])
 end
 return {added, handed}
 `)
@@ -72,8 +71,9 @@ return out
 `)
 
 // add runs addScript over links in chunks, the outcome with the last, and
-// reports whether the outcome was handed over.
-func (r *Redis) add(ctx context.Context, links []crawler.Link, entry, payload string) (added int64, handed bool, err error) {
+// returns the outcome's id in the results stream ("" if it was not
+// handed over).
+func (r *Redis) add(ctx context.Context, links []crawler.Link, entry, payload string) (added int64, handed string, err error) {
 	const chunk = 500
 	for first := true; first || len(links) > 0; first = false {
 		n := min(chunk, len(links))
@@ -87,15 +87,26 @@ func (r *Redis) add(ctx context.Context, links []crawler.Link, entry, payload st
 			args = append(args, seenKey(l.URL), l.URL, l.Depth)
 		}
 		links = links[n:]
-		res, err := addScript.Run(ctx, r.rdb, []string{r.keys.seen, r.keys.queue, r.keys.results}, args...).Int64Slice()
-		if err == nil && len(res) != 2 {
-			err = fmt.Errorf("unexpected answer %v", res)
+		res, err := addScript.Run(ctx, r.rdb, []string{r.keys.seen, r.keys.queue, r.keys.results}, args...).Slice()
+		var newURLs int64
+		var id string
+		if err == nil {
+			ok := len(res) == 2
+			if ok {
+				newURLs, ok = res[0].(int64)
+			}
+			if ok {
+				id, ok = res[1].(string)
+			}
+			if !ok {
+				err = fmt.Errorf("unexpected answer %v", res)
+			}
 		}
 		if err != nil {
-			return added, false, fmt.Errorf("frontier %s: %w", r.addr, err)
+			return added, "", fmt.Errorf("frontier %s: %w", r.addr, err)
 		}
-		added += res[0]
-		handed = res[1] == 1
+		added += newURLs
+		handed = id
 	}
 	return added, handed, nil
 }
@@ -287,13 +298,13 @@ func (r *Redis) Finish(ctx context.Context, t crawler.Task, page storage.Page, l
 		return err
 	}
 	r.mu.Lock()
-	if handed {
-		r.handed[t.ID] = struct{}{}
+	if handed != "" {
+		r.handed[t.ID] = handed
 	} else {
 		delete(r.held, t.ID)
 	}
 	r.mu.Unlock()
-	if !handed {
+	if handed == "" {
 		return fmt.Errorf("frontier %s: %s: %w", r.addr, page.URL, crawler.ErrLeaseGone)
 	}
 	r.finished.Add(1)

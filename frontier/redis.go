@@ -80,7 +80,7 @@ type Redis struct {
 	outage outage
 	// handed are the entries of held whose outcome was handed to the sink
 	// (restart.go); runID the Redis server's run_id when last looked at.
-	handed map[string]struct{}
+	handed map[string]string // entry → its outcome's id in the results stream
 	runID  string
 	// restartSeen is when this worker saw Redis restart, until it looked
 	// for a sink to reconcile it (sinkbeat.go).
@@ -179,7 +179,7 @@ func Open(rawURL string, opts Options) (*Redis, error) {
 	}
 	r := &Redis{rdb: redis.NewClient(ro), keys: keysFor(opts.Job), opts: opts, addr: Redact(rawURL),
 		log: log.With("frontier", Redact(rawURL)), held: map[string]struct{}{}, slots: map[string]string{}, claimCursor: "0-0",
-		stop: make(chan struct{}), since: time.Now(), handed: map[string]struct{}{}}
+		stop: make(chan struct{}), since: time.Now(), handed: map[string]string{}}
 	r.outage.log = r.log
 	return r, nil
 }

@@ -3,8 +3,11 @@ package frontier
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // A Redis that restarted may have gone back in time: restored from its
@@ -14,9 +17,10 @@ import (
 // those would hold them forever and the run would never end. So every
 // process notes the server's run_id (new at each start): a worker that
 // sees it change stops renewing the entries whose outcome it had handed
-// over (they are taken over after the lease, and fetched again unless the
-// sink stores them first), and the sink reconciles the frontier with the
-// database as `gather seed --resume` does (sink.go).
+// over and the restart lost (they are taken over after the lease, and
+// fetched again unless the sink stores them first), and the sink
+// reconciles the frontier with the database as `gather seed --resume`
+// does (sink.go).
 
 // serverRunID is the Redis server's run_id.
 func (r *Redis) serverRunID(ctx context.Context) (string, error) {
@@ -47,28 +51,66 @@ func (r *Redis) restarted(ctx context.Context) (bool, error) {
 }
 
 // checkRestart is a worker's look for a restart: the outcomes it handed
-// over may be lost with it, so their entries are no longer renewed.
+// over may be lost with it. Each is looked for in the results stream by
+// its id: one still there (a clean restart, or written before the
+// snapshot) keeps its entry renewed until the sink stores it; one gone
+// was lost, or stored (its entry then went with it), and its entry is no
+// longer renewed, so that it is fetched again after the lease if it is
+// still there. Renewing none of them fetched again, after a clean
+// restart, every page whose outcome the sink had not stored within the
+// lease.
 func (r *Redis) checkRestart(ctx context.Context) error {
 	again, err := r.restarted(ctx)
 	if err != nil || !again {
 		return err
 	}
 	r.mu.Lock()
-	n := len(r.handed)
-	for id := range r.handed {
-		delete(r.held, id)
-	}
-	clear(r.handed)
+	handed := maps.Clone(r.handed)
 	// A restored queue may hold entries this worker fetched long ago:
 	// look at every lease again.
 	r.claimCursor = "0-0"
 	r.mu.Unlock()
-	r.log.Warn("the frontier restarted (Redis may have lost its last writes); the outcomes handed over before are no longer vouched for: their pages are fetched again after the lease unless the sink stored them",
-		"outcomes", n, "lease", r.opts.LeaseTTL)
+	kept := r.outcomesKept(ctx, handed)
+	r.mu.Lock()
+	for entry := range handed {
+		if !kept[entry] {
+			delete(r.held, entry)
+			delete(r.handed, entry)
+		}
+	}
+	r.mu.Unlock()
+	r.log.Warn("the frontier restarted (Redis may have lost its last writes); the outcomes handed over and lost with it are fetched again after the lease, unless the sink stored them",
+		"outcomes", len(handed), "still_there", len(kept), "lease", r.opts.LeaseTTL)
 	// No sink to reconcile it? Looked at once a sink would have beaten
 	// again (sinkbeat.go).
 	r.mu.Lock()
 	r.restartSeen = time.Now()
 	r.mu.Unlock()
 	return nil
+}
+
+// outcomesKept looks for outcomes (entry → id in the results stream) and
+// returns the entries whose outcome is still there; none when Redis does
+// not answer (then all are taken for lost).
+func (r *Redis) outcomesKept(ctx context.Context, handed map[string]string) map[string]bool {
+	kept := map[string]bool{}
+	if len(handed) == 0 {
+		return kept
+	}
+	cmds := make(map[string]*redis.XMessageSliceCmd, len(handed))
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for entry, id := range handed {
+			cmds[entry] = p.XRange(ctx, r.keys.results, id, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return kept
+	}
+	for entry, c := range cmds {
+		if len(c.Val()) == 1 {
+			kept[entry] = true
+		}
+	}
+	return kept
 }
