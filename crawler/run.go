@@ -164,6 +164,9 @@ func (r *run) end(ctx context.Context, start time.Time, werr error) Summary {
 		Bytes: c.stats.bytes.Load(), Elapsed: time.Since(start), Database: c.store.Path()}
 	sum.Counts.BrowserPages, sum.Counts.Challenges = c.stats.browserPages.Load(), c.stats.challenges.Load()
 	sum.Archived, sum.ArchiveBytes, sum.ArchiveDir = c.stats.archived.Load(), c.stats.archiveBytes.Load(), r.archiveDir()
+	// What the run wrote, not what its writer indexed (a re-extraction
+	// indexes what earlier runs wrote).
+	sum.Counts.Archived, sum.Counts.ArchiveBytes = sum.Archived, sum.ArchiveBytes
 	sum.Reextracted = c.stats.reextracted.Load()
 	r.fatalMu.Lock()
 	fatal := r.fatalErr

@@ -125,7 +125,9 @@ CREATE TABLE IF NOT EXISTS gather_runs (
   error TEXT,
   warnings INTEGER NOT NULL DEFAULT 0,
   browser_pages INTEGER NOT NULL DEFAULT 0,
-  challenges INTEGER NOT NULL DEFAULT 0
+  challenges INTEGER NOT NULL DEFAULT 0,
+  archived INTEGER NOT NULL DEFAULT 0,
+  archive_bytes INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS gather_pages (
   url TEXT NOT NULL,
@@ -186,6 +188,9 @@ var metaColumns = []struct{ table, column, decl string }{
 	// Pages loaded in Chromium and JavaScript challenges solved.
 	{"gather_runs", "browser_pages", "INTEGER NOT NULL DEFAULT 0"},
 	{"gather_runs", "challenges", "INTEGER NOT NULL DEFAULT 0"},
+	// Exchanges the run archived and their bytes on disk (archive.go).
+	{"gather_runs", "archived", "INTEGER NOT NULL DEFAULT 0"},
+	{"gather_runs", "archive_bytes", "INTEGER NOT NULL DEFAULT 0"},
 }
 
 // migrate creates gather's own tables and the item tables, adding columns a

@@ -139,6 +139,9 @@ type Writer struct {
 
 	ok, failed, skipped, items, changed atomic.Int64
 	discovered                          atomic.Int64
+	// archived and archiveBytes count the archived responses indexed:
+	// what a sink's run reports of its workers' archives.
+	archived, archiveBytes atomic.Int64
 
 	stmts writerStmts
 	ins   rowInserter
@@ -434,7 +437,8 @@ func (w *Writer) boundWAL() {
 // Counts are the run's totals as committed so far.
 func (w *Writer) Counts() RunCounts {
 	return RunCounts{PagesOK: w.ok.Load(), PagesFailed: w.failed.Load(), PagesSkipped: w.skipped.Load(),
-		Items: w.items.Load(), PagesChanged: w.changed.Load(), Discovered: w.discovered.Load()}
+		Items: w.items.Load(), PagesChanged: w.changed.Load(), Discovered: w.discovered.Load(),
+		Archived: w.archived.Load(), ArchiveBytes: w.archiveBytes.Load()}
 }
 
 func (w *Writer) writePage(tx *sql.Tx, conn *sql.Conn, p *Page) (changed bool, err error) {
