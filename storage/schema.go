@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -236,20 +235,8 @@ func migrate(ctx context.Context, db *sql.DB, tables []Table) (dead []string, er
 				return nil, fmt.Errorf("table %s exists with key (%s) but the config says (%s): drop or rename the table, or rename the item",
 					t.Name, strings.Join(pk, ", "), strings.Join(t.Key, ", "))
 			}
-			want := map[string]bool{}
-			for _, c := range t.allColumns() {
-				want[c] = true
-			}
-			var unfilled []string
-			for c := range existing {
-				if !want[c] {
-					unfilled = append(unfilled, c)
-				}
-			}
-			if len(unfilled) > 0 {
-				sort.Strings(unfilled)
-				dead = append(dead, fmt.Sprintf("table %s has columns no field of its item fills any more (%s): renamed or removed fields; they stay NULL in the rows stored from now on (gather query can still read them)",
-					t.Name, strings.Join(unfilled, ", ")))
+			if unfilled := unfilledColumns(t, existing); len(unfilled) > 0 {
+				dead = append(dead, deadColumnsNote(t.Name, unfilled))
 			}
 			for _, c := range t.allColumns() {
 				if existing[c] {

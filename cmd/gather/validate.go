@@ -43,7 +43,7 @@ func newValidateCmd(g *globals) *cobra.Command {
 				}
 			}
 			describe(cmd.OutOrStdout(), cfg, fileIDs, validateNow())
-			return nil
+			return describeDeadColumns(cmd.Context(), cmd.OutOrStdout(), cfg)
 		},
 	}
 	cmd.Flags().StringVarP(&cfgFile, "config", "c", "", "config file (default $GATHER_CONFIG, else ./config.yaml)")
