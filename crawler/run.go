@@ -110,6 +110,9 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 	if err := r.openArchive(); err != nil {
 		return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))
 	}
+	if _, err := c.SettleItems(ctx); err != nil {
+		return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))
+	}
 	older, err := c.store.OlderItems(ctx, cr.Name, r.items)
 	if err != nil {
 		return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))

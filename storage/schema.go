@@ -196,7 +196,7 @@ var metaColumns = []struct{ table, column, decl string }{
 // config gained since the table was made. A table whose key changed is an
 // error: silently re-keying would merge or split stored rows.
 func migrate(ctx context.Context, db *sql.DB, tables []Table) (dead []string, err error) {
-	if _, err := db.ExecContext(ctx, metaSchema+leaseSchema+poisonSchema+progressSchema+outcomeSchema+archiveSchema); err != nil {
+	if _, err := db.ExecContext(ctx, metaSchema+leaseSchema+poisonSchema+progressSchema+outcomeSchema+archiveSchema+itemVersionsSchema); err != nil {
 		return nil, fmt.Errorf("create gather tables: %w", err)
 	}
 	// Columns gather's own tables gained since a database was made.
