@@ -33,6 +33,9 @@ type ReextractOptions struct {
 	// olderThan, when set, keeps the pages stored with another version of
 	// the items than this one (a crawl's own re-extraction).
 	olderThan string
+	// unreachable are archive files the index names that are not there
+	// (archive_reach.go): their pages are skipped, reported once.
+	unreachable map[string]bool
 }
 
 // Reextract runs the config's current items over the archived responses
@@ -83,6 +86,10 @@ func (c *Crawler) Reextract(ctx context.Context, opts ReextractOptions) (Summary
 	c.live.Store(r)
 	dir := c.cfg.ArchiveDir()
 	r.log.Info("re-extracting from the archive", "archive", dir, "pages", total)
+	var note string
+	if opts.unreachable, note = c.unreachableArchive(ctx, dir); note != "" {
+		r.notes = append(r.notes, note)
+	}
 	rd := archive.NewReader(dir)
 	unreadable, firstBad, ferr := r.reextractAll(rd, opts)
 	rd.Close()
@@ -155,7 +162,7 @@ feed:
 		}
 		after = batch[len(batch)-1].URL
 		for _, p := range batch {
-			if !c.applies(p.URL, opts) || (opts.olderThan != "" && p.ItemsHash == opts.olderThan) {
+			if !c.applies(p.URL, opts) || (opts.olderThan != "" && p.ItemsHash == opts.olderThan) || opts.unreachable[p.Ref.File] {
 				continue
 			}
 			if opts.Limit > 0 && dispatched >= opts.Limit {
