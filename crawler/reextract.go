@@ -191,7 +191,7 @@ func (r *run) reextractOne(rd *archive.Reader, p storage.ArchivedPage) error {
 	if rec.Type != "response" {
 		return fmt.Errorf("%s@%d: a %s record, not a response", p.Ref.File, p.Ref.Offset, rec.Type)
 	}
-	body, err := rec.ContentBody()
+	body, header, err := archivedContent(rd, p.Ref, rec)
 	if err != nil {
 		return err
 	}
@@ -199,13 +199,13 @@ func (r *run) reextractOne(rd *archive.Reader, p storage.ArchivedPage) error {
 	page := storage.Page{URL: p.URL, HTTPStatus: rec.StatusCode, Bytes: int64(len(body)), FetchedBy: fetchedArchive,
 		Attempts: 1, Depth: p.Depth, FetchedAt: r.c.opts.Now(), Archive: &ref}
 	cr := r.c.cfg.Crawl
-	d := decideResponse(r.c.det, rec.StatusCode, rec.Header, body, int64(cr.MaxBodySize), time.Now())
+	d := decideResponse(r.c.det, rec.StatusCode, header, body, int64(cr.MaxBodySize), time.Now())
 	r.c.stats.bytes.Add(int64(len(body)))
 	if d.verdict != verdictOK {
 		page.Status, page.Error = storage.PageFailed, d.reason
 		return r.put(page)
 	}
-	in := fetched{final: rec.URL, body: body, contentType: rec.Header.Get("Content-Type"), links: p.Depth+1 < cr.MaxDepth}
+	in := fetched{final: rec.URL, body: body, contentType: header.Get("Content-Type"), links: p.Depth+1 < cr.MaxDepth}
 	out, err := r.c.process(r.ctx, in, page)
 	if err != nil {
 		return nil // interrupted: the page is left as it was

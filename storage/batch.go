@@ -156,7 +156,7 @@ func (w *Writer) add(b *batch, o op) bool {
 		}
 		if p.Archive != nil {
 			b.archived++
-			b.archiveBytes += p.Archive.Length
+			b.archiveBytes += p.Archive.Length + p.Archive.RenderedLength
 		}
 	}
 	return b.ops >= w.opts.BatchOps || b.rows >= w.opts.BatchRows

@@ -190,6 +190,9 @@ var metaColumns = []struct{ table, column, decl string }{
 	// Exchanges the run archived and their bytes on disk (archive.go).
 	{"gather_runs", "archived", "INTEGER NOT NULL DEFAULT 0"},
 	{"gather_runs", "archive_bytes", "INTEGER NOT NULL DEFAULT 0"},
+	// Where a browser page's rendered DOM lies beside its response.
+	{"gather_archive", "rendered_offset", "INTEGER NOT NULL DEFAULT 0"},
+	{"gather_archive", "rendered_length", "INTEGER NOT NULL DEFAULT 0"},
 }
 
 // migrate creates gather's own tables and the item tables, adding columns a
