@@ -10,7 +10,7 @@ import (
 
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 type pageRow struct {
@@ -20,7 +20,7 @@ type pageRow struct {
 
 func pages(t *testing.T, path string) map[string]pageRow {
 	t.Helper()
-	db := testingutil.OpenDB(t, path)
+	db := gathertest.OpenDB(t, path)
 	rows, err := db.Query("SELECT url, status, coalesce(error, ''), attempts, coalesce(http_status, 0) FROM gather_pages")
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestCrawl_FaultMix(t *testing.T) {
 	}
 	site := startSite(t, "", demo.Options{Latency: latency, Track: true, Fault: fault, RetryAfter: "1"})
 	const n = 120
-	ids := testingutil.WriteIDs(t, 1, n)
+	ids := gathertest.WriteIDs(t, 1, n)
 	cfg := testConfig(t, fmt.Sprintf(`crawl:
   name: faults
   start:
@@ -99,7 +99,7 @@ func TestCrawl_FaultMix(t *testing.T) {
 		}
 	}
 	sort.Strings(okIDs)
-	report, err := demo.VerifyIDs(context.Background(), testingutil.OpenDB(t, cfg.Database), okIDs, false, nil)
+	report, err := demo.VerifyIDs(context.Background(), gathertest.OpenDB(t, cfg.Database), okIDs, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestCrawl_BlockedAndWrongPages(t *testing.T) {
 			t.Errorf("%s (%v): status %s after %d attempts, error %q; want failed after 1 with %q", id, byID[id], p.status, p.attempts, p.err, want[id])
 		}
 	}
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	if n := queryInt(t, db, "SELECT count(*) FROM movies"); n != 1 {
 		t.Errorf("%d movies stored; failed pages must store nothing", n)
 	}

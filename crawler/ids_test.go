@@ -16,7 +16,7 @@ import (
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // echoServer answers every request with the request target as the
@@ -49,7 +49,7 @@ func (e *echoServer) targets() []string {
 // under the URLs the server was asked for, and nothing else.
 func checkStoredAsFetched(t *testing.T, dbPath, base string, targets []string) {
 	t.Helper()
-	db := testingutil.OpenDB(t, dbPath)
+	db := gathertest.OpenDB(t, dbPath)
 	for _, q := range []string{"SELECT url FROM gather_pages ORDER BY url", "SELECT _url FROM pages ORDER BY _url"} {
 		rows, err := db.Query(q)
 		if err != nil {
@@ -200,7 +200,7 @@ func TestCrawl_LongIDsLineIsSkipped(t *testing.T) {
 	if !strings.Contains(sum.String(), "crawl.start: 1 ids could not be used and were skipped") {
 		t.Errorf("the summary does not say a line was skipped: %s", sum)
 	}
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	for _, id := range []int{1, 500, 501, 1000} {
 		u := demo.PageURL(site.URL, demo.ID(id))
 		if st := queryString(t, db, "SELECT status FROM gather_pages WHERE url = ?", u); st != "ok" {
