@@ -10,7 +10,7 @@ import (
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/crawler/archive"
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -29,7 +29,7 @@ func TestCrawl_BrowserPagesAreArchivedAndReextracted(t *testing.T) {
 	if err != nil || sum.Counts.PagesOK != 4 {
 		t.Fatalf("%v\n%v", err, sum)
 	}
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	if n := queryInt(t, db, `SELECT count(*) FROM gather_archive WHERE rendered_length > 0 AND length > 0`); n != 4 {
 		t.Fatalf("%d browser pages indexed with their response and rendered DOM, want 4", n)
 	}

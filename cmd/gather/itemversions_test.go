@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // twoItemsJob crawls n pages of each of the demo's layouts, with an item
@@ -65,8 +65,8 @@ func TestCrawl_ItemChangeTouchesOnlyItsPages(t *testing.T) {
 	if !strings.Contains(out, fmt.Sprintf("%d re-extracted from the archive", n)) {
 		t.Errorf("the summary does not say %d pages were re-extracted:\n%s", n, out)
 	}
-	db := testingutil.OpenDB(t, filepath.Join(dir, "out.db"))
-	got := testingutil.QueryStrings(t, db, `SELECT url || ' ' || run || ' ' || fetched_by FROM gather_pages ORDER BY url`)
+	db := gathertest.OpenDB(t, filepath.Join(dir, "out.db"))
+	got := gathertest.QueryStrings(t, db, `SELECT url || ' ' || run || ' ' || fetched_by FROM gather_pages ORDER BY url`)
 	for _, line := range got {
 		classic := strings.Contains(line, "/classic/")
 		if classic && !strings.HasSuffix(line, " 2 archive") || !classic && !strings.HasSuffix(line, " 1 http") {
@@ -76,7 +76,7 @@ func TestCrawl_ItemChangeTouchesOnlyItsPages(t *testing.T) {
 	if len(got) != 2*n {
 		t.Fatalf("%d pages, want %d", len(got), 2*n)
 	}
-	if c := testingutil.QueryInt(t, db, `SELECT count(*) FROM classic WHERE title NOT LIKE '% %'`); c != n {
+	if c := gathertest.QueryInt(t, db, `SELECT count(*) FROM classic WHERE title NOT LIKE '% %'`); c != n {
 		t.Errorf("%d classic rows follow the new selector, want %d", c, n)
 	}
 
@@ -86,7 +86,7 @@ func TestCrawl_ItemChangeTouchesOnlyItsPages(t *testing.T) {
 	if code != 0 || strings.Contains(out, "re-extracted") {
 		t.Fatalf("crawl after removing an item: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if c := testingutil.QueryInt(t, db, `SELECT count(*) FROM gather_pages WHERE run = 3`); c != 0 {
+	if c := gathertest.QueryInt(t, db, `SELECT count(*) FROM gather_pages WHERE run = 3`); c != 0 {
 		t.Errorf("%d pages touched by run 3, want none", c)
 	}
 	if got := requests(site); got != before {

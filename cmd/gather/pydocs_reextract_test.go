@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/gather-crawler/gather/internal/browsertest"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // pyDocs is the Python documentation as Debian's python3-doc installs it:
@@ -88,7 +88,7 @@ func TestReextract_PythonDocsMatchesAFreshCrawl(t *testing.T) {
 		t.Fatalf("crawl: exit %d\n%s\n%s", code, out, errOut)
 	}
 	before := served.Load()
-	pilcrows := testingutil.QueryInt(t, testingutil.OpenDB(t, filepath.Join(dir, "out.db")), `SELECT count(*) FROM sections WHERE heading LIKE '%¶'`)
+	pilcrows := gathertest.QueryInt(t, gathertest.OpenDB(t, filepath.Join(dir, "out.db")), `SELECT count(*) FROM sections WHERE heading LIKE '%¶'`)
 	if pilcrows < 1000 {
 		t.Fatalf("%d headings end in a pilcrow before the change: the change would change nothing", pilcrows)
 	}
@@ -103,7 +103,7 @@ func TestReextract_PythonDocsMatchesAFreshCrawl(t *testing.T) {
 	if n := served.Load() - before; n != 0 {
 		t.Fatalf("reextract sent %d requests to the server, want none", n)
 	}
-	db := testingutil.OpenDB(t, filepath.Join(dir, "out.db"))
+	db := gathertest.OpenDB(t, filepath.Join(dir, "out.db"))
 	const pagesQ = `SELECT _url, coalesce(title, '') FROM pages ORDER BY _url`
 	const sectionsQ = `SELECT _url, _index, coalesce(heading, ''), coalesce(anchor, '') FROM sections ORDER BY _url, _index`
 	gotPages, gotSections := tableRows(t, db, pagesQ), tableRows(t, db, sectionsQ)
@@ -113,7 +113,7 @@ func TestReextract_PythonDocsMatchesAFreshCrawl(t *testing.T) {
 	if code, out, errOut := runGather(t, "crawl", "-c", cfg2); code != 0 {
 		t.Fatalf("fresh crawl: exit %d\n%s\n%s", code, out, errOut)
 	}
-	fdb := testingutil.OpenDB(t, filepath.Join(fresh, "out.db"))
+	fdb := gathertest.OpenDB(t, filepath.Join(fresh, "out.db"))
 	wantPages, wantSections := tableRows(t, fdb, pagesQ), tableRows(t, fdb, sectionsQ)
 	if len(wantPages) < 500 || len(wantSections) < 1000 {
 		t.Fatalf("the fresh crawl stored %d pages, %d sections: not the whole corpus", len(wantPages), len(wantSections))
@@ -132,11 +132,11 @@ func TestReextract_PythonDocsMatchesAFreshCrawl(t *testing.T) {
 	}
 	same("pages", gotPages, wantPages)
 	same("sections", gotSections, wantSections)
-	changedRows := testingutil.QueryInt(t, db, `SELECT count(*) FROM sections WHERE heading NOT LIKE '%¶'`)
+	changedRows := gathertest.QueryInt(t, db, `SELECT count(*) FROM sections WHERE heading NOT LIKE '%¶'`)
 	if changedRows != int64(len(gotSections)) {
 		t.Errorf("%d of %d headings follow the new selector", changedRows, len(gotSections))
 	}
-	if n := testingutil.QueryInt(t, db, `SELECT count(*) FROM gather_changes WHERE run = 2`); n < pilcrows/10 {
+	if n := gathertest.QueryInt(t, db, `SELECT count(*) FROM gather_changes WHERE run = 2`); n < pilcrows/10 {
 		t.Errorf("%d changes recorded by reextract", n)
 	}
 	t.Logf("reextract: %d pages, %d sections (%d headings changed), equal to a fresh crawl's; 0 requests (the crawl sent %d)",

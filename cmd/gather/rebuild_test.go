@@ -9,7 +9,7 @@ import (
 
 	"github.com/gather-crawler/gather/crawler/archive"
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // rebuildJob is demoJob's config with its own list of pages and the
@@ -36,8 +36,8 @@ items:
 
 func columns(t *testing.T, dbPath, table string) string {
 	t.Helper()
-	db := testingutil.OpenDB(t, dbPath)
-	return strings.Join(testingutil.QueryStrings(t, db, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table), ",")
+	db := gathertest.OpenDB(t, dbPath)
+	return strings.Join(gathertest.QueryStrings(t, db, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table), ",")
 }
 
 // A renamed field leaves a dead column: validate and the run say so, and
@@ -93,15 +93,15 @@ func TestReextractRebuild_DropsDeadColumns(t *testing.T) {
 	if got := columns(t, db, "pages"); got != "name,heading,_url,_run,_fetched_at" {
 		t.Errorf("pages has columns %s after the rebuild, want name,heading,_url,_run,_fetched_at", got)
 	}
-	rdb := testingutil.OpenDB(t, db)
-	if n := testingutil.QueryInt(t, rdb, `SELECT count(*) FROM pages`); n != 10 {
+	rdb := gathertest.OpenDB(t, db)
+	if n := gathertest.QueryInt(t, rdb, `SELECT count(*) FROM pages`); n != 10 {
 		t.Errorf("%d rows after the rebuild, want 10: the unarchived pages' rows must stay", n)
 	}
-	if n := testingutil.QueryInt(t, rdb, `SELECT count(*) FROM pages WHERE name LIKE '%' || heading || '%'`); n != 7 {
+	if n := gathertest.QueryInt(t, rdb, `SELECT count(*) FROM pages WHERE name LIKE '%' || heading || '%'`); n != 7 {
 		t.Errorf("%d rows re-extracted with the new field, want the 7 archived", n)
 	}
-	backup := testingutil.QueryString(t, rdb, `SELECT name FROM sqlite_master WHERE name LIKE 'gather_backup_pages_%'`)
-	if n := testingutil.QueryInt(t, rdb, `SELECT count(title) FROM `+backup); n != 10 {
+	backup := gathertest.QueryString(t, rdb, `SELECT name FROM sqlite_master WHERE name LIKE 'gather_backup_pages_%'`)
+	if n := gathertest.QueryInt(t, rdb, `SELECT count(title) FROM `+backup); n != 10 {
 		t.Errorf("the backup holds %d titles, want all 10", n)
 	}
 	if code, out, _ := runGather(t, "validate", "-c", cfg); code != 0 || strings.Contains(out, "fills any more") {
@@ -117,10 +117,10 @@ func TestReextractRebuild_DropsDeadColumns(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "(no column to drop): 10 rows of 10 pages") || !strings.Contains(out, "every page was re-extracted; the backup") {
 		t.Fatalf("second rebuild: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if n := testingutil.QueryInt(t, rdb, `SELECT count(*) FROM sqlite_master WHERE name LIKE 'gather_backup_pages_%'`); n != 1 {
+	if n := gathertest.QueryInt(t, rdb, `SELECT count(*) FROM sqlite_master WHERE name LIKE 'gather_backup_pages_%'`); n != 1 {
 		t.Errorf("%d backups, want the first rebuild's only", n)
 	}
-	if n := testingutil.QueryInt(t, rdb, `SELECT count(*) FROM pages WHERE name LIKE '%' || heading || '%'`); n != 10 {
+	if n := gathertest.QueryInt(t, rdb, `SELECT count(*) FROM pages WHERE name LIKE '%' || heading || '%'`); n != 10 {
 		t.Errorf("%d rows with the new field, want 10", n)
 	}
 
@@ -163,11 +163,11 @@ func TestReextractRebuild_TruncatedArchiveLosesNothing(t *testing.T) {
 	if !strings.Contains(out, "the old table is kept as gather_backup_pages_") {
 		t.Errorf("the backup was not kept:\n%s", out)
 	}
-	rdb := testingutil.OpenDB(t, db)
-	if n := testingutil.QueryInt(t, rdb, `SELECT count(*) FROM pages`); n != 12 {
+	rdb := gathertest.OpenDB(t, db)
+	if n := gathertest.QueryInt(t, rdb, `SELECT count(*) FROM pages`); n != 12 {
 		t.Errorf("%d rows after the rebuild, want all 12", n)
 	}
-	fresh := testingutil.QueryInt(t, rdb, `SELECT count(*) FROM pages WHERE name IS NOT NULL`)
+	fresh := gathertest.QueryInt(t, rdb, `SELECT count(*) FROM pages WHERE name IS NOT NULL`)
 	if fresh == 0 || fresh == 12 {
 		t.Errorf("%d of 12 rows re-extracted: the first half of the archive is readable, the rest is not", fresh)
 	}

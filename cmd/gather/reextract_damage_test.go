@@ -10,7 +10,7 @@ import (
 
 	"github.com/gather-crawler/gather/crawler/archive"
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // reextract over an archive one of whose files is cut short and another
@@ -36,9 +36,9 @@ func TestReextract_TruncatedAndMissingFiles(t *testing.T) {
 	if err != nil || len(files) < 2 {
 		t.Fatalf("%d files (%v): the test wants two at least", len(files), err)
 	}
-	db := testingutil.OpenDB(t, filepath.Join(dir, "out.db"))
+	db := gathertest.OpenDB(t, filepath.Join(dir, "out.db"))
 	count := func(f string) int64 {
-		return testingutil.QueryInt(t, db, `SELECT count(*) FROM gather_archive WHERE file = ?`, filepath.Base(f))
+		return gathertest.QueryInt(t, db, `SELECT count(*) FROM gather_archive WHERE file = ?`, filepath.Base(f))
 	}
 	// The first file is cut a little past its middle; the last is moved
 	// away.
@@ -75,11 +75,11 @@ func TestReextract_TruncatedAndMissingFiles(t *testing.T) {
 		t.Errorf("the damage is reported at offset %d; the file of %d bytes was cut at %d", off, st.Size(), st.Size()/2+7)
 	}
 	unreadable, _ := strconv.ParseInt(m[1], 10, 64)
-	redone := testingutil.QueryInt(t, db, `SELECT count(*) FROM gather_pages WHERE run = 2`)
+	redone := gathertest.QueryInt(t, db, `SELECT count(*) FROM gather_pages WHERE run = 2`)
 	if redone+unreadable+goneURLs != n || redone == 0 || unreadable == 0 {
 		t.Errorf("%d pages re-extracted, %d unreadable, %d in the missing file: want %d in all", redone, unreadable, goneURLs, n)
 	}
-	if stale := testingutil.QueryInt(t, db, `SELECT count(*) FROM pages WHERE title LIKE '% %'`); stale != unreadable+goneURLs {
+	if stale := gathertest.QueryInt(t, db, `SELECT count(*) FROM pages WHERE title LIKE '% %'`); stale != unreadable+goneURLs {
 		t.Errorf("%d rows keep the old title, want the %d pages not re-extracted", stale, unreadable+goneURLs)
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/gather-crawler/gather/crawler/archive"
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // needWarcio is crawler/archive's: warcio.js (npm) in GATHER_WARCIO_DIR,
@@ -104,7 +104,7 @@ func TestWarcio_AcceptsWhatACrawlWrites(t *testing.T) {
 	}
 
 	// Each page's index row points at its response, as warcio reads it.
-	db := testingutil.OpenDB(t, filepath.Join(dir, "out.db"))
+	db := gathertest.OpenDB(t, filepath.Join(dir, "out.db"))
 	rows, err := db.Query(`SELECT url, file, offset, length FROM gather_archive`)
 	if err != nil {
 		t.Fatal(err)
