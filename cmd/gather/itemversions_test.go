@@ -14,6 +14,11 @@ import (
 // for each (by url pattern); classicTitle is the classic item's title
 // field, extra any more YAML under items.
 func twoItemsJob(t *testing.T, dir string, site *demo.Server, n int, classicTitle, extra string) string {
+	return twoItemsJobOn(t, dir, site, n, `^http://[^/]+/title/`, classicTitle, extra)
+}
+
+// twoItemsJobOn is twoItemsJob with the modern item's url pattern.
+func twoItemsJobOn(t *testing.T, dir string, site *demo.Server, n int, modernURL, classicTitle, extra string) string {
 	var urls strings.Builder
 	for _, id := range demo.IDs(n) {
 		fmt.Fprintf(&urls, "      - %q\n      - %q\n", demo.PageURL(site.URL, id), demo.ClassicURL(site.URL, id))
@@ -26,14 +31,14 @@ crawl:
 %s  parallelism: 4
 items:
   modern:
-    url: '^http://[^/]+/title/'
+    url: '%s'
     fields:
       title: {css: title}
   classic:
     url: '/classic/title/'
     fields:
       %s
-%s`, urls.String(), classicTitle, extra))
+%s`, urls.String(), modernURL, classicTitle, extra))
 }
 
 // A change of one item touches only the pages that item applies to (its
@@ -91,5 +96,22 @@ func TestCrawl_ItemChangeTouchesOnlyItsPages(t *testing.T) {
 	}
 	if got := requests(site); got != before {
 		t.Errorf("%d requests after removing an item, want none", got-before)
+	}
+
+	// The modern item now applies to three of its six pages: the six it
+	// applied to before are re-extracted (three lose their rows), the
+	// classic pages are left alone.
+	cfg = twoItemsJobOn(t, dir, site, n, `^http://[^/]+/title/tt000000[1-3]/`, `title: {css: title, regex: '^(\S+)'}`, "")
+	if code, out, errOut := runGather(t, "crawl", "-c", cfg); code != 0 || !strings.Contains(out, fmt.Sprintf("%d re-extracted from the archive", n)) {
+		t.Fatalf("crawl after narrowing an item's url: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if c := gathertest.QueryInt(t, db, `SELECT count(*) FROM gather_pages WHERE run = 4 AND url NOT LIKE '%/classic/%'`); c != n {
+		t.Errorf("%d modern pages re-extracted by run 4, want %d", c, n)
+	}
+	if c := gathertest.QueryInt(t, db, `SELECT count(*) FROM gather_pages WHERE run = 4 AND url LIKE '%/classic/%'`); c != 0 {
+		t.Errorf("%d classic pages touched by run 4, want none", c)
+	}
+	if c := gathertest.QueryInt(t, db, `SELECT count(*) FROM modern`); c != 3 {
+		t.Errorf("%d modern rows, want the 3 its new pattern matches", c)
 	}
 }
