@@ -17,7 +17,9 @@ import (
 // on the earlier version are those a run re-extracts (or fetches). A
 // version stored before gather recorded items' versions is left as it
 // is: every page of it is re-extracted. It returns how many pages it
-// moved. Call it under the job's lease, before the run reads what is due.
+// moved. Call it before a run reads what is due; each move is guarded by
+// the version the page was found on, so a page stored meanwhile is left
+// to the version it was stored with.
 func (c *Crawler) SettleItems(ctx context.Context) (int64, error) {
 	job := c.cfg.Crawl.Name
 	var now []storage.ItemVersion

@@ -66,6 +66,9 @@ func (c *Crawler) Reextract(ctx context.Context, opts ReextractOptions) (Summary
 	if _, err := c.store.MarkAbandonedRuns(ctx, cr.Name); err != nil {
 		return Summary{}, err
 	}
+	if _, err := c.SettleItems(ctx); err != nil { // itemversions.go
+		return Summary{}, err
+	}
 	total, err := c.store.CountArchived(ctx, cr.Name)
 	if err != nil {
 		return Summary{}, err

@@ -195,11 +195,13 @@ back. A run that is not over is continued instead. Workers started with
 			}
 			opts := frontier.SinkOptions{ItemsHash: cfg.ItemsHash(), Logger: logger, Crawler: c}
 			var sum frontier.SinkSummary
+			// The items' versions are recorded for the pages this sink
+			// stores, and pages no changed item applies to are not seeded
+			// again (SettleItems).
+			if _, err := c.SettleItems(cmd.Context()); err != nil {
+				return err
+			}
 			if newRun {
-				// Pages no changed item applies to are not seeded again.
-				if _, err := c.SettleItems(cmd.Context()); err != nil {
-					return err
-				}
 				sum, err = fr.Run(cmd.Context(), c, st, opts)
 				fmt.Fprintf(cmd.OutOrStdout(), "seeded %s: %s\n", fr.Addr(), sum.Seed)
 			} else {
