@@ -43,7 +43,8 @@ func newValidateCmd(g *globals) *cobra.Command {
 				}
 			}
 			describe(cmd.OutOrStdout(), cfg, fileIDs, validateNow())
-			return describeDeadColumns(cmd.Context(), cmd.OutOrStdout(), cfg)
+			describeDeadColumns(cmd.Context(), cmd.OutOrStdout(), cfg)
+			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&cfgFile, "config", "c", "", "config file (default $GATHER_CONFIG, else ./config.yaml)")
