@@ -86,7 +86,7 @@ func (r *run) newBrowser() (*browser.Browser, error) {
 	maps.Copy(flags, r.c.opts.BrowserFlags)
 	return browser.New(browser.Options{Exec: exe, Tabs: cr.Browser.Tabs, RecycleAfter: cr.Browser.RecycleAfter,
 		PageTimeout: cr.Timeout, UserAgent: r.c.userAgent, Allow: r.c.browserAllow, Flags: flags, ProxyAuth: auth,
-		Challenges: r.c.det.challenge, Captchas: r.c.det.captcha,
+		Challenges: r.c.det.challenge, Captchas: r.c.det.captcha, Documents: r.arch != nil,
 		Logger: r.log.With("component", "browser")})
 }
 

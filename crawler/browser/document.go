@@ -15,6 +15,9 @@ import (
 // keeps bodies in a buffer of bounded size): the archive then has no
 // response for the page, and a change of items fetches it again.
 func (b *Browser) document(ctx context.Context, st *tabState) *Document {
+	if !b.opts.Documents {
+		return nil
+	}
 	st.mu.Lock()
 	resp, id := st.doc, st.docID
 	st.mu.Unlock()
