@@ -246,7 +246,11 @@ func (r *run) reextractOlder() {
 	rd := archive.NewReader(r.arch.w.Dir())
 	defer rd.Close()
 	okBefore := r.c.stats.ok.Load()
-	unreadable, firstBad, err := r.reextractAll(rd, ReextractOptions{olderThan: r.items})
+	// Files the index names that are not here are skipped, said once:
+	// their pages are fetched.
+	opts := ReextractOptions{olderThan: r.items}
+	opts.unreachable, _ = r.c.unreachableArchive(r.ctx, r.arch.w.Dir())
+	unreadable, firstBad, err := r.reextractAll(rd, opts)
 	if err != nil {
 		r.fatal(err)
 		return
