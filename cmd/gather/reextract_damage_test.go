@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -81,5 +82,55 @@ func TestReextract_TruncatedAndMissingFiles(t *testing.T) {
 	}
 	if stale := gathertest.QueryInt(t, db, `SELECT count(*) FROM pages WHERE title LIKE '% %'`); stale != unreadable+goneURLs {
 		t.Errorf("%d rows keep the old title, want the %d pages not re-extracted", stale, unreadable+goneURLs)
+	}
+}
+
+// A crawl after a change of items, with a file of the archive gone: the
+// pages the archive still holds are re-extracted, those of the missing
+// file fetched again, and the file is named once, not once a page.
+func TestCrawl_ItemChangeWithAFileGone(t *testing.T) {
+	site, err := demo.New(demo.Options{Track: true}).Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer site.Close()
+	const n = 150
+	dir := t.TempDir()
+	cfg := demoJob(t, dir, site, n, "title: {css: title}")
+	writeFile(t, dir, "job.yaml", string(must(os.ReadFile(cfg)))+"archive: {max_file_size: 1MB}\n")
+	if code, out, errOut := runGather(t, "crawl", "-c", cfg); code != 0 {
+		t.Fatalf("crawl: exit %d\n%s\n%s", code, out, errOut)
+	}
+	files, err := archive.Files(filepath.Join(dir, "out.warc"))
+	if err != nil || len(files) < 2 {
+		t.Fatalf("%d files (%v): the test wants two at least", len(files), err)
+	}
+	gone := files[0]
+	db := gathertest.OpenDB(t, filepath.Join(dir, "out.db"))
+	goneURLs := gathertest.QueryInt(t, db, `SELECT count(*) FROM gather_archive WHERE file = ?`, filepath.Base(gone))
+	if err := os.Remove(gone); err != nil {
+		t.Fatal(err)
+	}
+	before := requests(site)
+	cfg = demoJob(t, dir, site, n, `title: {css: title, regex: '^(\S+)'}`)
+	writeFile(t, dir, "job.yaml", string(must(os.ReadFile(cfg)))+"archive: {max_file_size: 1MB}\n")
+	code, out, errOut := runGather(t, "crawl", "-c", cfg)
+	if code != 0 {
+		t.Fatalf("crawl after the change: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := int64(requests(site) - before); got != goneURLs+1 { // and robots.txt
+		t.Errorf("%d requests, want the %d pages of the missing file and robots.txt", got, goneURLs)
+	}
+	if !strings.Contains(out, fmt.Sprintf("%d re-extracted from the archive", n-goneURLs)) {
+		t.Errorf("the summary does not say %d pages were re-extracted:\n%s", n-goneURLs, out)
+	}
+	if c := strings.Count(errOut, "a file of the archive's index is not in the archive's directory"); c != 1 {
+		t.Errorf("the missing file is said %d times, want once:\n%s", c, errOut)
+	}
+	if c := strings.Count(errOut, "could not be read"); c != 0 {
+		t.Errorf("%d pages of the missing file reported one by one", c)
+	}
+	if stale := gathertest.QueryInt(t, db, `SELECT count(*) FROM pages WHERE title LIKE '% %'`); stale != 0 {
+		t.Errorf("%d rows keep the old title", stale)
 	}
 }
