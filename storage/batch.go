@@ -26,6 +26,8 @@ type batch struct {
 	ok, failed, skipped, items, changed int64
 	discovered                          int64
 	lateLanded, lateStale               int64
+	// archived and archiveBytes count the archived responses indexed.
+	archived, archiveBytes int64
 }
 
 func (w *Writer) loop() {
@@ -155,6 +157,10 @@ func (w *Writer) add(b *batch, o op) bool {
 		case PageSkipped:
 			b.skipped++
 		}
+		if p.Archive != nil {
+			b.archived++
+			b.archiveBytes += p.Archive.Length + p.Archive.RenderedLength
+		}
 	}
 	return b.ops >= w.opts.BatchOps || b.rows >= w.opts.BatchRows
 }
@@ -181,6 +187,8 @@ func (w *Writer) end(b *batch) {
 			w.discovered.Add(b.discovered)
 			w.lateLanded.Add(b.lateLanded)
 			w.lateStale.Add(b.lateStale)
+			w.archived.Add(b.archived)
+			w.archiveBytes.Add(b.archiveBytes)
 			if w.opts.OnCommit != nil && len(b.urls) > 0 {
 				w.opts.OnCommit(b.urls)
 			}

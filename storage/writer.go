@@ -145,6 +145,9 @@ type Writer struct {
 	// lateLanded and lateStale count the late outcomes stored and those
 	// left out as older than the record (late.go).
 	lateLanded, lateStale atomic.Int64
+	// archived and archiveBytes count the archived responses indexed:
+	// what a sink's run reports of its workers' archives.
+	archived, archiveBytes atomic.Int64
 
 	stmts writerStmts
 	ins   rowInserter
@@ -457,7 +460,8 @@ func (w *Writer) boundWAL() {
 // Counts are the run's totals as committed so far.
 func (w *Writer) Counts() RunCounts {
 	return RunCounts{PagesOK: w.ok.Load(), PagesFailed: w.failed.Load(), PagesSkipped: w.skipped.Load(),
-		Items: w.items.Load(), PagesChanged: w.changed.Load(), Discovered: w.discovered.Load()}
+		Items: w.items.Load(), PagesChanged: w.changed.Load(), Discovered: w.discovered.Load(),
+		Archived: w.archived.Load(), ArchiveBytes: w.archiveBytes.Load()}
 }
 
 func (w *Writer) writePage(tx *sql.Tx, conn *sql.Conn, p *Page) (changed bool, err error) {
@@ -705,9 +709,9 @@ func (w *Writer) prepare() error {
 	st.prevHash = prep(`SELECT content_hash, row_keys, status FROM gather_pages WHERE job = ? AND url = ?`)
 	st.prevStatus = prep(`SELECT status FROM gather_pages WHERE job = ? AND url = ?`)
 	st.outcome = prep(`INSERT INTO gather_outcomes (job, url, run, status, http_status, attempts, error, fetched_at, fetched_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	st.archive = prep(`INSERT INTO gather_archive (job, url, file, offset, length, run, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+	st.archive = prep(`INSERT INTO gather_archive (job, url, file, offset, length, run, fetched_at, rendered_offset, rendered_length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (job, url) DO UPDATE SET file = excluded.file, offset = excluded.offset, length = excluded.length,
-		run = excluded.run, fetched_at = excluded.fetched_at`)
+		run = excluded.run, fetched_at = excluded.fetched_at, rendered_offset = excluded.rendered_offset, rendered_length = excluded.rendered_length`)
 	st.change = prep(`INSERT INTO gather_changes (url, run, item, changed_at, added, removed, modified, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	st.pageOK = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, content_hash, changed_at, job, depth, warnings, stored_at, row_keys, fail_runs, items_hash, fetched_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -214,7 +215,9 @@ func TestProcess_Interrupt(t *testing.T) {
 	defer site.Close()
 	cfg, db := processConfig(t, site, 300)
 	cmd, out := gatherProcess(t, "crawl", "-c", cfg)
-	time.Sleep(700 * time.Millisecond)
+	// Part-way: once some pages are stored (a fixed sleep was too short
+	// on a busy machine, where the process starts late).
+	waitForStoredPages(t, db, 5, 30*time.Second)
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGINT)
 	code := exitCodeOf(cmd.Wait())
@@ -253,4 +256,24 @@ func TestProcess_Interrupt(t *testing.T) {
 	if _, err := demo.Verify(context.Background(), gathertest.OpenDB(t, db), 300, false); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// waitForStoredPages waits until the crawl writing db has stored n pages
+// ok, or ends the test after limit.
+func waitForStoredPages(t *testing.T, db string, n int, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		var ok int
+		conn, err := sql.Open("sqlite3", "file:"+db+"?mode=ro&_busy_timeout=1000")
+		if err == nil {
+			err = conn.QueryRow("SELECT count(*) FROM gather_pages WHERE status = 'ok'").Scan(&ok)
+			conn.Close()
+		}
+		if err == nil && ok >= n {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the crawl stored fewer than %d pages in %s", n, limit)
 }
