@@ -5,6 +5,8 @@ package crawler_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"syscall"
 	"testing"
@@ -131,4 +133,90 @@ func cpuNow() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkArchivePythonDocs is the archive's cost on real pages nobody
+// here wrote: the Python documentation (Debian's python3-doc, about 530
+// pages, 1.7 MB the largest) served from 127.0.0.1 as a static server
+// serves it, crawled by following links, without and with the archive
+// (alternating, same run), then re-extracted from the archive.
+//
+//	go test -run XXX -bench ArchivePythonDocs -benchtime 3x ./crawler/
+func BenchmarkArchivePythonDocs(b *testing.B) {
+	if _, err := os.Stat(filepath.Join(pyDocs, "index.html")); err != nil {
+		b.Skip("python3-doc is not installed (apt-get install python3-doc)")
+	}
+	srv, _ := countingServer(b, pyDocs)
+	job := func(archive bool) string {
+		return fmt.Sprintf(`archive: {enabled: %v}
+crawl:
+  name: pydocs
+  start: {urls: [%q]}
+  max_depth: 50
+  follow: [{css: "a[href]"}]
+  parallelism: 16
+  retries: 0
+  extract_timeout: 2m
+items:
+  pages:
+    fields:
+      title: {css: h1}
+  sections:
+    each: "h2"
+    fields:
+      heading: {}
+      anchor: {css: a.headerlink, attr: href, type: url}
+`, archive, srv.URL+"/index.html")
+	}
+	secs, cpu := map[string]float64{}, map[string]float64{}
+	var pages, archived, archBytes int64
+	var last *crawler.Crawler
+	for range b.N {
+		for _, archive := range []bool{false, true} {
+			name := "crawl"
+			if archive {
+				name = "crawl+archive"
+			}
+			cfg := testConfigWithItems(b, job(archive), "")
+			store, err := storage.Open(context.Background(), cfg.Database, crawler.Tables(cfg))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { store.Close() })
+			c, err := crawler.New(cfg, store, crawler.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			cpu0, t0 := cpuNow(), time.Now()
+			sum, err := c.Run(context.Background())
+			secs[name] += time.Since(t0).Seconds()
+			cpu[name] += (cpuNow() - cpu0).Seconds()
+			if err != nil {
+				b.Fatal(err)
+			}
+			pages = sum.Counts.PagesOK
+			if archive {
+				archived, archBytes = sum.Archived, sum.ArchiveBytes
+				last, err = crawler.New(cfg, store, crawler.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		cpu0, t0 := cpuNow(), time.Now()
+		sum, err := last.Reextract(context.Background(), crawler.ReextractOptions{})
+		secs["reextract"] += time.Since(t0).Seconds()
+		cpu["reextract"] += (cpuNow() - cpu0).Seconds()
+		if err != nil || sum.Counts.PagesOK != pages {
+			b.Fatalf("reextract: %+v %v (crawl: %d pages)", sum.Counts, err, pages)
+		}
+	}
+	n := float64(pages) * float64(b.N)
+	for _, name := range []string{"crawl", "crawl+archive", "reextract"} {
+		b.ReportMetric(n/secs[name], name+"-pages/s")
+		b.ReportMetric(1000*cpu[name]/n, name+"-cpu-ms/page")
+	}
+	b.ReportMetric(100*(1-secs["crawl"]/secs["crawl+archive"]), "archive-cost-%")
+	b.ReportMetric(float64(archBytes)/float64(archived), "archive-B/exchange")
+	b.ReportMetric(float64(archBytes)/float64(pages), "archive-B/page")
 }
