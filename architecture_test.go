@@ -1,7 +1,11 @@
 package gather
 
 import (
+	"go/parser"
+	"go/token"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -65,6 +69,12 @@ func TestArchitecture(t *testing.T) {
 	// The WARC archive is a room of its own: the crawl hands it exchanges,
 	// re-extraction reads records; it knows no engine, config or database.
 	never("crawler/archive", viper, cobra, colly, chromedp, redis, mod+"config", mod+"storage")
+	// robots.txt, sitemaps and the re-fetch policy are rooms of their own:
+	// robots fetches over any RoundTripper; sitemap only decodes; refetch
+	// is pure over a page's record.
+	never("crawler/robots", viper, cobra, colly, chromedp, redis, mod+"config", mod+"storage", mod+"crawler/extract")
+	never("crawler/sitemap", viper, cobra, colly, chromedp, redis, mod)
+	never("crawler/refetch", viper, cobra, colly, chromedp, redis, mod+"config")
 	// gather serve reads the database and a progress snapshot; it fetches
 	// nothing and reads no config file.
 	never("serve", colly, chromedp, viper, redis)
@@ -77,4 +87,58 @@ func TestArchitecture(t *testing.T) {
 	never("schedule", redis, mod+"frontier")
 	// The shipped binary does not carry the benchmarks' charts.
 	never("cmd/gather", plot)
+}
+
+// colly is the engine, in one room: of crawler's files only engine.go
+// imports it, so that each of colly's settings gather works around is set
+// in one place, with why, and the rest of the run sees no colly type.
+func TestCollyInOneFile(t *testing.T) {
+	files, err := filepath.Glob("crawler/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var importers []string
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range af.Imports {
+			if strings.Trim(imp.Path.Value, `"`) == "github.com/gocolly/colly/v2" {
+				importers = append(importers, f)
+			}
+		}
+	}
+	if len(importers) != 1 || importers[0] != "crawler/engine.go" {
+		t.Errorf("files of crawler importing colly: %v; want crawler/engine.go alone", importers)
+	}
+}
+
+// docs/architecture.md names every package of the module, so that a new
+// room is described where a newcomer looks for it.
+func TestArchitectureDocNamesEveryPackage(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	out, err := exec.Command("go", "list", "./...").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("docs/architecture.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const mod = "github.com/gather-crawler/gather"
+	for _, pkg := range strings.Fields(string(out)) {
+		rel := strings.TrimPrefix(strings.TrimPrefix(pkg, mod), "/")
+		if rel == "" {
+			continue // the module's root: embed.go and this test
+		}
+		if !strings.Contains(string(doc), rel) {
+			t.Errorf("docs/architecture.md does not name %s", rel)
+		}
+	}
 }

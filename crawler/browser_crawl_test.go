@@ -16,7 +16,7 @@ import (
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
 	"github.com/gather-crawler/gather/internal/browsertest"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // needChromium skips (or fails, with GATHER_REQUIRE_BROWSER) without a
@@ -72,7 +72,7 @@ func TestCrawl_AutoSolvesTheChallengeOncePerHost(t *testing.T) {
 	if !strings.Contains(sum.String(), "1 challenge solved") {
 		t.Errorf("summary line without the solve: %s", sum)
 	}
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	if _, err := demo.VerifyIDs(context.Background(), db, ids, false, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -94,15 +94,21 @@ func TestCrawl_AutoSolvesAgainWhenTheTokenExpires(t *testing.T) {
 		Challenge: &demo.Challenge{TokenTTL: 1500 * time.Millisecond}})
 	cfg, ids := idTemplateConfig(t, demo.PageURL(site.URL, "{id}"), "auto", 22, "")
 	cfg.Crawl.Parallelism = 1
+	start := time.Now()
 	sum, err := crawl(t, cfg, browserOpts())
 	if err != nil {
 		t.Fatalf("%v\n%v", err, sum)
 	}
-	if sum.Counts.PagesOK != 22 || sum.Counts.Challenges < 2 || sum.Counts.Challenges > 3 || sum.Counts.Challenges != site.Solves() {
-		t.Fatalf("summary %v; site saw %d solves: want every page, 2 or 3 solves (one per token lifetime), each seen by the site; failures: %v", sum, site.Solves(),
-			queryString(t, testingutil.OpenDB(t, cfg.Database), "SELECT group_concat(url || ': ' || error, '; ') FROM gather_pages WHERE status = 'failed'"))
+	// 22 pages one at a time at 100ms outlive the first token, so there
+	// are two solves at least; a token is solved again only once expired,
+	// so there is one per token lifetime the crawl took at most (a busy
+	// machine makes the crawl, and so the solves, longer).
+	most := int64(time.Since(start)/(1500*time.Millisecond)) + 1
+	if sum.Counts.PagesOK != 22 || sum.Counts.Challenges < 2 || sum.Counts.Challenges > most || sum.Counts.Challenges != site.Solves() {
+		t.Fatalf("summary %v; site saw %d solves: want every page, 2 to %d solves (one per token lifetime), each seen by the site; failures: %v", sum, site.Solves(), most,
+			queryString(t, gathertest.OpenDB(t, cfg.Database), "SELECT group_concat(url || ': ' || error, '; ') FROM gather_pages WHERE status = 'failed'"))
 	}
-	if _, err := demo.VerifyIDs(context.Background(), testingutil.OpenDB(t, cfg.Database), ids, false, nil); err != nil {
+	if _, err := demo.VerifyIDs(context.Background(), gathertest.OpenDB(t, cfg.Database), ids, false, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -125,7 +131,7 @@ func TestCrawl_BrowserRendersTheSpaLayout(t *testing.T) {
 	if peak := site.SpaPeak(); peak < 1 || peak > 2 {
 		t.Errorf("the site saw %d pages loading at once, want 1 or 2 (the tabs)", peak)
 	}
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	if _, err := demo.VerifyIDs(context.Background(), db, ids, false, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +158,7 @@ func TestCrawl_HTTPFailsChallengeAndSpaPages(t *testing.T) {
 			t.Errorf("%s: summary %v, want 3 failed pages and nothing stored", tc.tmpl, sum)
 			continue
 		}
-		db := testingutil.OpenDB(t, cfg.Database)
+		db := gathertest.OpenDB(t, cfg.Database)
 		for _, table := range []string{"movies", "cast", "crew"} {
 			if n := queryInt(t, db, "SELECT count(*) FROM "+table); n != 0 {
 				t.Errorf("%s: %d rows in %s", tc.tmpl, n, table)
@@ -192,7 +198,7 @@ func TestCrawl_BrowserBlocksSubRequestsOutsideTheRules(t *testing.T) {
 	if err != nil || sum.Counts.PagesOK != 2 {
 		t.Fatalf("%v\n%v", err, sum)
 	}
-	if _, err := demo.VerifyIDs(context.Background(), testingutil.OpenDB(t, cfg.Database), ids, false, nil); err != nil {
+	if _, err := demo.VerifyIDs(context.Background(), gathertest.OpenDB(t, cfg.Database), ids, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := leak.Total(); n != 0 {
@@ -240,7 +246,7 @@ func TestCrawl_CaptchaFailsAndPausesTheHost(t *testing.T) {
 	cfg, _ := idTemplateConfig(t, demo.PageURL(site.URL, "{id}"), "http", 5, "")
 	cfg.Crawl.Parallelism = 1
 	sum, _ := crawl(t, cfg, crawler.Options{})
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	if got := queryString(t, db, "SELECT error FROM gather_pages WHERE url = ?", site.URL+first); got != "blocked: captcha (needs a person)" {
 		t.Errorf("captcha page %s: %q", first, got)
 	}

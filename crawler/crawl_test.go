@@ -12,7 +12,7 @@ import (
 
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -58,7 +58,7 @@ func TestCrawl_PerHostParallelismAndGroundTruth(t *testing.T) {
 			t.Errorf("%s: %d distinct paths requested, want 61", s.Host(), n)
 		}
 	}
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	report, err := demo.Verify(context.Background(), db, 120, false)
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +76,7 @@ func TestCrawl_PerHostParallelismAndGroundTruth(t *testing.T) {
 // the number of ids.
 func TestCrawl_StreamsIDsWithBoundedGoroutines(t *testing.T) {
 	site := startSite(t, "", demo.Options{})
-	ids := testingutil.WriteIDs(t, 1, 1000)
+	ids := gathertest.WriteIDs(t, 1, 1000)
 	cfg := testConfig(t, fmt.Sprintf(`crawl:
   name: many
   start:
@@ -118,7 +118,7 @@ func TestCrawl_StreamsIDsWithBoundedGoroutines(t *testing.T) {
 // only what is missing; duplicates in the id list are fetched once.
 func TestCrawl_ResumeFetchesOnlyWhatIsMissing(t *testing.T) {
 	site := startSite(t, "", demo.Options{Track: true})
-	ids := testingutil.WriteIDs(t, 1, 200)
+	ids := gathertest.WriteIDs(t, 1, 200)
 	cfg := testConfig(t, fmt.Sprintf(`crawl:
   name: resume
   start:
@@ -155,7 +155,7 @@ func TestCrawl_ResumeFetchesOnlyWhatIsMissing(t *testing.T) {
 	if third.Counts.PagesOK != 0 || third.Already != 200 {
 		t.Errorf("third run: %v; want nothing fetched", third)
 	}
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	if _, err := demo.Verify(context.Background(), db, 200, false); err != nil {
 		t.Fatal(err)
 	}
@@ -167,17 +167,17 @@ func TestCrawl_ResumeFetchesOnlyWhatIsMissing(t *testing.T) {
 // The classic layout, through CSS and XPath, stores the same ground truth.
 func TestCrawl_ClassicLayout(t *testing.T) {
 	site := startSite(t, "", demo.Options{})
-	ids := testingutil.WriteIDs(t, 1, 40)
+	ids := gathertest.WriteIDs(t, 1, 40)
 	cfg := testConfigWithItems(t, fmt.Sprintf(`crawl:
   name: classic
   start:
     url_template: %q
     ids_file: %s
-`, demo.ClassicURL(site.URL, "{id}"), ids), testingutil.ClassicItems(t))
+`, demo.ClassicURL(site.URL, "{id}"), ids), gathertest.ClassicItems(t))
 	if _, err := crawl(t, cfg, crawler.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := demo.Verify(context.Background(), testingutil.OpenDB(t, cfg.Database), 40, true); err != nil {
+	if _, err := demo.Verify(context.Background(), gathertest.OpenDB(t, cfg.Database), 40, true); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -187,7 +187,7 @@ func TestCrawl_ClassicLayout(t *testing.T) {
 // not at all).
 func TestCrawl_QueryWhileWriting(t *testing.T) {
 	site := startSite(t, "", demo.Options{Latency: 20 * time.Millisecond})
-	ids := testingutil.WriteIDs(t, 1, 300)
+	ids := gathertest.WriteIDs(t, 1, 300)
 	cfg := testConfig(t, fmt.Sprintf(`crawl:
   name: concurrent
   start:

@@ -18,6 +18,7 @@ import (
 	"github.com/gather-crawler/gather/crawler/extract"
 	"github.com/gather-crawler/gather/crawler/progress"
 	"github.com/gather-crawler/gather/crawler/proxy"
+	"github.com/gather-crawler/gather/crawler/refetch"
 	"github.com/gather-crawler/gather/internal/version"
 	"github.com/gather-crawler/gather/storage"
 )
@@ -80,6 +81,8 @@ type Crawler struct {
 
 	// items is cfg's ItemsHash, for Due.
 	items string
+	// refetch decides which known pages a run fetches again.
+	refetch refetch.Policy
 
 	stats counters
 	ran   atomic.Bool
@@ -98,6 +101,14 @@ func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, erro
 		return nil, err
 	}
 	c := &Crawler{cfg: cfg, store: store, opts: opts, ex: ex, det: newDetectors(cfg.Crawl), log: opts.Logger, items: cfg.ItemsHash()}
+	cr := cfg.Crawl
+	c.refetch = refetch.Policy{
+		RefreshAfter:     cr.RefreshAfter,
+		HubRefreshAfter:  cr.HubRefreshAfter,
+		RetryFailedAfter: cr.RetryFailedAfter,
+		RetryGoneAfter:   cr.RetryGoneAfter,
+		RetryFailedRuns:  cr.RetryFailedRuns,
+	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

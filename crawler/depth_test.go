@@ -11,7 +11,7 @@ import (
 
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // max_depth: unlimited follows a chain of links to its end; it needs
@@ -57,7 +57,7 @@ func TestCrawl_UnlimitedDepth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	if got := queryInt(t, db, "SELECT max(n) FROM pages"); sum.Counts.PagesOK != n || got != n {
 		t.Errorf("%d pages, deepest %d; want all %d: %v", sum.Counts.PagesOK, got, n, sum)
 	}

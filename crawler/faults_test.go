@@ -10,7 +10,7 @@ import (
 
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 type pageRow struct {
@@ -20,7 +20,7 @@ type pageRow struct {
 
 func pages(t *testing.T, path string) map[string]pageRow {
 	t.Helper()
-	db := testingutil.OpenDB(t, path)
+	db := gathertest.OpenDB(t, path)
 	rows, err := db.Query("SELECT url, status, coalesce(error, ''), attempts, coalesce(http_status, 0) FROM gather_pages")
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestCrawl_FaultMix(t *testing.T) {
 	}
 	site := startSite(t, "", demo.Options{Latency: latency, Track: true, Fault: fault, RetryAfter: "1"})
 	const n = 120
-	ids := testingutil.WriteIDs(t, 1, n)
+	ids := gathertest.WriteIDs(t, 1, n)
 	cfg := testConfig(t, fmt.Sprintf(`crawl:
   name: faults
   start:
@@ -99,7 +99,7 @@ func TestCrawl_FaultMix(t *testing.T) {
 		}
 	}
 	sort.Strings(okIDs)
-	report, err := demo.VerifyIDs(context.Background(), testingutil.OpenDB(t, cfg.Database), okIDs, false, nil)
+	report, err := demo.VerifyIDs(context.Background(), gathertest.OpenDB(t, cfg.Database), okIDs, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,12 +147,20 @@ func TestCrawl_BlockedAndWrongPages(t *testing.T) {
 		}
 		return demo.FaultNone
 	}})
+	// Reading 10 MB of the gzip bomb is quick, but under the race detector
+	// on a busy machine it has taken more than the default 30 s, and the
+	// timeout then retries it: the verdict, not the speed, is tested here.
+	timeout := "30s"
+	if raceEnabled {
+		timeout = "5m"
+	}
 	cfg := testConfig(t, fmt.Sprintf(`crawl:
   name: wrong
+  timeout: %s
   start:
     url_template: %q
     ids: [tt0000001, tt0000002, tt0000003, tt0000004, tt0000005, tt0000006, tt0000007, tt0000008, tt0000009]
-`, demo.PageURL(site.URL, "{id}")))
+`, timeout, demo.PageURL(site.URL, "{id}")))
 	sum, err := crawl(t, cfg, crawler.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +190,7 @@ func TestCrawl_BlockedAndWrongPages(t *testing.T) {
 			t.Errorf("%s (%v): status %s after %d attempts, error %q; want failed after 1 with %q", id, byID[id], p.status, p.attempts, p.err, want[id])
 		}
 	}
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	if n := queryInt(t, db, "SELECT count(*) FROM movies"); n != 1 {
 		t.Errorf("%d movies stored; failed pages must store nothing", n)
 	}

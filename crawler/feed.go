@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"time"
 
-	"github.com/gocolly/colly/v2"
-
 	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/crawler/refetch"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -325,16 +323,16 @@ func (r *run) dispatchBatch(urls []string, depths []int, lastmods []time.Time) e
 			if lastmods != nil {
 				lastmod = lastmods[i]
 			}
-			switch r.dueHub(st, lastmod, startHub || st.Hub) {
-			case doneThisRun:
+			switch r.c.refetch.DecideHub(st, lastmod, r.id, r.items, r.c.opts.Now(), startHub || st.Hub) {
+			case refetch.ThisRun:
 				continue
-			case doneStored:
+			case refetch.Stored:
 				r.c.stats.already.Add(1)
 				continue
-			case doneWaiting:
+			case refetch.Waiting:
 				r.c.stats.deferred.Add(1)
 				continue
-			case doneGivenUp:
+			case refetch.GivenUp:
 				r.c.stats.givenUp.Add(1)
 				continue
 			}
@@ -349,89 +347,13 @@ func (r *run) dispatchBatch(urls []string, depths []int, lastmods []time.Time) e
 	return nil
 }
 
-// Why a page the frontier knows is or is not fetched in this run.
-type dueness int
-
-const (
-	dueNow      dueness = iota
-	doneThisRun         // this run already ended it
-	doneStored          // stored, and not stale
-	doneWaiting         // failed in an earlier run; its retry back-off has not run out
-	doneGivenUp         // failed in retry_failed_runs runs in a row
-)
-
-// due decides whether a known page is fetched in this run: a page stored
-// is fetched again once refresh_after says it is stale — or, when a
-// sitemap gives its lastmod, once it changed after it was stored (then
-// only); a page that failed
-// is tried again once its back-off across runs has passed (retry_failed_after,
-// or retry_gone_after after a 404 or 410, doubled for each further run it
-// failed in), until it has failed in retry_failed_runs runs in a row.
-func (r *run) due(st storage.PageState, lastmod time.Time) dueness {
-	return r.c.dueness(st, lastmod, r.id, r.items)
-}
-
 // Due reports whether a new run of the crawl fetches a page the database
-// knows (st), by the rules a local run follows (due above); lastmod is
-// its sitemap's <lastmod>, zero when unknown. A shared crawl's seed asks
-// it, so that a scheduled run of workers re-fetches what a local run
+// knows (st), by the rules a local run follows (refetch.Policy); lastmod
+// is its sitemap's <lastmod>, zero when unknown. A shared crawl's seed
+// asks it, so that a scheduled run of workers re-fetches what a local run
 // would, and nothing else.
 func (c *Crawler) Due(st storage.PageState, lastmod time.Time) bool {
-	return c.dueness(st, lastmod, 0, c.items) == dueNow
-}
-
-// dueness is due for a run (0: none yet) whose items hash is items.
-func (c *Crawler) dueness(st storage.PageState, lastmod time.Time, run int64, items string) dueness {
-	cr := c.cfg.Crawl
-	now := c.opts.Now()
-	switch {
-	case run != 0 && st.Run == run && st.Status != storage.PagePending:
-		return doneThisRun
-	case st.Status == storage.PageOK:
-		if st.ItemsHash != "" && st.ItemsHash != items {
-			return dueNow // its rows follow an earlier version of the items
-		}
-		if cr.RefreshAfter <= 0 {
-			return doneStored
-		}
-		stored, err := time.Parse(storage.TimeFormat, st.StoredAt)
-		if err != nil {
-			return dueNow
-		}
-		if !lastmod.IsZero() {
-			if lastmod.After(stored) {
-				return dueNow
-			}
-			return doneStored
-		}
-		if now.Sub(stored) < cr.RefreshAfter {
-			return doneStored
-		}
-	case st.Status == storage.PageFailed:
-		if cr.RetryFailedRuns > 0 && st.FailRuns >= cr.RetryFailedRuns {
-			return doneGivenUp
-		}
-		base := cr.RetryFailedAfter
-		if st.HTTPStatus == http.StatusNotFound || st.HTTPStatus == http.StatusGone {
-			base = cr.RetryGoneAfter
-		}
-		fetched, err := time.Parse(storage.TimeFormat, st.FetchedAt)
-		if err == nil && now.Sub(fetched) < retryWait(base, st.FailRuns) {
-			return doneWaiting
-		}
-	}
-	return dueNow
-}
-
-// retryWait is base doubled for each run after the first that a page
-// failed in, capped at a year.
-func retryWait(base time.Duration, failRuns int) time.Duration {
-	const ceiling = 365 * 24 * time.Hour
-	w := base
-	for i := 1; i < failRuns && w < ceiling; i++ {
-		w *= 2
-	}
-	return min(w, ceiling)
+	return c.refetch.Decide(st, lastmod, 0, c.items, c.opts.Now()) == refetch.Now
 }
 
 // dispatch hands one URL to colly once there is room in the window; retry
@@ -449,9 +371,7 @@ func (r *run) dispatch(u string, depth int, retry bool) {
 		r.leavePending(ps)
 		return
 	}
-	cctx := colly.NewContext()
-	cctx.Put(stateKey, ps)
-	if err := r.col.Request("GET", u, nil, cctx, nil); err != nil {
+	if err := r.eng.fetch(u, ps); err != nil {
 		// colly refused before sending: a malformed URL or a host outside
 		// allowed_domains. Retrying cannot help.
 		r.record(ps, storage.Page{Status: storage.PageFailed, Error: "not fetched: " + err.Error()})

@@ -17,8 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gocolly/colly/v2"
-
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler/browser"
 )
@@ -92,9 +90,11 @@ func (r *run) newBrowser() (*browser.Browser, error) {
 		Logger: r.log.With("component", "browser")})
 }
 
-// transport is how the collector's requests are sent: by crawl.fetch,
-// or by the fetch of the items whose url matches the page.
-func (r *run) transport(col *colly.Collector) http.RoundTripper {
+// transport is how the engine's requests are sent: by crawl.fetch, or by
+// the fetch of the items whose url matches the page. jar, with fetch:
+// auto, is the cookie jar the engine's client must use: solved
+// challenges' cookies go into it.
+func (r *run) transport() (rt http.RoundTripper, jar http.CookieJar) {
 	cfg := r.c.cfg
 	cr := cfg.Crawl
 	byMode := map[string]http.RoundTripper{config.FetchHTTP: r.tr}
@@ -103,9 +103,9 @@ func (r *run) transport(col *colly.Collector) http.RoundTripper {
 	}
 	if cfg.Uses(config.FetchAuto) {
 		// The client's jar, which the solved challenges' cookies go into.
-		jar, _ := cookiejar.New(nil) // no options: cannot fail
-		col.SetCookieJar(jar)
-		byMode[config.FetchAuto] = &autoTransport{http: r.tr, b: r.br, noBrowser: r.noBrowser, jar: jar,
+		cj, _ := cookiejar.New(nil) // no options: cannot fail
+		jar = cj
+		byMode[config.FetchAuto] = &autoTransport{http: r.tr, b: r.br, noBrowser: r.noBrowser, jar: cj,
 			det: r.c.det, maxBody: int64(cr.MaxBodySize), hosts: map[string]*hostSolve{},
 			solved: func() { r.c.stats.challenges.Add(1) }}
 	}
@@ -122,9 +122,9 @@ func (r *run) transport(col *colly.Collector) http.RoundTripper {
 		mt.items = append(mt.items, itemFetch{url: re, mode: it.Fetch})
 	}
 	if len(mt.items) == 0 {
-		return mt.def
+		return mt.def, jar
 	}
-	return mt
+	return mt, jar
 }
 
 // modeTransport sends a page the way the items whose url matches it ask

@@ -17,7 +17,7 @@ import (
 
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // A challenge gather knows only from crawl.challenge (HTTP 403 and an
@@ -61,7 +61,7 @@ func TestCrawl_AutoSolvesAConfiguredChallenge(t *testing.T) {
 	if sum.Counts.PagesOK != 6 || sum.Counts.Challenges != 1 || site.Solves() != 1 {
 		t.Fatalf("summary %v; site saw %d solves, want 6 ok pages and 1 solve", sum, site.Solves())
 	}
-	if _, err := demo.VerifyIDs(context.Background(), testingutil.OpenDB(t, cfg.Database), ids, false, nil); err != nil {
+	if _, err := demo.VerifyIDs(context.Background(), gathertest.OpenDB(t, cfg.Database), ids, false, nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -71,7 +71,7 @@ func TestCrawl_AutoSolvesAConfiguredChallenge(t *testing.T) {
       selector: "p.verify"
 `)
 	sum, _ = crawl(t, cfg, crawler.Options{})
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	if got := queryString(t, db, "SELECT DISTINCT error FROM gather_pages"); sum.Counts.PagesFailed != 2 || got != "blocked: challenge page (HTTP 403, matches crawl.challenge[0])" {
 		t.Errorf("summary %v, reason %q", sum, got)
 	}
@@ -120,7 +120,7 @@ setTimeout(() => { document.cookie = 'step=%s; path=/'; location.reload(); }, 50
 	if sum.Counts.PagesOK != 6 || sum.Counts.Challenges != 2 {
 		t.Fatalf("summary %v, want 6 pages and 2 solves (the first step's cookie, then to the end); the site served %v", sum, served)
 	}
-	if _, err := demo.VerifyIDs(context.Background(), testingutil.OpenDB(t, cfg.Database), ids, false, nil); err != nil {
+	if _, err := demo.VerifyIDs(context.Background(), gathertest.OpenDB(t, cfg.Database), ids, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The second interstitial was served to the browser once: the host's
@@ -157,7 +157,7 @@ func TestCrawl_ConfiguredCaptchaPausesTheHost(t *testing.T) {
 `)
 	cfg.Crawl.Parallelism = 1
 	sum, _ := crawl(t, cfg, crawler.Options{})
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	if got := queryString(t, db, "SELECT error FROM gather_pages WHERE url = ?", site.URL+seen[0]); got != "blocked: captcha (needs a person)" {
 		t.Errorf("captcha page: %q", got)
 	}
@@ -184,7 +184,7 @@ func TestCrawl_FetchModePerItem(t *testing.T) {
 			urls = append(urls, fmt.Sprintf("%q", demo.PageURL(site.URL, id)))
 		}
 	}
-	items := testingutil.ShippedItems(t) + `
+	items := gathertest.ShippedItems(t) + `
   spa_shell:
     url: "/spa/title/"
     fetch: browser
@@ -209,7 +209,7 @@ func TestCrawl_FetchModePerItem(t *testing.T) {
 	if sum.Counts.PagesOK != 6 || sum.Counts.BrowserPages != 3 {
 		t.Fatalf("summary %v, want 6 pages, 3 of them by browser", sum)
 	}
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	if _, err := demo.VerifyIDs(context.Background(), db, ids, false, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -238,13 +238,13 @@ func TestCrawl_AutoWithoutChromium(t *testing.T) {
 	if err != nil || sum.Counts.PagesOK != 3 {
 		t.Fatalf("%v\n%v", err, sum)
 	}
-	if _, err := demo.VerifyIDs(context.Background(), testingutil.OpenDB(t, cfg.Database), ids, false, nil); err != nil {
+	if _, err := demo.VerifyIDs(context.Background(), gathertest.OpenDB(t, cfg.Database), ids, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	gated := startSite(t, "", demo.Options{Challenge: &demo.Challenge{}})
 	cfg, _ = idTemplateConfig(t, demo.PageURL(gated.URL, "{id}"), "auto", 3, "")
 	sum, _ = crawl(t, cfg, crawler.Options{})
-	got := queryString(t, testingutil.OpenDB(t, cfg.Database), "SELECT DISTINCT error FROM gather_pages")
+	got := queryString(t, gathertest.OpenDB(t, cfg.Database), "SELECT DISTINCT error FROM gather_pages")
 	if sum.Counts.PagesFailed != 3 || !strings.Contains(got, "no browser to solve it") || !strings.Contains(got, "apt-get install chromium") {
 		t.Errorf("summary %v, reason %q", sum, got)
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // fidelitySite serves six article pages linking to each other, a
@@ -83,7 +83,7 @@ func TestCrawl_FidelityAndWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 6 pages + ru.html ok; css and svg skipped.
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	if sum.Counts.PagesOK != 7 || sum.Counts.PagesSkipped != 2 || sum.Counts.PagesFailed != 0 {
 		t.Fatalf("summary: %v\nfailures: %s\npages: %s", sum, queryString(t, db, "SELECT group_concat(url || ' ' || error, '; ') FROM gather_failures"), queryString(t, db, "SELECT group_concat(url || ' ' || status || ' ' || coalesce(error,''), '; ') FROM gather_pages"))
 	}
@@ -162,7 +162,7 @@ func TestCrawl_IDsFileWithBOM(t *testing.T) {
 	if err != nil || sum.Counts.PagesOK != 2 {
 		t.Fatalf("summary %v, err %v", sum, err)
 	}
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	if n := queryInt(t, db, "SELECT count(*) FROM gather_pages WHERE url = ?", demo.PageURL(site.URL, demo.ID(1))); n != 1 {
 		t.Errorf("the first id was not crawled as written: %s", queryString(t, db, "SELECT group_concat(url, ' ') FROM gather_pages"))
 	}

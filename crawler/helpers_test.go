@@ -10,7 +10,7 @@ import (
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -30,7 +30,7 @@ func startSite(t testing.TB, addr string, opts demo.Options) *demo.Server {
 // shipped items, writing into a database in a temp dir.
 func testConfig(t testing.TB, crawlYAML string) *config.Config {
 	t.Helper()
-	return testConfigWithItems(t, crawlYAML, testingutil.ShippedItems(t))
+	return testConfigWithItems(t, crawlYAML, gathertest.ShippedItems(t))
 }
 
 // crawl runs one crawl of cfg to completion, with a deadline so that a
@@ -82,5 +82,5 @@ func queryString(t testing.TB, db *sql.DB, q string, args ...any) string {
 func testConfigWithItems(t testing.TB, crawlYAML, items string) *config.Config {
 	t.Helper()
 	dir := t.TempDir()
-	return testingutil.LoadConfig(t, dir, "database: "+filepath.Join(dir, "test.db")+"\n"+crawlYAML+"\n"+items)
+	return gathertest.LoadConfig(t, dir, "database: "+filepath.Join(dir, "test.db")+"\n"+crawlYAML+"\n"+items)
 }

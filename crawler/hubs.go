@@ -21,21 +21,6 @@ func (r *run) startHub(depths []int, lastmods []time.Time) bool {
 	return depths == nil && lastmods == nil && r.c.cfg.Crawl.MaxDepth > 1 && r.c.cfg.Crawl.HubRefreshAfter > 0
 }
 
-// dueHub is due, but a stored hub page is fetched again once
-// hub_refresh_after has passed since it was stored.
-func (r *run) dueHub(st storage.PageState, lastmod time.Time, hub bool) dueness {
-	d := r.due(st, lastmod)
-	after := r.c.cfg.Crawl.HubRefreshAfter
-	if d != doneStored || !hub || after <= 0 {
-		return d
-	}
-	stored, err := time.Parse(storage.TimeFormat, st.StoredAt)
-	if err != nil || r.c.opts.Now().Sub(stored) >= after {
-		return dueNow
-	}
-	return d
-}
-
 // hubRefetch is the frontier's question for hubs followed from other
 // pages: those stored before hub_refresh_after ago ("" : none).
 func (r *run) hubRefetch() string {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/gather-crawler/gather/crawler"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // hubSite is a site of a start page linking to a listing, which links to
@@ -125,7 +125,7 @@ func TestCrawl_HubsFindNewPages(t *testing.T) {
 	if got := strings.Join(site.fetched(), " "); got != "/ /a/three /list" {
 		t.Errorf("the run after an article was added fetched %s, want the hubs and the new article only; %v", got, sum)
 	}
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	if got := queryString(t, db, "SELECT group_concat(title, ',') FROM (SELECT title FROM pages ORDER BY title)"); got != "Home,List,one,three,two" {
 		t.Errorf("stored %s", got)
 	}

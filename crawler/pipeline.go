@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/gather-crawler/gather/crawler/extract"
+	"github.com/gather-crawler/gather/crawler/robots"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -47,9 +48,16 @@ func (r *run) startFetching(w pageSink, shared *sharedSlots) error {
 	if r.c.cfg.Crawl.RobotsTxt {
 		// robots.txt takes a crawl-wide slot in a worker (not a local one:
 		// it is read before a page's local slot is taken).
-		r.robots = newRobots(limitGate{next: r.tr, shared: shared}, r.c.userAgent)
+		r.robots = robots.New(limitGate{next: r.tr, shared: shared}, r.c.userAgent, describeError)
 	}
-	r.col = r.collector()
+	cr := r.c.cfg.Crawl
+	r.limits = newHostLimits(cr.Parallelism, cr.Delay, cr.RandomDelay)
+	modes, jar := r.transport()
+	chain := limitGate{limits: r.limits, shared: r.shared, next: pauseGate{next: modes, paused: &r.paused, det: r.c.det,
+		maxBody: int64(cr.MaxBodySize), pause: r.pauseHost}}
+	r.eng = newCollyEngine(engineOptions{ctx: r.ctx, userAgent: r.c.userAgent, allowedHosts: r.c.allowedHosts,
+		headers: cr.Headers, maxBody: int64(cr.MaxBodySize), transport: chain, jar: jar, checkRedirect: r.c.checkRedirect},
+		engineHooks{admit: r.admit, response: r.onResponse, failure: r.onError})
 	r.c.live.Store(r)
 	return nil
 }
@@ -57,7 +65,7 @@ func (r *run) startFetching(w pageSink, shared *sharedSlots) error {
 // stopFetching waits for the pages in colly, stops the browser and ends
 // the pages colly dropped; nothing is in flight once it returns.
 func (r *run) stopFetching() {
-	r.col.Wait()
+	r.eng.wait()
 	if r.br != nil {
 		// No page is in a tab any more: stop Chromium and wait for it.
 		r.br.Close()

@@ -10,13 +10,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/gocolly/colly/v2"
 
 	"github.com/gather-crawler/gather/crawler/proxy"
 )
@@ -110,15 +107,6 @@ func decideError(err error) decision {
 		return decision{verdict: verdictFail, reason: strings.TrimPrefix(msg, errHostPaused.Error()+": ")}
 	case errors.Is(err, errRedirectRefused), errors.Is(err, errAddressRefused), errors.Is(err, errTooLarge), errors.Is(err, errNoBrowser):
 		return decision{verdict: verdictFail, reason: msg}
-	case errors.Is(err, colly.ErrForbiddenDomain):
-		// colly checks allowed_domains on redirects before our handler does.
-		target := "another host"
-		if m := redirectTargetRe.FindStringSubmatch(err.Error()); m != nil {
-			if u, perr := url.Parse(m[1]); perr == nil {
-				target = u.Hostname()
-			}
-		}
-		return decision{verdict: verdictFail, reason: fmt.Sprintf("redirect refused: redirect to %s, outside allowed_domains", target)}
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) && strings.Contains(ue.Err.Error(), "unsupported protocol scheme") {
@@ -132,8 +120,6 @@ func decideError(err error) decision {
 	// network trouble are worth another try.
 	return decision{verdict: verdictRetry, reason: msg}
 }
-
-var redirectTargetRe = regexp.MustCompile(`redirect to "([^"]+)"`)
 
 // describeError says what went wrong in a few words, without the URL
 // (which is recorded beside it).

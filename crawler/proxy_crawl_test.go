@@ -16,8 +16,8 @@ import (
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/crawler/proxy"
 	"github.com/gather-crawler/gather/demo"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/internal/proxytest"
-	"github.com/gather-crawler/gather/internal/testingutil"
 )
 
 // peerSite is the demo site behind a server that notes the address of
@@ -123,7 +123,7 @@ func proxyConfig(t *testing.T, site *peerSite, proxies []string, extra string) *
 // failed page (and one more page ok for a sitemap).
 func verifyCrawl(t *testing.T, cfg *config.Config, sum crawler.Summary, ids []string) {
 	t.Helper()
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	want := int64(len(ids) + len(cfg.Crawl.Start.Sitemaps))
 	if sum.Counts.PagesOK != want || sum.Counts.PagesFailed != 0 {
 		t.Fatalf("summary %v, want %d ok pages; failures: %s", sum, want,
@@ -149,7 +149,7 @@ func TestProxy_HTTPProxyCarriesEverything(t *testing.T) {
 	verifyCrawl(t, cfg, sum, ids)
 	site.onlyFrom(t, "127.0.0.3")
 	// The archive (on by default) captured the pages fetched through it.
-	if n := queryInt(t, testingutil.OpenDB(t, cfg.Database), "SELECT count(*) FROM gather_archive"); n < 20 {
+	if n := queryInt(t, gathertest.OpenDB(t, cfg.Database), "SELECT count(*) FROM gather_archive"); n < 20 {
 		t.Errorf("%d pages archived, want the 20 pages at least", n)
 	}
 	if site.Site.Count("/robots.txt") != 1 {
@@ -225,7 +225,7 @@ func TestProxy_HTTPCredentials(t *testing.T) {
 // secret appears nowhere in the database's text.
 func wantFailedThroughProxy(t *testing.T, cfg *config.Config, sum crawler.Summary, n int64, reason, secret string) {
 	t.Helper()
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	if sum.Counts.PagesFailed != n || sum.Counts.PagesOK != 0 {
 		t.Errorf("summary %v, want %d failed pages", sum, n)
 	}
@@ -310,7 +310,7 @@ func TestProxy_DeadProxyInAListLosesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%v", err, sum)
 	}
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	// The same 12 movies on every site (one row each) and its sitemap.
 	if want := int64(13 * len(sites)); sum.Counts.PagesOK != want || sum.Counts.PagesFailed != 0 || sum.Retries != 0 {
 		t.Fatalf("summary %v, want %d ok pages, no retry (the next proxy is tried at once); failures: %s", sum, want,
@@ -358,7 +358,7 @@ func TestProxy_EnvironmentProxy(t *testing.T) {
 `, demo.PageURL(named, "{id}"), strings.Join(ids, ", ")))
 	sum, err := crawl(t, cfg, crawler.Options{AllowPrivate: true})
 	if err != nil {
-		t.Fatalf("%v\n%v\n%s", err, sum, queryString(t, testingutil.OpenDB(t, cfg.Database), "SELECT group_concat(url || ': ' || error, '; ') FROM gather_pages"))
+		t.Fatalf("%v\n%v\n%s", err, sum, queryString(t, gathertest.OpenDB(t, cfg.Database), "SELECT group_concat(url || ': ' || error, '; ') FROM gather_pages"))
 	}
 	verifyCrawl(t, cfg, sum, ids)
 	site.onlyFrom(t, "127.0.0.3")

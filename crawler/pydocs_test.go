@@ -14,7 +14,7 @@ import (
 
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/internal/browsertest"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -104,7 +104,7 @@ func TestCrawl_PythonDocs(t *testing.T) {
 	if err != nil || sum.Status != storage.RunFinished {
 		t.Fatalf("summary %v, err %v", sum, err)
 	}
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	var htmlFiles int
 	root, _ := filepath.EvalSymlinks(pyDocs)
 	filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {

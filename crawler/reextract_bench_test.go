@@ -8,7 +8,7 @@ import (
 
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -22,11 +22,11 @@ func BenchmarkArchive(b *testing.B) {
 	const pages = 2000
 	for _, layout := range []string{"nextdata", "classic"} {
 		site := startSite(b, "", demo.Options{})
-		url, items := demo.PageURL(site.URL, "{id}"), testingutil.ShippedItems(b)
+		url, items := demo.PageURL(site.URL, "{id}"), gathertest.ShippedItems(b)
 		if layout == "classic" {
-			url, items = demo.ClassicURL(site.URL, "{id}"), testingutil.ClassicItems(b)
+			url, items = demo.ClassicURL(site.URL, "{id}"), gathertest.ClassicItems(b)
 		}
-		ids := testingutil.WriteIDs(b, 1, pages)
+		ids := gathertest.WriteIDs(b, 1, pages)
 		job := func(archive bool) string {
 			return fmt.Sprintf(`archive: {enabled: %v}
 crawl:

@@ -8,9 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gocolly/colly/v2"
-
 	"github.com/gather-crawler/gather/crawler/browser"
+	"github.com/gather-crawler/gather/crawler/robots"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -22,7 +21,7 @@ type run struct {
 	log    *slog.Logger
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	col    *colly.Collector
+	eng    engine
 	tr     *transport
 	// br is the crawl's Chromium, with crawl.fetch browser or auto.
 	br *browser.Browser
@@ -30,7 +29,7 @@ type run struct {
 	noBrowser error
 	// paused holds the hosts a CAPTCHA stopped (host → the pages' reason).
 	paused  sync.Map
-	robots  *robots
+	robots  *robots.Cache
 	w       pageSink
 	win     *window
 	backoff backoff

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/gather-crawler/gather/crawler"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // silentSite serves a small documentation site: an index linking to
@@ -75,7 +75,7 @@ func TestCrawl_SilencesNamed(t *testing.T) {
 		`items.pages.fields.typo: matched on 0 of 1 page — check the selector`,
 	}
 	checkWarnings(t, sum, want)
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	if n := queryInt(t, db, `SELECT warnings FROM gather_runs WHERE id = ?`, sum.Run); n != int64(len(sum.Warnings)) || n != 5 {
 		t.Errorf("gather_runs.warnings = %d, want 5 (%q)", n, sum.Warnings)
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/gather-crawler/gather/crawler"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // sitemapSite serves a sitemap index of two sitemaps (the second
@@ -119,7 +119,7 @@ func TestCrawl_Sitemaps(t *testing.T) {
 			if want := []string{"/page/1", "/page/2", "/page/3", "/page/4", "/page/5", "/page/6"}; !slices.Equal(pages, want) {
 				t.Errorf("pages fetched %q, want each of %q once", pages, want)
 			}
-			db := testingutil.OpenDB(t, cfg.Database)
+			db := gathertest.OpenDB(t, cfg.Database)
 			if n := queryInt(t, db, "SELECT count(*) FROM pages"); n != 6 {
 				t.Errorf("%d pages stored, want 6", n)
 			}

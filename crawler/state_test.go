@@ -14,7 +14,7 @@ import (
 
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -92,7 +92,7 @@ func TestCrawl_DeadLinkAcrossRuns(t *testing.T) {
 	clk := &clock{}
 	clk.t.Store(time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC).UnixNano())
 	opts := crawler.Options{Now: clk.now}
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	deadURL := site.URL + "/dead.html"
 	check := func(step string, wantFetches int, wantFailRuns int64) crawler.Summary {
 		t.Helper()
@@ -186,7 +186,7 @@ func TestCrawl_FollowedPagesRefresh(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			db := testingutil.OpenDB(t, cfg.Database)
+			db := gathertest.OpenDB(t, cfg.Database)
 			title := queryString(t, db, "SELECT title FROM pages WHERE _url = ?", site.URL+"/p2.html")
 			changed := queryInt(t, db, "SELECT count(DISTINCT url) FROM gather_changes WHERE run = ?", sum.Run)
 			if refresh {
@@ -368,8 +368,8 @@ func TestCrawl_JobsShareADatabase(t *testing.T) {
 	site := newLinkSite(t, 2)
 	dir := t.TempDir()
 	db := filepath.Join(dir, "shared.db")
-	cfgA := testingutil.LoadConfig(t, dir, "database: "+db+"\n"+strings.Replace(linkConfig(t, site, "  robots_txt: false\n"), "name: links", "name: job_a", 1)+"\n"+linkItems)
-	cfgB := testingutil.LoadConfig(t, dir, "database: "+db+"\n"+strings.Replace(linkConfig(t, site, "  robots_txt: false\n"), "name: links", "name: job_b", 1)+`
+	cfgA := gathertest.LoadConfig(t, dir, "database: "+db+"\n"+strings.Replace(linkConfig(t, site, "  robots_txt: false\n"), "name: links", "name: job_a", 1)+"\n"+linkItems)
+	cfgB := gathertest.LoadConfig(t, dir, "database: "+db+"\n"+strings.Replace(linkConfig(t, site, "  robots_txt: false\n"), "name: links", "name: job_b", 1)+`
 items:
   headings:
     fields:
@@ -381,7 +381,7 @@ items:
 			t.Fatalf("%s: %v, %v", cfg.Crawl.Name, sum, err)
 		}
 	}
-	d := testingutil.OpenDB(t, db)
+	d := gathertest.OpenDB(t, db)
 	if a, b := queryInt(t, d, "SELECT count(*) FROM pages"), queryInt(t, d, "SELECT count(*) FROM headings"); a != 3 || b != 3 {
 		t.Errorf("pages %d rows, headings %d rows; want 3 each", a, b)
 	}
@@ -405,19 +405,19 @@ func TestCrawl_ItemsChangedRefetches(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "t.db")
 	crawlYAML := "database: " + db + "\n" + linkConfig(t, site, "  robots_txt: false\n") + "\n"
-	cfg := testingutil.LoadConfig(t, dir, crawlYAML+linkItems)
+	cfg := gathertest.LoadConfig(t, dir, crawlYAML+linkItems)
 	if sum, err := crawl(t, cfg, crawler.Options{}); err != nil || sum.Counts.PagesOK != 4 {
 		t.Fatalf("first run: %v, %v", sum, err)
 	}
 	if sum, err := crawl(t, cfg, crawler.Options{}); err != nil || sum.Counts.PagesOK != 0 {
 		t.Fatalf("same items: %v, %v", sum, err)
 	}
-	more := testingutil.LoadConfig(t, dir, crawlYAML+linkItems+"      links: {css: a, all: true}\n")
+	more := gathertest.LoadConfig(t, dir, crawlYAML+linkItems+"      links: {css: a, all: true}\n")
 	sum, err := crawl(t, more, crawler.Options{})
 	if err != nil || sum.Counts.PagesOK != 4 {
 		t.Fatalf("a field added: %v, %v; want the 4 stored pages fetched again", sum, err)
 	}
-	d := testingutil.OpenDB(t, db)
+	d := gathertest.OpenDB(t, db)
 	if n := queryInt(t, d, "SELECT count(*) FROM pages WHERE links IS NULL"); n != 0 {
 		t.Errorf("%d rows lack the new field", n)
 	}

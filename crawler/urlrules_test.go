@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/gather-crawler/gather/crawler"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // Canonical rules make one page of URLs that differ only in tracking
@@ -47,7 +47,7 @@ func TestCrawl_CanonicalAndDeny(t *testing.T) {
 	if want := []string{"/item?id=1", "/list?a=1&b=2", "/start"}; !slices.Equal(fetched, want) {
 		t.Errorf("fetched %q, want %q", fetched, want)
 	}
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	got := queryString(t, db, "SELECT group_concat(url, ' ') FROM (SELECT url FROM gather_pages ORDER BY url)")
 	want := strings.Join([]string{srv.URL + "/item?id=1", srv.URL + "/list?a=1&b=2", srv.URL + "/start"}, " ")
 	if got != want || sum.Counts.PagesOK != 3 {

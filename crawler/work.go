@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gocolly/colly/v2"
-
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -211,9 +209,7 @@ func (r *run) dispatchTask(ws *workSink, t Task) (done bool) {
 	}
 	r.c.stats.dispatched.Add(1)
 	r.c.stats.inFlight.Add(1)
-	cctx := colly.NewContext()
-	cctx.Put(stateKey, ps)
-	if err := r.col.Request("GET", t.URL, nil, cctx, nil); err != nil {
+	if err := r.eng.fetch(t.URL, ps); err != nil {
 		r.record(ps, storage.Page{Status: storage.PageFailed, Error: "not fetched: " + err.Error()})
 	}
 	return true

@@ -10,8 +10,8 @@ import (
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
 	"github.com/gather-crawler/gather/internal/browsertest"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/internal/redistest"
-	"github.com/gather-crawler/gather/internal/testingutil"
 )
 
 // Pages loaded in a browser hold the per-host limit across workers as
@@ -38,7 +38,7 @@ func TestShared_BrowserPagesHoldTheHostLimit(t *testing.T) {
 		fmt.Fprintf(&urls, "      - %q\n", demo.SpaURL(site.URL, id))
 	}
 	dir := t.TempDir()
-	cfg := testingutil.LoadConfig(t, dir, fmt.Sprintf(`database: out.db
+	cfg := gathertest.LoadConfig(t, dir, fmt.Sprintf(`database: out.db
 frontier: %s
 crawl:
   name: shared
@@ -50,7 +50,7 @@ crawl:
   browser:
     tabs: 2
     wait_for: "script#__NEXT_DATA__"
-%s`, rs.URL(), urls.String(), testingutil.ShippedItems(t)))
+%s`, rs.URL(), urls.String(), gathertest.ShippedItems(t)))
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	c, err := crawler.New(cfg, nil, crawler.Options{})
@@ -61,7 +61,7 @@ crawl:
 		t.Fatalf("seed: %+v %v", sum, err)
 	}
 	crawlShared(t, ctx, rs.URL(), cfg, 2, crawler.Options{BrowserFlags: map[string]any{"host-resolver-rules": "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"}})
-	if _, err := demo.VerifyIDs(ctx, testingutil.OpenDB(t, cfg.Database), ids, false, nil); err != nil {
+	if _, err := demo.VerifyIDs(ctx, gathertest.OpenDB(t, cfg.Database), ids, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	if peak := site.SpaPeak(); peak != 1 {

@@ -14,8 +14,8 @@ import (
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
 	"github.com/gather-crawler/gather/frontier"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/internal/redistest"
-	"github.com/gather-crawler/gather/internal/testingutil"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -93,7 +93,7 @@ func newChaos(t *testing.T, p redistest.Persistence, n int, latency, lease time.
 		}
 	})
 	dir := t.TempDir()
-	c.cfg = testingutil.LoadConfig(t, dir, sharedConfig(t, dir, c.rs.URL(), c.sites, n, 2))
+	c.cfg = gathertest.LoadConfig(t, dir, sharedConfig(t, dir, c.rs.URL(), c.sites, n, 2))
 	return c
 }
 
@@ -192,18 +192,18 @@ func (c *chaos) check() {
 		t.Logf("the frontier's status: %+v %v", st, err)
 		t.FailNow()
 	}
-	db := testingutil.OpenDB(t, c.cfg.Database)
-	if got := testingutil.QueryString(t, db, "PRAGMA integrity_check"); got != "ok" {
+	db := gathertest.OpenDB(t, c.cfg.Database)
+	if got := gathertest.QueryString(t, db, "PRAGMA integrity_check"); got != "ok" {
 		t.Fatalf("integrity_check: %s", got)
 	}
 	if _, err := demo.Verify(context.Background(), db, c.n, false); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range testingutil.QueryStrings(t, db, "SELECT url || ': ' || coalesce(error, '') FROM gather_pages WHERE status <> 'ok'") {
+	for _, f := range gathertest.QueryStrings(t, db, "SELECT url || ': ' || coalesce(error, '') FROM gather_pages WHERE status <> 'ok'") {
 		t.Errorf("not ok, though its site failed nothing: %s", f)
 	}
-	ok := testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE status = 'ok'")
-	if got := testingutil.QueryString(t, db, "SELECT group_concat(status || ' ' || pages_ok || ' ok ' || pages_failed || ' failed', ', ') FROM gather_runs"); got != fmt.Sprintf("finished %d ok 0 failed", ok) {
+	ok := gathertest.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE status = 'ok'")
+	if got := gathertest.QueryString(t, db, "SELECT group_concat(status || ' ' || pages_ok || ' ok ' || pages_failed || ' failed', ', ') FROM gather_runs"); got != fmt.Sprintf("finished %d ok 0 failed", ok) {
 		t.Errorf("gather_runs: %s; the database holds %d pages ok", got, ok)
 	}
 	t.Logf("sink: %s", c.sink)
@@ -302,7 +302,7 @@ func TestShared_SinkOfAnotherDatabaseIsRefused(t *testing.T) {
 	rs := redistest.Start(t)
 	ss := sites(t, 1, 0)
 	dir := t.TempDir()
-	cfg := testingutil.LoadConfig(t, dir, sharedConfig(t, dir, rs.URL(), ss, 3, 2))
+	cfg := gathertest.LoadConfig(t, dir, sharedConfig(t, dir, rs.URL(), ss, 3, 2))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, err := crawler.New(cfg, nil, crawler.Options{})
@@ -325,7 +325,7 @@ func TestShared_SinkOfAnotherDatabaseIsRefused(t *testing.T) {
 	if !errors.Is(err, frontier.ErrOtherDatabase) || !strings.Contains(err.Error(), cfg.Database) || !strings.Contains(err.Error(), "other.db") {
 		t.Fatalf("a sink of another database: %v", err)
 	}
-	if n := testingutil.QueryInt(t, testingutil.OpenDB(t, dir+"/other.db"), "SELECT count(*) FROM gather_runs"); n != 0 {
+	if n := gathertest.QueryInt(t, gathertest.OpenDB(t, dir+"/other.db"), "SELECT count(*) FROM gather_runs"); n != 0 {
 		t.Errorf("the refused sink recorded %d runs", n)
 	}
 	if _, err := fr.Seed(ctx, c, other); !errors.Is(err, frontier.ErrOtherDatabase) {

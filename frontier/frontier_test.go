@@ -14,8 +14,8 @@ import (
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
 	"github.com/gather-crawler/gather/frontier"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/internal/redistest"
-	"github.com/gather-crawler/gather/internal/testingutil"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -49,7 +49,7 @@ crawl:
     urls:
 %s  parallelism: %d
   retries: 2
-%s`, front, urls.String(), parallelism, testingutil.ShippedItems(t))
+%s`, front, urls.String(), parallelism, gathertest.ShippedItems(t))
 }
 
 // crawlShared runs a sink and n workers (each its own Redis connection
@@ -105,7 +105,7 @@ func TestShared_ThreeWorkersAndASink(t *testing.T) {
 	ss := sites(t, 3, 30*time.Millisecond)
 	const n, parallelism = 150, 2
 	dir := t.TempDir()
-	cfg := testingutil.LoadConfig(t, dir, sharedConfig(t, dir, rs.URL(), ss, n, parallelism))
+	cfg := gathertest.LoadConfig(t, dir, sharedConfig(t, dir, rs.URL(), ss, n, parallelism))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
@@ -125,7 +125,7 @@ func TestShared_ThreeWorkersAndASink(t *testing.T) {
 	}
 
 	crawlShared(t, ctx, rs.URL(), cfg, 3, crawler.Options{})
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	if _, err := demo.Verify(ctx, db, n, false); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestShared_ResumeAfterRedisLostItsData(t *testing.T) {
 	ss := sites(t, 2, 20*time.Millisecond)
 	const n, parallelism = 120, 2
 	dir := t.TempDir()
-	cfg := testingutil.LoadConfig(t, dir, sharedConfig(t, dir, rs.URL(), ss, n, parallelism))
+	cfg := gathertest.LoadConfig(t, dir, sharedConfig(t, dir, rs.URL(), ss, n, parallelism))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	st, err := storage.Open(ctx, cfg.Database, crawler.Tables(cfg))
@@ -229,7 +229,7 @@ func TestShared_ResumeAfterRedisLostItsData(t *testing.T) {
 	}
 	crawl(func() bool { return false })
 
-	if _, err := demo.Verify(ctx, testingutil.OpenDB(t, cfg.Database), n, false); err != nil {
+	if _, err := demo.Verify(ctx, gathertest.OpenDB(t, cfg.Database), n, false); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range before {
@@ -255,7 +255,7 @@ func TestShared_UnreadableOutcomeIsRecordedFailed(t *testing.T) {
 	ss := sites(t, 1, 0)
 	const n = 6
 	dir := t.TempDir()
-	cfg := testingutil.LoadConfig(t, dir, sharedConfig(t, dir, rs.URL(), ss, n, 2))
+	cfg := gathertest.LoadConfig(t, dir, sharedConfig(t, dir, rs.URL(), ss, n, 2))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c, err := crawler.New(cfg, nil, crawler.Options{})
@@ -282,12 +282,12 @@ func TestShared_UnreadableOutcomeIsRecordedFailed(t *testing.T) {
 	other.Close()
 
 	crawlShared(t, ctx, rs.URL(), cfg, 1, crawler.Options{})
-	db := testingutil.OpenDB(t, cfg.Database)
-	got := testingutil.QueryString(t, db, "SELECT status || ': ' || error FROM gather_pages WHERE url = ?", tasks[0].URL)
+	db := gathertest.OpenDB(t, cfg.Database)
+	got := gathertest.QueryString(t, db, "SELECT status || ': ' || error FROM gather_pages WHERE url = ?", tasks[0].URL)
 	if !strings.HasPrefix(got, "failed: the sink could not read the worker's outcome (another version of gather?): ") {
 		t.Errorf("the unreadable page: %q", got)
 	}
-	if ok := testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE status = 'ok'"); ok != n-1 {
+	if ok := gathertest.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE status = 'ok'"); ok != n-1 {
 		t.Errorf("%d pages ok, want the %d others", ok, n-1)
 	}
 	if k := ss[0].Counts()[strings.TrimPrefix(tasks[0].URL, ss[0].URL)]; k != 0 {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/internal/redistest"
-	"github.com/gather-crawler/gather/internal/testingutil"
 )
 
 // A host's Retry-After holds for every worker of a shared crawl, as its
@@ -35,7 +35,7 @@ func TestShared_RetryAfterHoldsAcrossWorkers(t *testing.T) {
 	t.Cleanup(func() { site.Close() })
 	const n = 150
 	dir := t.TempDir()
-	cfg := testingutil.LoadConfig(t, dir, sharedConfig(t, dir, rs.URL(), []*demo.Server{site}, n, 4))
+	cfg := gathertest.LoadConfig(t, dir, sharedConfig(t, dir, rs.URL(), []*demo.Server{site}, n, 4))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c, err := crawler.New(cfg, nil, crawler.Options{})
@@ -46,7 +46,7 @@ func TestShared_RetryAfterHoldsAcrossWorkers(t *testing.T) {
 		t.Fatal(err)
 	}
 	crawlShared(t, ctx, rs.URL(), cfg, 3, crawler.Options{})
-	if _, err := demo.Verify(ctx, testingutil.OpenDB(t, cfg.Database), n, false); err != nil {
+	if _, err := demo.Verify(ctx, gathertest.OpenDB(t, cfg.Database), n, false); err != nil {
 		t.Fatal(err)
 	}
 	log := site.Log()

@@ -14,8 +14,8 @@ import (
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/frontier"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/internal/redistest"
-	"github.com/gather-crawler/gather/internal/testingutil"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -92,7 +92,7 @@ func TestShared_ScheduledRunsRefetchWhatIsDue(t *testing.T) {
 	rs := redistest.Start(t)
 	site := newLinkSite(t)
 	dir := t.TempDir()
-	cfg := testingutil.LoadConfig(t, dir, fmt.Sprintf(`database: out.db
+	cfg := gathertest.LoadConfig(t, dir, fmt.Sprintf(`database: out.db
 frontier: %s
 crawl:
   name: shared
@@ -126,7 +126,7 @@ crawl:
 	run("2 hours later: stale, the dead link still waits", 2*time.Hour, all(2, 1), 6)
 	run("4 hours later: all due", 2*time.Hour, all(3, 2), 6)
 
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	var runs, finished int
 	if err := db.QueryRow(`SELECT count(*), coalesce(sum(status = 'finished'), 0) FROM gather_runs WHERE job = 'shared'`).Scan(&runs, &finished); err != nil {
 		t.Fatal(err)
@@ -174,7 +174,7 @@ func TestShared_SeedReadsSitemaps(t *testing.T) {
 		}
 	})
 	dir := t.TempDir()
-	cfg := testingutil.LoadConfig(t, dir, fmt.Sprintf(`database: out.db
+	cfg := gathertest.LoadConfig(t, dir, fmt.Sprintf(`database: out.db
 frontier: %s
 crawl:
   name: shared
@@ -194,7 +194,7 @@ crawl:
 		}
 	}
 	run("first run", 0, map[string]int{"/": 1, "/a.html": 1, "/b.html": 1, "/sitemap.xml": 1})
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	var status string
 	if err := db.QueryRow(`SELECT status FROM gather_pages WHERE url = ?`, site.URL+"/sitemap.xml").Scan(&status); err != nil || status != "ok" {
 		t.Fatalf("the sitemap's record: %q %v, want ok", status, err)

@@ -19,7 +19,7 @@ import (
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -167,7 +167,7 @@ items:
 schedule:
 %s
 `, filepath.Join(dir, "out.db"), name, srv.URL, srv.URL, srv.URL, schedule)
-	return testingutil.LoadConfig(t, dir, doc)
+	return gathertest.LoadConfig(t, dir, doc)
 }
 
 // start runs the scheduler until the test ends, and checks Run returns.
@@ -209,7 +209,7 @@ func skips(m *Metrics, job, reason string) int {
 
 func readDB(t *testing.T, cfg *config.Config, q string) []string {
 	t.Helper()
-	rows, err := testingutil.OpenDB(t, cfg.Database).Query(q)
+	rows, err := gathertest.OpenDB(t, cfg.Database).Query(q)
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
@@ -514,8 +514,8 @@ crawl:
 %s
 schedule:
   cron: "@hourly"
-`, filepath.Join(dir, "out.db"), demo.PageURL(site.URL, "{id}"), testingutil.WriteIDs(t, 1, 4), testingutil.ShippedItems(t))
-	cfg := testingutil.LoadConfig(t, dir, doc)
+`, filepath.Join(dir, "out.db"), demo.PageURL(site.URL, "{id}"), gathertest.WriteIDs(t, 1, 4), gathertest.ShippedItems(t))
+	cfg := gathertest.LoadConfig(t, dir, doc)
 	clock := newFakeClock(time.Date(2026, 12, 1, 2, 30, 0, 0, time.UTC))
 	s, m := newScheduler(t, clock, Options{}, cfg)
 	start(t, s)
@@ -528,7 +528,7 @@ schedule:
 	if got := testutil.ToFloat64(m.changed.WithLabelValues("changes")); got != 2*(runsWanted-1) {
 		t.Errorf("changed pages %v, want %d", got, 2*(runsWanted-1))
 	}
-	db := testingutil.OpenDB(t, cfg.Database)
+	db := gathertest.OpenDB(t, cfg.Database)
 	for _, id := range demo.IDs(4) {
 		if n := site.Count("/title/" + id + "/fullcredits"); n != runsWanted {
 			t.Errorf("%s fetched %d times in %d hourly runs (refresh_after 1h)", id, n, runsWanted)
@@ -626,7 +626,7 @@ func TestScheduler_DeadLinkNeverFailsARun(t *testing.T) {
 	}))
 	defer srv.Close()
 	dir := t.TempDir()
-	cfg := testingutil.LoadConfig(t, dir, fmt.Sprintf(`database: %s
+	cfg := gathertest.LoadConfig(t, dir, fmt.Sprintf(`database: %s
 crawl:
   name: dead
   start: {urls: ["%s/index.html"]}

@@ -19,7 +19,7 @@ import (
 
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/serve"
 )
 
@@ -53,7 +53,7 @@ func bigDB(t testing.TB, n int) string {
 func testPaging(t *testing.T, tb *tab) {
 	path := bigDB(t, 100_000)
 	srv, _ := startServer(t, path, serve.Options{})
-	db := testingutil.OpenDB(t, path)
+	db := gathertest.OpenDB(t, path)
 	tb.open(t, srv.URL+"/data/big?sort=grp&desc=1", "paging")
 	if got := text(t, tb, "#count"); got != "100000" {
 		t.Fatalf("count %s, want 100000", got)
@@ -64,7 +64,7 @@ func testPaging(t *testing.T, tb *tab) {
 			tb.clean(t, fmt.Sprintf("page %d", p+1))
 		}
 		got := eval[[]string](t, tb, `Array.from(document.querySelectorAll("#rows tbody tr td:first-child"), td => td.textContent)`)
-		want := testingutil.QueryStrings(t, db, "SELECT k FROM big ORDER BY grp DESC, k DESC LIMIT 100 OFFSET ?", p*100)
+		want := gathertest.QueryStrings(t, db, "SELECT k FROM big ORDER BY grp DESC, k DESC LIMIT 100 OFFSET ?", p*100)
 		if strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Fatalf("page %d:\n got %v\nwant %v", p+1, got, want)
 		}
@@ -114,7 +114,7 @@ func htmlText(s string) string {
 func testHostile(t *testing.T, tb *tab) {
 	site := hostileSite(t)
 	dir := t.TempDir()
-	cfg := testingutil.LoadConfig(t, dir, fmt.Sprintf(`database: %s
+	cfg := gathertest.LoadConfig(t, dir, fmt.Sprintf(`database: %s
 crawl:
   name: %q
   start:
@@ -129,14 +129,14 @@ items:
 `, filepath.Join(dir, "h.db"), `"><script>window.pwned=1;alert(13)</script>`, site.URL+"/p/1", site.URL+`/p/"><script>alert(10)</script>`, site.URL+`/missing/"><img src=x onerror=alert(14)>`))
 	runCrawl(t, cfg)
 	srv, _ := startServer(t, cfg.Database, serve.Options{})
-	db := testingutil.OpenDB(t, cfg.Database)
-	if n := testingutil.QueryInt(t, db, "SELECT count(*) FROM things WHERE label LIKE '%<script>%' OR length(label) > 1000000"); n < 2 {
+	db := gathertest.OpenDB(t, cfg.Database)
+	if n := gathertest.QueryInt(t, db, "SELECT count(*) FROM things WHERE label LIKE '%<script>%' OR length(label) > 1000000"); n < 2 {
 		t.Fatalf("the hostile values were not stored (%d rows)", n)
 	}
-	if n := testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_runs WHERE job LIKE '%<script>%'") + testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE status = 'failed' AND url LIKE '%img%'"); n != 2 {
+	if n := gathertest.QueryInt(t, db, "SELECT count(*) FROM gather_runs WHERE job LIKE '%<script>%'") + gathertest.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE status = 'failed' AND url LIKE '%img%'"); n != 2 {
 		t.Fatalf("the hostile job name or failed URL was not stored (%d of 2)", n)
 	}
-	pageURL := testingutil.QueryString(t, db, "SELECT url FROM gather_pages ORDER BY url LIMIT 1")
+	pageURL := gathertest.QueryString(t, db, "SELECT url FROM gather_pages ORDER BY url LIMIT 1")
 	for _, p := range []struct{ path, name string }{
 		{"/", "hostile-runs"},
 		{"/runs/1", "hostile-run"},
@@ -173,7 +173,7 @@ items:
 			t.Errorf("a cell of %d bytes", len(c))
 		}
 	}
-	if n, want := count(t, tb, `#rows a[href^="https://example.com/"]`), int(testingutil.QueryInt(t, db, "SELECT count(*) FROM things WHERE link LIKE 'https://example.com/%'")); n != want || want == 0 {
+	if n, want := count(t, tb, `#rows a[href^="https://example.com/"]`), int(gathertest.QueryInt(t, db, "SELECT count(*) FROM things WHERE link LIKE 'https://example.com/%'")); n != want || want == 0 {
 		t.Errorf("%d links to the https value, want one for each of its %d rows", n, want)
 	}
 }

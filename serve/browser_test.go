@@ -20,7 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/gather-crawler/gather/internal/browsertest"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/output"
 	"github.com/gather-crawler/gather/serve"
 	"github.com/gather-crawler/gather/storage"
@@ -273,13 +273,13 @@ func TestPages_InChromium(t *testing.T) {
 
 func testDemoPages(t *testing.T, tb *tab, base, dbPath string, r *storage.Reader) {
 	u, _ := url.Parse(base)
-	db := testingutil.OpenDB(t, dbPath)
+	db := gathertest.OpenDB(t, dbPath)
 
 	tb.open(t, base+"/", "runs")
-	if got, want := count(t, tb, "#runs tbody tr"), int(testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_runs")); got != want || want != 2 {
+	if got, want := count(t, tb, "#runs tbody tr"), int(gathertest.QueryInt(t, db, "SELECT count(*) FROM gather_runs")); got != want || want != 2 {
 		t.Errorf("runs listed: %d, want %d (2 runs)", got, want)
 	}
-	if got := text(t, tb, "#runs tbody tr:last-child td:nth-child(6)"); got != fmt.Sprint(testingutil.QueryInt(t, db, "SELECT pages_ok FROM gather_runs WHERE id = 1")) {
+	if got := text(t, tb, "#runs tbody tr:last-child td:nth-child(6)"); got != fmt.Sprint(gathertest.QueryInt(t, db, "SELECT pages_ok FROM gather_runs WHERE id = 1")) {
 		t.Errorf("run 1 ok pages shown as %q", got)
 	}
 	if n := count(t, tb, "svg.chart rect.ok"); n != 2 {
@@ -295,10 +295,10 @@ func testDemoPages(t *testing.T, tb *tab, base, dbPath string, r *storage.Reader
 	}
 
 	tb.open(t, base+"/failures", "failures")
-	if got, want := text(t, tb, "#total"), fmt.Sprint(testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE status = 'failed'")); got != want || want == "0" {
+	if got, want := text(t, tb, "#total"), fmt.Sprint(gathertest.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE status = 'failed'")); got != want || want == "0" {
 		t.Errorf("failures total %s, want %s (not 0)", got, want)
 	}
-	if got, want := count(t, tb, "section.group"), int(testingutil.QueryInt(t, db, "SELECT count(DISTINCT coalesce(error, '')) FROM gather_pages WHERE status = 'failed'")); got != want || want < 2 {
+	if got, want := count(t, tb, "section.group"), int(gathertest.QueryInt(t, db, "SELECT count(DISTINCT coalesce(error, '')) FROM gather_pages WHERE status = 'failed'")); got != want || want < 2 {
 		t.Errorf("failure groups %d, want %d (at least 2)", got, want)
 	}
 	tb.open(t, base+"/failures?run=2&host="+url.QueryEscape(u.Host+"x"), "failures-none")
@@ -306,15 +306,15 @@ func testDemoPages(t *testing.T, tb *tab, base, dbPath string, r *storage.Reader
 		t.Errorf("failures on another host: %s", got)
 	}
 
-	changed := testingutil.QueryString(t, db, "SELECT url FROM gather_changes ORDER BY url LIMIT 1")
+	changed := gathertest.QueryString(t, db, "SELECT url FROM gather_changes ORDER BY url LIMIT 1")
 	tb.open(t, base+"/page?url="+url.QueryEscape(changed), "page")
-	if got, want := count(t, tb, "#changes tbody tr"), int(testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_changes WHERE url = ?", changed)); got != want || want == 0 {
+	if got, want := count(t, tb, "#changes tbody tr"), int(gathertest.QueryInt(t, db, "SELECT count(*) FROM gather_changes WHERE url = ?", changed)); got != want || want == 0 {
 		t.Errorf("changes of %s: %d rows, want %d", changed, got, want)
 	}
 	// A failed page: its failures in its history, as the database has them.
-	failed := testingutil.QueryString(t, db, "SELECT url FROM gather_pages WHERE status = 'failed' ORDER BY url LIMIT 1")
+	failed := gathertest.QueryString(t, db, "SELECT url FROM gather_pages WHERE status = 'failed' ORDER BY url LIMIT 1")
 	tb.open(t, base+"/page?url="+url.QueryEscape(failed), "page-failed")
-	if got, want := count(t, tb, "#outcomes tbody tr td.status.failed"), int(testingutil.QueryInt(t, db, "SELECT count(*) FROM gather_outcomes WHERE url = ? AND status = 'failed'", failed)); got != want || want == 0 {
+	if got, want := count(t, tb, "#outcomes tbody tr td.status.failed"), int(gathertest.QueryInt(t, db, "SELECT count(*) FROM gather_outcomes WHERE url = ? AND status = 'failed'", failed)); got != want || want == 0 {
 		t.Errorf("history of %s: %d failures shown, want %d (not 0)", failed, got, want)
 	}
 
@@ -326,25 +326,25 @@ func testDemoPages(t *testing.T, tb *tab, base, dbPath string, r *storage.Reader
 			continue
 		}
 		n := eval[string](t, tb, fmt.Sprintf(`document.querySelector('#tables a[href$="/data/%s"]').closest("tr").querySelector("td.n").textContent`, table))
-		if want := fmt.Sprint(testingutil.QueryInt(t, db, "SELECT count(*) FROM "+table)); n != want {
+		if want := fmt.Sprint(gathertest.QueryInt(t, db, "SELECT count(*) FROM "+table)); n != want {
 			t.Errorf("table %s: %s rows shown, want %s", table, n, want)
 		}
 	}
 
 	// A filtered, faceted view; the facet's counts are SQL's.
-	movie := testingutil.QueryString(t, db, "SELECT movie_id FROM cast GROUP BY movie_id ORDER BY count(*) DESC LIMIT 1")
+	movie := gathertest.QueryString(t, db, "SELECT movie_id FROM cast GROUP BY movie_id ORDER BY count(*) DESC LIMIT 1")
 	tb.open(t, base+"/data/cast?facet=movie_id&facet=name", "table")
 	if got := count(t, tb, "#rows tbody tr"); got != 100 {
 		t.Errorf("first page shows %d rows, want 100", got)
 	}
 	top := eval[[]string](t, tb, `Array.from(document.querySelectorAll('.facet[data-column="movie_id"] li'), li => li.textContent.trim().replace(/\s+/g, " "))`)
-	want := testingutil.QueryStrings(t, db, "SELECT movie_id || ' ' || count(*) FROM cast GROUP BY movie_id ORDER BY count(*) DESC, movie_id LIMIT 10")
+	want := gathertest.QueryStrings(t, db, "SELECT movie_id || ' ' || count(*) FROM cast GROUP BY movie_id ORDER BY count(*) DESC, movie_id LIMIT 10")
 	if strings.Join(top, "|") != strings.Join(want, "|") {
 		t.Errorf("movie_id facet:\n got %q\nwant %q", top, want)
 	}
 	// Click the top facet value: the view filters on it.
 	tb.act(t, chromedp.Click(`.facet[data-column="movie_id"] li a`))
-	if got, want := text(t, tb, "#count"), fmt.Sprint(testingutil.QueryInt(t, db, "SELECT count(*) FROM cast WHERE movie_id = ?", movie)); got != want {
+	if got, want := text(t, tb, "#count"), fmt.Sprint(gathertest.QueryInt(t, db, "SELECT count(*) FROM cast WHERE movie_id = ?", movie)); got != want {
 		t.Errorf("after clicking the facet of %s: %s rows, want %s", movie, got, want)
 	}
 	// Type a "contains" filter into the name column and send the form.
@@ -353,7 +353,7 @@ func testDemoPages(t *testing.T, tb *tab, base, dbPath string, r *storage.Reader
 	tb.act(t, chromedp.SetValue(`#filters input[name="f.name"]`, "~an"),
 		chromedp.Submit(`#filters`))
 	tb.clean(t, "filter form")
-	if got, want := text(t, tb, "#count"), fmt.Sprint(testingutil.QueryInt(t, db, "SELECT count(*) FROM cast WHERE instr(name, 'an') > 0")); got != want {
+	if got, want := text(t, tb, "#count"), fmt.Sprint(gathertest.QueryInt(t, db, "SELECT count(*) FROM cast WHERE instr(name, 'an') > 0")); got != want {
 		t.Errorf("name contains \"an\": %s rows, want %s", got, want)
 	}
 
@@ -379,7 +379,7 @@ func testDemoPages(t *testing.T, tb *tab, base, dbPath string, r *storage.Reader
 	tb.screenshot(t, "sql")
 	tb.clean(t, "sql")
 	cells := eval[[]string](t, tb, `Array.from(document.querySelectorAll("#result tbody td"), td => td.textContent)`)
-	wantCells := testingutil.QueryStrings(t, db, "SELECT job || '|' || status || '|' || count(*) FROM gather_pages GROUP BY job, status ORDER BY 1")
+	wantCells := gathertest.QueryStrings(t, db, "SELECT job || '|' || status || '|' || count(*) FROM gather_pages GROUP BY job, status ORDER BY 1")
 	if strings.Join(cells, "|") != strings.Join(wantCells, "|") {
 		t.Errorf("SQL box result %q, want %q", cells, wantCells)
 	}
@@ -393,7 +393,7 @@ func testDemoPages(t *testing.T, tb *tab, base, dbPath string, r *storage.Reader
 			t.Errorf("%s: %q, want a refusal", bad, got)
 		}
 	}
-	if n := testingutil.QueryInt(t, db, "SELECT count(*) FROM movies"); n == 0 {
+	if n := gathertest.QueryInt(t, db, "SELECT count(*) FROM movies"); n == 0 {
 		t.Error("movies emptied")
 	}
 }

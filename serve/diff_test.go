@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/serve"
 	"github.com/gather-crawler/gather/storage"
 )
@@ -35,10 +35,10 @@ func TestServe_ChangesAsDiff(t *testing.T) {
 	version.Store(4)
 	runCrawl(t, cfg)
 	dbPath := cfg.Database
-	db := testingutil.OpenDB(t, dbPath)
-	changed := testingutil.QueryString(t, db, "SELECT url FROM gather_changes WHERE modified > 0 ORDER BY url LIMIT 1")
-	run := testingutil.QueryString(t, db, "SELECT run FROM gather_changes WHERE url = ? LIMIT 1", changed)
-	detail := testingutil.QueryString(t, db, "SELECT detail FROM gather_changes WHERE url = ? AND modified > 0 LIMIT 1", changed)
+	db := gathertest.OpenDB(t, dbPath)
+	changed := gathertest.QueryString(t, db, "SELECT url FROM gather_changes WHERE modified > 0 ORDER BY url LIMIT 1")
+	run := gathertest.QueryString(t, db, "SELECT run FROM gather_changes WHERE url = ? LIMIT 1", changed)
+	detail := gathertest.QueryString(t, db, "SELECT detail FROM gather_changes WHERE url = ? AND modified > 0 LIMIT 1", changed)
 	d, ok := storage.ParseChangeDetail(detail)
 	if !ok || len(d.Diff) == 0 || len(d.Diff[0].Fields) == 0 {
 		t.Fatalf("detail without a diff: %s", detail)
@@ -75,7 +75,7 @@ func TestServe_AllFailedRunHasNoRate(t *testing.T) {
 		http.Error(w, "down", http.StatusServiceUnavailable)
 	}))
 	defer site.Close()
-	cfg := testingutil.LoadConfig(t, dir, "database: "+filepath.Join(dir, "f.db")+"\ncrawl:\n  name: down\n  retries: 0\n  robots_txt: false\n  start: {urls: [\""+site.URL+"/a\"]}\nitems:\n  pages:\n    fields:\n      t: h1\n")
+	cfg := gathertest.LoadConfig(t, dir, "database: "+filepath.Join(dir, "f.db")+"\ncrawl:\n  name: down\n  retries: 0\n  robots_txt: false\n  start: {urls: [\""+site.URL+"/a\"]}\nitems:\n  pages:\n    fields:\n      t: h1\n")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if _, err := newCrawler(t, cfg).Run(ctx); err == nil {

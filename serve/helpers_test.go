@@ -13,7 +13,7 @@ import (
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/serve"
 	"github.com/gather-crawler/gather/storage"
 )
@@ -22,7 +22,7 @@ import (
 // into a database in dir.
 func demoConfig(t testing.TB, dir string, site *demo.Server, first, last, parallelism int, refresh string) *config.Config {
 	t.Helper()
-	return testingutil.LoadConfig(t, dir, fmt.Sprintf(`database: %s
+	return gathertest.LoadConfig(t, dir, fmt.Sprintf(`database: %s
 crawl:
   name: demo
   start:
@@ -31,7 +31,7 @@ crawl:
   parallelism: %d
   retries: 0
   refresh_after: %s
-%s`, filepath.Join(dir, "demo.db"), demo.PageURL(site.URL, "{id}"), testingutil.WriteIDs(t, first, last), parallelism, refresh, testingutil.ShippedItems(t)))
+%s`, filepath.Join(dir, "demo.db"), demo.PageURL(site.URL, "{id}"), gathertest.WriteIDs(t, first, last), parallelism, refresh, gathertest.ShippedItems(t)))
 }
 
 // newCrawler opens cfg's database (closed when the test ends) and makes a

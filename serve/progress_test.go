@@ -10,7 +10,7 @@ import (
 
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/serve"
 )
 
@@ -91,7 +91,7 @@ func TestProgress_FromTheCrawlsSnapshots(t *testing.T) {
 		if p := progressOf(t, srv.URL); len(p.Runs) != 0 {
 			t.Errorf("the ended run still shows progress: %+v", p.Runs)
 		}
-		if n := testingutil.QueryInt(t, testingutil.OpenDB(t, cfg.Database), "SELECT count(*) FROM gather_progress"); n != 0 {
+		if n := gathertest.QueryInt(t, gathertest.OpenDB(t, cfg.Database), "SELECT count(*) FROM gather_progress"); n != 0 {
 			t.Errorf("%d snapshots left after the run", n)
 		}
 	}

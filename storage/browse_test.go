@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -47,7 +47,7 @@ func TestReader_RowsKeysetWalk(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	db := testingutil.OpenDB(t, path)
+	db := gathertest.OpenDB(t, path)
 	items, err := r.Table(ctx, "items")
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func TestReader_RowsKeysetWalk(t *testing.T) {
 			if c.filter != "" {
 				where = " WHERE " + c.filter
 			}
-			want := testingutil.QueryStrings(t, db, "SELECT "+c.t.Columns[0]+" || '/' || "+c.t.Columns[1]+" FROM "+c.t.Name+where+" ORDER BY "+c.order)
+			want := gathertest.QueryStrings(t, db, "SELECT "+c.t.Columns[0]+" || '/' || "+c.t.Columns[1]+" FROM "+c.t.Name+where+" ORDER BY "+c.order)
 			var got []string
 			b := c.b
 			b.Limit = 97

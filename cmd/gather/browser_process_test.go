@@ -14,7 +14,7 @@ import (
 
 	"github.com/gather-crawler/gather/demo"
 	"github.com/gather-crawler/gather/internal/browsertest"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // chromiumOf lists the live processes whose command line holds the
@@ -106,7 +106,7 @@ crawl:
   browser:
     tabs: 2
     wait_for: "script#__NEXT_DATA__"
-%s`, demo.SpaURL(site.URL, "{id}"), testingutil.ShippedItems(t)))
+%s`, demo.SpaURL(site.URL, "{id}"), gathertest.ShippedItems(t)))
 
 	// Chromium's profiles go in a temp dir of the test's: one is left by
 	// the kill, and the next run removes it.
@@ -151,7 +151,7 @@ crawl:
 	if p := profiles(); len(p) > 0 {
 		t.Errorf("Chromium profiles left after the next run: %v", p)
 	}
-	if _, err := demo.Verify(context.Background(), testingutil.OpenDB(t, filepath.Join(dir, "out.db")), n, false); err != nil {
+	if _, err := demo.Verify(context.Background(), gathertest.OpenDB(t, filepath.Join(dir, "out.db")), n, false); err != nil {
 		t.Fatal(err)
 	}
 }

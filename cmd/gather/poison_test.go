@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -70,7 +70,7 @@ func TestProcess_SigtermStopsExtraction(t *testing.T) {
 	if took := time.Since(start); code != 1 || took > 5*time.Second {
 		t.Fatalf("exit %d %s after SIGTERM; want 1 within seconds\n%s", code, took, out)
 	}
-	conn := testingutil.OpenDB(t, db)
+	conn := gathertest.OpenDB(t, db)
 	var status, run string
 	conn.QueryRow("SELECT status FROM gather_pages WHERE url = ?", slowURL).Scan(&status)
 	conn.QueryRow("SELECT status FROM gather_runs").Scan(&run)
@@ -107,7 +107,7 @@ func TestProcess_PoisonPageQuarantined(t *testing.T) {
 	if code := exitCodeOf(cmd.Wait()); code != 0 {
 		t.Fatalf("third run: exit %d, want 0\n%s", code, out)
 	}
-	conn := testingutil.OpenDB(t, db)
+	conn := gathertest.OpenDB(t, db)
 	defer conn.Close()
 	var status, reason string
 	if err := conn.QueryRow("SELECT status, coalesce(error, '') FROM gather_pages WHERE url = ?", slowURL).Scan(&status, &reason); err != nil {
@@ -138,7 +138,7 @@ func waitExtracting(t *testing.T, db string, run int, url string, d time.Duratio
 		if _, err := os.Stat(db); err != nil {
 			continue
 		}
-		conn := testingutil.OpenDB(t, db)
+		conn := gathertest.OpenDB(t, db)
 		err := conn.QueryRow("SELECT count(*) FROM gather_runs").Scan(&runs)
 		conn.Close()
 		if err != nil || runs < run {

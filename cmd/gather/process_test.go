@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -16,7 +17,7 @@ import (
 	"time"
 
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // TestMain lets the test binary act as the gather command, so process
@@ -85,7 +86,7 @@ func exitCodeOf(err error) int {
 
 func integrity(t *testing.T, path string) {
 	t.Helper()
-	db := testingutil.OpenDB(t, path)
+	db := gathertest.OpenDB(t, path)
 	var res string
 	if err := db.QueryRow("PRAGMA integrity_check").Scan(&res); err != nil || res != "ok" {
 		t.Fatalf("integrity_check: %q %v", res, err)
@@ -95,7 +96,7 @@ func integrity(t *testing.T, path string) {
 
 func okURLs(t *testing.T, path string) []string {
 	t.Helper()
-	db := testingutil.OpenDB(t, path)
+	db := gathertest.OpenDB(t, path)
 	defer db.Close()
 	rows, err := db.Query("SELECT url FROM gather_pages WHERE status = 'ok'")
 	if err != nil {
@@ -122,7 +123,7 @@ func processConfig(t *testing.T, site *demo.Server, n int) (cfgPath, dbPath stri
 		ids.WriteString(id + "\n")
 	}
 	writeFile(t, dir, "ids.txt", ids.String())
-	s := testingutil.ShippedItems(t)
+	s := gathertest.ShippedItems(t)
 	cfgPath = writeFile(t, dir, "job.yaml", fmt.Sprintf(`database: out.db
 crawl:
   name: process
@@ -185,7 +186,7 @@ func TestProcess_KillNineAndResume(t *testing.T) {
 		t.Fatalf("final run: exit %d\n%s", code, out)
 	}
 	integrity(t, db)
-	report, err := demo.Verify(context.Background(), testingutil.OpenDB(t, db), n, false)
+	report, err := demo.Verify(context.Background(), gathertest.OpenDB(t, db), n, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func TestProcess_KillNineAndResume(t *testing.T) {
 		}
 	}
 	var runs, interrupted int
-	testingutil.OpenDB(t, db).QueryRow("SELECT count(*), count(*) FILTER (WHERE status = 'running') FROM gather_runs").Scan(&runs, &interrupted)
+	gathertest.OpenDB(t, db).QueryRow("SELECT count(*), count(*) FILTER (WHERE status = 'running') FROM gather_runs").Scan(&runs, &interrupted)
 	t.Logf("%d runs recorded, %d left 'running' by SIGKILL", runs, interrupted)
 }
 
@@ -214,7 +215,9 @@ func TestProcess_Interrupt(t *testing.T) {
 	defer site.Close()
 	cfg, db := processConfig(t, site, 300)
 	cmd, out := gatherProcess(t, "crawl", "-c", cfg)
-	time.Sleep(700 * time.Millisecond)
+	// Part-way: once some pages are stored (a fixed sleep was too short
+	// on a busy machine, where the process starts late).
+	waitForStoredPages(t, db, 5, 30*time.Second)
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGINT)
 	code := exitCodeOf(cmd.Wait())
@@ -227,7 +230,7 @@ func TestProcess_Interrupt(t *testing.T) {
 	integrity(t, db)
 	var status string
 	var ok int
-	testingutil.OpenDB(t, db).QueryRow("SELECT status, pages_ok FROM gather_runs ORDER BY id DESC LIMIT 1").Scan(&status, &ok)
+	gathertest.OpenDB(t, db).QueryRow("SELECT status, pages_ok FROM gather_runs ORDER BY id DESC LIMIT 1").Scan(&status, &ok)
 	if status != "interrupted" || ok == 0 || ok >= 300 {
 		t.Errorf("run %s with %d ok pages; want interrupted part-way\n%s", status, ok, out)
 	}
@@ -250,7 +253,27 @@ func TestProcess_Interrupt(t *testing.T) {
 	if code := exitCodeOf(cmd.Wait()); code != 0 {
 		t.Fatalf("final run: exit %d\n%s", code, out)
 	}
-	if _, err := demo.Verify(context.Background(), testingutil.OpenDB(t, db), 300, false); err != nil {
+	if _, err := demo.Verify(context.Background(), gathertest.OpenDB(t, db), 300, false); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// waitForStoredPages waits until the crawl writing db has stored n pages
+// ok, or ends the test after limit.
+func waitForStoredPages(t *testing.T, db string, n int, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		var ok int
+		conn, err := sql.Open("sqlite3", "file:"+db+"?mode=ro&_busy_timeout=1000")
+		if err == nil {
+			err = conn.QueryRow("SELECT count(*) FROM gather_pages WHERE status = 'ok'").Scan(&ok)
+			conn.Close()
+		}
+		if err == nil && ok >= n {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the crawl stored fewer than %d pages in %s", n, limit)
 }

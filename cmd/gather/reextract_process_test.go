@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // A process list added to a field applies in gather reextract as in a
@@ -30,15 +30,15 @@ func TestReextract_AppliesProcessSteps(t *testing.T) {
 	if got := requests(site); got != before {
 		t.Fatalf("reextract sent %d requests", got-before)
 	}
-	db := testingutil.OpenDB(t, strings.TrimSuffix(cfg, "job.yaml")+"out.db")
-	for _, title := range testingutil.QueryStrings(t, db, "SELECT title FROM pages") {
+	db := gathertest.OpenDB(t, strings.TrimSuffix(cfg, "job.yaml")+"out.db")
+	for _, title := range gathertest.QueryStrings(t, db, "SELECT title FROM pages") {
 		if title == "" || title != strings.ToUpper(title) || strings.Contains(title, " ") {
 			t.Errorf("title %q: not the processed first word in upper case", title)
 		}
 	}
 	// try shows the same value for one of the pages.
-	u := testingutil.QueryString(t, db, "SELECT _url FROM pages ORDER BY _url LIMIT 1")
-	want := testingutil.QueryString(t, db, "SELECT title FROM pages WHERE _url = ?", u)
+	u := gathertest.QueryString(t, db, "SELECT _url FROM pages ORDER BY _url LIMIT 1")
+	want := gathertest.QueryString(t, db, "SELECT title FROM pages WHERE _url = ?", u)
 	code, out, _ := runGather(t, "try", "-c", cfg, u)
 	if code != 0 || !strings.Contains(out, want) {
 		t.Errorf("try on %s: exit %d, want %q in\n%s", u, code, want, out)

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // requests is how many requests the site has served in all.
@@ -72,7 +72,7 @@ func TestReextract_SelectorChangeSendsNoRequest(t *testing.T) {
 	if got := requests(site); got != before {
 		t.Fatalf("reextract sent %d requests to the site, want none", got-before)
 	}
-	db := testingutil.OpenDB(t, filepath.Join(dir, "out.db"))
+	db := gathertest.OpenDB(t, filepath.Join(dir, "out.db"))
 	var fetchedBy string
 	var pages int
 	if err := db.QueryRow(`SELECT count(*), min(fetched_by) FROM gather_pages WHERE run = 2`).Scan(&pages, &fetchedBy); err != nil || pages != n || fetchedBy != "archive" {
@@ -86,7 +86,7 @@ func TestReextract_SelectorChangeSendsNoRequest(t *testing.T) {
 	if code, out, errOut := runGather(t, "crawl", "-c", cfg2); code != 0 {
 		t.Fatalf("fresh crawl: exit %d\n%s\n%s", code, out, errOut)
 	}
-	want := tableRows(t, testingutil.OpenDB(t, filepath.Join(fresh, "out.db")), "SELECT _url, title, heading FROM pages ORDER BY _url")
+	want := tableRows(t, gathertest.OpenDB(t, filepath.Join(fresh, "out.db")), "SELECT _url, title, heading FROM pages ORDER BY _url")
 	if len(got) != n || strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("reextracted rows differ from a fresh crawl's:\n%s\n--- want\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -164,7 +164,7 @@ func TestCrawl_ChangedItemsReextractInsteadOfRefetching(t *testing.T) {
 	if got := site.Count(newPage); got != 1 {
 		t.Errorf("the new page was requested %d times, want 1", got)
 	}
-	db := testingutil.OpenDB(t, filepath.Join(dir, "out.db"))
+	db := gathertest.OpenDB(t, filepath.Join(dir, "out.db"))
 	var left int
 	db.QueryRow(`SELECT count(*) FROM pages WHERE title LIKE '% %'`).Scan(&left)
 	if left != 0 {

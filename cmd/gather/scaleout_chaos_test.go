@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // waitExitWithin is waitExit with a bound of its own.
@@ -64,8 +64,8 @@ func TestScaleOut_WorkerFrozenPastTheRun(t *testing.T) {
 			t.Errorf("%s fetched %d times", path, k)
 		}
 	}
-	db := testingutil.OpenDB(t, s.db)
-	if got := testingutil.QueryString(t, db, "SELECT group_concat(status || ' ' || pages_ok, ', ') FROM gather_runs"); got != "finished 150" {
+	db := gathertest.OpenDB(t, s.db)
+	if got := gathertest.QueryString(t, db, "SELECT group_concat(status || ' ' || pages_ok, ', ') FROM gather_runs"); got != "finished 150" {
 		t.Errorf("runs: %s", got)
 	}
 	st, out := s.start("status")

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/gather-crawler/gather/demo"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/internal/redistest"
-	"github.com/gather-crawler/gather/internal/testingutil"
 )
 
 // scaleOut is a shared crawl of n demo movies spread over three demo
@@ -66,7 +66,7 @@ crawl:
   start:
     urls:
 %s  parallelism: %d
-%s`, s.redis.URL(), urls.String(), parallelism, testingutil.ShippedItems(t)))
+%s`, s.redis.URL(), urls.String(), parallelism, gathertest.ShippedItems(t)))
 	s.db = filepath.Join(dir, "out.db")
 	return s
 }
@@ -112,7 +112,7 @@ func (s *scaleOut) waitStored(k int, deadline time.Time) {
 func (s *scaleOut) check() map[string]int {
 	s.t.Helper()
 	integrity(s.t, s.db)
-	db := testingutil.OpenDB(s.t, s.db)
+	db := gathertest.OpenDB(s.t, s.db)
 	if msg, err := demo.Verify(context.Background(), db, s.n, false); err != nil {
 		s.t.Fatal(err)
 	} else {
@@ -236,8 +236,8 @@ func TestScaleOut_SinkBeginsANewRun(t *testing.T) {
 			t.Errorf("%s fetched %d times, want twice: once per run", path, k)
 		}
 	}
-	db := testingutil.OpenDB(t, s.db)
-	if got := testingutil.QueryString(t, db, "SELECT group_concat(status || ' ' || pages_ok, ', ') FROM gather_runs"); got != "finished 30, finished 30" {
+	db := gathertest.OpenDB(t, s.db)
+	if got := gathertest.QueryString(t, db, "SELECT group_concat(status || ' ' || pages_ok, ', ') FROM gather_runs"); got != "finished 30, finished 30" {
 		t.Errorf("runs: %s", got)
 	}
 }

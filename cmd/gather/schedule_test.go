@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 func scheduleConfig(t *testing.T, dir string, site *demo.Server, every string, refresh string, parallelism int, ids int) string {
@@ -27,7 +27,7 @@ func scheduleConfig(t *testing.T, dir string, site *demo.Server, every string, r
 		b.WriteString(id + "\n")
 	}
 	writeFile(t, dir, "ids.txt", b.String())
-	s := testingutil.ShippedItems(t)
+	s := gathertest.ShippedItems(t)
 	return writeFile(t, dir, "job.yaml", fmt.Sprintf(`database: out.db
 crawl:
   name: scheduled
@@ -50,7 +50,7 @@ type runRow struct {
 
 func runRows(t *testing.T, db string) []runRow {
 	t.Helper()
-	d := testingutil.OpenDB(t, db)
+	d := gathertest.OpenDB(t, db)
 	defer d.Close()
 	rows, err := d.Query("SELECT id, started_at, coalesce(finished_at, ''), status FROM gather_runs ORDER BY started_at")
 	if err != nil {
@@ -211,7 +211,7 @@ func TestProcess_TwoSchedulersOneJob(t *testing.T) {
 	// Kill whichever holds the lease now (wait for a run to be going).
 	var holder string
 	waitFor(t, "a run holding the lease", 10*time.Second, func() bool {
-		d := testingutil.OpenDB(t, db)
+		d := gathertest.OpenDB(t, db)
 		defer d.Close()
 		return d.QueryRow("SELECT owner FROM gather_locks WHERE job = 'scheduled'").Scan(&holder) == nil
 	})

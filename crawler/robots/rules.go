@@ -1,4 +1,4 @@
-package crawler
+package robots
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 
 // robots.txt rules as RFC 9309 states them and Google's reference parser
 // (github.com/google/robotstxt) applies them, checked against that
-// parser's own test cases (robots_google_test.go). A file is parsed once
+// parser's own test cases (google_test.go). A file is parsed once
 // for one user agent into the rules of the group that applies to it; a
 // URL is then matched against those rules.
 //
@@ -43,20 +43,24 @@ import (
 // (even part of one) at the start is skipped; a few misspellings of the
 // keys are accepted ("useragent", "disalow", …); an allow pattern ending
 // in "/index.htm…" also allows its directory ("/dir/$"); a line is cut
-// after robotsMaxLine bytes.
+// after maxLine bytes.
 
-// robotsMaxLine is the longest line read; the rest of it is dropped
+// maxLine is the longest line read; the rest of it is dropped
 // (Google's parser: 8 × 2083 bytes, counting the end of line).
-const robotsMaxLine = 8*2083 - 1
+const maxLine = 8*2083 - 1
 
-// robotsMaxCrawlDelay caps Crawl-delay: a site asking for more is paced at
+// maxSitemaps caps the Sitemap lines kept of one file, as the sitemaps
+// protocol caps the URLs of one sitemap.
+const maxSitemaps = 50000
+
+// MaxCrawlDelay caps Crawl-delay: a site asking for more is paced at
 // this. Larger values (Crawl-delay: 3600 is seen in the wild) would stall
 // a crawl for days, and the pause is also how long an interrupted crawl
 // may take to stop.
-const robotsMaxCrawlDelay = 10 * time.Second
+const MaxCrawlDelay = 10 * time.Second
 
-// robotsRule is one allow or disallow line of the group that applies.
-type robotsRule struct {
+// Rule is one allow or disallow line of the group that applies.
+type Rule struct {
 	allow   bool
 	pattern string // percent-encoded as it is matched
 	// dirPattern, for an allow of ".../index.htm…", is ".../$".
@@ -65,9 +69,9 @@ type robotsRule struct {
 	text       string // the line's key and value as written, for reasons
 }
 
-// robotsRules is a robots.txt file as it applies to one user agent.
-type robotsRules struct {
-	specific, global []robotsRule
+// Rules is a robots.txt file as it applies to one user agent.
+type Rules struct {
+	specific, global []Rule
 	// sawSpecific: some group names the agent, so the "*" groups do not
 	// apply, even if that group has no rules.
 	sawSpecific bool
@@ -77,10 +81,10 @@ type robotsRules struct {
 	sitemaps []string
 }
 
-// parseRobots reads body as it applies to the user agent whose product
+// Parse reads body as it applies to the user agent whose product
 // token is token.
-func parseRobots(body []byte, token string) *robotsRules {
-	rs := &robotsRules{}
+func Parse(body []byte, token string) *Rules {
+	rs := &Rules{}
 	var seenGlobal, seenSpecific, seenRule bool
 	// The group's Crawl-delay is known to be ours only once its user-agent
 	// lines are all read: it is kept until the group ends. inGroup: a
@@ -100,19 +104,19 @@ func parseRobots(body []byte, token string) *robotsRules {
 	lineNum := 0
 	emit := func(line []byte) {
 		lineNum++
-		key, value, ok := robotsKeyValue(line)
+		key, value, ok := keyValue(line)
 		if !ok {
 			return
 		}
-		switch robotsKeyKind(key) {
+		switch keyKindOf(key) {
 		case keyUserAgent:
 			if seenRule { // a user-agent line after rules starts a new group
 				endGroup()
 			}
 			inGroup = true
-			if value == "*" || strings.HasPrefix(value, "*") && isRobotsSpace(value[1]) {
+			if value == "*" || strings.HasPrefix(value, "*") && isSpace(value[1]) {
 				seenGlobal = true
-			} else if t := productToken(value); t != "" && strings.EqualFold(t, token) {
+			} else if t := ProductToken(value); t != "" && strings.EqualFold(t, token) {
 				seenSpecific, rs.sawSpecific = true, true
 			}
 		case keyAllow, keyDisallow:
@@ -122,7 +126,7 @@ func parseRobots(body []byte, token string) *robotsRules {
 			if !seenGlobal && !seenSpecific {
 				return // outside any group, or in a group not ours
 			}
-			rule := robotsRule{allow: robotsKeyKind(key) == keyAllow, pattern: escapeRobotsPattern(value),
+			rule := Rule{allow: keyKindOf(key) == keyAllow, pattern: escapePattern(value),
 				line: lineNum, text: key + ": " + value}
 			if rule.allow {
 				if i := strings.LastIndexByte(rule.pattern, '/'); i >= 0 && strings.HasPrefix(rule.pattern[i:], "/index.htm") {
@@ -139,7 +143,7 @@ func parseRobots(body []byte, token string) *robotsRules {
 				groupDelay = max(groupDelay, d)
 			}
 		case keySitemap:
-			if value != "" && len(rs.sitemaps) < sitemapMaxURLs {
+			if value != "" && len(rs.sitemaps) < maxSitemaps {
 				rs.sitemaps = append(rs.sitemaps, value)
 			}
 		}
@@ -158,7 +162,7 @@ func parseRobots(body []byte, token string) *robotsRules {
 	lastCR := false
 	for _, ch := range body {
 		if ch != '\n' && ch != '\r' {
-			if len(line) < robotsMaxLine {
+			if len(line) < maxLine {
 				line = append(line, ch)
 			}
 			continue
@@ -175,9 +179,9 @@ func parseRobots(body []byte, token string) *robotsRules {
 	return rs
 }
 
-// robotsKeyValue splits a line into its key and value, without comment or
+// keyValue splits a line into its key and value, without comment or
 // surrounding whitespace; ok is false for a line that is neither.
-func robotsKeyValue(line []byte) (key, value string, ok bool) {
+func keyValue(line []byte) (key, value string, ok bool) {
 	s := string(line)
 	if i := strings.IndexByte(s, 0); i >= 0 {
 		s = s[:i]
@@ -185,7 +189,7 @@ func robotsKeyValue(line []byte) (key, value string, ok bool) {
 	if i := strings.IndexByte(s, '#'); i >= 0 {
 		s = s[:i]
 	}
-	s = trimRobotsSpace(s)
+	s = trimSpace(s)
 	sep := strings.IndexByte(s, ':')
 	if sep < 0 {
 		// "disallow /": whitespace stands for the colon, but only between
@@ -195,14 +199,14 @@ func robotsKeyValue(line []byte) (key, value string, ok bool) {
 			return "", "", false
 		}
 	}
-	key, value = trimRobotsSpace(s[:sep]), trimRobotsSpace(s[sep+1:])
+	key, value = trimSpace(s[:sep]), trimSpace(s[sep+1:])
 	return key, value, key != ""
 }
 
-type robotsKey int
+type keyKind int
 
 const (
-	keyUnknown robotsKey = iota
+	keyUnknown keyKind = iota
 	keyUserAgent
 	keyAllow
 	keyDisallow
@@ -210,7 +214,7 @@ const (
 	keySitemap
 )
 
-func robotsKeyKind(key string) robotsKey {
+func keyKindOf(key string) keyKind {
 	has := func(prefixes ...string) bool {
 		for _, p := range prefixes {
 			if len(key) >= len(p) && strings.EqualFold(key[:len(p)], p) {
@@ -235,31 +239,31 @@ func robotsKeyKind(key string) robotsKey {
 }
 
 // parseCrawlDelay reads a Crawl-delay value in seconds, fractions allowed,
-// capped at robotsMaxCrawlDelay.
+// capped at MaxCrawlDelay.
 func parseCrawlDelay(v string) (time.Duration, bool) {
 	secs, err := strconv.ParseFloat(v, 64)
 	if err != nil || math.IsNaN(secs) || secs < 0 {
 		return 0, false
 	}
-	if secs >= robotsMaxCrawlDelay.Seconds() {
-		return robotsMaxCrawlDelay, true
+	if secs >= MaxCrawlDelay.Seconds() {
+		return MaxCrawlDelay, true
 	}
 	return time.Duration(secs * float64(time.Second)), true
 }
 
-func isRobotsSpace(c byte) bool {
+func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
-func trimRobotsSpace(s string) string {
-	return strings.TrimFunc(s, func(r rune) bool { return r < 0x80 && isRobotsSpace(byte(r)) })
+func trimSpace(s string) string {
+	return strings.TrimFunc(s, func(r rune) bool { return r < 0x80 && isSpace(byte(r)) })
 }
 
-// productToken is the part of a user agent that robots.txt groups name:
+// ProductToken is the part of a user agent that robots.txt groups name:
 // its start up to the first character other than a-z, A-Z, "_" and "-"
 // ("gatherbot/2.1 (+https://…)" is "gatherbot"). Tokens are compared
 // whole, so "gatherbot-extra" is not "gatherbot".
-func productToken(ua string) string {
+func ProductToken(ua string) string {
 	for i := 0; i < len(ua); i++ {
 		c := ua[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '-') {
@@ -269,10 +273,10 @@ func productToken(ua string) string {
 	return ua
 }
 
-// escapeRobotsPattern percent-encodes the octets outside US-ASCII and
+// escapePattern percent-encodes the octets outside US-ASCII and
 // writes the hex digits of existing escapes in upper case ("%aa" is
 // "%AA"); nothing else changes.
-func escapeRobotsPattern(s string) string {
+func escapePattern(s string) string {
 	var b strings.Builder
 	const hex = "0123456789ABCDEF"
 	for i := 0; i < len(s); i++ {
@@ -305,10 +309,10 @@ func upperHex(c byte) byte {
 	return c
 }
 
-// robotsPath is what robots.txt rules are matched against: the URL's path,
+// Path is what robots.txt rules are matched against: the URL's path,
 // params and query as sent, without the fragment, "/" when empty, in the
-// encoding of escapeRobotsPattern.
-func robotsPath(u *url.URL) string {
+// encoding of escapePattern.
+func Path(u *url.URL) string {
 	p := u.EscapedPath()
 	if p == "" {
 		p = "/"
@@ -316,13 +320,13 @@ func robotsPath(u *url.URL) string {
 	if u.RawQuery != "" || u.ForceQuery {
 		p += "?" + u.RawQuery
 	}
-	return escapeRobotsPattern(p)
+	return escapePattern(p)
 }
 
-// allowed says whether path (as robotsPath gives it) may be fetched and,
+// allowed says whether path (as Path gives it) may be fetched and,
 // if not, the rule that disallows it.
-func (rs *robotsRules) allowed(path string) (bool, *robotsRule) {
-	if ok, rule, decided := decideRobots(rs.specific, path); decided {
+func (rs *Rules) Allowed(path string) (bool, *Rule) {
+	if ok, rule, decided := decide(rs.specific, path); decided {
 		return ok, rule
 	}
 	if rs.sawSpecific {
@@ -330,32 +334,32 @@ func (rs *robotsRules) allowed(path string) (bool, *robotsRule) {
 		// ones): the "*" groups do not apply to it.
 		return true, nil
 	}
-	if ok, rule, decided := decideRobots(rs.global, path); decided {
+	if ok, rule, decided := decide(rs.global, path); decided {
 		return ok, rule
 	}
 	return true, nil
 }
 
 // crawlDelay is the Crawl-delay of the group that applies (0: none).
-func (rs *robotsRules) crawlDelay() time.Duration {
+func (rs *Rules) CrawlDelay() time.Duration {
 	if rs.sawSpecific {
 		return rs.specificDelay
 	}
 	return rs.globalDelay
 }
 
-// decideRobots finds the longest allow and disallow of rules matching path.
+// decide finds the longest allow and disallow of rules matching path.
 // Only a match longer than zero decides: an empty pattern matches
 // everything with length 0 and so never overrides anything.
-func decideRobots(rules []robotsRule, path string) (ok bool, rule *robotsRule, decided bool) {
+func decide(rules []Rule, path string) (ok bool, rule *Rule, decided bool) {
 	allowLen, disallowLen := -1, -1
-	var disallow *robotsRule
+	var disallow *Rule
 	for i := range rules {
 		r := &rules[i]
 		n := -1
-		if robotsMatch(path, r.pattern) {
+		if match(path, r.pattern) {
 			n = len(r.pattern)
-		} else if r.dirPattern != "" && robotsMatch(path, r.dirPattern) {
+		} else if r.dirPattern != "" && match(path, r.dirPattern) {
 			n = len(r.dirPattern)
 		}
 		switch {
@@ -375,7 +379,7 @@ func decideRobots(rules []robotsRule, path string) (ok bool, rule *robotsRule, d
 	return true, nil, true
 }
 
-// robotsMatch reports whether pattern matches a prefix of path: "*" is any
+// match reports whether pattern matches a prefix of path: "*" is any
 // run of characters and a "$" that ends the pattern is the end of the
 // path; every other character stands for itself.
 //
@@ -385,7 +389,7 @@ func decideRobots(rules []robotsRule, path string) (ok bool, rule *robotsRule, d
 // "$" must end the path. This is linear in the path for any pattern (a
 // robots.txt could otherwise make every URL cost its lines' length times
 // the URL's).
-func robotsMatch(path, pattern string) bool {
+func match(path, pattern string) bool {
 	end := strings.HasSuffix(pattern, "$")
 	if end {
 		pattern = pattern[:len(pattern)-1]
@@ -416,7 +420,7 @@ func robotsMatch(path, pattern string) bool {
 }
 
 // reason says which rule disallowed a page, in a few words.
-func (r *robotsRule) reason() string {
+func (r *Rule) Reason() string {
 	text := r.text
 	if len(text) > 120 {
 		text = text[:120] + "…"

@@ -1,7 +1,7 @@
-// Package testingutil holds the helpers that tests of several packages
+// Package gathertest holds the helpers that tests of several packages
 // share: the shipped configs' items, id files and read-only connections to
 // the database a test wrote. Only tests import it.
-package testingutil
+package gathertest
 
 import (
 	"database/sql"

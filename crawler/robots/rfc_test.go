@@ -1,10 +1,9 @@
-package crawler
+package robots
 
 import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,7 +17,7 @@ import (
 // RFC 9309 beyond the rules of Google's test cases: fetching robots.txt
 // (redirects, size, status codes, unreachable hosts), Crawl-delay and the
 // product token of gather's configured User-Agent. Each asks gather's
-// robots over the crawl's transport, against a server on 127.0.0.1.
+// robots over a plain transport, against a server on 127.0.0.1.
 
 func mustURL(t testing.TB, s string) *url.URL {
 	t.Helper()
@@ -34,10 +33,10 @@ type verdict3 struct {
 	allow bool
 }
 
-func checkVerdicts(t *testing.T, rb *robots, base string, want []verdict3) {
+func checkVerdicts(t *testing.T, rb *Cache, base string, want []verdict3) {
 	t.Helper()
 	for _, w := range want {
-		ok, why, err := rb.allowed(context.Background(), mustURL(t, base+w.path))
+		ok, why, err := rb.Allowed(context.Background(), mustURL(t, base+w.path))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +139,7 @@ func TestRobots_Redirects(t *testing.T) {
 		}
 	}
 	srv, hits := redirectServer(t, 6, body)
-	ok, why, err := newTestRobots("gatherbot/2.1").allowed(context.Background(), mustURL(t, srv.URL+"/x"))
+	ok, why, err := newTestRobots("gatherbot/2.1").Allowed(context.Background(), mustURL(t, srv.URL+"/x"))
 	if err != nil || ok {
 		t.Fatalf("6 redirects: allowed %v, %v", ok, err)
 	}
@@ -181,8 +180,8 @@ func TestRobots_500KiB(t *testing.T) {
 
 	t.Run("ends at the limit", func(t *testing.T) {
 		const last = "Disallow: /last-within\n"
-		within := fill(head, robotsMaxBytes-len(last)) + last
-		if len(within) != robotsMaxBytes {
+		within := fill(head, MaxBytes-len(last)) + last
+		if len(within) != MaxBytes {
 			t.Fatalf("built %d bytes", len(within))
 		}
 		srv := serveRobots(t, http.StatusOK, within+"Disallow: /beyond\n")
@@ -191,8 +190,8 @@ func TestRobots_500KiB(t *testing.T) {
 	})
 	t.Run("a line across the limit", func(t *testing.T) {
 		const kept = "Allow: /early/"
-		body := fill(head, robotsMaxBytes-len(kept)) + kept + "open\nDisallow: /beyond\n"
-		if got := body[robotsMaxBytes-len(kept) : robotsMaxBytes+4]; got != kept+"open" {
+		body := fill(head, MaxBytes-len(kept)) + kept + "open\nDisallow: /beyond\n"
+		if got := body[MaxBytes-len(kept) : MaxBytes+4]; got != kept+"open" {
 			t.Fatalf("the limit cuts %q", got)
 		}
 		srv := serveRobots(t, http.StatusOK, body)
@@ -200,7 +199,7 @@ func TestRobots_500KiB(t *testing.T) {
 			{"/early/x", false}, {"/early/open", false}, {"/beyond", true}})
 	})
 	t.Run("one line, longer than the limit", func(t *testing.T) {
-		srv := serveRobots(t, http.StatusOK, "User-agent: * "+strings.Repeat("x", robotsMaxBytes)+"\nDisallow: /\n")
+		srv := serveRobots(t, http.StatusOK, "User-agent: * "+strings.Repeat("x", MaxBytes)+"\nDisallow: /\n")
 		checkVerdicts(t, newTestRobots("gatherbot/2.1"), srv.URL, []verdict3{{"/x", true}})
 	})
 }
@@ -234,7 +233,7 @@ func TestRobots_Status(t *testing.T) {
 				body = "User-agent: *\nDisallow: /private/\n"
 			}
 			srv := serveRobots(t, tc.status, body)
-			ok, why, err := newTestRobots("gatherbot/2.1").allowed(context.Background(), mustURL(t, srv.URL+"/x"))
+			ok, why, err := newTestRobots("gatherbot/2.1").Allowed(context.Background(), mustURL(t, srv.URL+"/x"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -245,41 +244,6 @@ func TestRobots_Status(t *testing.T) {
 				t.Errorf("reason %q does not say the page was not fetched", why)
 			}
 		})
-	}
-}
-
-// An unreachable host is disallowed, and the reason says so and why, not
-// as if robots.txt had been read.
-func TestRobots_Unreachable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
-	ok, why, err := newTestRobots("gatherbot/2.1").allowed(context.Background(), mustURL(t, "http://"+addr+"/x"))
-	if err != nil || ok {
-		t.Fatalf("allowed %v, %v", ok, err)
-	}
-	want := "robots.txt unreachable (connection refused): the host is disallowed until it answers; the page was not fetched"
-	if why != want {
-		t.Errorf("reason %q, want %q", why, want)
-	}
-
-	// A server that hangs: the transport's timeout, named.
-	hang := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-hang:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(hang)
-	rb := newRobots(newTransport(100*time.Millisecond, 1, true), "gatherbot/2.1")
-	ok, why, err = rb.allowed(context.Background(), mustURL(t, srv.URL+"/x"))
-	if err != nil || ok || !strings.HasPrefix(why, "robots.txt unreachable (timeout: request timed out after 100ms)") {
-		t.Errorf("hanging robots.txt: allowed %v (%q), %v", ok, why, err)
 	}
 }
 
@@ -303,7 +267,7 @@ func TestRobots_InterruptedFetchIsNotAnAnswer(t *testing.T) {
 	rb := newTestRobots("gatherbot/2.1")
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	if ok, why, err := rb.allowed(ctx, mustURL(t, srv.URL+"/x")); err == nil {
+	if ok, why, err := rb.Allowed(ctx, mustURL(t, srv.URL+"/x")); err == nil {
 		t.Fatalf("interrupted: allowed %v (%q), want ctx's error", ok, why)
 	}
 	checkVerdicts(t, rb, srv.URL, []verdict3{{"/x", true}, {"/private/x", false}})
@@ -331,7 +295,7 @@ func TestRobots_FetchedOncePerHost(t *testing.T) {
 			if i%2 == 1 {
 				path = "/private" + path
 			}
-			ok, _, err := rb.allowed(context.Background(), mustURL(t, srv.URL+path))
+			ok, _, err := rb.Allowed(context.Background(), mustURL(t, srv.URL+path))
 			if err != nil || ok != (i%2 == 0) {
 				t.Errorf("%s: allowed %v, %v", path, ok, err)
 			}
@@ -344,7 +308,7 @@ func TestRobots_FetchedOncePerHost(t *testing.T) {
 }
 
 // Crawl-delay: the value of the group that applies, in seconds (fractions
-// allowed), capped at robotsMaxCrawlDelay; not the "*" group's when ours
+// allowed), capped at MaxCrawlDelay; not the "*" group's when ours
 // exists; nothing when unparsable.
 func TestRobots_CrawlDelay(t *testing.T) {
 	for _, tc := range []struct {
@@ -361,9 +325,9 @@ func TestRobots_CrawlDelay(t *testing.T) {
 		{"another agent's only", "gatherbot/2.1", "User-agent: otherbot\nCrawl-delay: 5\n", 0},
 		{"another agent's, before ours", "gatherbot/2.1", "User-agent: otherbot\nDisallow: /\nCrawl-delay: 5\n\nUser-agent: gatherbot\nDisallow: /x\n", 0},
 		{"another agent's, after ours", "gatherbot/2.1", "User-agent: gatherbot\nDisallow: /x\n\nUser-agent: otherbot\nCrawl-delay: 5\nDisallow: /\n", 0},
-		{"capped", "gatherbot/2.1", "User-agent: *\nCrawl-delay: 3600\n", robotsMaxCrawlDelay},
+		{"capped", "gatherbot/2.1", "User-agent: *\nCrawl-delay: 3600\n", MaxCrawlDelay},
 		{"at the cap", "gatherbot/2.1", "User-agent: *\nCrawl-delay: 10\n", 10 * time.Second},
-		{"huge", "gatherbot/2.1", "User-agent: *\nCrawl-delay: 1e300\n", robotsMaxCrawlDelay},
+		{"huge", "gatherbot/2.1", "User-agent: *\nCrawl-delay: 1e300\n", MaxCrawlDelay},
 		{"before the rules, in a merged group", "gatherbot/2.1", "User-agent: otherbot\nCrawl-delay: 3\nUser-agent: gatherbot\nDisallow: /x\n", 3 * time.Second},
 		{"case and comment", "gatherbot/2.1", "user-agent: *\nCRAWL-DELAY: 1.5 # please\n", 1500 * time.Millisecond},
 		{"unparsable", "gatherbot/2.1", "User-agent: *\nCrawl-delay: soon\n", 0},
@@ -376,27 +340,27 @@ func TestRobots_CrawlDelay(t *testing.T) {
 			srv := serveRobots(t, http.StatusOK, tc.body)
 			rb := newTestRobots(tc.agent)
 			u := mustURL(t, srv.URL+"/page")
-			if got := rb.crawlDelay(u); got != 0 {
+			if got := rb.CrawlDelay(u); got != 0 {
 				t.Errorf("before robots.txt is fetched: %v", got)
 			}
-			if _, _, err := rb.allowed(context.Background(), u); err != nil {
+			if _, _, err := rb.Allowed(context.Background(), u); err != nil {
 				t.Fatal(err)
 			}
-			if got := rb.crawlDelay(u); got != tc.want {
+			if got := rb.CrawlDelay(u); got != tc.want {
 				t.Errorf("crawl delay %v, want %v", got, tc.want)
 			}
 		})
 	}
-	var nilRobots *robots // robots_txt: false
-	if got := nilRobots.crawlDelay(mustURL(t, "http://h/")); got != 0 {
+	var nilRobots *Cache // robots_txt: false
+	if got := nilRobots.CrawlDelay(mustURL(t, "http://h/")); got != 0 {
 		t.Errorf("no robots: %v", got)
 	}
 	// A host without robots.txt asks for none.
 	srv := serveRobots(t, http.StatusNotFound, "")
 	rb := newTestRobots("gatherbot/2.1")
 	u := mustURL(t, srv.URL+"/page")
-	rb.allowed(context.Background(), u)
-	if got := rb.crawlDelay(u); got != 0 {
+	rb.Allowed(context.Background(), u)
+	if got := rb.CrawlDelay(u); got != 0 {
 		t.Errorf("404: %v", got)
 	}
 }
@@ -408,7 +372,7 @@ func TestRobots_SendsUserAgent(t *testing.T) {
 		got <- r.Header.Get("User-Agent")
 	}))
 	defer srv.Close()
-	newTestRobots("gatherbot/2.1 (+https://example.org/bot)").allowed(context.Background(), mustURL(t, srv.URL+"/"))
+	newTestRobots("gatherbot/2.1 (+https://example.org/bot)").Allowed(context.Background(), mustURL(t, srv.URL+"/"))
 	if ua := <-got; ua != "gatherbot/2.1 (+https://example.org/bot)" {
 		t.Errorf("User-Agent %q", ua)
 	}
@@ -422,7 +386,7 @@ func TestRobots_DisallowReason(t *testing.T) {
 		"/a/b/c":     `disallowed by robots.txt (line 4: "Disallow: /a/b")`,
 		"/x/doc.pdf": `disallowed by robots.txt (line 5: "Disallow: /*.pdf$")`,
 	} {
-		ok, why, err := rb.allowed(context.Background(), mustURL(t, srv.URL+path))
+		ok, why, err := rb.Allowed(context.Background(), mustURL(t, srv.URL+path))
 		if err != nil || ok || why != want {
 			t.Errorf("%s: allowed %v (%q), %v; want %q", path, ok, why, err, want)
 		}
@@ -455,13 +419,13 @@ func TestRobotsMatch(t *testing.T) {
 		{"/a", "/a*$", true},
 		{"/x/y", "/x*", true},
 	} {
-		if got := robotsMatch(tc.path, tc.pattern); got != tc.want {
-			t.Errorf("robotsMatch(%q, %q) = %v, want %v", tc.path, tc.pattern, got, tc.want)
+		if got := match(tc.path, tc.pattern); got != tc.want {
+			t.Errorf("match(%q, %q) = %v, want %v", tc.path, tc.pattern, got, tc.want)
 		}
 	}
 }
 
-// robotsMatch gives the answers of the matcher of Google's parser, which
+// match gives the answers of the matcher of Google's parser, which
 // tracks every offset a pattern can end at; googleMatch is that algorithm,
 // written from its description, as the reference.
 func TestRobotsMatch_AgreesWithGooglesAlgorithm(t *testing.T) {
@@ -503,19 +467,19 @@ func TestRobotsMatch_AgreesWithGooglesAlgorithm(t *testing.T) {
 	}
 	for range 200000 {
 		path, pattern := "/"+word("ab$*", 8), "/"+word("ab*$", 6)
-		if got, want := robotsMatch(path, pattern), googleMatch(path, pattern); got != want {
-			t.Fatalf("robotsMatch(%q, %q) = %v, Google's algorithm %v", path, pattern, got, want)
+		if got, want := match(path, pattern), googleMatch(path, pattern); got != want {
+			t.Fatalf("match(%q, %q) = %v, Google's algorithm %v", path, pattern, got, want)
 		}
 	}
 }
 
 // A hostile robots.txt costs no more than its size per URL.
 func TestRobotsMatch_Linear(t *testing.T) {
-	pattern := strings.Repeat("*a", robotsMaxLine/2)
+	pattern := strings.Repeat("*a", maxLine/2)
 	path := "/" + strings.Repeat("a", 2000) + "b"
 	start := time.Now()
 	for range 100 {
-		robotsMatch(path, pattern)
+		match(path, pattern)
 	}
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("100 matches of a %d-byte pattern took %v", len(pattern), took)

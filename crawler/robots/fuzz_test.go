@@ -1,4 +1,4 @@
-package crawler
+package robots
 
 import (
 	"testing"
@@ -20,16 +20,16 @@ func FuzzParseRobots(f *testing.F) {
 		f.Add([]byte(seed.body), seed.path)
 	}
 	f.Fuzz(func(t *testing.T, body []byte, path string) {
-		rules := parseRobots(body, "gatherbot")
-		ok1, r1 := rules.allowed(path)
-		ok2, r2 := parseRobots(body, "gatherbot").allowed(path)
+		rules := Parse(body, "gatherbot")
+		ok1, r1 := rules.Allowed(path)
+		ok2, r2 := Parse(body, "gatherbot").Allowed(path)
 		if ok1 != ok2 || (r1 == nil) != (r2 == nil) {
 			t.Fatalf("two parses of the same robots.txt decide %q differently: %v %v", path, ok1, ok2)
 		}
 		if r1 != nil {
-			_ = r1.reason() // every rule that decides can say why
+			_ = r1.Reason() // every rule that decides can say why
 		}
-		if d := rules.crawlDelay(); d < 0 {
+		if d := rules.CrawlDelay(); d < 0 {
 			t.Fatalf("Crawl-delay %v < 0", d)
 		}
 	})

@@ -1,4 +1,4 @@
-package testingutil
+package gathertest
 
 import (
 	"database/sql"

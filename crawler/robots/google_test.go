@@ -1,4 +1,4 @@
-package crawler
+package robots
 
 import (
 	"context"
@@ -7,14 +7,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 )
 
 // The test cases of Google's robots.txt parser (robots_test.cc of
 // github.com/google/robotstxt at 22b355ff855419e6a3ff8ff09c0ad7fdb17116f9,
 // Apache License 2.0; a copy is in shared/references), ported as fetches:
 // each case serves its robots.txt from a server on 127.0.0.1 and asks
-// gather's robots (robots.go, robotsrules.go), through the crawl's own
+// gather's robots (cache.go, rules.go), through the crawl's own
 // transport, whether the URL may be fetched by the user agent. Each case is
 // named after the C++ TEST it comes from and numbered in the order of that
 // test's assertions.
@@ -46,7 +45,7 @@ import (
 // ID_NonStandardLineExample_Sitemap reads the sitemap URL, which gather does
 // not use.
 //
-// Google-only behaviour gather follows too (see robotsrules.go): the colon
+// Google-only behaviour gather follows too (see rules.go): the colon
 // may be missing (ID_LineSyntax_Line), a user-agent value is cut at the first
 // character not in a product token (GoogleOnly_AcceptUserAgentUpToFirstSpace,
 // ID_UserAgentValueCaseInsensitive), an allowed ".../index.html" allows its
@@ -380,7 +379,7 @@ func runRobotsCases(t *testing.T, cases []robotsCase) {
 		t.Run(tc.test, func(t *testing.T) {
 			srv := serveRobots(t, http.StatusOK, tc.body)
 			u := onServer(t, srv.URL, tc.url)
-			ok, why, err := newTestRobots(tc.agent).allowed(context.Background(), u)
+			ok, why, err := newTestRobots(tc.agent).Allowed(context.Background(), u)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -411,10 +410,10 @@ func serveRobots(t testing.TB, status int, body string) *httptest.Server {
 	return srv
 }
 
-// newTestRobots is gather's robots over the crawl's own transport, allowed
-// to reach the loopback test servers.
-func newTestRobots(agent string) *robots {
-	return newRobots(newTransport(10*time.Second, 1, true), agent)
+// newTestRobots is a Cache over a plain transport (the crawl's own, with
+// its reasons for failures, is tested in crawler/robots_transport_test.go).
+func newTestRobots(agent string) *Cache {
+	return New(&http.Transport{}, agent, nil)
 }
 
 // onServer moves a test's URL (on foo.bar, foo.com or example.com; "" for
@@ -446,7 +445,7 @@ func shorten(s string) string {
 // GoogleOnly_AcceptUserAgentUpToFirstSpace): a valid user agent to obey is
 // one that is its own non-empty product token.
 func TestProductToken_GoogleValidUserAgents(t *testing.T) {
-	valid := func(s string) bool { return s != "" && productToken(s) == s }
+	valid := func(s string) bool { return s != "" && ProductToken(s) == s }
 	for s, want := range map[string]bool{
 		"Foobot": true, "Foobot-Bar": true, "Foo_Bar": true,
 		"": false, "ツ": false, "Foobot*": false, " Foobot ": false, "Foobot/2.1": false, "Foobot Bar": false,
@@ -460,8 +459,8 @@ func TestProductToken_GoogleValidUserAgents(t *testing.T) {
 		"gatherbot/2.1": "gatherbot", "gatherbot-extra/1.0": "gatherbot-extra", "gather_bot (+https://x)": "gather_bot",
 		"gatherbot": "gatherbot", "Foo Bar": "Foo", "ツbot": "",
 	} {
-		if got := productToken(ua); got != want {
-			t.Errorf("productToken(%q) = %q, want %q", ua, got, want)
+		if got := ProductToken(ua); got != want {
+			t.Errorf("ProductToken(%q) = %q, want %q", ua, got, want)
 		}
 	}
 }
@@ -474,8 +473,8 @@ func TestEscapeRobotsPattern_Google(t *testing.T) {
 		"á":                      "%C3%A1",
 		"%aa":                    "%AA",
 	} {
-		if got := escapeRobotsPattern(in); got != want {
-			t.Errorf("escapeRobotsPattern(%q) = %q, want %q", in, got, want)
+		if got := escapePattern(in); got != want {
+			t.Errorf("escapePattern(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -498,8 +497,8 @@ func TestRobotsPath_Google(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := robotsPath(u); got != want {
-			t.Errorf("robotsPath(%q) = %q, want %q", in, got, want)
+		if got := Path(u); got != want {
+			t.Errorf("Path(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

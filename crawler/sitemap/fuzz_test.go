@@ -1,4 +1,4 @@
-package crawler
+package sitemap
 
 import (
 	"bytes"
@@ -21,9 +21,9 @@ func FuzzDecodeSitemap(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		entries := 0
-		n, err := decodeSitemap(bytes.NewReader(doc), func(_ bool, u sitemapURL) error {
+		n, err := Decode(bytes.NewReader(doc), func(_ bool, u Entry) error {
 			entries++
-			if u.loc == "" {
+			if u.Loc == "" {
 				t.Fatal("an entry without a <loc>")
 			}
 			return nil
