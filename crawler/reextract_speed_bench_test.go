@@ -14,7 +14,7 @@ import (
 
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/demo"
-	"github.com/gather-crawler/gather/internal/testingutil"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -38,11 +38,11 @@ func BenchmarkReextractSideBySide(b *testing.B) {
 	for _, layout := range []string{"nextdata", "classic"} {
 		b.Run(layout, func(b *testing.B) {
 			site := startSite(b, "", demo.Options{Cache: true})
-			url, items := demo.PageURL(site.URL, "{id}"), testingutil.ShippedItems(b)
+			url, items := demo.PageURL(site.URL, "{id}"), gathertest.ShippedItems(b)
 			if layout == "classic" {
-				url, items = demo.ClassicURL(site.URL, "{id}"), testingutil.ClassicItems(b)
+				url, items = demo.ClassicURL(site.URL, "{id}"), gathertest.ClassicItems(b)
 			}
-			ids := testingutil.WriteIDs(b, 1, pages)
+			ids := gathertest.WriteIDs(b, 1, pages)
 			job := func(archive bool) string {
 				return fmt.Sprintf(`archive: {enabled: %v}
 crawl:
