@@ -86,7 +86,7 @@ func (r *run) newBrowser() (*browser.Browser, error) {
 	maps.Copy(flags, r.c.opts.BrowserFlags)
 	return browser.New(browser.Options{Exec: exe, Tabs: cr.Browser.Tabs, RecycleAfter: cr.Browser.RecycleAfter,
 		PageTimeout: cr.Timeout, UserAgent: r.c.userAgent, Allow: r.c.browserAllow, Flags: flags, ProxyAuth: auth,
-		Challenges: r.c.det.challenge, Captchas: r.c.det.captcha,
+		Challenges: r.c.det.challenge, Captchas: r.c.det.captcha, Documents: r.arch != nil,
 		Logger: r.log.With("component", "browser")})
 }
 
@@ -99,7 +99,8 @@ func (r *run) transport() (rt http.RoundTripper, jar http.CookieJar) {
 	cr := cfg.Crawl
 	byMode := map[string]http.RoundTripper{config.FetchHTTP: r.tr}
 	if cfg.Uses(config.FetchBrowser) {
-		byMode[config.FetchBrowser] = &browserTransport{b: r.br, waitFor: cr.Browser.WaitFor, wire: &r.tr.wire, stats: &r.c.stats, proxyErr: r.c.browserProxyError}
+		byMode[config.FetchBrowser] = &browserTransport{b: r.br, waitFor: cr.Browser.WaitFor, wire: &r.tr.wire, stats: &r.c.stats, proxyErr: r.c.browserProxyError,
+			archive: r.arch.browserTap()}
 	}
 	if cfg.Uses(config.FetchAuto) {
 		// The client's jar, which the solved challenges' cookies go into.
@@ -206,6 +207,8 @@ type browserTransport struct {
 	stats *counters
 	// proxyErr names the proxy in a failure that is its (proxies.go).
 	proxyErr func(error) error
+	// archive, when set, keeps each page (archive_browser.go).
+	archive func(*http.Request, *browser.Page)
 }
 
 func (t *browserTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -222,6 +225,9 @@ func (t *browserTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		return nil, err
 	}
 	t.stats.browserPages.Add(1)
+	if t.archive != nil {
+		t.archive(req, p)
+	}
 	return pageResponse(req, p), nil
 }
 

@@ -36,6 +36,9 @@ type ReextractOptions struct {
 	// olderThan, when set, keeps the pages stored with another version of
 	// the items than this one (a crawl's own re-extraction).
 	olderThan string
+	// unreachable are archive files the index names that are not there
+	// (archive_reach.go): their pages are skipped, reported once.
+	unreachable map[string]bool
 }
 
 // Reextract runs the config's current items over the archived responses
@@ -66,6 +69,9 @@ func (c *Crawler) Reextract(ctx context.Context, opts ReextractOptions) (Summary
 	if _, err := c.store.MarkAbandonedRuns(ctx, cr.Name); err != nil {
 		return Summary{}, err
 	}
+	if _, err := c.SettleItems(ctx); err != nil { // itemversions.go
+		return Summary{}, err
+	}
 	total, err := c.store.CountArchived(ctx, cr.Name)
 	if err != nil {
 		return Summary{}, err
@@ -86,6 +92,10 @@ func (c *Crawler) Reextract(ctx context.Context, opts ReextractOptions) (Summary
 	c.live.Store(r)
 	dir := c.cfg.ArchiveDir()
 	r.log.Info("re-extracting from the archive", "archive", dir, "pages", total)
+	var note string
+	if opts.unreachable, note = c.unreachableArchive(ctx, dir); note != "" {
+		r.notes = append(r.notes, note)
+	}
 	rd := archive.NewReader(dir)
 	unreadable, firstBad, ferr := r.reextractAll(rd, opts)
 	rd.Close()
@@ -164,7 +174,7 @@ feed:
 			return cmp.Or(strings.Compare(a.Ref.File, b.Ref.File), cmp.Compare(a.Ref.Offset, b.Ref.Offset))
 		})
 		for _, p := range batch {
-			if !c.applies(p.URL, opts) || (opts.olderThan != "" && p.ItemsHash == opts.olderThan) {
+			if !c.applies(p.URL, opts) || (opts.olderThan != "" && p.ItemsHash == opts.olderThan) || opts.unreachable[p.Ref.File] {
 				continue
 			}
 			if opts.Limit > 0 && dispatched >= opts.Limit {
@@ -193,7 +203,7 @@ func (r *run) reextractOne(rd *archive.Reader, p storage.ArchivedPage) error {
 	if rec.Type != "response" {
 		return fmt.Errorf("%s@%d: a %s record, not a response", p.Ref.File, p.Ref.Offset, rec.Type)
 	}
-	body, err := rec.ContentBody()
+	body, header, err := archivedContent(rd, p.Ref, rec)
 	if err != nil {
 		return err
 	}
@@ -201,13 +211,13 @@ func (r *run) reextractOne(rd *archive.Reader, p storage.ArchivedPage) error {
 	page := storage.Page{URL: p.URL, HTTPStatus: rec.StatusCode, Bytes: int64(len(body)), FetchedBy: fetchedArchive,
 		Attempts: 1, Depth: p.Depth, FetchedAt: r.c.opts.Now(), Archive: &ref}
 	cr := r.c.cfg.Crawl
-	d := decideResponse(r.c.det, rec.StatusCode, rec.Header, body, int64(cr.MaxBodySize), time.Now())
+	d := decideResponse(r.c.det, rec.StatusCode, header, body, int64(cr.MaxBodySize), time.Now())
 	r.c.stats.bytes.Add(int64(len(body)))
 	if d.verdict != verdictOK {
 		page.Status, page.Error = storage.PageFailed, d.reason
 		return r.put(page)
 	}
-	in := fetched{final: rec.URL, body: body, contentType: rec.Header.Get("Content-Type"), links: p.Depth+1 < cr.MaxDepth}
+	in := fetched{final: rec.URL, body: body, contentType: header.Get("Content-Type"), links: p.Depth+1 < cr.MaxDepth}
 	out, err := r.c.process(r.ctx, in, page)
 	if err != nil {
 		return nil // interrupted: the page is left as it was
@@ -245,7 +255,11 @@ func (r *run) reextractOlder() {
 	rd := archive.NewReader(r.arch.w.Dir())
 	defer rd.Close()
 	okBefore := r.c.stats.ok.Load()
-	unreadable, firstBad, err := r.reextractAll(rd, ReextractOptions{olderThan: r.items})
+	// Files the index names that are not here are skipped, said once:
+	// their pages are fetched.
+	opts := ReextractOptions{olderThan: r.items}
+	opts.unreachable, _ = r.c.unreachableArchive(r.ctx, r.arch.w.Dir())
+	unreadable, firstBad, err := r.reextractAll(rd, opts)
 	if err != nil {
 		r.fatal(err)
 		return

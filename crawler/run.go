@@ -109,6 +109,9 @@ func (c *Crawler) Run(ctx context.Context) (Summary, error) {
 	if err := r.openArchive(); err != nil {
 		return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))
 	}
+	if _, err := c.SettleItems(ctx); err != nil {
+		return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))
+	}
 	older, err := c.store.OlderItems(ctx, cr.Name, r.items)
 	if err != nil {
 		return Summary{}, errors.Join(err, c.store.FinishRun(context.Background(), id, storage.RunFailed, storage.RunCounts{}, c.opts.Now(), err.Error()))
@@ -163,6 +166,9 @@ func (r *run) end(ctx context.Context, start time.Time, werr error) Summary {
 		Bytes: c.stats.bytes.Load(), Elapsed: time.Since(start), Database: c.store.Path()}
 	sum.Counts.BrowserPages, sum.Counts.Challenges = c.stats.browserPages.Load(), c.stats.challenges.Load()
 	sum.Archived, sum.ArchiveBytes, sum.ArchiveDir = c.stats.archived.Load(), c.stats.archiveBytes.Load(), r.archiveDir()
+	// What the run wrote, not what its writer indexed (a re-extraction
+	// indexes what earlier runs wrote).
+	sum.Counts.Archived, sum.Counts.ArchiveBytes = sum.Archived, sum.ArchiveBytes
 	sum.Reextracted = c.stats.reextracted.Load()
 	r.fatalMu.Lock()
 	fatal := r.fatalErr

@@ -80,11 +80,14 @@ func (c *Crawler) Work(ctx context.Context, fr Frontier, opts WorkOptions) (Summ
 
 	ferr := r.feedShared(fr, ws, opts)
 	r.stopFetching()
-	if _, err := r.arch.close(); err != nil && ferr == nil {
-		ferr = fmt.Errorf("archive: %w", err)
+	astats, aerr := r.arch.close()
+	if aerr != nil && ferr == nil {
+		ferr = fmt.Errorf("archive: %w", aerr)
 	}
 	sum := Summary{Counts: ws.Counts(), Retries: c.stats.retries.Load(), Bytes: c.stats.bytes.Load(),
-		Elapsed: time.Since(start), Status: storage.RunFinished}
+		Elapsed: time.Since(start), Status: storage.RunFinished,
+		Archived: astats.Exchanges, ArchiveBytes: astats.Bytes, ArchiveDir: r.archiveDir()}
+	sum.Counts.Archived, sum.Counts.ArchiveBytes = astats.Exchanges, astats.Bytes
 	sum.Counts.BrowserPages, sum.Counts.Challenges = c.stats.browserPages.Load(), c.stats.challenges.Load()
 	r.fatalMu.Lock()
 	fatal := r.fatalErr

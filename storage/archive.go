@@ -19,6 +19,8 @@ CREATE TABLE IF NOT EXISTS gather_archive (
   length INTEGER NOT NULL,
   run INTEGER,
   fetched_at TEXT NOT NULL,
+  rendered_offset INTEGER NOT NULL DEFAULT 0,
+  rendered_length INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (job, url)
 );
 `
@@ -29,6 +31,11 @@ CREATE TABLE IF NOT EXISTS gather_archive (
 type ArchiveRef struct {
 	File           string
 	Offset, Length int64
+	// RenderedOffset and RenderedLength, when set, are those of the
+	// resource record of the DOM a browser rendered from the response (in
+	// the same file): what the page's rows were extracted from.
+	RenderedOffset int64 `json:",omitempty"`
+	RenderedLength int64 `json:",omitempty"`
 }
 
 // ArchivedPage is a page of the job with an archived response.
@@ -48,7 +55,8 @@ type ArchivedPage struct {
 // the writer's open transaction to commit, and the re-extraction's
 // workers, fed from it, stood idle meanwhile.
 func (s *Store) ArchivedPages(ctx context.Context, job, after string, limit int) ([]ArchivedPage, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT a.url, coalesce(p.depth, 0), a.file, a.offset, a.length, coalesce(p.items_hash, '')
+	rows, err := s.read.QueryContext(ctx, `SELECT a.url, coalesce(p.depth, 0), a.file, a.offset, a.length, coalesce(p.items_hash, ''),
+		a.rendered_offset, a.rendered_length
 		FROM gather_archive a LEFT JOIN gather_pages p ON p.job = a.job AND p.url = a.url
 		WHERE a.job = ? AND a.url > ? ORDER BY a.url LIMIT ?`, job, after, limit)
 	if err != nil {
@@ -58,7 +66,7 @@ func (s *Store) ArchivedPages(ctx context.Context, job, after string, limit int)
 	var out []ArchivedPage
 	for rows.Next() {
 		var p ArchivedPage
-		if err := rows.Scan(&p.URL, &p.Depth, &p.Ref.File, &p.Ref.Offset, &p.Ref.Length, &p.ItemsHash); err != nil {
+		if err := rows.Scan(&p.URL, &p.Depth, &p.Ref.File, &p.Ref.Offset, &p.Ref.Length, &p.ItemsHash, &p.Ref.RenderedOffset, &p.Ref.RenderedLength); err != nil {
 			return nil, err
 		}
 		out = append(out, p)
@@ -78,7 +86,8 @@ func (w *Writer) indexArchive(tx *sql.Tx, p *Page, fetched string) error {
 	if p.Archive == nil {
 		return nil
 	}
-	if _, err := tx.Stmt(w.stmts.archive).Exec(w.opts.Job, p.URL, p.Archive.File, p.Archive.Offset, p.Archive.Length, w.opts.Run, fetched); err != nil {
+	if _, err := tx.Stmt(w.stmts.archive).Exec(w.opts.Job, p.URL, p.Archive.File, p.Archive.Offset, p.Archive.Length, w.opts.Run, fetched,
+		p.Archive.RenderedOffset, p.Archive.RenderedLength); err != nil {
 		return fmt.Errorf("index the page's archived response: %w", err)
 	}
 	return nil

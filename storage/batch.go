@@ -25,6 +25,8 @@ type batch struct {
 
 	ok, failed, skipped, items, changed int64
 	discovered                          int64
+	// archived and archiveBytes count the archived responses indexed.
+	archived, archiveBytes int64
 }
 
 func (w *Writer) loop() {
@@ -152,6 +154,10 @@ func (w *Writer) add(b *batch, o op) bool {
 		case PageSkipped:
 			b.skipped++
 		}
+		if p.Archive != nil {
+			b.archived++
+			b.archiveBytes += p.Archive.Length + p.Archive.RenderedLength
+		}
 	}
 	return b.ops >= w.opts.BatchOps || b.rows >= w.opts.BatchRows
 }
@@ -176,6 +182,8 @@ func (w *Writer) end(b *batch) {
 			w.items.Add(b.items)
 			w.changed.Add(b.changed)
 			w.discovered.Add(b.discovered)
+			w.archived.Add(b.archived)
+			w.archiveBytes.Add(b.archiveBytes)
 			if w.opts.OnCommit != nil && len(b.urls) > 0 {
 				w.opts.OnCommit(b.urls)
 			}

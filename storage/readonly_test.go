@@ -133,7 +133,7 @@ func TestReader_AllowsReads(t *testing.T) {
 		}
 	}
 	_, err = r.Query(context.Background(), "SELECT * FROM casts")
-	if err == nil || !strings.Contains(err.Error(), "no such table: casts (tables: cast, gather_archive, gather_changes, gather_crashes, gather_failures, gather_locks, gather_outcomes, gather_pages, gather_progress, gather_runs)") {
+	if err == nil || !strings.Contains(err.Error(), "no such table: casts (tables: cast, gather_archive, gather_changes, gather_crashes, gather_failures, gather_item_versions, gather_locks, gather_outcomes, gather_pages, gather_progress, gather_runs)") {
 		t.Errorf("unknown table: %v", err)
 	}
 	_, err = r.Query(context.Background(), "SELEC 1")

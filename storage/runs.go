@@ -30,6 +30,11 @@ type RunCounts struct {
 	// BrowserPages counts pages loaded in Chromium, Challenges the
 	// JavaScript challenges solved (set by the crawler).
 	BrowserPages, Challenges int64
+	// Archived counts the exchanges the run wrote to the archive and
+	// ArchiveBytes their size on disk (set by the crawler). A sink's run
+	// counts the responses its workers archived and it indexed, and the
+	// size of those response records alone.
+	Archived, ArchiveBytes int64
 }
 
 // RunInfo is one row of gather_runs.
@@ -55,9 +60,9 @@ func (s *Store) StartRun(ctx context.Context, job string, at time.Time) (int64, 
 // FinishRun records a run's final status and counts.
 func (s *Store) FinishRun(ctx context.Context, id int64, status string, c RunCounts, at time.Time, runErr string) error {
 	_, err := s.write.ExecContext(ctx, `UPDATE gather_runs SET finished_at = ?, status = ?, pages_ok = ?, pages_failed = ?,
-		pages_skipped = ?, items = ?, pages_changed = ?, warnings = ?, browser_pages = ?, challenges = ?, error = ? WHERE id = ?`,
+		pages_skipped = ?, items = ?, pages_changed = ?, warnings = ?, browser_pages = ?, challenges = ?, archived = ?, archive_bytes = ?, error = ? WHERE id = ?`,
 		FormatTime(at), status, c.PagesOK, c.PagesFailed, c.PagesSkipped, c.Items, c.PagesChanged, c.Warnings,
-		c.BrowserPages, c.Challenges, nullString(runErr), id)
+		c.BrowserPages, c.Challenges, c.Archived, c.ArchiveBytes, nullString(runErr), id)
 	if err != nil {
 		return fmt.Errorf("record run end: %w", err)
 	}
@@ -70,8 +75,8 @@ func (s *Store) Run(ctx context.Context, id int64) (RunInfo, error) {
 	var r RunInfo
 	var fin, errText sql.NullString
 	err := s.read.QueryRowContext(ctx, `SELECT id, job, started_at, finished_at, status, pages_ok, pages_failed, pages_skipped, items, pages_changed, warnings,
-		browser_pages, challenges, error FROM gather_runs WHERE id = ?`, id).Scan(&r.ID, &r.Job, &r.StartedAt, &fin, &r.Status, &r.PagesOK,
-		&r.PagesFailed, &r.PagesSkipped, &r.Items, &r.PagesChanged, &r.Warnings, &r.BrowserPages, &r.Challenges, &errText)
+		browser_pages, challenges, archived, archive_bytes, error FROM gather_runs WHERE id = ?`, id).Scan(&r.ID, &r.Job, &r.StartedAt, &fin, &r.Status, &r.PagesOK,
+		&r.PagesFailed, &r.PagesSkipped, &r.Items, &r.PagesChanged, &r.Warnings, &r.BrowserPages, &r.Challenges, &r.Archived, &r.ArchiveBytes, &errText)
 	r.FinishedAt, r.Error = fin.String, errText.String
 	return r, err
 }
@@ -108,11 +113,21 @@ func (s *Store) MarkAbandonedRuns(ctx context.Context, job string) (int64, error
 // RunHistory lists the runs newest first, as gather runs shows them, at
 // most limit of them (0: all).
 func (r *Reader) RunHistory(ctx context.Context, limit int) (*sql.Rows, error) {
+	// A database no gather with an archive has opened has no archive
+	// columns; the reader cannot add them.
+	archived := "archived, archive_bytes"
+	var n int
+	if err := r.db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('gather_runs') WHERE name = 'archive_bytes'`).Scan(&n); err != nil {
+		return nil, r.Explain(ctx, err)
+	}
+	if n == 0 {
+		archived = "0 AS archived, 0 AS archive_bytes"
+	}
 	q := `SELECT id, job, started_at AS started, finished_at AS finished,
 		CASE WHEN finished_at IS NULL THEN NULL
 		     ELSE round((julianday(finished_at) - julianday(started_at)) * 86400, 1) END AS seconds,
 		status, pages_ok AS ok, pages_failed AS failed, pages_skipped AS skipped, items, pages_changed AS changed, warnings,
-		browser_pages AS browser, challenges
+		browser_pages AS browser, challenges, ` + archived + `
 		FROM gather_runs ORDER BY id DESC`
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)

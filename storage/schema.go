@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -125,7 +124,9 @@ CREATE TABLE IF NOT EXISTS gather_runs (
   error TEXT,
   warnings INTEGER NOT NULL DEFAULT 0,
   browser_pages INTEGER NOT NULL DEFAULT 0,
-  challenges INTEGER NOT NULL DEFAULT 0
+  challenges INTEGER NOT NULL DEFAULT 0,
+  archived INTEGER NOT NULL DEFAULT 0,
+  archive_bytes INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS gather_pages (
   url TEXT NOT NULL,
@@ -186,13 +187,19 @@ var metaColumns = []struct{ table, column, decl string }{
 	// Pages loaded in Chromium and JavaScript challenges solved.
 	{"gather_runs", "browser_pages", "INTEGER NOT NULL DEFAULT 0"},
 	{"gather_runs", "challenges", "INTEGER NOT NULL DEFAULT 0"},
+	// Exchanges the run archived and their bytes on disk (archive.go).
+	{"gather_runs", "archived", "INTEGER NOT NULL DEFAULT 0"},
+	{"gather_runs", "archive_bytes", "INTEGER NOT NULL DEFAULT 0"},
+	// Where a browser page's rendered DOM lies beside its response.
+	{"gather_archive", "rendered_offset", "INTEGER NOT NULL DEFAULT 0"},
+	{"gather_archive", "rendered_length", "INTEGER NOT NULL DEFAULT 0"},
 }
 
 // migrate creates gather's own tables and the item tables, adding columns a
 // config gained since the table was made. A table whose key changed is an
 // error: silently re-keying would merge or split stored rows.
 func migrate(ctx context.Context, db *sql.DB, tables []Table) (dead []string, err error) {
-	if _, err := db.ExecContext(ctx, metaSchema+leaseSchema+poisonSchema+progressSchema+outcomeSchema+archiveSchema); err != nil {
+	if _, err := db.ExecContext(ctx, metaSchema+leaseSchema+poisonSchema+progressSchema+outcomeSchema+archiveSchema+itemVersionsSchema); err != nil {
 		return nil, fmt.Errorf("create gather tables: %w", err)
 	}
 	// Columns gather's own tables gained since a database was made.
@@ -231,20 +238,8 @@ func migrate(ctx context.Context, db *sql.DB, tables []Table) (dead []string, er
 				return nil, fmt.Errorf("table %s exists with key (%s) but the config says (%s): drop or rename the table, or rename the item",
 					t.Name, strings.Join(pk, ", "), strings.Join(t.Key, ", "))
 			}
-			want := map[string]bool{}
-			for _, c := range t.allColumns() {
-				want[c] = true
-			}
-			var unfilled []string
-			for c := range existing {
-				if !want[c] {
-					unfilled = append(unfilled, c)
-				}
-			}
-			if len(unfilled) > 0 {
-				sort.Strings(unfilled)
-				dead = append(dead, fmt.Sprintf("table %s has columns no field of its item fills any more (%s): renamed or removed fields; they stay NULL in the rows stored from now on (gather query can still read them)",
-					t.Name, strings.Join(unfilled, ", ")))
+			if unfilled := unfilledColumns(t, existing); len(unfilled) > 0 {
+				dead = append(dead, deadColumnsNote(t.Name, unfilled))
 			}
 			for _, c := range t.allColumns() {
 				if existing[c] {

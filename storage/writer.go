@@ -139,6 +139,9 @@ type Writer struct {
 
 	ok, failed, skipped, items, changed atomic.Int64
 	discovered                          atomic.Int64
+	// archived and archiveBytes count the archived responses indexed:
+	// what a sink's run reports of its workers' archives.
+	archived, archiveBytes atomic.Int64
 
 	// upsertReplaces: no item table has a column its item no longer
 	// fills (replace.go).
@@ -442,7 +445,8 @@ func (w *Writer) boundWAL() {
 // Counts are the run's totals as committed so far.
 func (w *Writer) Counts() RunCounts {
 	return RunCounts{PagesOK: w.ok.Load(), PagesFailed: w.failed.Load(), PagesSkipped: w.skipped.Load(),
-		Items: w.items.Load(), PagesChanged: w.changed.Load(), Discovered: w.discovered.Load()}
+		Items: w.items.Load(), PagesChanged: w.changed.Load(), Discovered: w.discovered.Load(),
+		Archived: w.archived.Load(), ArchiveBytes: w.archiveBytes.Load()}
 }
 
 func (w *Writer) writePage(tx *sql.Tx, conn *sql.Conn, p *Page) (changed bool, err error) {
@@ -690,9 +694,9 @@ func (w *Writer) prepare() error {
 	st.prevHash = prep(`SELECT content_hash, row_keys, status FROM gather_pages WHERE job = ? AND url = ?`)
 	st.prevStatus = prep(`SELECT status FROM gather_pages WHERE job = ? AND url = ?`)
 	st.outcome = prep(`INSERT INTO gather_outcomes (job, url, run, status, http_status, attempts, error, fetched_at, fetched_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	st.archive = prep(`INSERT INTO gather_archive (job, url, file, offset, length, run, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+	st.archive = prep(`INSERT INTO gather_archive (job, url, file, offset, length, run, fetched_at, rendered_offset, rendered_length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (job, url) DO UPDATE SET file = excluded.file, offset = excluded.offset, length = excluded.length,
-		run = excluded.run, fetched_at = excluded.fetched_at`)
+		run = excluded.run, fetched_at = excluded.fetched_at, rendered_offset = excluded.rendered_offset, rendered_length = excluded.rendered_length`)
 	st.change = prep(`INSERT INTO gather_changes (url, run, item, changed_at, added, removed, modified, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	st.pageOK = prep(`INSERT INTO gather_pages (url, status, http_status, attempts, error, fetched_at, run, bytes, content_hash, changed_at, job, depth, warnings, stored_at, row_keys, fail_runs, items_hash, fetched_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)

@@ -72,7 +72,7 @@ func TestQuery_RefusedStatementsLeaveTheFileAlone(t *testing.T) {
 func TestQuery_HelpfulErrors(t *testing.T) {
 	db := demoDB(t)
 	code, _, errOut := runGather(t, "query", "--db", db, "SELECT * FROM casts")
-	if code != exitUsage || !strings.Contains(errOut, "no such table: casts (tables: cast, crew, gather_archive, gather_changes, gather_crashes, gather_failures, gather_locks, gather_outcomes, gather_pages, gather_progress, gather_runs, movies)") {
+	if code != exitUsage || !strings.Contains(errOut, "no such table: casts (tables: cast, crew, gather_archive, gather_changes, gather_crashes, gather_failures, gather_item_versions, gather_locks, gather_outcomes, gather_pages, gather_progress, gather_runs, movies)") {
 		t.Errorf("unknown table: %d %s", code, errOut)
 	}
 	code, _, errOut = runGather(t, "query", "--db", db, "SELEC 1")

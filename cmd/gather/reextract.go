@@ -16,11 +16,12 @@ import (
 func newReextractCmd(g *globals) *cobra.Command {
 	var (
 		cfgFile, dbPath, urlPattern string
+		rebuild                     string
 		items                       []string
 		limit                       int64
 	)
 	cmd := &cobra.Command{
-		Use:   "reextract [-c FILE] [--db PATH] [--item NAME]... [--url REGEX] [--limit N]",
+		Use:   "reextract [-c FILE] [--db PATH] [--item NAME]... [--url REGEX] [--limit N] [--rebuild ITEM]",
 		Short: "Run the config's items over the archived responses: no request is sent",
 		Long: `reextract runs the config's current items over the responses the crawl
 archived (the archive key: WARC files beside the database), as a run of its
@@ -30,7 +31,12 @@ config author after a selector change is reextract, then query.
 
 --item keeps the pages those items apply to (their url patterns), --url the
 pages whose URL matches, --limit stops after N pages. A response that cannot
-be read (a file gone or damaged) leaves its page as it was and is reported.`,
+be read (a file gone or damaged) leaves its page as it was and is reported.
+
+--rebuild ITEM remakes the item's table with only the config's columns
+(dropping those no field fills any more) and re-extracts its pages; the
+old table is kept as a backup until every page with rows in it has been
+re-extracted (docs/archive.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadWithDB(cmd, cfgFile, dbPath)
@@ -54,6 +60,9 @@ be read (a file gone or damaged) leaves its page as it was and is reported.`,
 			if _, err := os.Stat(cfg.Database); err != nil {
 				return fmt.Errorf("database %s: %w: crawl first (reextract reads what a crawl archived)", cfg.Database, err)
 			}
+			if rebuild != "" {
+				return runRebuild(cmd, g, cfg, rebuild, opts)
+			}
 			_, err = runLocal(cmd.Context(), g, cfg, crawler.Options{}, cmd.OutOrStdout(), "reextract",
 				func(c *crawler.Crawler, ctx context.Context) (crawler.Summary, error) { return c.Reextract(ctx, opts) })
 			return err
@@ -64,6 +73,7 @@ be read (a file gone or damaged) leaves its page as it was and is reported.`,
 	cmd.Flags().StringSliceVar(&items, "item", nil, "only the pages this item applies to (repeatable)")
 	cmd.Flags().StringVar(&urlPattern, "url", "", "only the pages whose URL matches this regex")
 	cmd.Flags().Int64Var(&limit, "limit", 0, "re-extract at most N pages (0: all)")
+	cmd.Flags().StringVar(&rebuild, "rebuild", "", "remake this item's table with only today's columns, then re-extract its pages")
 	return cmd
 }
 

@@ -135,8 +135,9 @@ func newWorkerCmd(g *globals) *cobra.Command {
 				return err
 			}
 			sum, err := c.Work(cmd.Context(), fr, crawler.WorkOptions{Wait: wait})
-			fmt.Fprintf(cmd.OutOrStdout(), "worker %s: %d ok, %d failed, %d skipped, %d items handed to the sink in %s\n",
-				sum.Status, sum.Counts.PagesOK, sum.Counts.PagesFailed, sum.Counts.PagesSkipped, sum.Counts.Items, sum.Elapsed.Round(time.Millisecond))
+			fmt.Fprintf(cmd.OutOrStdout(), "worker %s: %d ok, %d failed, %d skipped, %d items handed to the sink in %s%s\n",
+				sum.Status, sum.Counts.PagesOK, sum.Counts.PagesFailed, sum.Counts.PagesSkipped, sum.Counts.Items, sum.Elapsed.Round(time.Millisecond),
+				archivedNote(sum.Counts))
 			return err
 		},
 	}
@@ -194,6 +195,12 @@ back. A run that is not over is continued instead. Workers started with
 			}
 			opts := frontier.SinkOptions{ItemsHash: cfg.ItemsHash(), Logger: logger, Crawler: c}
 			var sum frontier.SinkSummary
+			// The items' versions are recorded for the pages this sink
+			// stores, and pages no changed item applies to are not seeded
+			// again (SettleItems).
+			if _, err := c.SettleItems(cmd.Context()); err != nil {
+				return err
+			}
 			if newRun {
 				sum, err = fr.Run(cmd.Context(), c, st, opts)
 				fmt.Fprintf(cmd.OutOrStdout(), "seeded %s: %s\n", fr.Addr(), sum.Seed)
@@ -201,7 +208,7 @@ back. A run that is not over is continued instead. Workers started with
 				sum, err = fr.Sink(cmd.Context(), st, opts)
 			}
 			if sum.Run != 0 {
-				fmt.Fprintln(cmd.OutOrStdout(), sum.String())
+				fmt.Fprintln(cmd.OutOrStdout(), sum.String()+archivedNote(sum.Counts))
 			}
 			return err
 		},

@@ -207,6 +207,10 @@ func runShared(ctx context.Context, c *crawler.Crawler, cfg *config.Config, stor
 		return crawler.Summary{}, err
 	}
 	defer fr.Close()
+	// Pages no changed item applies to are not seeded again.
+	if _, err := c.SettleItems(ctx); err != nil {
+		return crawler.Summary{}, err
+	}
 	sum, err := fr.Run(ctx, c, store, frontier.SinkOptions{ItemsHash: cfg.ItemsHash(), Lease: lease, Now: now,
 		Logger: log.With("frontier", fr.Addr())})
 	return crawler.Summary{Run: sum.Run, Status: sum.Status, Counts: sum.Counts, Elapsed: sum.Elapsed, Err: err, Database: store.Path()}, err

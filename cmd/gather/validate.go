@@ -43,6 +43,7 @@ func newValidateCmd(g *globals) *cobra.Command {
 				}
 			}
 			describe(cmd.OutOrStdout(), cfg, fileIDs, validateNow())
+			describeDeadColumns(cmd.Context(), cmd.OutOrStdout(), cfg)
 			return nil
 		},
 	}

@@ -61,6 +61,9 @@ type Options struct {
 	Flags map[string]any
 	// ProxyAuth, when set, gives the proxy's credentials (see ProxyAuth).
 	ProxyAuth ProxyAuth
+	// Documents fills Page.Document (one more protocol call a page): the
+	// crawl sets it when it keeps an archive.
+	Documents bool
 	Logger    *slog.Logger
 }
 

@@ -36,6 +36,24 @@ type Page struct {
 	// work done: Cookies are what it set, and Status, Header and HTML are
 	// empty, the page they open not having come yet.
 	Onward bool
+
+	// Document is the top frame's last document response as it came over
+	// the network, for the archive; nil when Chromium had none (a page
+	// built without one) or no longer held its body.
+	Document *Document
+}
+
+// Document is a document response as Chromium received it: Body after
+// any Content-Encoding was decoded (Header still names the encoding).
+type Document struct {
+	URL           string
+	Protocol      string // "http/1.1", "h2", as Chromium names it
+	Status        int
+	StatusText    string
+	Header        http.Header
+	RequestHeader http.Header
+	RemoteIP      string
+	Body          []byte
 }
 
 // Load opens url in a tab and returns the page once it is ready: when
@@ -116,6 +134,7 @@ type tabState struct {
 	mu      sync.Mutex
 	frame   cdp.FrameID
 	doc     *network.Response // last document response of the top frame
+	docID   network.RequestID // its request, whose body the archive keeps
 	loader  cdp.LoaderID
 	idle    bool // network idle seen since doc
 	blocked []string
@@ -136,7 +155,7 @@ func (s *tabState) event(ev any) {
 	switch ev := ev.(type) {
 	case *network.EventResponseReceived:
 		if ev.Type == network.ResourceTypeDocument && (s.frame == "" || ev.FrameID == s.frame) && ev.Response != nil {
-			s.doc, s.loader, s.idle = ev.Response, ev.LoaderID, false
+			s.doc, s.docID, s.loader, s.idle = ev.Response, ev.RequestID, ev.LoaderID, false
 		}
 	case *page.EventLifecycleEvent:
 		if ev.Name == "networkIdle" && (s.frame == "" || ev.FrameID == s.frame) && ev.LoaderID == s.loader {
@@ -193,6 +212,7 @@ func (b *Browser) load(ctx context.Context, t *tab, rawURL string, rd ready) (*P
 	if err != nil {
 		return nil, b.pageErr(pctx, err)
 	}
+	doc := b.document(pctx, st)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	p := &Page{URL: final, HTML: []byte(html), Header: http.Header{}, Blocked: append([]string(nil), st.blocked...)}
@@ -208,6 +228,7 @@ func (b *Browser) load(ctx context.Context, t *tab, rawURL string, rd ready) (*P
 	for _, c := range cookies.Cookies {
 		p.Cookies = append(p.Cookies, httpCookie(c))
 	}
+	p.Document = doc
 	return p, nil
 }
 
