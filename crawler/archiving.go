@@ -41,7 +41,8 @@ func (r *run) openArchive() error {
 		return fmt.Errorf("archive.dir %s: %w", cfg.ArchiveDir(), err)
 	}
 	r.arch = &archiver{w: w, fail: r.fatal, latest: map[string]storage.ArchiveRef{}}
-	r.tr.next = &archive.Capture{Next: r.tr.carrier(), Done: r.arch.done}
+	// done writes the exchange before it returns and keeps no part of it.
+	r.tr.next = &archive.Capture{Next: r.tr.carrier(), Done: r.arch.done, ReuseBodies: true}
 	return nil
 }
 

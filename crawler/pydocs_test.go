@@ -40,7 +40,7 @@ func needPyDocs(t *testing.T) {
 // countingServer serves the files under dir as a plain static web server
 // (nginx, Python's http.server) does — a directory's index.html at its
 // path, no redirects — counting the requests per path.
-func countingServer(t *testing.T, dir string) (*httptest.Server, func() map[string]int) {
+func countingServer(t testing.TB, dir string) (*httptest.Server, func() map[string]int) {
 	var mu sync.Mutex
 	counts := map[string]int{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,11 +1,14 @@
 package crawler
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"regexp"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -164,6 +167,12 @@ feed:
 			break
 		}
 		after = batch[len(batch)-1].URL
+		// In the order they lie on disk: the files are read front to back
+		// (the kernel's read-ahead works) rather than at the URLs' random
+		// offsets.
+		slices.SortFunc(batch, func(a, b storage.ArchivedPage) int {
+			return cmp.Or(strings.Compare(a.Ref.File, b.Ref.File), cmp.Compare(a.Ref.Offset, b.Ref.Offset))
+		})
 		for _, p := range batch {
 			if !c.applies(p.URL, opts) || (opts.olderThan != "" && p.ItemsHash == opts.olderThan) || opts.unreachable[p.Ref.File] {
 				continue
@@ -187,7 +196,7 @@ feed:
 // reextractOne runs one archived page through the pipeline's decide and
 // process stages; an error is a record it could not read.
 func (r *run) reextractOne(rd *archive.Reader, p storage.ArchivedPage) error {
-	rec, err := rd.Read(archive.Location{File: p.Ref.File, Offset: p.Ref.Offset, Length: p.Ref.Length})
+	rec, err := rd.ReadResponse(archive.Location{File: p.Ref.File, Offset: p.Ref.Offset, Length: p.Ref.Length})
 	if err != nil {
 		return err
 	}

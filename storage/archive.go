@@ -50,8 +50,12 @@ type ArchivedPage struct {
 // ArchivedPages returns up to limit pages of job with an archived
 // response, in URL order after the URL after ("" for the first), for a
 // re-extraction to page through.
+//
+// It reads through the read pool: on the write connection it waited for
+// the writer's open transaction to commit, and the re-extraction's
+// workers, fed from it, stood idle meanwhile.
 func (s *Store) ArchivedPages(ctx context.Context, job, after string, limit int) ([]ArchivedPage, error) {
-	rows, err := s.write.QueryContext(ctx, `SELECT a.url, coalesce(p.depth, 0), a.file, a.offset, a.length, coalesce(p.items_hash, ''),
+	rows, err := s.read.QueryContext(ctx, `SELECT a.url, coalesce(p.depth, 0), a.file, a.offset, a.length, coalesce(p.items_hash, ''),
 		a.rendered_offset, a.rendered_length
 		FROM gather_archive a LEFT JOIN gather_pages p ON p.job = a.job AND p.url = a.url
 		WHERE a.job = ? AND a.url > ? ORDER BY a.url LIMIT ?`, job, after, limit)

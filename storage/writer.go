@@ -149,6 +149,10 @@ type Writer struct {
 	// what a sink's run reports of its workers' archives.
 	archived, archiveBytes atomic.Int64
 
+	// upsertReplaces: no item table has a column its item no longer
+	// fills (replace.go).
+	upsertReplaces bool
+
 	stmts writerStmts
 	ins   rowInserter
 
@@ -225,6 +229,10 @@ func (s *Store) NewWriter(opts WriterOptions) (*Writer, error) {
 	w := &Writer{s: s, opts: opts, ch: make(chan op, 2*opts.BatchOps), done: make(chan struct{}),
 		ckptStop: make(chan struct{}), ckptDone: make(chan struct{})}
 	w.ins.s = s
+	var err error
+	if w.upsertReplaces, err = s.whollyFilled(context.Background()); err != nil {
+		return nil, err
+	}
 	if err := w.prepare(); err != nil {
 		return nil, err
 	}
@@ -500,7 +508,7 @@ func (w *Writer) writePage(tx *sql.Tx, conn *sql.Conn, p *Page) (changed bool, e
 			}
 		}
 		// Only a page stored before (it has a hash) can have rows to replace.
-		if prev.Valid {
+		if prev.Valid && !w.sameKeysReplace(p, prevKeys) {
 			if err := w.deleteOldRows(tx, p.URL, oldKeys); err != nil {
 				return false, err
 			}

@@ -162,6 +162,17 @@ func BenchmarkReader_ReadAt(b *testing.B) {
 			}
 		}
 	})
+	// ReadResponse, what gather reextract calls: the same records without
+	// the digests computed again (the CRC checked instead).
+	b.Run("serial-response", func(b *testing.B) {
+		defer cpuTime(b)()
+		rng := rand.New(rand.NewSource(1))
+		for b.Loop() {
+			if _, err := r.ReadResponse(locs[rng.Intn(len(locs))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("parallel", func(b *testing.B) {
 		defer cpuTime(b)()
 		b.RunParallel(func(pb *testing.PB) {

@@ -69,3 +69,59 @@ func TestCapture_RecordsWhatTheClientFetched(t *testing.T) {
 		t.Errorf("half-read body: truncated %q, %d bytes", r.Truncated, len(r.Body))
 	}
 }
+
+// With ReuseBodies, the copies of bodies are reused from page to page:
+// concurrent fetches of different pages, each written in its Done, are
+// each archived with their own body, and a Read after Close appends to no
+// other page's copy.
+func TestCapture_ReuseBodiesKeepsEachPagesBody(t *testing.T) {
+	srv := newSite(t)
+	w := newTestWriter(t, Options{})
+	var mu sync.Mutex
+	written := map[string][]Written{}
+	capture := &Capture{ReuseBodies: true, Done: func(ex *Exchange) {
+		wr, err := w.Write(ex)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		mu.Lock()
+		written[strings.TrimPrefix(ex.URL, srv.URL)] = append(written[strings.TrimPrefix(ex.URL, srv.URL)], wr)
+		mu.Unlock()
+	}}
+	client := &http.Client{Transport: capture}
+	paths := []string{"/page?from=redirect", "/chunked", "/binary.png", "/latin1", "/gzip"}
+	want := map[string][]byte{}
+	var wg sync.WaitGroup
+	for i := range 40 {
+		p := paths[i%len(paths)]
+		wg.Go(func() {
+			resp, err := client.Get(srv.URL + p)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			resp.Body.Read(make([]byte, 10)) // after Close: appends to nothing
+			mu.Lock()
+			want[p] = body
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	for _, p := range paths {
+		if len(written[p]) != 8 {
+			t.Fatalf("%s archived %d times, want 8", p, len(written[p]))
+		}
+		for _, wr := range written[p] {
+			rec, err := ReadAt(w.Dir(), wr.Response)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(rec.Body) != string(want[p]) {
+				t.Errorf("%s archived with %d bytes %.40q, want %d bytes %.40q", p, len(rec.Body), rec.Body, len(want[p]), want[p])
+			}
+		}
+	}
+}
