@@ -65,6 +65,9 @@ func (r *run) admit(ps *pageState, u *url.URL) bool {
 	case !ok && r.robots.Unreachable(u):
 		// RFC 9309 disallows an unreachable host; the page was not
 		// fetched, which is a failure of the page, not the site's wish.
+		if stopped, paused := r.paused.Load(u.Host); paused {
+			why = stopped.(string) // robots.txt met another worker's CAPTCHA stop (shared.go)
+		}
 		r.record(ps, storage.Page{Status: storage.PageFailed, Error: why})
 		return false
 	case !ok:

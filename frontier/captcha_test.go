@@ -134,3 +134,46 @@ func TestShared_CaptchaStopsTheHostForEveryWorker(t *testing.T) {
 	}
 	t.Logf("%d requests to the host before its CAPTCHA, %d after; %d of its pages failed for it", before, inside, stopped)
 }
+
+// A worker whose first request to a host comes after another worker's
+// CAPTCHA stopped it learns of the stop from its robots.txt request: the
+// host's pages fail with the CAPTCHA's reason, not as robots.txt
+// unreachable (which the stop made it), and none is requested.
+func TestShared_HostStoppedBeforeAWorkerMeetsIt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a shared crawl against a real redis-server")
+	}
+	rs := redistest.Start(t)
+	ss := sites(t, 2, 5*time.Millisecond)
+	const n = 40
+	dir := t.TempDir()
+	cfg := gathertest.LoadConfig(t, dir, sharedConfig(t, dir, rs.URL(), ss, n, 2))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := crawler.New(cfg, nil, crawler.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := open(t, rs.URL(), "seed", 10*time.Second)
+	if _, err := fr.Seed(ctx, c, nil); err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimPrefix(ss[0].URL, "http://")
+	why := "blocked: captcha (needs a person): host " + host + " paused after a CAPTCHA on " + ss[0].URL + "/elsewhere"
+	if err := fr.StopHost(ctx, host, why); err != nil {
+		t.Fatal(err)
+	}
+	crawlShared(t, ctx, rs.URL(), cfg, 2, crawler.Options{})
+	for _, r := range ss[0].Log() {
+		t.Errorf("the stopped host was sent %s", r.Path)
+	}
+	db := gathertest.OpenDB(t, cfg.Database)
+	for _, row := range gathertest.QueryStrings(t, db, "SELECT coalesce(error, status) FROM gather_pages WHERE url LIKE ?", ss[0].URL+"/%") {
+		if row != why {
+			t.Errorf("a page of the stopped host: %s", row)
+		}
+	}
+	if got := gathertest.QueryInt(t, db, "SELECT count(*) FROM gather_pages WHERE url LIKE ? AND status = 'ok'", ss[1].URL+"/%"); got != n/2 {
+		t.Errorf("%d pages of the other host ok, want %d", got, n/2)
+	}
+}
