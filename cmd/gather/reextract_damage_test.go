@@ -20,18 +20,8 @@ import (
 // missing file by name with the pages it leaves, and leaves those pages as
 // they were. Nothing is fetched.
 func TestReextract_TruncatedAndMissingFiles(t *testing.T) {
-	site, err := demo.New(demo.Options{Track: true}).Start("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer site.Close()
 	const n = 150
-	dir := t.TempDir()
-	cfg := demoJob(t, dir, site, n, "title: {css: title}")
-	writeFile(t, dir, "job.yaml", string(must(os.ReadFile(cfg)))+"archive: {max_file_size: 1MB}\n")
-	if code, out, errOut := runGather(t, "crawl", "-c", cfg); code != 0 {
-		t.Fatalf("crawl: exit %d\n%s\n%s", code, out, errOut)
-	}
+	site, dir, cfg := crawlIntoRotatedArchive(t, n)
 	wdir := filepath.Join(dir, "out.warc")
 	files, err := archive.Files(wdir)
 	if err != nil || len(files) < 2 {
@@ -89,18 +79,8 @@ func TestReextract_TruncatedAndMissingFiles(t *testing.T) {
 // pages the archive still holds are re-extracted, those of the missing
 // file fetched again, and the file is named once, not once a page.
 func TestCrawl_ItemChangeWithAFileGone(t *testing.T) {
-	site, err := demo.New(demo.Options{Track: true}).Start("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer site.Close()
 	const n = 150
-	dir := t.TempDir()
-	cfg := demoJob(t, dir, site, n, "title: {css: title}")
-	writeFile(t, dir, "job.yaml", string(must(os.ReadFile(cfg)))+"archive: {max_file_size: 1MB}\n")
-	if code, out, errOut := runGather(t, "crawl", "-c", cfg); code != 0 {
-		t.Fatalf("crawl: exit %d\n%s\n%s", code, out, errOut)
-	}
+	site, dir, cfg := crawlIntoRotatedArchive(t, n)
 	files, err := archive.Files(filepath.Join(dir, "out.warc"))
 	if err != nil || len(files) < 2 {
 		t.Fatalf("%d files (%v): the test wants two at least", len(files), err)
@@ -133,4 +113,23 @@ func TestCrawl_ItemChangeWithAFileGone(t *testing.T) {
 	if stale := gathertest.QueryInt(t, db, `SELECT count(*) FROM pages WHERE title LIKE '% %'`); stale != 0 {
 		t.Errorf("%d rows keep the old title", stale)
 	}
+}
+
+// crawlIntoRotatedArchive crawls n demo pages (title only) with an archive
+// rotated at 1 MB, so that it spans several files; it returns the tracking
+// site (closed at the test's end), the job's directory and its config.
+func crawlIntoRotatedArchive(t *testing.T, n int) (*demo.Server, string, string) {
+	t.Helper()
+	site, err := demo.New(demo.Options{Track: true}).Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { site.Close() })
+	dir := t.TempDir()
+	cfg := demoJob(t, dir, site, n, "title: {css: title}")
+	writeFile(t, dir, "job.yaml", string(must(os.ReadFile(cfg)))+"archive: {max_file_size: 1MB}\n")
+	if code, out, errOut := runGather(t, "crawl", "-c", cfg); code != 0 {
+		t.Fatalf("crawl: exit %d\n%s\n%s", code, out, errOut)
+	}
+	return site, dir, cfg
 }
