@@ -21,7 +21,7 @@ import (
 // they were. Nothing is fetched.
 func TestReextract_TruncatedAndMissingFiles(t *testing.T) {
 	const n = 150
-	site, dir, cfg := crawlIntoRotatedArchive(t, n)
+	site, dir := crawlIntoRotatedArchive(t, n)
 	wdir := filepath.Join(dir, "out.warc")
 	files, err := archive.Files(wdir)
 	if err != nil || len(files) < 2 {
@@ -44,7 +44,7 @@ func TestReextract_TruncatedAndMissingFiles(t *testing.T) {
 	}
 	before := requests(site)
 
-	cfg = demoJob(t, dir, site, n, `title: {css: title, regex: '^(\S+)'}`)
+	cfg := demoJob(t, dir, site, n, `title: {css: title, regex: '^(\S+)'}`)
 	code, out, errOut := runGather(t, "reextract", "-c", cfg)
 	if code != 0 {
 		t.Fatalf("reextract: exit %d\n%s\n%s", code, out, errOut)
@@ -80,7 +80,7 @@ func TestReextract_TruncatedAndMissingFiles(t *testing.T) {
 // file fetched again, and the file is named once, not once a page.
 func TestCrawl_ItemChangeWithAFileGone(t *testing.T) {
 	const n = 150
-	site, dir, cfg := crawlIntoRotatedArchive(t, n)
+	site, dir := crawlIntoRotatedArchive(t, n)
 	files, err := archive.Files(filepath.Join(dir, "out.warc"))
 	if err != nil || len(files) < 2 {
 		t.Fatalf("%d files (%v): the test wants two at least", len(files), err)
@@ -92,7 +92,7 @@ func TestCrawl_ItemChangeWithAFileGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := requests(site)
-	cfg = demoJob(t, dir, site, n, `title: {css: title, regex: '^(\S+)'}`)
+	cfg := demoJob(t, dir, site, n, `title: {css: title, regex: '^(\S+)'}`)
 	writeFile(t, dir, "job.yaml", string(must(os.ReadFile(cfg)))+"archive: {max_file_size: 1MB}\n")
 	code, out, errOut := runGather(t, "crawl", "-c", cfg)
 	if code != 0 {
@@ -118,7 +118,7 @@ func TestCrawl_ItemChangeWithAFileGone(t *testing.T) {
 // crawlIntoRotatedArchive crawls n demo pages (title only) with an archive
 // rotated at 1 MB, so that it spans several files; it returns the tracking
 // site (closed at the test's end), the job's directory and its config.
-func crawlIntoRotatedArchive(t *testing.T, n int) (*demo.Server, string, string) {
+func crawlIntoRotatedArchive(t *testing.T, n int) (*demo.Server, string) {
 	t.Helper()
 	site, err := demo.New(demo.Options{Track: true}).Start("")
 	if err != nil {
@@ -131,5 +131,5 @@ func crawlIntoRotatedArchive(t *testing.T, n int) (*demo.Server, string, string)
 	if code, out, errOut := runGather(t, "crawl", "-c", cfg); code != 0 {
 		t.Fatalf("crawl: exit %d\n%s\n%s", code, out, errOut)
 	}
-	return site, dir, cfg
+	return site, dir
 }
