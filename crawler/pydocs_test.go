@@ -2,14 +2,12 @@ package crawler_test
 
 import (
 	"database/sql"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gather-crawler/gather/crawler"
@@ -18,58 +16,17 @@ import (
 	"github.com/gather-crawler/gather/storage"
 )
 
-// pyDocs is the Python documentation as Debian's python3-doc installs it:
-// 530 Sphinx pages nobody here wrote.
-const pyDocs = "/usr/share/doc/python3-doc/html"
+// pyDocs is the Python documentation as Debian's python3-doc installs it.
+const pyDocs = gathertest.PyDocs
 
-// needPyDocs skips the test when the corpus is not installed, unless CI
-// says it must be there.
+// needPyDocs skips the test in -short mode, and when the corpus is not
+// installed unless CI says it must be there.
 func needPyDocs(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("crawls 530 pages; skipped in -short mode")
 	}
-	if _, err := os.Stat(filepath.Join(pyDocs, "index.html")); err != nil {
-		if os.Getenv(browsertest.RequireEnv) != "" {
-			t.Fatalf("the Python documentation corpus is missing (apt-get install python3-doc): %v", err)
-		}
-		t.Skip("python3-doc is not installed (apt-get install python3-doc)")
-	}
-}
-
-// countingServer serves the files under dir as a plain static web server
-// (nginx, Python's http.server) does — a directory's index.html at its
-// path, no redirects — counting the requests per path.
-func countingServer(t testing.TB, dir string) (*httptest.Server, func() map[string]int) {
-	var mu sync.Mutex
-	counts := map[string]int{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		counts[r.URL.Path]++
-		mu.Unlock()
-		name := path.Clean("/" + r.URL.Path)
-		if strings.HasSuffix(r.URL.Path, "/") {
-			name += "/index.html"
-		}
-		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(name)))
-		if err != nil {
-			http.NotFound(w, r)
-			return
-		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil || st.IsDir() {
-			http.NotFound(w, r)
-			return
-		}
-		http.ServeContent(w, r, name, st.ModTime(), f)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, func() map[string]int {
-		mu.Lock()
-		defer mu.Unlock()
-		return maps.Clone(counts)
-	}
+	gathertest.NeedPyDocs(t)
 }
 
 // A crawl of the whole Python documentation, following links within the
@@ -78,7 +35,8 @@ func countingServer(t testing.TB, dir string) (*httptest.Server, func() map[stri
 // type, and relative links become absolute where the config asks.
 func TestCrawl_PythonDocs(t *testing.T) {
 	needPyDocs(t)
-	srv, requests := countingServer(t, pyDocs)
+	srv := gathertest.ServeDir(t, pyDocs)
+	requests := srv.Counts
 	cfg := testConfigWithItems(t, `crawl:
   name: pydocs
   start: {urls: ["`+srv.URL+`/index.html"]}

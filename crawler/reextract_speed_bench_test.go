@@ -146,7 +146,7 @@ func BenchmarkArchivePythonDocs(b *testing.B) {
 	if _, err := os.Stat(filepath.Join(pyDocs, "index.html")); err != nil {
 		b.Skip("python3-doc is not installed (apt-get install python3-doc)")
 	}
-	srv, _ := countingServer(b, pyDocs)
+	srv := gathertest.ServeDir(b, pyDocs)
 	job := func(archive bool) string {
 		return fmt.Sprintf(`archive: {enabled: %v}
 crawl:

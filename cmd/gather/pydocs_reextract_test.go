@@ -1,50 +1,16 @@
 package main
 
 import (
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
-	"github.com/gather-crawler/gather/internal/browsertest"
 	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
-// pyDocs is the Python documentation as Debian's python3-doc installs it:
-// 530 Sphinx pages nobody here wrote (crawler/pydocs_test.go crawls it
-// too).
-const pyDocs = "/usr/share/doc/python3-doc/html"
-
-// staticServer serves dir as a plain static web server does, counting
-// every request: its log.
-func staticServer(t *testing.T, dir string) (*httptest.Server, *atomic.Int64) {
-	var n atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
-		name := path.Clean("/" + r.URL.Path)
-		if strings.HasSuffix(r.URL.Path, "/") {
-			name += "/index.html"
-		}
-		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(name)))
-		if err != nil {
-			http.NotFound(w, r)
-			return
-		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil || st.IsDir() {
-			http.NotFound(w, r)
-			return
-		}
-		http.ServeContent(w, r, name, st.ModTime(), f)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &n
-}
+// pyDocs is the Python documentation as Debian's python3-doc installs it
+// (crawler/pydocs_test.go crawls it too).
+const pyDocs = gathertest.PyDocs
 
 func pyDocsJob(t *testing.T, dir, base, heading string) string {
 	return writeFile(t, dir, "job.yaml", `database: out.db
@@ -78,19 +44,14 @@ func TestReextract_PythonDocsMatchesAFreshCrawl(t *testing.T) {
 	if raceEnabled {
 		t.Skip("checks values over a corpus, not concurrency: skipped under the race detector (CI runs it without)")
 	}
-	if _, err := os.Stat(filepath.Join(pyDocs, "index.html")); err != nil {
-		if os.Getenv(browsertest.RequireEnv) != "" {
-			t.Fatalf("the Python documentation corpus is missing (apt-get install python3-doc): %v", err)
-		}
-		t.Skip("python3-doc is not installed (apt-get install python3-doc)")
-	}
-	srv, served := staticServer(t, pyDocs)
+	gathertest.NeedPyDocs(t)
+	srv := gathertest.ServeDir(t, pyDocs)
 	dir := t.TempDir()
 	cfg := pyDocsJob(t, dir, srv.URL, "heading: {}")
 	if code, out, errOut := runGather(t, "crawl", "-c", cfg); code != 0 {
 		t.Fatalf("crawl: exit %d\n%s\n%s", code, out, errOut)
 	}
-	before := served.Load()
+	before := srv.Requests()
 	pilcrows := gathertest.QueryInt(t, gathertest.OpenDB(t, filepath.Join(dir, "out.db")), `SELECT count(*) FROM sections WHERE heading LIKE '%¶'`)
 	if pilcrows < 1000 {
 		t.Fatalf("%d headings end in a pilcrow before the change: the change would change nothing", pilcrows)
@@ -103,7 +64,7 @@ func TestReextract_PythonDocsMatchesAFreshCrawl(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("reextract: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if n := served.Load() - before; n != 0 {
+	if n := srv.Requests() - before; n != 0 {
 		t.Fatalf("reextract sent %d requests to the server, want none", n)
 	}
 	db := gathertest.OpenDB(t, filepath.Join(dir, "out.db"))
