@@ -19,6 +19,7 @@ import (
 
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler/browser"
+	"github.com/gather-crawler/gather/crawler/fetch"
 )
 
 // How a page is fetched, for crawl.fetch browser and auto. Both sit under
@@ -27,17 +28,6 @@ import (
 // goes through the same window, per-host limit, robots.txt check,
 // retries, fetch policy, extraction and record() as an HTTP page, and
 // nothing of the crawl's bookkeeping is written twice.
-
-// fetchedByHeader carries, on the response colly hands to onResponse, how
-// the transport fetched it: colly gives the callback the response alone.
-const fetchedByHeader = "Gather-Fetched-By"
-
-// Values of gather_pages.fetched_by.
-const (
-	fetchedHTTP       = "http"
-	fetchedBrowser    = "browser"
-	fetchedHTTPCookie = "http+cookie"
-)
 
 // openBrowser makes the crawl's browser when its fetch modes need one and
 // starts Chromium ahead of the first page. Only fetch: browser cannot do
@@ -86,7 +76,7 @@ func (r *run) newBrowser() (*browser.Browser, error) {
 	maps.Copy(flags, r.c.opts.BrowserFlags)
 	return browser.New(browser.Options{Exec: exe, Tabs: cr.Browser.Tabs, RecycleAfter: cr.Browser.RecycleAfter,
 		PageTimeout: cr.Timeout, UserAgent: r.c.userAgent, Allow: r.c.browserAllow, Flags: flags, ProxyAuth: auth,
-		Challenges: r.c.det.challenge, Captchas: r.c.det.captcha, Documents: r.arch != nil,
+		Challenges: r.c.det.Challenges(), Captchas: r.c.det.Captchas(), Documents: r.arch != nil,
 		Logger: r.log.With("component", "browser")})
 }
 
@@ -175,7 +165,7 @@ func (c *Crawler) browserAllow(u *url.URL) error {
 	}
 	if ip := net.ParseIP(host); ip != nil {
 		if isPrivate(ip) {
-			return fmt.Errorf("%w: %s is a loopback, private, link-local or metadata address", errAddressRefused, ip)
+			return fmt.Errorf("%w: %s is a loopback, private, link-local or metadata address", fetch.ErrAddressRefused, ip)
 		}
 		return nil
 	}
@@ -189,7 +179,7 @@ func (c *Crawler) browserAllow(u *url.URL) error {
 	}
 	for _, a := range addrs {
 		if isPrivate(a.IP) {
-			return fmt.Errorf("%w: %s resolves to %s, a loopback, private, link-local or metadata address", errAddressRefused, host, a.IP)
+			return fmt.Errorf("%w: %s resolves to %s, a loopback, private, link-local or metadata address", fetch.ErrAddressRefused, host, a.IP)
 		}
 	}
 	return nil
@@ -217,7 +207,7 @@ func (t *browserTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	t.wire.add(req.URL.Host, -1)
 	if err != nil {
 		if errors.Is(err, browser.ErrBlocked) {
-			return nil, fmt.Errorf("%w: %v", errAddressRefused, err)
+			return nil, fmt.Errorf("%w: %v", fetch.ErrAddressRefused, err)
 		}
 		if t.proxyErr != nil {
 			err = t.proxyErr(err)
@@ -238,9 +228,9 @@ func pageResponse(req *http.Request, p *browser.Page) *http.Response {
 	for _, k := range []string{"Content-Length", "Content-Encoding", "Transfer-Encoding"} {
 		h.Del(k)
 	}
-	stripInternal(h)
+	fetch.StripInternal(h)
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set(fetchedByHeader, fetchedBrowser)
+	h.Set(fetch.FetchedByHeader, fetch.FetchedBrowser)
 	status := p.Status
 	if status == 0 {
 		status = http.StatusOK // a page the browser built without a response (about:, data:)
@@ -261,7 +251,7 @@ type autoTransport struct {
 	// noBrowser is why b is nil: the challenges' pages fail with it.
 	noBrowser error
 	jar       http.CookieJar
-	det       *detectors
+	det       *fetch.Detectors
 	// maxBody is crawl.max_body_size, for a detector that reads bodies.
 	maxBody int64
 	// solved counts challenges solved.
@@ -327,7 +317,7 @@ func (t *autoTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, challenge, err := t.fetch(req)
 	if err != nil || !challenge {
 		if err == nil {
-			resp.Header.Set(fetchedByHeader, fetchedBy(gen))
+			resp.Header.Set(fetch.FetchedByHeader, fetchedBy(gen))
 		}
 		return resp, err
 	}
@@ -354,7 +344,7 @@ func (t *autoTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// Still a challenge: the policy fails it; no further solve for
 		// the same page, so a site that never lets HTTP through costs a
 		// solve or two per page at most.
-		resp.Header.Set(fetchedByHeader, fetchedHTTPCookie)
+		resp.Header.Set(fetch.FetchedByHeader, fetch.FetchedHTTPCookie)
 	}
 	return resp, err
 }
@@ -375,19 +365,19 @@ func (t *autoTransport) fetch(req *http.Request) (*http.Response, bool, error) {
 		return nil, false, err
 	}
 	var body []byte
-	if t.det.readsBody() {
+	if t.det.ReadsBody() {
 		if body, err = readBack(resp, t.maxBody); err != nil {
 			return nil, false, err
 		}
 	}
-	return resp, t.det.isChallenge(resp.StatusCode, resp.Header, body) != "", nil
+	return resp, t.det.IsChallenge(resp.StatusCode, resp.Header, body) != "", nil
 }
 
 func fetchedBy(gen int) string {
 	if gen > 0 {
-		return fetchedHTTPCookie
+		return fetch.FetchedHTTPCookie
 	}
-	return fetchedHTTP
+	return fetch.FetchedHTTP
 }
 
 // solve runs one solve of the host's challenge, unless one finished after
@@ -418,7 +408,7 @@ func (t *autoTransport) solve(ctx context.Context, u *url.URL, hs *hostSolve, se
 	}
 	if t.b == nil {
 		t.mu.Unlock()
-		return 0, false, fmt.Errorf("%w: %v", errNoBrowser, t.noBrowser)
+		return 0, false, fmt.Errorf("%w: %v", fetch.ErrNoBrowser, t.noBrowser)
 	}
 	ch := make(chan struct{})
 	hs.solving = ch
@@ -426,7 +416,7 @@ func (t *autoTransport) solve(ctx context.Context, u *url.URL, hs *hostSolve, se
 	t.mu.Unlock()
 
 	p, err := t.b.Solve(ctx, u.String(), early)
-	if err == nil && !p.Onward && t.det.isChallenge(p.Status, p.Header, p.HTML) != "" {
+	if err == nil && !p.Onward && t.det.IsChallenge(p.Status, p.Header, p.HTML) != "" {
 		err = errors.New("the page was still a challenge when the browser gave up")
 	}
 	if err == nil {
@@ -455,13 +445,6 @@ func withJarCookies(req *http.Request, jar http.CookieJar) *http.Request {
 	return r
 }
 
-// errNoBrowser fails a challenge's page when fetch: auto found no
-// Chromium: retrying cannot help.
-var errNoBrowser = errors.New("no browser to solve it")
-
-// errHostPaused fails the pages of a host a CAPTCHA stopped.
-var errHostPaused = errors.New("host paused")
-
 // pauseGate fails, without a request, the pages of a host paused after a
 // CAPTCHA. It sits right inside limitGate because pages of that host that
 // were dispatched before the CAPTCHA came back wait for the host's slot,
@@ -472,7 +455,7 @@ var errHostPaused = errors.New("host paused")
 type pauseGate struct {
 	next   http.RoundTripper
 	paused *sync.Map // host → reason
-	det    *detectors
+	det    *fetch.Detectors
 	// maxBody is crawl.max_body_size, for a detector that reads bodies.
 	maxBody int64
 	pause   func(host, url string)
@@ -480,19 +463,19 @@ type pauseGate struct {
 
 func (g pauseGate) RoundTrip(req *http.Request) (*http.Response, error) {
 	if why, ok := g.paused.Load(req.URL.Host); ok {
-		return nil, fmt.Errorf("%w: %s", errHostPaused, why)
+		return nil, fmt.Errorf("%w: %s", fetch.ErrHostPaused, why)
 	}
 	resp, err := g.next.RoundTrip(req)
 	if err != nil {
 		return resp, err
 	}
 	var body []byte
-	if g.det.readsBody() {
+	if g.det.ReadsBody() {
 		if body, err = readBack(resp, g.maxBody); err != nil {
 			return nil, err
 		}
 	}
-	if g.det.isCaptcha(resp.StatusCode, resp.Header, body) {
+	if g.det.IsCaptcha(resp.StatusCode, resp.Header, body) {
 		g.pause(req.URL.Host, req.URL.String())
 	}
 	return resp, nil

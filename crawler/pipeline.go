@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/gather-crawler/gather/crawler/extract"
+	"github.com/gather-crawler/gather/crawler/fetch"
 	"github.com/gather-crawler/gather/crawler/robots"
 	"github.com/gather-crawler/gather/storage"
 )
@@ -29,7 +30,7 @@ import (
 func (c *Crawler) newRun(ctx context.Context, log *slog.Logger) *run {
 	cr := c.cfg.Crawl
 	r := &run{c: c, log: log, report: newReport(c.cfg), items: c.cfg.ItemsHash(),
-		backoff: backoff{base: c.opts.BackoffBase, cap: c.opts.BackoffCap}}
+		backoff: fetch.Backoff{Base: c.opts.BackoffBase, Cap: c.opts.BackoffCap}}
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	r.win = newWindow(c.windowSize())
 	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate).through(c.proxies)
@@ -48,7 +49,7 @@ func (r *run) startFetching(w pageSink, shared *sharedSlots) error {
 	if r.c.cfg.Crawl.RobotsTxt {
 		// robots.txt takes a crawl-wide slot in a worker (not a local one:
 		// it is read before a page's local slot is taken).
-		r.robots = robots.New(limitGate{next: r.tr, shared: shared}, r.c.userAgent, describeError)
+		r.robots = robots.New(limitGate{next: r.tr, shared: shared}, r.c.userAgent, fetch.Describe)
 	}
 	cr := r.c.cfg.Crawl
 	r.limits = newHostLimits(cr.Parallelism, cr.Delay, cr.RandomDelay)

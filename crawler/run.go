@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gather-crawler/gather/crawler/browser"
+	"github.com/gather-crawler/gather/crawler/fetch"
 	"github.com/gather-crawler/gather/crawler/robots"
 	"github.com/gather-crawler/gather/storage"
 )
@@ -32,7 +33,7 @@ type run struct {
 	robots  *robots.Cache
 	w       pageSink
 	win     *window
-	backoff backoff
+	backoff fetch.Backoff
 	report  *report
 
 	// limits are crawl.parallelism and delay per host (hostlimit.go);

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gather-crawler/gather/crawler/fetch"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -122,7 +123,7 @@ func (s *sharedSlots) take(ctx context.Context, host string) (release func(), er
 		if _, was := s.paused.LoadOrStore(host, stopped.Why); !was {
 			s.log.Warn("CAPTCHA: a worker of the crawl stopped the host; its pages fail without a request for the rest of the run", "host", host, "why", stopped.Why)
 		}
-		return nil, fmt.Errorf("%w: %s", errHostPaused, stopped.Why)
+		return nil, fmt.Errorf("%w: %s", fetch.ErrHostPaused, stopped.Why)
 	}
 	if err != nil {
 		return nil, err

@@ -13,15 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gather-crawler/gather/crawler/fetch"
 	"github.com/gather-crawler/gather/crawler/proxy"
-)
-
-var (
-	// errTimeout marks a request that ran past crawl.timeout.
-	errTimeout = errors.New("request timed out")
-	// errAddressRefused marks a connection to a loopback, private,
-	// link-local or metadata address that the crawl may not reach.
-	errAddressRefused = errors.New("address refused")
 )
 
 // transport is the HTTP layer under colly. It owns three things colly does
@@ -55,7 +48,7 @@ func newTransport(timeout time.Duration, parallelism int, allowPrivate bool) *tr
 				return err
 			}
 			if ip := net.ParseIP(host); ip != nil && isPrivate(ip) {
-				return fmt.Errorf("%w: %s is a loopback, private, link-local or metadata address", errAddressRefused, ip)
+				return fmt.Errorf("%w: %s is a loopback, private, link-local or metadata address", fetch.ErrAddressRefused, ip)
 			}
 			return nil
 		}
@@ -98,7 +91,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.gates.wait(req.Context(), req.URL.Host); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeoutCause(req.Context(), t.timeout, errTimeout)
+	ctx, cancel := context.WithTimeoutCause(req.Context(), t.timeout, fetch.ErrTimeout)
 	// Check the host's pause again once a connection is in hand: dialing
 	// can take long enough for a Retry-After to arrive in between, and the
 	// request must not go out before the pause ends.
@@ -111,16 +104,16 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		t.wire.add(host, -1)
 		cancel()
-		if errors.Is(context.Cause(ctx), errTimeout) {
-			return nil, fmt.Errorf("%w after %s", errTimeout, t.timeout)
+		if errors.Is(context.Cause(ctx), fetch.ErrTimeout) {
+			return nil, fmt.Errorf("%w after %s", fetch.ErrTimeout, t.timeout)
 		}
 		return nil, err
 	}
-	stripInternal(resp.Header)
+	fetch.StripInternal(resp.Header)
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		// Hold the host back the moment the answer arrives, before any
 		// other request slips out while this one travels up to the policy.
-		if d := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); d > 0 {
+		if d := fetch.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); d > 0 {
 			t.gates.pause(req.URL.Host, time.Now().Add(d))
 			if t.onPause != nil {
 				t.onPause(req.URL.Host, d)
@@ -148,8 +141,8 @@ type timeoutBody struct {
 
 func (b *timeoutBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if err != nil && err != io.EOF && errors.Is(context.Cause(b.ctx), errTimeout) {
-		err = fmt.Errorf("%w after %s (reading the body)", errTimeout, b.timeout)
+	if err != nil && err != io.EOF && errors.Is(context.Cause(b.ctx), fetch.ErrTimeout) {
+		err = fmt.Errorf("%w after %s (reading the body)", fetch.ErrTimeout, b.timeout)
 	}
 	return n, err
 }

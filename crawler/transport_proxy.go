@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/gather-crawler/gather/crawler/fetch"
 	"github.com/gather-crawler/gather/crawler/proxy"
 )
 
@@ -129,7 +130,7 @@ func onProxyConnect(ctx context.Context, _ *url.URL, req *http.Request, resp *ht
 func guardTarget(ctx context.Context, host string) error {
 	if ip := net.ParseIP(host); ip != nil {
 		if isPrivate(ip) {
-			return fmt.Errorf("%w: %s is a loopback, private, link-local or metadata address", errAddressRefused, ip)
+			return fmt.Errorf("%w: %s is a loopback, private, link-local or metadata address", fetch.ErrAddressRefused, ip)
 		}
 		return nil
 	}
@@ -141,7 +142,7 @@ func guardTarget(ctx context.Context, host string) error {
 	}
 	for _, a := range addrs {
 		if isPrivate(a.IP) {
-			return fmt.Errorf("%w: %s resolves to %s, a loopback, private, link-local or metadata address", errAddressRefused, host, a.IP)
+			return fmt.Errorf("%w: %s resolves to %s, a loopback, private, link-local or metadata address", fetch.ErrAddressRefused, host, a.IP)
 		}
 	}
 	return nil

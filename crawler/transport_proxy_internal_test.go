@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gather-crawler/gather/crawler/fetch"
 	"github.com/gather-crawler/gather/crawler/proxy"
 	"github.com/gather-crawler/gather/internal/proxytest"
 )
@@ -75,7 +76,7 @@ func TestTransport_GuardJudgesTheTargetThroughAProxy(t *testing.T) {
 	tr := newTransport(5*time.Second, 1, false).through(pool)
 	defer tr.CloseIdleConnections()
 	_, err = (&http.Client{Transport: tr}).Get("http://127.0.0.1:9/")
-	if !errors.Is(err, errAddressRefused) {
+	if !errors.Is(err, fetch.ErrAddressRefused) {
 		t.Errorf("a loopback target through a proxy: %v, want the address refused", err)
 	}
 	if after := proxy.CountsOf(tiny.Addr); after.Requests != before.Requests {
