@@ -134,7 +134,7 @@ func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, erro
 		if h == "localhost" || strings.HasSuffix(h, ".localhost") {
 			c.allowPrivate = true
 		}
-		if ip := net.ParseIP(strings.Trim(h, "[]")); ip != nil && isPrivate(ip) {
+		if ip := net.ParseIP(strings.Trim(h, "[]")); ip != nil && fetch.IsPrivate(ip) {
 			c.allowPrivate = true
 		}
 	}
@@ -173,7 +173,7 @@ func detectorSigns(key string, ds []config.Detector) fetch.Signs {
 }
 
 // windowHosts is how many hosts the window is sized for: parallelism is a
-// limit per host:port (hostlimit.go keys on the request's Host), so
+// limit per host:port (fetch.HostLimits keys on the request's Host), so
 // 50 servers on one address's ports are 50 hosts, not one.
 func (c *Crawler) windowHosts() int {
 	n := len(c.allowedHosts)
@@ -336,7 +336,7 @@ func (c *Crawler) Stats() Stats {
 	if r := c.live.Load(); r != nil {
 		st.Discovered = r.w.Counts().Discovered
 		var hosts map[string]int64
-		st.InFlight, hosts = r.tr.wire.snapshot()
+		st.InFlight, hosts = r.tr.InFlight()
 		if len(hosts) > 1 {
 			st.InFlightHosts = hosts
 		}

@@ -105,7 +105,7 @@ func newCollyEngine(o engineOptions, h engineHooks) *collyEngine {
 		opts = append(opts, colly.Headers(o.headers))
 	}
 	col := colly.NewCollector(opts...)
-	// Per-host parallelism and delay are gather's (hostlimit.go), not
+	// Per-host parallelism and delay are gather's (fetch.HostLimits), not
 	// colly's LimitRule: its rules cannot be added while requests run (a
 	// data race the race detector caught), and a host's limit is only
 	// known once its robots.txt has given its Crawl-delay.

@@ -14,7 +14,7 @@ import (
 
 // The run's side of the engine (engine.go): what happens before a request
 // is sent and at its end. Every response and error goes through the fetch
-// policy (policy.go) and ends in one of the window's two endings, after
+// policy (crawler/fetch's Decide…) and ends in one of the window's two endings, after
 // retries when the policy asks for them.
 
 // pauseHost stops the crawl of host for the rest of the run after a
@@ -25,6 +25,16 @@ func (r *run) pauseHost(host, url string) {
 		r.log.Warn("CAPTCHA: the host's other pages fail without a request for the rest of the run", "host", host, "url", url)
 		r.shared.stop(r.ctx, host, why) // a worker's: for every worker (shared.go)
 	}
+}
+
+// pausedWhy tells whether a CAPTCHA paused host, and the reason its pages
+// fail with.
+func (r *run) pausedWhy(host string) (string, bool) {
+	why, ok := r.paused.Load(host)
+	if !ok {
+		return "", false
+	}
+	return why.(string), true
 }
 
 func (c *Crawler) checkRedirect(req *http.Request, via []*http.Request) error {
@@ -44,7 +54,7 @@ func (c *Crawler) hostAllowed(host string) bool {
 // ensureLimit fixes host's limit before its first request; a robots.txt
 // Crawl-delay (crawlDelay, capped in robots.go) paces it.
 func (r *run) ensureLimit(host string, crawlDelay time.Duration) {
-	r.limits.set(host, crawlDelay)
+	r.limits.Set(host, crawlDelay)
 }
 
 // admit is asked before a page's request is sent: a host paused after a
@@ -145,7 +155,7 @@ func (r *run) retryOrFail(ex exchange, d fetch.Decision, page storage.Page) {
 	}
 	delay := r.backoff.Wait(ps.attempts)
 	if d.RetryAfter > 0 {
-		r.tr.gates.pause(ex.url.Host, time.Now().Add(d.RetryAfter))
+		r.tr.Pause(ex.url.Host, time.Now().Add(d.RetryAfter))
 		delay = max(delay, d.RetryAfter)
 	}
 	r.c.stats.retries.Add(1)

@@ -23,7 +23,7 @@ type run struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	eng    engine
-	tr     *transport
+	tr     *fetch.Transport
 	// br is the crawl's Chromium, with crawl.fetch browser or auto.
 	br *browser.Browser
 	// noBrowser is why br is nil with fetch: auto (no Chromium).
@@ -36,10 +36,10 @@ type run struct {
 	backoff fetch.Backoff
 	report  *report
 
-	// limits are crawl.parallelism and delay per host (hostlimit.go);
-	// shared, in a worker of a shared crawl, holds them across every
-	// worker (shared.go).
-	limits *hostLimits
+	// limits are crawl.parallelism and delay per host; shared, in a
+	// worker of a shared crawl, holds them across every worker
+	// (shared.go).
+	limits *fetch.HostLimits
 	shared *sharedSlots
 
 	fatalMu  sync.Mutex

@@ -66,9 +66,9 @@ func (d *Detectors) Challenges() []browser.Sign { return d.challenge }
 // Captchas are the configured signs of a CAPTCHA, for the browser.
 func (d *Detectors) Captchas() []browser.Sign { return d.captcha }
 
-// ReadsBody reports whether a sign looks into the body, which then has to
+// readsBody reports whether a sign looks into the body, which then has to
 // be read before a response can be judged.
-func (d *Detectors) ReadsBody() bool { return len(d.sels) > 0 }
+func (d *Detectors) readsBody() bool { return len(d.sels) > 0 }
 
 // has returns the selector test of a body, parsing it once, on first use.
 func (d *Detectors) has(body []byte) func(string) bool {
@@ -115,7 +115,7 @@ func (d *Detectors) judged(status int, h http.Header, body []byte) detection {
 	}
 	has := d.has(body)
 	v := detection{challenge: d.challengeOf(status, h, has), captcha: d.captchaOf(status, h, has)}
-	if d.ReadsBody() && h != nil {
+	if d.readsBody() && h != nil {
 		switch {
 		case v.captcha:
 			h.Set(detectedHeader, "captcha")

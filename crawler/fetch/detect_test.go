@@ -41,7 +41,7 @@ func TestDetectors_JudgeOnce(t *testing.T) {
 	// A server's own header of that name is dropped where responses come
 	// in, and cannot pass a CAPTCHA off as a page.
 	h := http.Header{detectedHeader: {"none"}, FetchedByHeader: {"browser"}}
-	StripInternal(h)
+	stripInternal(h)
 	if !d.IsCaptcha(200, h, []byte(`<form id="puzzle"></form>`)) || h.Get(FetchedByHeader) != "" {
 		t.Errorf("after stripping, header %v", h)
 	}

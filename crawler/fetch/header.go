@@ -19,9 +19,9 @@ const (
 // chain); the chain only drops a server's own header of that name.
 const SentContentTypeHeader = "Gather-Content-Type"
 
-// StripInternal drops from a response's header what gather's own layers
+// stripInternal drops from a response's header what gather's own layers
 // carry there, so that a server cannot speak for them.
-func StripInternal(h http.Header) {
+func stripInternal(h http.Header) {
 	h.Del(detectedHeader)
 	h.Del(FetchedByHeader)
 	h.Del(SentContentTypeHeader)

@@ -1,4 +1,4 @@
-package crawler
+package fetch
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gather-crawler/gather/crawler/fetch"
 	"github.com/gather-crawler/gather/crawler/robots"
 )
 
@@ -34,7 +33,7 @@ func TestRobots_Unreachable(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	ok, why, err := robots.New(newTransport(10*time.Second, 1, true), "gatherbot/2.1", fetch.Describe).Allowed(context.Background(), mustURL(t, "http://"+addr+"/x"))
+	ok, why, err := robots.New(NewTransport(Options{Timeout: 10 * time.Second, Parallelism: 1, AllowPrivate: true}), "gatherbot/2.1", Describe).Allowed(context.Background(), mustURL(t, "http://"+addr+"/x"))
 	if err != nil || ok {
 		t.Fatalf("allowed %v, %v", ok, err)
 	}
@@ -53,7 +52,7 @@ func TestRobots_Unreachable(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(hang)
-	rb := robots.New(newTransport(100*time.Millisecond, 1, true), "gatherbot/2.1", fetch.Describe)
+	rb := robots.New(NewTransport(Options{Timeout: 100 * time.Millisecond, Parallelism: 1, AllowPrivate: true}), "gatherbot/2.1", Describe)
 	ok, why, err = rb.Allowed(context.Background(), mustURL(t, srv.URL+"/x"))
 	if err != nil || ok || !strings.HasPrefix(why, "robots.txt unreachable (timeout: request timed out after 100ms)") {
 		t.Errorf("hanging robots.txt: allowed %v (%q), %v", ok, why, err)

@@ -1,4 +1,4 @@
-package crawler
+package fetch
 
 import (
 	"context"
@@ -8,8 +8,6 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
-
-	"github.com/gather-crawler/gather/crawler/fetch"
 )
 
 // The dialer refuses loopback, private, link-local and metadata addresses
@@ -17,21 +15,21 @@ import (
 func TestTransport_RefusesPrivateAddresses(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("hi")) }))
 	defer srv.Close()
-	guarded := &http.Client{Transport: newTransport(2*time.Second, 1, false)}
+	guarded := &http.Client{Transport: NewTransport(Options{Timeout: 2 * time.Second, Parallelism: 1, AllowPrivate: false})}
 	for _, u := range []string{srv.URL, "http://10.1.2.3/", "http://169.254.169.254/latest/meta-data/", "http://[::1]:1/", "http://192.168.0.1/", "http://100.64.0.1/"} {
 		_, err := guarded.Get(u)
-		if !errors.Is(err, fetch.ErrAddressRefused) {
+		if !errors.Is(err, ErrAddressRefused) {
 			t.Errorf("%s: err = %v, want address refused", u, err)
 		}
 	}
-	open := &http.Client{Transport: newTransport(2*time.Second, 1, true)}
+	open := &http.Client{Transport: NewTransport(Options{Timeout: 2 * time.Second, Parallelism: 1, AllowPrivate: true})}
 	resp, err := open.Get(srv.URL)
 	if err != nil {
 		t.Fatalf("allowed loopback: %v", err)
 	}
 	resp.Body.Close()
 	for _, ip := range []string{"8.8.8.8", "2606:4700::1"} {
-		if isPrivate(net.ParseIP(ip)) {
+		if IsPrivate(net.ParseIP(ip)) {
 			t.Errorf("%s counted as private", ip)
 		}
 	}
@@ -42,16 +40,16 @@ func TestTransport_RefusesPrivateAddresses(t *testing.T) {
 func TestTransport_TimeoutAndHostPause(t *testing.T) {
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
 	defer hang.Close()
-	tr := newTransport(200*time.Millisecond, 1, true)
+	tr := NewTransport(Options{Timeout: 200 * time.Millisecond, Parallelism: 1, AllowPrivate: true})
 	c := &http.Client{Transport: tr}
 	_, err := c.Get(hang.URL)
-	if !errors.Is(err, fetch.ErrTimeout) {
+	if !errors.Is(err, ErrTimeout) {
 		t.Errorf("err = %v, want a timeout", err)
 	}
-	if d := fetch.DecideError(err); d.Verdict != fetch.Retry || d.Reason[:8] != "timeout:" {
+	if d := DecideError(err); d.Verdict != Retry || d.Reason[:8] != "timeout:" {
 		t.Errorf("timeout decision %+v", d)
 	}
-	tr.gates.pause("paused.example:80", time.Now().Add(time.Hour))
+	tr.Pause("paused.example:80", time.Now().Add(time.Hour))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if err := tr.gates.wait(ctx, "paused.example:80"); !errors.Is(err, context.DeadlineExceeded) {
