@@ -13,13 +13,9 @@ import (
 	"github.com/gather-crawler/gather/crawler/fetch"
 )
 
-// The fetch chain (crawler/fetch) assembled from the config, under the
-// engine. How a page is fetched, for crawl.fetch browser and auto as for
-// http, are http.RoundTrippers in that chain (the design scrapy-playwright
-// uses for Scrapy's download handler): colly stays the scheduler, so a
-// browser page goes through the same window, per-host limit, robots.txt
-// check, retries, fetch policy, extraction and record() as an HTTP page,
-// and nothing of the crawl's bookkeeping is written twice.
+// The fetch chain (crawler/fetch, whose doc tells it) assembled from the
+// config, to go under the engine: the browser the modes need, and the
+// chain of RoundTrippers from the host limits down to the HTTP transport.
 
 // openBrowser makes the crawl's browser when its fetch modes need one and
 // starts Chromium ahead of the first page. Only fetch: browser cannot do

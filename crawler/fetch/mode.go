@@ -17,12 +17,8 @@ import (
 	"github.com/gather-crawler/gather/crawler/browser"
 )
 
-// How a page is fetched, for crawl.fetch browser and auto. Both sit under
-// colly as http.RoundTrippers (the design scrapy-playwright uses for
-// Scrapy's download handler): colly stays the scheduler, so a browser page
-// goes through the same window, per-host limit, robots.txt check,
-// retries, fetch policy, extraction and record() as an HTTP page, and
-// nothing of the crawl's bookkeeping is written twice.
+// The fetch modes: how a page is fetched, by crawl.fetch or its items'
+// fetch (see the package's doc).
 
 // ModeTransport sends a page the way the items whose url matches it ask
 // for (the most capable, when they differ), else by Default (crawl.fetch):
