@@ -10,8 +10,9 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/gather-crawler/gather/crawler/fetch"
 	"github.com/gocolly/colly/v2"
+
+	"github.com/gather-crawler/gather/crawler/fetch"
 )
 
 // engine.go is colly's room: gather is built on colly's async collector

@@ -63,8 +63,8 @@ func (r *run) newBrowser() (*browser.Browser, error) {
 	auth := r.c.browserProxy(flags)
 	maps.Copy(flags, r.c.opts.BrowserFlags)
 	return browser.New(browser.Options{Exec: exe, Tabs: cr.Browser.Tabs, RecycleAfter: cr.Browser.RecycleAfter,
-		PageTimeout: cr.Timeout, UserAgent: r.c.userAgent, Allow: fetch.BrowserAllow(r.c.hostAllowed, r.c.allowPrivate), Flags: flags, ProxyAuth: auth,
-		Challenges: r.c.det.Challenges(), Captchas: r.c.det.Captchas(), Documents: r.arch != nil,
+		PageTimeout: cr.Timeout, UserAgent: r.c.userAgent, Allow: fetch.BrowserAllow(r.c.hostAllowed, r.c.allowPrivate),
+		Flags: flags, ProxyAuth: auth, Challenges: r.c.det.Challenges(), Captchas: r.c.det.Captchas(), Documents: r.arch != nil,
 		Logger: r.log.With("component", "browser")})
 }
 
@@ -77,12 +77,8 @@ func (r *run) newBrowser() (*browser.Browser, error) {
 func (r *run) transport() (rt http.RoundTripper, jar http.CookieJar) {
 	modes, jar := r.modes()
 	cr := r.c.cfg.Crawl
-	gate := fetch.LimitGate{Limits: r.limits, Next: fetch.PauseGate{Next: modes, Paused: r.pausedWhy, Detectors: r.c.det,
-		MaxBody: int64(cr.MaxBodySize), Pause: r.pauseHost}}
-	if r.shared != nil {
-		gate.Shared = r.shared
-	}
-	return gate, jar
+	return fetch.LimitGate{Limits: r.limits, Shared: r.shared.slots(), Next: fetch.PauseGate{Next: modes, Paused: r.pausedWhy,
+		Detectors: r.c.det, MaxBody: int64(cr.MaxBodySize), Pause: r.pauseHost}}, jar
 }
 
 // modes is the fetch mode's transport: by crawl.fetch, or by the fetch of

@@ -14,8 +14,8 @@ import (
 
 // The run's side of the engine (engine.go): what happens before a request
 // is sent and at its end. Every response and error goes through the fetch
-// policy (crawler/fetch's Decide…) and ends in one of the window's two endings, after
-// retries when the policy asks for them.
+// policy (fetch.DecideResponse, fetch.DecideError) and ends in one of the
+// window's two endings, after retries when the policy asks for them.
 
 // pauseHost stops the crawl of host for the rest of the run after a
 // CAPTCHA on url: its other pages fail without a request.

@@ -49,11 +49,7 @@ func (r *run) startFetching(w pageSink, shared *sharedSlots) error {
 	if r.c.cfg.Crawl.RobotsTxt {
 		// robots.txt takes a crawl-wide slot in a worker (not a local one:
 		// it is read before a page's local slot is taken).
-		gate := fetch.LimitGate{Next: r.tr}
-		if shared != nil {
-			gate.Shared = shared
-		}
-		r.robots = robots.New(gate, r.c.userAgent, fetch.Describe)
+		r.robots = robots.New(fetch.LimitGate{Next: r.tr, Shared: shared.slots()}, r.c.userAgent, fetch.Describe)
 	}
 	cr := r.c.cfg.Crawl
 	r.limits = fetch.NewHostLimits(cr.Parallelism, cr.Delay, cr.RandomDelay)

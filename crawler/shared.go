@@ -110,6 +110,15 @@ type sharedSlots struct {
 	log    *slog.Logger
 }
 
+// slots is s as the fetch chain's Slots: none (a nil interface, not a nil
+// *sharedSlots in one) for a local crawl.
+func (s *sharedSlots) slots() fetch.Slots {
+	if s == nil {
+		return nil
+	}
+	return s
+}
+
 // Take waits for a slot of host.
 func (s *sharedSlots) Take(ctx context.Context, host string) (release func(), err error) {
 	rel, err := s.fr.HostSlot(ctx, host, s.parallelism)
