@@ -1,6 +1,7 @@
 package gather
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
@@ -88,7 +89,7 @@ func TestArchitecture(t *testing.T) {
 		}
 	}
 	// The scheduler is given the shared-crawl runner; it opens no Redis.
-	never("schedule", redis, mod+"frontier")
+	never("schedule", redis, mod+"frontier", mod+"scaleout")
 	// The shipped binary does not carry the benchmarks' charts.
 	never("cmd/gather", plot)
 }
@@ -118,6 +119,46 @@ func TestCollyInOneFile(t *testing.T) {
 	}
 	if len(importers) != 1 || importers[0] != "crawler/engine.go" {
 		t.Errorf("files of crawler importing colly: %v; want crawler/engine.go alone", importers)
+	}
+}
+
+// The frontier is Redis and nothing else: the crawl (crawler.Crawler),
+// the database (storage.Store, storage.Writer) and the config are met in
+// scaleout, which runs the seeding, the sink and a scheduled run over it.
+// It uses only the types of what it carries (crawler.Task and Link,
+// storage.Page).
+func TestFrontierIsAnAdapter(t *testing.T) {
+	files, err := filepath.Glob("frontier/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forbidden := map[string]bool{"crawler.Crawler": true, "storage.Store": true, "storage.Writer": true,
+		"storage.Lease": true, "crawler.New": true, "storage.Open": true}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		fset := token.NewFileSet()
+		af, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range af.Imports {
+			if p := strings.Trim(imp.Path.Value, `"`); p == "github.com/gather-crawler/gather/config" || p == "github.com/gather-crawler/gather/scaleout" {
+				t.Errorf("%s imports %s: the frontier knows no config and no run mode", f, p)
+			}
+		}
+		ast.Inspect(af, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if id, ok := sel.X.(*ast.Ident); ok && forbidden[id.Name+"."+sel.Sel.Name] {
+				t.Errorf("%s: %s uses %s.%s: the frontier is Redis only (scaleout meets the crawl and the database)",
+					f, fset.Position(sel.Pos()), id.Name, sel.Sel.Name)
+			}
+			return true
+		})
 	}
 }
 

@@ -7,8 +7,6 @@ import (
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/gather-crawler/gather/storage"
 )
 
 // A shared crawl belongs to one database: the first sink writes its
@@ -50,16 +48,6 @@ func (r *Redis) Bind(ctx context.Context, id, path string) error {
 		return fmt.Errorf("frontier %s: %w", r.addr, err)
 	}
 	return r.CheckDatabase(ctx, id, path)
-}
-
-// CheckStore is CheckDatabase for an open store (seed --resume, a new
-// run): it never binds.
-func (r *Redis) CheckStore(ctx context.Context, st *storage.Store) error {
-	id, err := st.DatabaseID(ctx)
-	if err != nil {
-		return err
-	}
-	return r.CheckDatabase(ctx, id, st.Path())
 }
 
 // CheckDatabase refuses a database (its id, and path for the message)

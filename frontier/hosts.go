@@ -110,7 +110,7 @@ func (r *Redis) HostSlot(ctx context.Context, host string, limit int) (func(time
 	poll := pollMin
 	for {
 		var res []int64
-		err := r.untilUp(ctx, func(ctx context.Context) error {
+		err := r.UntilUp(ctx, func(ctx context.Context) error {
 			var err error
 			res, err = slotScript.Run(ctx, r.rdb, keys, limit, token, holdMS, host).Int64Slice()
 			if err == nil && len(res) != 2 {
@@ -153,7 +153,7 @@ func (r *Redis) HostSlot(ctx context.Context, host string, limit int) (func(time
 		// slot fewer, across the crawl.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(holdMS)*time.Millisecond)
 		defer cancel()
-		err := r.untilUp(ctx, func(ctx context.Context) error {
+		err := r.UntilUp(ctx, func(ctx context.Context) error {
 			return releaseScript.Run(ctx, r.rdb, []string{key}, token, delay.Milliseconds()).Err()
 		})
 		if err != nil {
@@ -205,7 +205,7 @@ func (r *Redis) renewSlots(ctx context.Context) error {
 func (r *Redis) StopHost(ctx context.Context, host, why string) error {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.LeaseTTL)
 	defer cancel()
-	return r.untilUp(ctx, func(ctx context.Context) error {
+	return r.UntilUp(ctx, func(ctx context.Context) error {
 		return r.rdb.HSetNX(ctx, r.keys.stopped, host, why).Err()
 	})
 }
@@ -213,7 +213,7 @@ func (r *Redis) StopHost(ctx context.Context, host, why string) error {
 // stoppedHost is HostSlot's answer for a host a CAPTCHA stopped.
 func (r *Redis) stoppedHost(ctx context.Context, host string) error {
 	var why string
-	err := r.untilUp(ctx, func(ctx context.Context) error {
+	err := r.UntilUp(ctx, func(ctx context.Context) error {
 		var err error
 		why, err = r.rdb.HGet(ctx, r.keys.stopped, host).Result()
 		if errors.Is(err, redis.Nil) {

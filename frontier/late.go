@@ -3,7 +3,6 @@ package frontier
 import (
 	"context"
 	"fmt"
-	"log/slog"
 
 	"github.com/redis/go-redis/v9"
 
@@ -41,43 +40,36 @@ func (r *Redis) Late(ctx context.Context, page storage.Page, links []crawler.Lin
 
 var _ crawler.LateKeeper = (*Redis)(nil)
 
-// storeLate stores the late outcomes waiting, a batch at a time, and
-// deletes them from the stream once committed (a sink killed before that
-// reads them again: the second time they are no newer, and are left out).
-func (r *Redis) storeLate(ctx context.Context, w *storage.Writer, batch int, log *slog.Logger, sum *SinkSummary) error {
+// storeLate hands the late outcomes waiting to c.StoreLate, a batch at a
+// time, and deletes them from the stream once committed (a sink killed
+// before that reads them again: the second time they are no newer, and
+// are left out). Only StoreLate's error (the database failed) is
+// returned: Redis failing, the next look tries again.
+func (r *Redis) storeLate(ctx context.Context, c Consumer) error {
 	for {
-		msgs, err := r.rdb.XRangeN(ctx, r.keys.late, "-", "+", int64(batch)).Result()
+		msgs, err := r.rdb.XRangeN(ctx, r.keys.late, "-", "+", int64(c.Batch)).Result()
 		if err != nil || len(msgs) == 0 {
-			return err
+			return nil
 		}
 		ids := make([]string, len(msgs))
+		outs := make([]Outcome, 0, len(msgs))
 		for i, m := range msgs {
 			ids[i] = m.ID
 			payload, _ := m.Values["p"].(string)
 			p, links, err := decodeResult([]byte(payload))
 			if err != nil {
-				log.Error("a late outcome could not be read (written by another version of gather?); left out", "entry", m.ID, "error", err)
+				c.Logger.Error("a late outcome could not be read (written by another version of gather?); left out", "entry", m.ID, "error", err)
 				continue
 			}
-			pl := make([]storage.PendingLink, len(links))
-			for i, l := range links {
-				pl[i] = storage.PendingLink(l)
-			}
-			if err := w.PutLate(ctx, p, pl); err != nil {
-				return err
-			}
+			outs = append(outs, Outcome{Page: p, Links: links})
 		}
-		if err := w.Flush(ctx); err != nil {
+		if err := c.StoreLate(ctx, outs); err != nil {
 			return err
 		}
 		if err := r.rdb.XDel(ctx, r.keys.late, ids...).Err(); err != nil {
-			return fmt.Errorf("frontier %s: %w", r.addr, err)
+			return nil
 		}
-		landed, stale := sum.Late, sum.LateStale
-		sum.Late, sum.LateStale = w.LateCounts()
-		log.Info("late outcomes read: each stored where newer than its page's record", "read", len(msgs),
-			"stored", sum.Late-landed, "older", sum.LateStale-stale)
-		if len(msgs) < batch {
+		if len(msgs) < c.Batch {
 			return nil
 		}
 	}

@@ -122,7 +122,7 @@ func (r *Redis) Lease(ctx context.Context, n int) ([]crawler.Task, error) {
 	if !noted {
 		// The server is noted before anything is leased from it, so
 		// that any restart after is seen (restart.go).
-		if _, err := r.restarted(ctx); err != nil {
+		if _, err := r.Restarted(ctx); err != nil {
 			return nil, err
 		}
 	}

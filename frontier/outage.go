@@ -69,9 +69,9 @@ const (
 	outageRetryMax = 3 * time.Second
 )
 
-// untilUp runs op until it succeeds or ctx ends, waiting with back-off
+// UntilUp runs op until it succeeds or ctx ends, waiting with back-off
 // while Redis cannot be reached. It returns ctx's error, or nil.
-func (r *Redis) untilUp(ctx context.Context, op func(context.Context) error) error {
+func (r *Redis) UntilUp(ctx context.Context, op func(context.Context) error) error {
 	wait := outageRetryMin
 	for {
 		err := op(ctx)

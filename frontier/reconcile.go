@@ -4,22 +4,18 @@ import (
 	"context"
 	"log/slog"
 	"sync/atomic"
-
-	"github.com/gather-crawler/gather/storage"
 )
 
 // reconciler brings the frontier back in line with the database after
-// Redis restarted under the sink, on a goroutine of the sink's (so that a
+// Redis restarted under the sink, on a goroutine of Consume's (so that a
 // full queue, which the sink empties, never blocks it): the crawl's
 // binding again, the seeded mark taken down (no process takes the crawl
-// for over while it runs), then what `gather seed --resume` does, or the
-// run's seeding for a scheduled run (Run).
+// for over while it runs), then the sink's Consumer.Reconcile (what
+// `gather seed --resume` does, or a scheduled run's seeding).
 type reconciler struct {
-	r    *Redis
-	st   *storage.Store
-	opts SinkOptions
-	log  *slog.Logger
-	dbID string
+	r   *Redis
+	c   Consumer
+	log *slog.Logger
 
 	wake    chan struct{}
 	pending atomic.Bool // a restart seen and not reconciled yet
@@ -55,11 +51,11 @@ func (c *reconciler) run(ctx context.Context) {
 			return
 		case <-c.wake:
 		}
-		err := c.r.untilUp(ctx, func(ctx context.Context) error {
+		err := c.r.UntilUp(ctx, func(ctx context.Context) error {
 			if err := c.once(ctx); err != nil {
 				return err
 			}
-			return c.r.reconciled(ctx, c.st)
+			return c.r.reconciled(ctx, c.c)
 		})
 		if err != nil {
 			return // ctx ended
@@ -69,16 +65,9 @@ func (c *reconciler) run(ctx context.Context) {
 }
 
 func (c *reconciler) once(ctx context.Context) error {
-	if err := c.r.Bind(ctx, c.dbID, c.st.Path()); err != nil {
+	if err := c.r.Bind(ctx, c.c.DatabaseID, c.c.DatabasePath); err != nil {
 		return err
 	}
 	c.r.rdb.Del(ctx, c.r.keys.seeded)
-	if c.opts.reconcile != nil {
-		return c.opts.reconcile(ctx)
-	}
-	sum, err := c.r.resume(ctx, c.opts.Crawler, c.st)
-	if err == nil {
-		c.log.Info("the frontier is reconciled with the database", "summary", sum.String())
-	}
-	return err
+	return c.c.Reconcile(ctx)
 }

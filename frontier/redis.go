@@ -5,6 +5,10 @@
 // crawl.parallelism hold across workers, and the outcomes on their way to
 // the sink, which stores them with storage's one writer.
 //
+// It is Redis and nothing else: the seeding, the sink and a scheduled run,
+// where the crawl and the database meet the frontier, are package
+// scaleout's; the workers are crawler.Crawler.Work over it.
+//
 // The keys of a job are under gather:JOB: — queue (stream, group
 // "workers"), results (stream, group "sink"), seen (set of 10-byte
 // hashes), seeded (set when `gather seed` is done), hosts:HOST (sorted

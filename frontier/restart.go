@@ -20,7 +20,7 @@ import (
 // over and the restart lost (they are taken over after the lease, and
 // fetched again unless the sink stores them first), and the sink
 // reconciles the frontier with the database as `gather seed --resume`
-// does (sink.go).
+// does (consume.go).
 
 // serverRunID is the Redis server's run_id.
 func (r *Redis) serverRunID(ctx context.Context) (string, error) {
@@ -36,9 +36,9 @@ func (r *Redis) serverRunID(ctx context.Context) (string, error) {
 	return "", fmt.Errorf("frontier %s: INFO server has no run_id", r.addr)
 }
 
-// restarted reports whether Redis restarted since it was last asked (the
+// Restarted reports whether Redis restarted since it was last asked (the
 // first call notes the server and reports false).
-func (r *Redis) restarted(ctx context.Context) (bool, error) {
+func (r *Redis) Restarted(ctx context.Context) (bool, error) {
 	id, err := r.serverRunID(ctx)
 	if err != nil {
 		return false, err
@@ -48,6 +48,13 @@ func (r *Redis) restarted(ctx context.Context) (bool, error) {
 	before := r.runID
 	r.runID = id
 	return before != "" && before != id, nil
+}
+
+// ServerID is the Redis server's run_id as last seen (Restarted), "" before.
+func (r *Redis) ServerID() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.runID
 }
 
 // checkRestart is a worker's look for a restart: the outcomes it handed
@@ -60,7 +67,7 @@ func (r *Redis) restarted(ctx context.Context) (bool, error) {
 // restart, every page whose outcome the sink had not stored within the
 // lease.
 func (r *Redis) checkRestart(ctx context.Context) error {
-	again, err := r.restarted(ctx)
+	again, err := r.Restarted(ctx)
 	if err != nil || !again {
 		return err
 	}

@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/gather-crawler/gather/storage"
 )
 
 // Whether a sink runs, and whether the frontier was reconciled since Redis
@@ -27,7 +24,7 @@ import (
 //   - the sink, when it starts, reconciles the frontier with the database
 //     (as gather seed --resume does) when a worker left that mark, or when
 //     the server is not the one the database says the frontier was last
-//     reconciled with (storage.Store.FrontierServer): Redis restarted
+//     reconciled with (recorded by the sink's Consumer.Reconciled): Redis restarted
 //     while no sink ran, and nobody saw it. On an intact frontier the
 //     reconciling queues nothing (what it would queue is seen already).
 
@@ -47,28 +44,24 @@ type restartMark struct {
 
 // beat runs the sink's beats, every third of a lease, until ctx ends; then
 // the beat is taken down.
-func (r *Redis) beat(ctx context.Context, wg *sync.WaitGroup, b sinkBeat) {
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(r.opts.LeaseTTL / 3)
-		defer t.Stop()
-		for {
-			b.At = time.Now().UTC()
-			raw, _ := json.Marshal(b)
-			bctx, cancel := context.WithTimeout(ctx, r.opts.LeaseTTL/3)
-			r.rdb.Set(bctx, r.keys.sink, raw, r.opts.LeaseTTL)
+func (r *Redis) beat(ctx context.Context, b sinkBeat) {
+	t := time.NewTicker(r.opts.LeaseTTL / 3)
+	defer t.Stop()
+	for {
+		b.At = time.Now().UTC()
+		raw, _ := json.Marshal(b)
+		bctx, cancel := context.WithTimeout(ctx, r.opts.LeaseTTL/3)
+		r.rdb.Set(bctx, r.keys.sink, raw, r.opts.LeaseTTL)
+		cancel()
+		select {
+		case <-ctx.Done():
+			dctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			r.rdb.Del(dctx, r.keys.sink)
 			cancel()
-			select {
-			case <-ctx.Done():
-				dctx, cancel := context.WithTimeout(context.Background(), time.Second)
-				r.rdb.Del(dctx, r.keys.sink)
-				cancel()
-				return
-			case <-t.C:
-			}
+			return
+		case <-t.C:
 		}
-	}()
+	}
 }
 
 // sinkRuns reports whether a sink beats.
@@ -119,34 +112,27 @@ func (r *Redis) unreconciled(ctx context.Context) (string, error) {
 	return fmt.Sprintf("worker %s saw Redis restart at %s with no sink running", m.By, m.At.Format(time.RFC3339)), nil
 }
 
-// startCheck is the sink's look, when it starts, for a restart nobody
+// Unreconciled is the sink's look, when it starts, for a restart nobody
 // reconciled: why the frontier needs reconciling, "" if it does not.
-func (r *Redis) startCheck(ctx context.Context, st *storage.Store) (string, error) {
+// lastServer is the server the database says the frontier was last
+// reconciled with (Consumer.Reconciled recorded it), "" for none.
+func (r *Redis) Unreconciled(ctx context.Context, lastServer string) (string, error) {
 	why, err := r.unreconciled(ctx)
 	if err != nil || why != "" {
 		return why, err
 	}
-	last, err := st.FrontierServer(ctx, r.opts.Job)
-	if err != nil {
-		return "", err
-	}
-	r.mu.Lock()
-	now := r.runID
-	r.mu.Unlock()
-	if last != "" && last != now {
-		return "Redis restarted since the frontier was last reconciled with this database (run_id " + last + ", now " + now + ")", nil
+	now := r.ServerID()
+	if lastServer != "" && lastServer != now {
+		return "Redis restarted since the frontier was last reconciled with this database (run_id " + lastServer + ", now " + now + ")", nil
 	}
 	return "", nil
 }
 
-// reconciled records that the frontier is in line with st: the worker's
-// mark goes, and st notes the server.
-func (r *Redis) reconciled(ctx context.Context, st *storage.Store) error {
-	r.mu.Lock()
-	id := r.runID
-	r.mu.Unlock()
+// reconciled records that the frontier is in line with the database: the
+// worker's mark goes, and the database notes the server.
+func (r *Redis) reconciled(ctx context.Context, c Consumer) error {
 	if err := r.rdb.Del(ctx, r.keys.restarted).Err(); err != nil {
 		return fmt.Errorf("frontier %s: %w", r.addr, err)
 	}
-	return st.SetFrontierServer(ctx, r.opts.Job, id)
+	return c.Reconciled(ctx, r.ServerID())
 }

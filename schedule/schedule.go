@@ -36,7 +36,7 @@ type Options struct {
 	Jitter func(max time.Duration) time.Duration
 	// Shared runs one run of a job whose config has a frontier (a crawl
 	// shared by workers); required for such jobs. gather's command gives
-	// the Redis frontier's (frontier.Redis.Run): the scheduler knows when
+	// the Redis frontier's (scaleout.Run): the scheduler knows when
 	// to run, not how a frontier works.
 	Shared SharedRunner
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/frontier"
 	"github.com/gather-crawler/gather/internal/redistest"
+	"github.com/gather-crawler/gather/scaleout"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -79,7 +80,7 @@ func redisRunner(ctx context.Context, c *crawler.Crawler, cfg *config.Config, st
 		return crawler.Summary{}, err
 	}
 	defer fr.Close()
-	sum, err := fr.Run(ctx, c, store, frontier.SinkOptions{ItemsHash: cfg.ItemsHash(), Lease: lease, Now: now, Logger: log})
+	sum, err := scaleout.Run(ctx, fr, c, store, scaleout.SinkOptions{ItemsHash: cfg.ItemsHash(), Lease: lease, Now: now, Logger: log})
 	return crawler.Summary{Run: sum.Run, Status: sum.Status, Counts: sum.Counts, Elapsed: sum.Elapsed, Err: err, Database: store.Path()}, err
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/frontier"
+	"github.com/gather-crawler/gather/scaleout"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -106,7 +107,7 @@ func newSeedCmd(g *globals) *cobra.Command {
 				}
 				defer st.Close()
 			}
-			sum, err := fr.Seed(cmd.Context(), c, st)
+			sum, err := scaleout.Seed(cmd.Context(), fr, c, st)
 			if err != nil {
 				return fmt.Errorf("seed %s: %w", fr.Addr(), err)
 			}
@@ -196,8 +197,8 @@ back. A run that is not over is continued instead. Workers started with
 			if err != nil {
 				return err
 			}
-			opts := frontier.SinkOptions{ItemsHash: cfg.ItemsHash(), Logger: logger, Crawler: c}
-			var sum frontier.SinkSummary
+			opts := scaleout.SinkOptions{ItemsHash: cfg.ItemsHash(), Logger: logger, Crawler: c}
+			var sum scaleout.SinkSummary
 			// The items' versions are recorded for the pages this sink
 			// stores, and pages no changed item applies to are not seeded
 			// again (SettleItems).
@@ -205,10 +206,10 @@ back. A run that is not over is continued instead. Workers started with
 				return err
 			}
 			if newRun {
-				sum, err = fr.Run(cmd.Context(), c, st, opts)
+				sum, err = scaleout.Run(cmd.Context(), fr, c, st, opts)
 				fmt.Fprintf(cmd.OutOrStdout(), "seeded %s: %s\n", fr.Addr(), sum.Seed)
 			} else {
-				sum, err = fr.Sink(cmd.Context(), st, opts)
+				sum, err = scaleout.Sink(cmd.Context(), fr, st, opts)
 			}
 			if sum.Run != 0 {
 				fmt.Fprintln(cmd.OutOrStdout(), sum.String()+archivedNote(sum.Counts))

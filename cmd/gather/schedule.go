@@ -16,6 +16,7 @@ import (
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
 	"github.com/gather-crawler/gather/frontier"
+	"github.com/gather-crawler/gather/scaleout"
 	"github.com/gather-crawler/gather/schedule"
 	"github.com/gather-crawler/gather/serve"
 	"github.com/gather-crawler/gather/storage"
@@ -211,7 +212,7 @@ func runShared(ctx context.Context, c *crawler.Crawler, cfg *config.Config, stor
 	if _, err := c.SettleItems(ctx); err != nil {
 		return crawler.Summary{}, err
 	}
-	sum, err := fr.Run(ctx, c, store, frontier.SinkOptions{ItemsHash: cfg.ItemsHash(), Lease: lease, Now: now,
+	sum, err := scaleout.Run(ctx, fr, c, store, scaleout.SinkOptions{ItemsHash: cfg.ItemsHash(), Lease: lease, Now: now,
 		Logger: log.With("frontier", fr.Addr())})
 	return crawler.Summary{Run: sum.Run, Status: sum.Status, Counts: sum.Counts, Elapsed: sum.Elapsed, Err: err, Database: store.Path()}, err
 }

@@ -1,13 +1,12 @@
-package frontier
+package scaleout
 
 import (
 	"context"
 	"fmt"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/frontier"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -36,28 +35,39 @@ func (s SeedSummary) String() string {
 }
 
 // Seed queues the crawl's start URLs, each once however often it is
-// seeded, holding back while the queue is full (Options.MaxQueued), and
+// seeded, holding back while the queue is full (frontier.Options.MaxQueued), and
 // marks seeding done. With resume (the frontier lost its data; the
 // database has what was stored), pages stored ok are marked seen and not
 // queued, and followed links the database holds as unfinished are queued
-// again; a database the crawl does not belong to (bind.go) is refused.
-func (r *Redis) Seed(ctx context.Context, c *crawler.Crawler, resume *storage.Store) (SeedSummary, error) {
+// again; a database the crawl does not belong to (frontier/bind.go) is
+// refused.
+func Seed(ctx context.Context, fr *frontier.Redis, c *crawler.Crawler, resume *storage.Store) (SeedSummary, error) {
 	if resume != nil {
-		if err := r.CheckStore(ctx, resume); err != nil {
+		if err := checkStore(ctx, fr, resume); err != nil {
 			return SeedSummary{}, err
 		}
 	}
-	return r.resume(ctx, c, resume)
+	return seedResume(ctx, fr, c, resume)
 }
 
-// resume is Seed once the database is checked; a nil c queues no start
-// URL.
-func (r *Redis) resume(ctx context.Context, c *crawler.Crawler, resume *storage.Store) (SeedSummary, error) {
+// checkStore is frontier.Redis.CheckDatabase for an open store (seed
+// --resume, a new run): it never binds.
+func checkStore(ctx context.Context, fr *frontier.Redis, st *storage.Store) error {
+	id, err := st.DatabaseID(ctx)
+	if err != nil {
+		return err
+	}
+	return fr.CheckDatabase(ctx, id, st.Path())
+}
+
+// seedResume is Seed once the database is checked; a nil c queues no
+// start URL.
+func seedResume(ctx context.Context, fr *frontier.Redis, c *crawler.Crawler, resume *storage.Store) (SeedSummary, error) {
 	var sum SeedSummary
-	if err := r.ensureGroups(ctx); err != nil {
+	if err := fr.Prepare(ctx); err != nil {
 		return sum, err
 	}
-	job := r.opts.Job
+	job := fr.Job()
 	if resume != nil {
 		var after int64
 		for {
@@ -69,12 +79,8 @@ func (r *Redis) resume(ctx context.Context, c *crawler.Crawler, resume *storage.
 				break
 			}
 			after = last
-			members := make([]any, len(urls))
-			for i, u := range urls {
-				members[i] = seenKey(u)
-			}
-			if err := r.rdb.SAdd(ctx, r.keys.seen, members...).Err(); err != nil {
-				return sum, fmt.Errorf("frontier %s: %w", r.addr, err)
+			if err := fr.MarkSeen(ctx, urls); err != nil {
+				return sum, err
 			}
 			sum.Stored += int64(len(urls))
 		}
@@ -92,70 +98,40 @@ func (r *Redis) resume(ctx context.Context, c *crawler.Crawler, resume *storage.
 			for i, p := range pages {
 				links[i] = crawler.Link(p)
 			}
-			if err := r.seedBatch(ctx, links, &sum); err != nil {
+			if err := seedBatch(ctx, fr, links, &sum); err != nil {
 				return sum, err
 			}
 		}
 	}
 	if c != nil {
-		if err := r.seedStart(ctx, c, &sum); err != nil {
+		if err := seedStart(ctx, fr, c, &sum); err != nil {
 			return sum, err
 		}
-		if err := r.seedSitemaps(ctx, c, nil, &sum); err != nil {
+		if err := seedSitemaps(ctx, fr, c, nil, &sum); err != nil {
 			return sum, err
 		}
 	}
-	return sum, r.markSeeded(ctx)
+	return sum, fr.MarkSeeded(ctx)
 }
 
 // seedStart queues the start URLs not seen yet.
-func (r *Redis) seedStart(ctx context.Context, c *crawler.Crawler, sum *SeedSummary) error {
+func seedStart(ctx context.Context, fr *frontier.Redis, c *crawler.Crawler, sum *SeedSummary) error {
 	skipped, err := c.StartURLs(ctx, func(urls []string) error {
 		sum.Start += int64(len(urls))
 		links := make([]crawler.Link, len(urls))
 		for i, u := range urls {
 			links[i] = crawler.Link{URL: u}
 		}
-		return r.seedBatch(ctx, links, sum)
+		return seedBatch(ctx, fr, links, sum)
 	})
 	sum.Skipped = skipped
 	return err
 }
 
-// markSeeded says seeding is done: once nothing is queued or waiting, the
-// crawl (or its run) is over.
-func (r *Redis) markSeeded(ctx context.Context) error {
-	if err := r.rdb.Set(ctx, r.keys.seeded, time.Now().UTC().Format(time.RFC3339), 0).Err(); err != nil {
-		return fmt.Errorf("frontier %s: %w", r.addr, err)
-	}
-	return nil
-}
-
-// seedBatch waits while the queue is full, then adds links.
-func (r *Redis) seedBatch(ctx context.Context, links []crawler.Link, sum *SeedSummary) error {
-	for {
-		n, err := r.rdb.XLen(ctx, r.keys.queue).Result()
-		if err != nil {
-			return fmt.Errorf("frontier %s: %w", r.addr, err)
-		}
-		if n < r.opts.MaxQueued {
-			break
-		}
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			return ctx.Err()
-		}
-	}
-	added, _, err := r.add(ctx, links, "", "")
+// seedBatch queues links, waiting while the queue is full.
+func seedBatch(ctx context.Context, fr *frontier.Redis, links []crawler.Link, sum *SeedSummary) error {
+	added, err := fr.Enqueue(ctx, links)
 	sum.Added += added
-	return err
-}
-
-// Add queues links not seen before, without waiting for room.
-func (r *Redis) Add(ctx context.Context, links []crawler.Link) error {
-	if err := r.ensureGroups(ctx); err != nil {
-		return err
-	}
-	_, _, err := r.add(ctx, links, "", "")
 	return err
 }
 
@@ -165,30 +141,20 @@ func (r *Redis) Add(ctx context.Context, links []crawler.Link) error {
 // database knows is decided with its <lastmod> as a local run decides it:
 // one changed since it was stored is queued even though pass one marked it
 // seen, one a sitemap says is unchanged is marked seen rather than queued.
-func (r *Redis) seedSitemaps(ctx context.Context, c *crawler.Crawler, st *storage.Store, sum *SeedSummary) error {
+func seedSitemaps(ctx context.Context, fr *frontier.Redis, c *crawler.Crawler, st *storage.Store, sum *SeedSummary) error {
 	forced := map[string]bool{}
-	record := func(p storage.Page) error {
-		payload, err := encodeResult(p, nil)
-		if err != nil {
-			return err
-		}
-		// No queue entry: the sink stores it and has no lease to end.
-		if err := r.rdb.XAdd(ctx, &redis.XAddArgs{Stream: r.keys.results, Values: []any{"q", "", "p", string(payload)}}).Err(); err != nil {
-			return fmt.Errorf("frontier %s: %w", r.addr, err)
-		}
-		return nil
-	}
+	record := func(p storage.Page) error { return fr.Record(ctx, p) }
 	return c.StartSitemaps(ctx, record, func(urls []string, mods []time.Time) error {
 		sum.Start += int64(len(urls))
 		var states map[string]storage.PageState
 		if st != nil {
 			var err error
-			if states, err = st.PageStates(ctx, r.opts.Job, urls); err != nil {
+			if states, err = st.PageStates(ctx, fr.Job(), urls); err != nil {
 				return err
 			}
 		}
 		var links, force []crawler.Link
-		var seen []any
+		var seen []string
 		for i, u := range urls {
 			ps, known := states[u]
 			if !known {
@@ -203,30 +169,24 @@ func (r *Redis) seedSitemaps(ctx context.Context, c *crawler.Crawler, st *storag
 			case now && before:
 				links = append(links, crawler.Link{URL: u})
 			case !now && before:
-				seen = append(seen, seenKey(u))
+				seen = append(seen, u)
 			}
 		}
 		if len(seen) > 0 {
 			sum.NotDue += int64(len(seen))
-			if err := r.rdb.SAdd(ctx, r.keys.seen, seen...).Err(); err != nil {
-				return fmt.Errorf("frontier %s: %w", r.addr, err)
+			if err := fr.MarkSeen(ctx, seen); err != nil {
+				return err
 			}
 		}
 		if len(force) > 0 {
-			_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-				for _, l := range force {
-					p.XAdd(ctx, &redis.XAddArgs{Stream: r.keys.queue, Values: []any{"u", l.URL, "d", 0}})
-				}
-				return nil
-			})
-			if err != nil {
-				return fmt.Errorf("frontier %s: %w", r.addr, err)
+			if err := fr.Force(ctx, force); err != nil {
+				return err
 			}
 			sum.Added += int64(len(force))
 		}
 		if len(links) == 0 {
 			return nil
 		}
-		return r.seedBatch(ctx, links, sum)
+		return seedBatch(ctx, fr, links, sum)
 	})
 }

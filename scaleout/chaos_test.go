@@ -1,4 +1,4 @@
-package frontier_test
+package scaleout_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/gather-crawler/gather/frontier"
 	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/internal/redistest"
+	"github.com/gather-crawler/gather/scaleout"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -46,7 +47,7 @@ type chaos struct {
 	errs []error
 	// ended is closed once the sink and every worker returned.
 	ended chan struct{}
-	sink  frontier.SinkSummary
+	sink  scaleout.SinkSummary
 	sums  []crawler.Summary
 	fr    *frontier.Redis // the sink's
 	// log is what the sink and the workers said, shown on failure.
@@ -112,7 +113,7 @@ func (c *chaos) start(workers int) {
 // startSink starts the sink of a crawl startWorkers began.
 func (c *chaos) startSink() {
 	c.wg.Go(func() {
-		sum, err := c.fr.Sink(c.ctx, c.st, frontier.SinkOptions{ItemsHash: c.cfg.ItemsHash(), Crawler: c.crawler(), Retry: 50 * time.Millisecond, Logger: c.log.With("who", "sink")})
+		sum, err := scaleout.Sink(c.ctx, c.fr, c.st, scaleout.SinkOptions{ItemsHash: c.cfg.ItemsHash(), Crawler: c.crawler(), Retry: 50 * time.Millisecond, Logger: c.log.With("who", "sink")})
 		c.ended1("sink", c.ctx, err)
 		c.mu.Lock()
 		c.sink = sum
@@ -134,7 +135,7 @@ func (c *chaos) startWorkers(workers int) {
 	}
 	t.Cleanup(func() { st.Close() })
 	c.st = st
-	if _, err := open(t, c.rs.URL(), "seed", c.lease).Seed(ctx, c.crawler(), nil); err != nil {
+	if _, err := scaleout.Seed(ctx, open(t, c.rs.URL(), "seed", c.lease), c.crawler(), nil); err != nil {
 		t.Fatal(err)
 	}
 	c.fr = c.open("sink")
@@ -340,7 +341,7 @@ func TestShared_SinkOfAnotherDatabaseIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	fr := open(t, rs.URL(), "sink", 5*time.Second)
-	if _, err := fr.Seed(ctx, c, nil); err != nil {
+	if _, err := scaleout.Seed(ctx, fr, c, nil); err != nil {
 		t.Fatal(err)
 	}
 	crawlShared(t, ctx, rs.URL(), cfg, 1, crawler.Options{})
@@ -351,17 +352,17 @@ func TestShared_SinkOfAnotherDatabaseIsRefused(t *testing.T) {
 	defer other.Close()
 	sctx, scancel := context.WithTimeout(ctx, 5*time.Second)
 	defer scancel()
-	_, err = fr.Sink(sctx, other, frontier.SinkOptions{ItemsHash: cfg.ItemsHash()})
+	_, err = scaleout.Sink(sctx, fr, other, scaleout.SinkOptions{ItemsHash: cfg.ItemsHash()})
 	if !errors.Is(err, frontier.ErrOtherDatabase) || !strings.Contains(err.Error(), cfg.Database) || !strings.Contains(err.Error(), "other.db") {
 		t.Fatalf("a sink of another database: %v", err)
 	}
 	if n := gathertest.QueryInt(t, gathertest.OpenDB(t, dir+"/other.db"), "SELECT count(*) FROM gather_runs"); n != 0 {
 		t.Errorf("the refused sink recorded %d runs", n)
 	}
-	if _, err := fr.Seed(ctx, c, other); !errors.Is(err, frontier.ErrOtherDatabase) {
+	if _, err := scaleout.Seed(ctx, fr, c, other); !errors.Is(err, frontier.ErrOtherDatabase) {
 		t.Fatalf("seed --resume of another database: %v", err)
 	}
-	if _, err := fr.Run(sctx, c, other, frontier.SinkOptions{ItemsHash: cfg.ItemsHash()}); !errors.Is(err, frontier.ErrOtherDatabase) {
+	if _, err := scaleout.Run(sctx, fr, c, other, scaleout.SinkOptions{ItemsHash: cfg.ItemsHash()}); !errors.Is(err, frontier.ErrOtherDatabase) {
 		t.Fatalf("a new run of another database: %v", err)
 	}
 	// The crawl's own database is still welcome.
@@ -370,7 +371,7 @@ func TestShared_SinkOfAnotherDatabaseIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := fr.Sink(sctx, st, frontier.SinkOptions{ItemsHash: cfg.ItemsHash()}); err != nil {
+	if _, err := scaleout.Sink(sctx, fr, st, scaleout.SinkOptions{ItemsHash: cfg.ItemsHash()}); err != nil {
 		t.Fatalf("the crawl's own sink: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package frontier_test
+package scaleout_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package frontier_test
+package scaleout_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/gather-crawler/gather/internal/browsertest"
 	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/internal/redistest"
+	"github.com/gather-crawler/gather/scaleout"
 )
 
 // Pages loaded in a browser hold the per-host limit across workers as
@@ -57,7 +58,7 @@ crawl:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum, err := open(t, rs.URL(), "seed", 10*time.Second).Seed(ctx, c, nil); err != nil || sum.Added != n {
+	if sum, err := scaleout.Seed(ctx, open(t, rs.URL(), "seed", 10*time.Second), c, nil); err != nil || sum.Added != n {
 		t.Fatalf("seed: %+v %v", sum, err)
 	}
 	crawlShared(t, ctx, rs.URL(), cfg, 2, crawler.Options{BrowserFlags: map[string]any{"host-resolver-rules": "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"}})

@@ -1,4 +1,4 @@
-package frontier_test
+package scaleout_test
 
 import (
 	"context"
@@ -13,9 +13,9 @@ import (
 
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
-	"github.com/gather-crawler/gather/frontier"
 	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/internal/redistest"
+	"github.com/gather-crawler/gather/scaleout"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -82,7 +82,7 @@ func (s *linkSite) counts() map[string]int {
 	return out
 }
 
-// A scheduled shared crawl runs again and again (frontier.Redis.Run, as
+// A scheduled shared crawl runs again and again (scaleout.Run, as
 // gather schedule calls it) while one worker waits between runs: each run
 // re-fetches exactly what a local run would — nothing while the pages are
 // fresh, the stale pages after refresh_after but not the dead link during
@@ -205,9 +205,9 @@ crawl:
 
 // scheduled starts a worker that waits between the runs of cfg's shared
 // crawl until the test ends, and returns what runs the crawl once as
-// gather schedule does (frontier.Redis.Run), after moving the clock (at
+// gather schedule does (scaleout.Run), after moving the clock (at
 // start to begin with) on.
-func scheduled(t *testing.T, cfg *config.Config, start time.Time) func(after time.Duration) (frontier.SinkSummary, error) {
+func scheduled(t *testing.T, cfg *config.Config, start time.Time) func(after time.Duration) (scaleout.SinkSummary, error) {
 	var clock atomic.Int64
 	clock.Store(start.UnixNano())
 	now := func() time.Time { return time.Unix(0, clock.Load()) }
@@ -231,12 +231,12 @@ func scheduled(t *testing.T, cfg *config.Config, start time.Time) func(after tim
 		c.Work(ctx, open(t, cfg.Frontier, "w", 5*time.Second), crawler.WorkOptions{Wait: true})
 	})
 	fr := open(t, cfg.Frontier, "schedule", 5*time.Second)
-	return func(after time.Duration) (frontier.SinkSummary, error) {
+	return func(after time.Duration) (scaleout.SinkSummary, error) {
 		clock.Add(int64(after))
 		c, err := crawler.New(cfg, nil, crawler.Options{Now: now})
 		if err != nil {
-			return frontier.SinkSummary{}, err
+			return scaleout.SinkSummary{}, err
 		}
-		return fr.Run(ctx, c, st, frontier.SinkOptions{ItemsHash: cfg.ItemsHash(), Now: now})
+		return scaleout.Run(ctx, fr, c, st, scaleout.SinkOptions{ItemsHash: cfg.ItemsHash(), Now: now})
 	}
 }

@@ -1,4 +1,4 @@
-package frontier_test
+package scaleout_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/gather-crawler/gather/demo"
 	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/internal/redistest"
+	"github.com/gather-crawler/gather/scaleout"
 )
 
 // A CAPTCHA stops its host for every worker of a shared crawl, as it
@@ -66,7 +67,7 @@ func TestShared_CaptchaStopsTheHostForEveryWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	fr := open(t, rs.URL(), "seed", 10*time.Second)
-	if _, err := fr.Seed(ctx, c, nil); err != nil {
+	if _, err := scaleout.Seed(ctx, fr, c, nil); err != nil {
 		t.Fatal(err)
 	}
 	crawlShared(t, ctx, rs.URL(), cfg, 3, crawler.Options{Logger: logger})
@@ -155,7 +156,7 @@ func TestShared_HostStoppedBeforeAWorkerMeetsIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	fr := open(t, rs.URL(), "seed", 10*time.Second)
-	if _, err := fr.Seed(ctx, c, nil); err != nil {
+	if _, err := scaleout.Seed(ctx, fr, c, nil); err != nil {
 		t.Fatal(err)
 	}
 	host := strings.TrimPrefix(ss[0].URL, "http://")

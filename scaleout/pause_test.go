@@ -1,4 +1,4 @@
-package frontier_test
+package scaleout_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/gather-crawler/gather/demo"
 	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/internal/redistest"
+	"github.com/gather-crawler/gather/scaleout"
 )
 
 // A host's Retry-After holds for every worker of a shared crawl, as its
@@ -42,7 +43,7 @@ func TestShared_RetryAfterHoldsAcrossWorkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := open(t, rs.URL(), "seed", 10*time.Second).Seed(ctx, c, nil); err != nil {
+	if _, err := scaleout.Seed(ctx, open(t, rs.URL(), "seed", 10*time.Second), c, nil); err != nil {
 		t.Fatal(err)
 	}
 	crawlShared(t, ctx, rs.URL(), cfg, 3, crawler.Options{})

@@ -1,4 +1,4 @@
-package frontier_test
+package scaleout_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/gather-crawler/gather/frontier"
 	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/internal/redistest"
+	"github.com/gather-crawler/gather/scaleout"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -65,7 +66,7 @@ func crawlShared(t *testing.T, ctx context.Context, url string, cfg *config.Conf
 	var wg sync.WaitGroup
 	errs := make(chan error, n+1)
 	wg.Go(func() {
-		_, err := open(t, url, "sink", 10*time.Second).Sink(ctx, st, frontier.SinkOptions{ItemsHash: cfg.ItemsHash()})
+		_, err := scaleout.Sink(ctx, open(t, url, "sink", 10*time.Second), st, scaleout.SinkOptions{ItemsHash: cfg.ItemsHash()})
 		errs <- err
 	})
 	for i := range n {
@@ -114,13 +115,13 @@ func TestShared_ThreeWorkersAndASink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := seeder.Seed(ctx, c, nil)
+	sum, err := scaleout.Seed(ctx, seeder, c, nil)
 	if err != nil || sum.Added != n {
 		t.Fatalf("seed: %+v %v", sum, err)
 	}
 	// Seeding again adds nothing.
 	c2, _ := crawler.New(cfg, nil, crawler.Options{})
-	if sum, err := seeder.Seed(ctx, c2, nil); err != nil || sum.Added != 0 || sum.Start != n {
+	if sum, err := scaleout.Seed(ctx, seeder, c2, nil); err != nil || sum.Added != 0 || sum.Start != n {
 		t.Fatalf("seed again: %+v %v", sum, err)
 	}
 
@@ -177,7 +178,7 @@ func TestShared_ResumeAfterRedisLostItsData(t *testing.T) {
 		defer ccancel()
 		var wg sync.WaitGroup
 		wg.Go(func() {
-			open(t, rs.URL(), "sink", 5*time.Second).Sink(cctx, st, frontier.SinkOptions{ItemsHash: cfg.ItemsHash()})
+			scaleout.Sink(cctx, open(t, rs.URL(), "sink", 5*time.Second), st, scaleout.SinkOptions{ItemsHash: cfg.ItemsHash()})
 		})
 		wg.Go(func() {
 			newCrawler().Work(cctx, open(t, rs.URL(), "w", 5*time.Second), crawler.WorkOptions{})
@@ -198,7 +199,7 @@ func TestShared_ResumeAfterRedisLostItsData(t *testing.T) {
 		<-done
 	}
 	fr := open(t, rs.URL(), "seed", 5*time.Second)
-	if _, err := fr.Seed(ctx, newCrawler(), nil); err != nil {
+	if _, err := scaleout.Seed(ctx, fr, newCrawler(), nil); err != nil {
 		t.Fatal(err)
 	}
 	storedOK := func() []string {
@@ -223,7 +224,7 @@ func TestShared_ResumeAfterRedisLostItsData(t *testing.T) {
 	if err := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", rs.Port)}).FlushAll(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := fr.Seed(ctx, newCrawler(), st)
+	sum, err := scaleout.Seed(ctx, fr, newCrawler(), st)
 	if err != nil || sum.Stored != int64(len(before)) || sum.Added != int64(n-len(before)) {
 		t.Fatalf("seed --resume over %d stored pages: %+v %v", len(before), sum, err)
 	}
@@ -262,7 +263,7 @@ func TestShared_UnreadableOutcomeIsRecordedFailed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum, err := open(t, rs.URL(), "seed", 5*time.Second).Seed(ctx, c, nil); err != nil || sum.Added != n {
+	if sum, err := scaleout.Seed(ctx, open(t, rs.URL(), "seed", 5*time.Second), c, nil); err != nil || sum.Added != n {
 		t.Fatalf("seed: %+v %v", sum, err)
 	}
 	other := open(t, rs.URL(), "other-version", 5*time.Second)
