@@ -76,6 +76,10 @@ func TestArchitecture(t *testing.T) {
 	never("crawler/robots", viper, cobra, colly, chromedp, redis, mod+"config", mod+"storage", mod+"crawler/extract")
 	never("crawler/sitemap", viper, cobra, colly, chromedp, redis, mod)
 	never("crawler/refetch", viper, cobra, colly, chromedp, redis, mod+"config")
+	// The fetch chain is a room of its own: crawler assembles it from the
+	// config and plugs it under colly; it knows neither of them, nor the
+	// database.
+	never("crawler/fetch", viper, cobra, colly, redis, mod+"config", mod+"storage", mod+"crawler/extract", mod+"frontier")
 	// gather serve reads the database and a progress snapshot; it fetches
 	// nothing and reads no config file.
 	never("serve", colly, chromedp, viper, redis)

@@ -11,7 +11,7 @@ import (
 	"github.com/gather-crawler/gather/storage"
 )
 
-// browserTap is what browserTransport hands each rendered page to (nil:
+// browserTap is what fetch.BrowserTransport hands each rendered page to (nil:
 // no archive). A browser page's bytes do not pass the HTTP transport the
 // archive taps, so they are archived here, from what Chromium received.
 func (a *archiver) browserTap() func(*http.Request, *browser.Page) {
@@ -76,7 +76,7 @@ func cmpOr(a, b string) string {
 // archivedContent is what an archived page's rows are extracted from: the
 // response's body and header, or, for a page a browser rendered, the DOM
 // in the resource record beside the response — what the crawl's items
-// saw — with the header the crawl gave it (pageResponse).
+// saw — with the header the crawl gave it (fetch.BrowserTransport).
 func archivedContent(rd *archive.Reader, ref storage.ArchiveRef, rec *archive.Record) ([]byte, http.Header, error) {
 	if ref.RenderedLength == 0 {
 		body, err := rec.ContentBody()

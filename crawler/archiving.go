@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"sync"
 
@@ -42,7 +43,9 @@ func (r *run) openArchive() error {
 	}
 	r.arch = &archiver{w: w, fail: r.fatal, latest: map[string]storage.ArchiveRef{}}
 	// done writes the exchange before it returns and keeps no part of it.
-	r.tr.next = &archive.Capture{Next: r.tr.carrier(), Done: r.arch.done, ReuseBodies: true}
+	r.tr.Wrap(func(carrier http.RoundTripper) http.RoundTripper {
+		return &archive.Capture{Next: carrier, Done: r.arch.done, ReuseBodies: true}
+	})
 	return nil
 }
 

@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/gather-crawler/gather/config"
+	"github.com/gather-crawler/gather/crawler/browser"
 	"github.com/gather-crawler/gather/crawler/extract"
+	"github.com/gather-crawler/gather/crawler/fetch"
 	"github.com/gather-crawler/gather/crawler/progress"
 	"github.com/gather-crawler/gather/crawler/proxy"
 	"github.com/gather-crawler/gather/crawler/refetch"
@@ -70,7 +72,7 @@ type Crawler struct {
 	log   *slog.Logger
 	ex    *extract.Extractor
 	// det tells challenges and CAPTCHAs.
-	det *detectors
+	det *fetch.Detectors
 
 	allowedHosts []string
 	allowPrivate bool
@@ -100,8 +102,13 @@ func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, erro
 	if err != nil {
 		return nil, err
 	}
-	c := &Crawler{cfg: cfg, store: store, opts: opts, ex: ex, det: newDetectors(cfg.Crawl), log: opts.Logger, items: cfg.ItemsHash()}
 	cr := cfg.Crawl
+	// Selectors validated by config: cannot fail here.
+	det, err := fetch.NewDetectors(detectorSigns("crawl.challenge", cr.Challenge), detectorSigns("crawl.captcha", cr.Captcha))
+	if err != nil {
+		return nil, err
+	}
+	c := &Crawler{cfg: cfg, store: store, opts: opts, ex: ex, det: det, log: opts.Logger, items: cfg.ItemsHash()}
 	c.refetch = refetch.Policy{
 		RefreshAfter:     cr.RefreshAfter,
 		HubRefreshAfter:  cr.HubRefreshAfter,
@@ -127,15 +134,15 @@ func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, erro
 		if h == "localhost" || strings.HasSuffix(h, ".localhost") {
 			c.allowPrivate = true
 		}
-		if ip := net.ParseIP(strings.Trim(h, "[]")); ip != nil && isPrivate(ip) {
+		if ip := net.ParseIP(strings.Trim(h, "[]")); ip != nil && fetch.IsPrivate(ip) {
 			c.allowPrivate = true
 		}
 	}
 	if c.opts.BackoffBase <= 0 {
-		c.opts.BackoffBase = defaultBackoffBase
+		c.opts.BackoffBase = fetch.DefaultBackoffBase
 	}
 	if c.opts.BackoffCap <= 0 {
-		c.opts.BackoffCap = defaultBackoffCap
+		c.opts.BackoffCap = fetch.DefaultBackoffCap
 	}
 	if c.opts.Now == nil {
 		c.opts.Now = time.Now
@@ -154,8 +161,19 @@ func New(cfg *config.Config, store *storage.Store, opts Options) (*Crawler, erro
 	return c, nil
 }
 
+// detectorSigns are crawl.challenge's or crawl.captcha's detectors (key)
+// as the fetch chain's signs.
+func detectorSigns(key string, ds []config.Detector) fetch.Signs {
+	s := fetch.Signs{Key: key}
+	for _, d := range ds {
+		name, value := config.DetectorHeader(d.Header)
+		s.Signs = append(s.Signs, browser.Sign{Status: d.Status, Header: name, Value: value, Selector: d.Selector})
+	}
+	return s
+}
+
 // windowHosts is how many hosts the window is sized for: parallelism is a
-// limit per host:port (hostlimit.go keys on the request's Host), so
+// limit per host:port (fetch.HostLimits keys on the request's Host), so
 // 50 servers on one address's ports are 50 hosts, not one.
 func (c *Crawler) windowHosts() int {
 	n := len(c.allowedHosts)
@@ -318,7 +336,7 @@ func (c *Crawler) Stats() Stats {
 	if r := c.live.Load(); r != nil {
 		st.Discovered = r.w.Counts().Discovered
 		var hosts map[string]int64
-		st.InFlight, hosts = r.tr.wire.snapshot()
+		st.InFlight, hosts = r.tr.InFlight()
 		if len(hosts) > 1 {
 			st.InFlightHosts = hosts
 		}

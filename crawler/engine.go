@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/gocolly/colly/v2"
+
+	"github.com/gather-crawler/gather/crawler/fetch"
 )
 
 // engine.go is colly's room: gather is built on colly's async collector
@@ -104,7 +106,7 @@ func newCollyEngine(o engineOptions, h engineHooks) *collyEngine {
 		opts = append(opts, colly.Headers(o.headers))
 	}
 	col := colly.NewCollector(opts...)
-	// Per-host parallelism and delay are gather's (hostlimit.go), not
+	// Per-host parallelism and delay are gather's (fetch.HostLimits), not
 	// colly's LimitRule: its rules cannot be added while requests run (a
 	// data race the race detector caught), and a host's limit is only
 	// known once its robots.txt has given its Crawl-delay.
@@ -173,14 +175,10 @@ func collyError(err error) error {
 			target = u.Hostname()
 		}
 	}
-	return fmt.Errorf("%w: redirect to %s, outside allowed_domains", errRedirectRefused, target)
+	return fmt.Errorf("%w: redirect to %s, outside allowed_domains", fetch.ErrRedirectRefused, target)
 }
 
 var redirectTargetRe = regexp.MustCompile(`redirect to "([^"]+)"`)
-
-// sentContentTypeHeader carries the Content-Type as the server sent it
-// past colly (see charsetVeil).
-const sentContentTypeHeader = "Gather-Content-Type"
 
 // charsetVeil is the outermost RoundTripper, the one colly calls. colly
 // converts a body whose Content-Type names a charset other than UTF-8
@@ -189,7 +187,7 @@ const sentContentTypeHeader = "Gather-Content-Type"
 // while gather try, which did not use colly, was right. Decoding happens
 // once, in extraction (the WHATWG order: byte order mark, header, <meta>),
 // from the bytes as received; so colly is shown the Content-Type without
-// its charset, the header as sent rides in sentContentTypeHeader, and
+// its charset, the header as sent rides in fetch.SentContentTypeHeader, and
 // unveil puts it back before the run sees the response.
 type charsetVeil struct{ next http.RoundTripper }
 
@@ -199,7 +197,7 @@ func (v charsetVeil) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	ct := resp.Header.Get("Content-Type")
-	resp.Header.Set(sentContentTypeHeader, ct)
+	resp.Header.Set(fetch.SentContentTypeHeader, ct)
 	if media, params, perr := mime.ParseMediaType(ct); perr == nil && params["charset"] != "" {
 		delete(params, "charset")
 		resp.Header.Set("Content-Type", mime.FormatMediaType(media, params))
@@ -212,11 +210,11 @@ func (v charsetVeil) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // unveil gives h back the Content-Type its server sent (charsetVeil).
 func unveil(h http.Header) {
-	v, ok := h[sentContentTypeHeader]
+	v, ok := h[fetch.SentContentTypeHeader]
 	if !ok {
 		return
 	}
-	delete(h, sentContentTypeHeader)
+	delete(h, fetch.SentContentTypeHeader)
 	if len(v) == 1 && v[0] != "" {
 		h.Set("Content-Type", v[0])
 	} else {

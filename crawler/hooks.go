@@ -8,30 +8,41 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gather-crawler/gather/crawler/fetch"
 	"github.com/gather-crawler/gather/storage"
 )
 
 // The run's side of the engine (engine.go): what happens before a request
 // is sent and at its end. Every response and error goes through the fetch
-// policy (policy.go) and ends in one of the window's two endings, after
-// retries when the policy asks for them.
+// policy (fetch.DecideResponse, fetch.DecideError) and ends in one of the
+// window's two endings, after retries when the policy asks for them.
 
 // pauseHost stops the crawl of host for the rest of the run after a
 // CAPTCHA on url: its other pages fail without a request.
 func (r *run) pauseHost(host, url string) {
-	why := fmt.Sprintf("%s: host %s paused after a CAPTCHA on %s", reasonCaptcha, host, url)
+	why := fmt.Sprintf("%s: host %s paused after a CAPTCHA on %s", fetch.ReasonCaptcha, host, url)
 	if _, was := r.paused.LoadOrStore(host, why); !was {
 		r.log.Warn("CAPTCHA: the host's other pages fail without a request for the rest of the run", "host", host, "url", url)
 		r.shared.stop(r.ctx, host, why) // a worker's: for every worker (shared.go)
 	}
 }
 
+// pausedWhy tells whether a CAPTCHA paused host, and the reason its pages
+// fail with.
+func (r *run) pausedWhy(host string) (string, bool) {
+	why, ok := r.paused.Load(host)
+	if !ok {
+		return "", false
+	}
+	return why.(string), true
+}
+
 func (c *Crawler) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
-		return fmt.Errorf("%w: stopped after 10 redirects", errRedirectRefused)
+		return fmt.Errorf("%w: stopped after 10 redirects", fetch.ErrRedirectRefused)
 	}
 	if !c.hostAllowed(req.URL.Hostname()) {
-		return fmt.Errorf("%w: redirect to %s, outside allowed_domains", errRedirectRefused, req.URL.Hostname())
+		return fmt.Errorf("%w: redirect to %s, outside allowed_domains", fetch.ErrRedirectRefused, req.URL.Hostname())
 	}
 	return nil
 }
@@ -43,7 +54,7 @@ func (c *Crawler) hostAllowed(host string) bool {
 // ensureLimit fixes host's limit before its first request; a robots.txt
 // Crawl-delay (crawlDelay, capped in robots.go) paces it.
 func (r *run) ensureLimit(host string, crawlDelay time.Duration) {
-	r.limits.set(host, crawlDelay)
+	r.limits.Set(host, crawlDelay)
 }
 
 // admit is asked before a page's request is sent: a host paused after a
@@ -86,22 +97,22 @@ func (r *run) onResponse(ex exchange) {
 	ps.final = ex.url.String()
 	r.c.stats.bytes.Add(int64(len(ex.body)))
 	cr := r.c.cfg.Crawl
-	d := decideResponse(r.c.det, ex.status, ex.header, ex.body, int64(cr.MaxBodySize), time.Now())
-	page := storage.Page{HTTPStatus: ex.status, Bytes: int64(len(ex.body)), FetchedBy: fetchedHTTP,
+	d := fetch.DecideResponse(r.c.det, ex.status, ex.header, ex.body, int64(cr.MaxBodySize), time.Now())
+	page := storage.Page{HTTPStatus: ex.status, Bytes: int64(len(ex.body)), FetchedBy: fetch.FetchedHTTP,
 		Archive: r.arch.claim(ps.final)}
-	if by := ex.header.Get(fetchedByHeader); by != "" {
+	if by := ex.header.Get(fetch.FetchedByHeader); by != "" {
 		page.FetchedBy = by
 	}
-	if d.pauseHost {
+	if d.PauseHost {
 		r.pauseHost(ex.url.Host, ps.url)
 	}
-	switch d.verdict {
-	case verdictRetry:
+	switch d.Verdict {
+	case fetch.Retry:
 		r.retryOrFail(ex, d, page)
-	case verdictFail:
-		page.Status, page.Error = storage.PageFailed, d.reason
+	case fetch.Fail:
+		page.Status, page.Error = storage.PageFailed, d.Reason
 		r.record(ps, page)
-	case verdictOK:
+	case fetch.OK:
 		r.store(ex, page)
 	}
 }
@@ -115,40 +126,40 @@ func (r *run) onError(ex exchange, err error) {
 	}
 	ps.attempts++
 	r.arch.claim(ex.url.String()) // a response cut short is archived, not indexed
-	d := decideError(err)
+	d := fetch.DecideError(err)
 	page := storage.Page{HTTPStatus: ex.status}
-	if d.verdict == verdictRetry {
+	if d.Verdict == fetch.Retry {
 		r.retryOrFail(ex, d, page)
 		return
 	}
-	page.Status, page.Error = storage.PageFailed, d.reason
+	page.Status, page.Error = storage.PageFailed, d.Reason
 	r.record(ps, page)
 }
 
 // retryOrFail waits out the backoff (and any Retry-After, which also holds
 // back every other request to that host) and fetches again, or records the
 // failure once the retries are spent.
-func (r *run) retryOrFail(ex exchange, d decision, page storage.Page) {
+func (r *run) retryOrFail(ex exchange, d fetch.Decision, page storage.Page) {
 	ps := ex.ps
 	retries := r.c.cfg.Crawl.Retries
 	if r.once {
-		page.Status, page.Error = storage.PageFailed, d.reason+" (a crawl would retry it)"
+		page.Status, page.Error = storage.PageFailed, d.Reason+" (a crawl would retry it)"
 		r.record(ps, page)
 		return
 	}
 	if ps.attempts > retries {
 		page.Status = storage.PageFailed
-		page.Error = fmt.Sprintf("%s (gave up after %d attempts)", d.reason, ps.attempts)
+		page.Error = fmt.Sprintf("%s (gave up after %d attempts)", d.Reason, ps.attempts)
 		r.record(ps, page)
 		return
 	}
-	delay := r.backoff.wait(ps.attempts)
-	if d.retryAfter > 0 {
-		r.tr.gates.pause(ex.url.Host, time.Now().Add(d.retryAfter))
-		delay = max(delay, d.retryAfter)
+	delay := r.backoff.Wait(ps.attempts)
+	if d.RetryAfter > 0 {
+		r.tr.Pause(ex.url.Host, time.Now().Add(d.RetryAfter))
+		delay = max(delay, d.RetryAfter)
 	}
 	r.c.stats.retries.Add(1)
-	r.log.Debug("retrying", "url", ps.url, "attempt", ps.attempts, "reason", d.reason, "delay", delay.Round(time.Millisecond))
+	r.log.Debug("retrying", "url", ps.url, "attempt", ps.attempts, "reason", d.Reason, "delay", delay.Round(time.Millisecond))
 	t := time.NewTimer(delay)
 	select {
 	case <-t.C:

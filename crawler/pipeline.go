@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/gather-crawler/gather/crawler/extract"
+	"github.com/gather-crawler/gather/crawler/fetch"
 	"github.com/gather-crawler/gather/crawler/robots"
 	"github.com/gather-crawler/gather/storage"
 )
@@ -13,7 +14,7 @@ import (
 // One pipeline, many doors. Every way into gather runs a page through
 // the same stages:
 //
-//	source ─▶ fetch (colly over one RoundTripper chain) ─▶ decide (policy.go)
+//	source ─▶ fetch (colly over one RoundTripper chain) ─▶ decide (fetch.DecideResponse)
 //	       ─▶ decode + extract (process) ─▶ sink (pageSink)
 //
 // The doors differ only in their source and their sink: a local run
@@ -29,10 +30,10 @@ import (
 func (c *Crawler) newRun(ctx context.Context, log *slog.Logger) *run {
 	cr := c.cfg.Crawl
 	r := &run{c: c, log: log, report: newReport(c.cfg), items: c.cfg.ItemsHash(),
-		backoff: backoff{base: c.opts.BackoffBase, cap: c.opts.BackoffCap}}
+		backoff: fetch.Backoff{Base: c.opts.BackoffBase, Cap: c.opts.BackoffCap}}
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	r.win = newWindow(c.windowSize())
-	r.tr = newTransport(cr.Timeout, cr.Parallelism, c.allowPrivate).through(c.proxies)
+	r.tr = fetch.NewTransport(fetch.Options{Timeout: cr.Timeout, Parallelism: cr.Parallelism, AllowPrivate: c.allowPrivate, Proxies: c.proxies})
 	return r
 }
 
@@ -48,13 +49,11 @@ func (r *run) startFetching(w pageSink, shared *sharedSlots) error {
 	if r.c.cfg.Crawl.RobotsTxt {
 		// robots.txt takes a crawl-wide slot in a worker (not a local one:
 		// it is read before a page's local slot is taken).
-		r.robots = robots.New(limitGate{next: r.tr, shared: shared}, r.c.userAgent, describeError)
+		r.robots = robots.New(fetch.LimitGate{Next: r.tr, Shared: shared.slots()}, r.c.userAgent, fetch.Describe)
 	}
 	cr := r.c.cfg.Crawl
-	r.limits = newHostLimits(cr.Parallelism, cr.Delay, cr.RandomDelay)
-	modes, jar := r.transport()
-	chain := limitGate{limits: r.limits, shared: r.shared, next: pauseGate{next: modes, paused: &r.paused, det: r.c.det,
-		maxBody: int64(cr.MaxBodySize), pause: r.pauseHost}}
+	r.limits = fetch.NewHostLimits(cr.Parallelism, cr.Delay, cr.RandomDelay)
+	chain, jar := r.transport()
 	r.eng = newCollyEngine(engineOptions{ctx: r.ctx, userAgent: r.c.userAgent, allowedHosts: r.c.allowedHosts,
 		headers: cr.Headers, maxBody: int64(cr.MaxBodySize), transport: chain, jar: jar, checkRedirect: r.c.checkRedirect},
 		engineHooks{admit: r.admit, response: r.onResponse, failure: r.onError})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gather-crawler/gather/crawler/archive"
+	"github.com/gather-crawler/gather/crawler/fetch"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -211,10 +212,10 @@ func (r *run) reextractOne(rd *archive.Reader, p storage.ArchivedPage) error {
 	page := storage.Page{URL: p.URL, HTTPStatus: rec.StatusCode, Bytes: int64(len(body)), FetchedBy: fetchedArchive,
 		Attempts: 1, Depth: p.Depth, FetchedAt: r.c.opts.Now(), Archive: &ref}
 	cr := r.c.cfg.Crawl
-	d := decideResponse(r.c.det, rec.StatusCode, header, body, int64(cr.MaxBodySize), time.Now())
+	d := fetch.DecideResponse(r.c.det, rec.StatusCode, header, body, int64(cr.MaxBodySize), time.Now())
 	r.c.stats.bytes.Add(int64(len(body)))
-	if d.verdict != verdictOK {
-		page.Status, page.Error = storage.PageFailed, d.reason
+	if d.Verdict != fetch.OK {
+		page.Status, page.Error = storage.PageFailed, d.Reason
 		return r.put(page)
 	}
 	in := fetched{final: rec.URL, body: body, contentType: header.Get("Content-Type"), links: p.Depth+1 < cr.MaxDepth}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gather-crawler/gather/crawler/browser"
+	"github.com/gather-crawler/gather/crawler/fetch"
 	"github.com/gather-crawler/gather/crawler/robots"
 	"github.com/gather-crawler/gather/storage"
 )
@@ -22,7 +23,7 @@ type run struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	eng    engine
-	tr     *transport
+	tr     *fetch.Transport
 	// br is the crawl's Chromium, with crawl.fetch browser or auto.
 	br *browser.Browser
 	// noBrowser is why br is nil with fetch: auto (no Chromium).
@@ -32,13 +33,13 @@ type run struct {
 	robots  *robots.Cache
 	w       pageSink
 	win     *window
-	backoff backoff
+	backoff fetch.Backoff
 	report  *report
 
-	// limits are crawl.parallelism and delay per host (hostlimit.go);
-	// shared, in a worker of a shared crawl, holds them across every
-	// worker (shared.go).
-	limits *hostLimits
+	// limits are crawl.parallelism and delay per host; shared, in a
+	// worker of a shared crawl, holds them across every worker
+	// (shared.go).
+	limits *fetch.HostLimits
 	shared *sharedSlots
 
 	fatalMu  sync.Mutex

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gather-crawler/gather/crawler/fetch"
 	"github.com/gather-crawler/gather/storage"
 )
 
@@ -94,8 +95,9 @@ func (e *HostStopped) Error() string { return e.Why }
 
 // sharedSlots makes crawl.parallelism and crawl.delay hold per host across
 // every worker: a request takes one of the host's slots in the frontier
-// before it goes out, and gives it back its delay after its body is read.
-// The local limit (hostlimit.go) still applies inside each worker. A host
+// before it goes out, and gives it back its delay after its body is read
+// (the fetch chain's LimitGate takes it, as fetch.Slots). The local limit
+// (fetch.HostLimits) still applies inside each worker. A host
 // stopped by a CAPTCHA is stopped through it for every worker too.
 type sharedSlots struct {
 	fr          Frontier
@@ -108,21 +110,24 @@ type sharedSlots struct {
 	log    *slog.Logger
 }
 
-func noRelease() {}
-
-// take waits for a slot of host; a nil *sharedSlots (a local crawl) takes
-// nothing.
-func (s *sharedSlots) take(ctx context.Context, host string) (release func(), err error) {
+// slots is s as the fetch chain's Slots: none (a nil interface, not a nil
+// *sharedSlots in one) for a local crawl.
+func (s *sharedSlots) slots() fetch.Slots {
 	if s == nil {
-		return noRelease, nil
+		return nil
 	}
+	return s
+}
+
+// Take waits for a slot of host.
+func (s *sharedSlots) Take(ctx context.Context, host string) (release func(), err error) {
 	rel, err := s.fr.HostSlot(ctx, host, s.parallelism)
 	var stopped *HostStopped
 	if errors.As(err, &stopped) {
 		if _, was := s.paused.LoadOrStore(host, stopped.Why); !was {
 			s.log.Warn("CAPTCHA: a worker of the crawl stopped the host; its pages fail without a request for the rest of the run", "host", host, "why", stopped.Why)
 		}
-		return nil, fmt.Errorf("%w: %s", errHostPaused, stopped.Why)
+		return nil, fmt.Errorf("%w: %s", fetch.ErrHostPaused, stopped.Why)
 	}
 	if err != nil {
 		return nil, err

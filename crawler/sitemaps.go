@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/gather-crawler/gather/crawler/fetch"
 	"github.com/gather-crawler/gather/crawler/robots"
 	"github.com/gather-crawler/gather/crawler/sitemap"
 	"github.com/gather-crawler/gather/storage"
@@ -35,7 +36,7 @@ func (r *run) sitemapStart() []string {
 	}
 	rb := r.robots
 	if rb == nil {
-		rb = robots.New(r.tr, r.c.userAgent, describeError)
+		rb = robots.New(r.tr, r.c.userAgent, fetch.Describe)
 	}
 	for _, base := range r.c.cfg.StartOrigins() {
 		u, err := url.Parse(base)
@@ -130,11 +131,11 @@ func (sm *sitemapReader) read(loc string, page func(sitemap.Entry) error) error 
 		if r.ctx.Err() != nil {
 			return nil
 		}
-		return finish(0, 0, errors.New(decideError(err).reason))
+		return finish(0, 0, errors.New(fetch.DecideError(err).Reason))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return finish(resp.StatusCode, 0, errors.New(httpReason(resp.StatusCode)))
+		return finish(resp.StatusCode, 0, errors.New(fetch.HTTPReason(resp.StatusCode)))
 	}
 	counted := &countingReader{r: resp.Body}
 	body, err := sitemap.Body(counted)
@@ -182,7 +183,7 @@ func (sm *sitemapReader) fetch(loc string) (*http.Response, error) {
 		retry := false
 		switch {
 		case err != nil:
-			retry = decideError(err).verdict == verdictRetry
+			retry = fetch.DecideError(err).Verdict == fetch.Retry
 		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 			retry = true
 		}
@@ -192,7 +193,7 @@ func (sm *sitemapReader) fetch(loc string) (*http.Response, error) {
 		if resp != nil {
 			resp.Body.Close()
 		}
-		t := time.NewTimer(r.backoff.wait(attempt))
+		t := time.NewTimer(r.backoff.Wait(attempt))
 		select {
 		case <-t.C:
 		case <-r.ctx.Done():

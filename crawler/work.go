@@ -58,7 +58,7 @@ func (c *Crawler) Work(ctx context.Context, fr Frontier, opts WorkOptions) (Summ
 	ws := &workSink{fr: fr, ctx: r.ctx, log: r.log, retry: opts.Retry, tasks: map[string]Task{}, sent: r.win.onCommit}
 	if p, ok := fr.(HostPauser); ok {
 		// A Retry-After holds the host back for every worker.
-		r.tr.onPause = func(host string, d time.Duration) {
+		r.tr.OnPause = func(host string, d time.Duration) {
 			ctx, cancel := context.WithTimeout(r.ctx, 2*time.Second)
 			defer cancel()
 			if err := p.PauseHost(ctx, host, d); err != nil {

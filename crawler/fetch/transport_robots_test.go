@@ -1,4 +1,4 @@
-package crawler
+package fetch
 
 import (
 	"context"
@@ -13,16 +13,6 @@ import (
 	"github.com/gather-crawler/gather/crawler/robots"
 )
 
-// mustURL parses s or ends the test.
-func mustURL(t testing.TB, s string) *url.URL {
-	t.Helper()
-	u, err := url.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
 // Over the crawl's own transport, an unreachable host is disallowed, and
 // the reason says so and why in the words of pages' reasons, not
 // as if robots.txt had been read.
@@ -33,7 +23,7 @@ func TestRobots_Unreachable(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	ok, why, err := robots.New(newTransport(10*time.Second, 1, true), "gatherbot/2.1", describeError).Allowed(context.Background(), mustURL(t, "http://"+addr+"/x"))
+	ok, why, err := robots.New(NewTransport(Options{Timeout: 10 * time.Second, Parallelism: 1, AllowPrivate: true}), "gatherbot/2.1", Describe).Allowed(context.Background(), &url.URL{Scheme: "http", Host: addr, Path: "/x"})
 	if err != nil || ok {
 		t.Fatalf("allowed %v, %v", ok, err)
 	}
@@ -52,8 +42,12 @@ func TestRobots_Unreachable(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(hang)
-	rb := robots.New(newTransport(100*time.Millisecond, 1, true), "gatherbot/2.1", describeError)
-	ok, why, err = rb.Allowed(context.Background(), mustURL(t, srv.URL+"/x"))
+	rb := robots.New(NewTransport(Options{Timeout: 100 * time.Millisecond, Parallelism: 1, AllowPrivate: true}), "gatherbot/2.1", Describe)
+	u, err := url.Parse(srv.URL + "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, why, err = rb.Allowed(context.Background(), u)
 	if err != nil || ok || !strings.HasPrefix(why, "robots.txt unreachable (timeout: request timed out after 100ms)") {
 		t.Errorf("hanging robots.txt: allowed %v (%q), %v", ok, why, err)
 	}

@@ -1,4 +1,4 @@
-package crawler
+package fetch
 
 import (
 	"context"
@@ -16,22 +16,16 @@ import (
 	"github.com/gather-crawler/gather/crawler/proxy"
 )
 
-var (
-	// errTimeout marks a request that ran past crawl.timeout.
-	errTimeout = errors.New("request timed out")
-	// errAddressRefused marks a connection to a loopback, private,
-	// link-local or metadata address that the crawl may not reach.
-	errAddressRefused = errors.New("address refused")
-)
-
-// transport is the HTTP layer under colly. It owns three things colly does
-// not do: the per-request timeout (applied after any Retry-After wait, so
-// the wait does not eat it), the per-host pause that Retry-After asks for,
-// and the refusal to connect to private addresses.
-type transport struct {
+// Transport is the HTTP layer under the engine, the innermost of the
+// chain. It owns three things colly does not do: the per-request timeout
+// (applied after any Retry-After wait, so the wait does not eat it), the
+// per-host pause that Retry-After asks for, and the refusal to connect to
+// private addresses. It counts the requests on the wire, and sends them
+// through the crawl's proxies when there are any (transport_proxy.go).
+type Transport struct {
 	base *http.Transport
 	// next carries requests: base (through the proxies when there are
-	// any: carrier), or the archive's capture over it.
+	// any: carrier), or what Wrap put over it (the archive's capture).
 	next    http.RoundTripper
 	timeout time.Duration
 	gates   *hostGates
@@ -41,12 +35,31 @@ type transport struct {
 	// proxies are the crawl's (nil: direct); see transport_proxy.go.
 	proxies      *proxy.Pool
 	allowPrivate bool
-	// onPause, when set (a worker of a shared crawl), hears of each
-	// Retry-After pause, to hold it across the crawl.
-	onPause func(host string, d time.Duration)
+
+	// OnPause, when set (a worker of a shared crawl), hears of each
+	// Retry-After pause, to hold it across the crawl. Set it before the
+	// first request.
+	OnPause func(host string, d time.Duration)
 }
 
-func newTransport(timeout time.Duration, parallelism int, allowPrivate bool) *transport {
+// Options are what a Transport needs of the crawl.
+type Options struct {
+	// Timeout bounds each request, from its sending to the end of its
+	// body (crawl.timeout).
+	Timeout time.Duration
+	// Parallelism is the requests a host may have at once
+	// (crawl.parallelism): twice as many idle connections are kept.
+	Parallelism int
+	// AllowPrivate lets requests reach loopback, private, link-local and
+	// metadata addresses.
+	AllowPrivate bool
+	// Proxies are the crawl's proxies (nil: direct).
+	Proxies *proxy.Pool
+}
+
+// NewTransport makes the chain's HTTP transport.
+func NewTransport(o Options) *Transport {
+	timeout, allowPrivate := o.Timeout, o.AllowPrivate
 	dialer := &net.Dialer{Timeout: min(timeout, 30*time.Second), KeepAlive: 30 * time.Second}
 	if !allowPrivate {
 		dialer.Control = func(network, address string, _ syscall.RawConn) error {
@@ -54,8 +67,8 @@ func newTransport(timeout time.Duration, parallelism int, allowPrivate bool) *tr
 			if err != nil {
 				return err
 			}
-			if ip := net.ParseIP(host); ip != nil && isPrivate(ip) {
-				return fmt.Errorf("%w: %s is a loopback, private, link-local or metadata address", errAddressRefused, ip)
+			if ip := net.ParseIP(host); ip != nil && IsPrivate(ip) {
+				return fmt.Errorf("%w: %s is a loopback, private, link-local or metadata address", ErrAddressRefused, ip)
 			}
 			return nil
 		}
@@ -64,7 +77,7 @@ func newTransport(timeout time.Duration, parallelism int, allowPrivate bool) *tr
 		DialContext:           proxyDial(dialer, min(timeout, 30*time.Second)),
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          0,
-		MaxIdleConnsPerHost:   max(2, 2*parallelism),
+		MaxIdleConnsPerHost:   max(2, 2*o.Parallelism),
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   min(timeout, 15*time.Second),
 		ExpectContinueTimeout: time.Second,
@@ -75,15 +88,34 @@ func newTransport(timeout time.Duration, parallelism int, allowPrivate bool) *tr
 		Proxy:                  proxy.URLFunc,
 		OnProxyConnectResponse: onProxyConnect,
 	}
-	return &transport{base: base, next: base, timeout: timeout, gates: &hostGates{until: map[string]time.Time{}},
-		wire: onWire{hosts: map[string]int64{}}, allowPrivate: allowPrivate}
+	t := &Transport{base: base, next: base, timeout: timeout, gates: &hostGates{until: map[string]time.Time{}},
+		wire: onWire{hosts: map[string]int64{}}, allowPrivate: allowPrivate, proxies: o.Proxies}
+	t.next = t.carrier()
+	return t
 }
 
-// isPrivate reports addresses a crawler of public sites has no business
+// Wrap puts wrap's RoundTripper over what carries the transport's
+// requests to the network (directly or through the proxies): the
+// archive's capture, which sees every exchange with a site and never a
+// proxy's refusal. Call it before the first request.
+func (t *Transport) Wrap(wrap func(carrier http.RoundTripper) http.RoundTripper) {
+	t.next = wrap(t.carrier())
+}
+
+// Pause holds requests to host until the time given, never shortening an
+// earlier pause: a Retry-After the policy read.
+func (t *Transport) Pause(host string, until time.Time) { t.gates.pause(host, until) }
+
+// InFlight returns the requests on the wire (sent and not yet read to the
+// end, a browser's pages in a tab included) and a copy of their counts
+// per host.
+func (t *Transport) InFlight() (total int64, hosts map[string]int64) { return t.wire.snapshot() }
+
+// IsPrivate reports addresses a crawler of public sites has no business
 // reaching: loopback, RFC 1918 and unique-local, link-local (which holds
 // the cloud metadata address 169.254.169.254), carrier-grade NAT,
 // unspecified and multicast.
-func isPrivate(ip net.IP) bool {
+func IsPrivate(ip net.IP) bool {
 	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
 		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() {
 		return true
@@ -94,11 +126,11 @@ func isPrivate(ip net.IP) bool {
 	return false
 }
 
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.gates.wait(req.Context(), req.URL.Host); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeoutCause(req.Context(), t.timeout, errTimeout)
+	ctx, cancel := context.WithTimeoutCause(req.Context(), t.timeout, ErrTimeout)
 	// Check the host's pause again once a connection is in hand: dialing
 	// can take long enough for a Retry-After to arrive in between, and the
 	// request must not go out before the pause ends.
@@ -111,8 +143,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		t.wire.add(host, -1)
 		cancel()
-		if errors.Is(context.Cause(ctx), errTimeout) {
-			return nil, fmt.Errorf("%w after %s", errTimeout, t.timeout)
+		if errors.Is(context.Cause(ctx), ErrTimeout) {
+			return nil, fmt.Errorf("%w after %s", ErrTimeout, t.timeout)
 		}
 		return nil, err
 	}
@@ -120,10 +152,10 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		// Hold the host back the moment the answer arrives, before any
 		// other request slips out while this one travels up to the policy.
-		if d := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); d > 0 {
+		if d := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); d > 0 {
 			t.gates.pause(req.URL.Host, time.Now().Add(d))
-			if t.onPause != nil {
-				t.onPause(req.URL.Host, d)
+			if t.OnPause != nil {
+				t.OnPause(req.URL.Host, d)
 			}
 		}
 	}
@@ -133,7 +165,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // CloseIdleConnections lets the http.Client release pooled connections.
-func (t *transport) CloseIdleConnections() { t.base.CloseIdleConnections() }
+func (t *Transport) CloseIdleConnections() { t.base.CloseIdleConnections() }
 
 // timeoutBody keeps the request's deadline running while the body is read
 // and names the timeout when it strikes mid-body.
@@ -148,8 +180,8 @@ type timeoutBody struct {
 
 func (b *timeoutBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if err != nil && err != io.EOF && errors.Is(context.Cause(b.ctx), errTimeout) {
-		err = fmt.Errorf("%w after %s (reading the body)", errTimeout, b.timeout)
+	if err != nil && err != io.EOF && errors.Is(context.Cause(b.ctx), ErrTimeout) {
+		err = fmt.Errorf("%w after %s (reading the body)", ErrTimeout, b.timeout)
 	}
 	return n, err
 }

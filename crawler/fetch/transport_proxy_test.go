@@ -1,4 +1,4 @@
-package crawler
+package fetch
 
 import (
 	"crypto/tls"
@@ -31,7 +31,7 @@ func TestTransport_HTTPSThroughProxies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr := newTransport(5*time.Second, 1, true).through(pool)
+		tr := NewTransport(Options{Timeout: 5 * time.Second, Parallelism: 1, AllowPrivate: true, Proxies: pool})
 		tr.base.TLSClientConfig = &tls.Config{RootCAs: site.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}
 		defer tr.CloseIdleConnections()
 		resp, err := (&http.Client{Transport: tr}).Get(site.URL + "/")
@@ -72,10 +72,10 @@ func TestTransport_GuardJudgesTheTargetThroughAProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := proxy.CountsOf(tiny.Addr)
-	tr := newTransport(5*time.Second, 1, false).through(pool)
+	tr := NewTransport(Options{Timeout: 5 * time.Second, Parallelism: 1, AllowPrivate: false, Proxies: pool})
 	defer tr.CloseIdleConnections()
 	_, err = (&http.Client{Transport: tr}).Get("http://127.0.0.1:9/")
-	if !errors.Is(err, errAddressRefused) {
+	if !errors.Is(err, ErrAddressRefused) {
 		t.Errorf("a loopback target through a proxy: %v, want the address refused", err)
 	}
 	if after := proxy.CountsOf(tiny.Addr); after.Requests != before.Requests {

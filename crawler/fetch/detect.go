@@ -1,4 +1,4 @@
-package crawler
+package fetch
 
 import (
 	"bytes"
@@ -9,13 +9,13 @@ import (
 	"github.com/andybalholm/cascadia"
 	"golang.org/x/net/html"
 
-	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler/browser"
 )
 
-// detectors tells JavaScript challenges and CAPTCHAs: AWS WAF's signs
-// always, and those of crawl.challenge and crawl.captcha.
-type detectors struct {
+// Detectors tells JavaScript challenges and CAPTCHAs: AWS WAF's signs
+// always, and the configured ones (crawl.challenge and crawl.captcha).
+// The zero Detectors knows AWS WAF's signs alone.
+type Detectors struct {
 	// challenge and captcha are the configured signs (AWS WAF's are
 	// checked apart); keys name them in reasons.
 	challenge, captcha       []browser.Sign
@@ -24,33 +24,54 @@ type detectors struct {
 	sels map[string]cascadia.Matcher
 }
 
-func newDetectors(cr config.Crawl) *detectors {
-	d := &detectors{sels: map[string]cascadia.Matcher{}}
-	add := func(key string, ds []config.Detector) (signs []browser.Sign, keys []string) {
-		for i, c := range ds {
-			name, value := config.DetectorHeader(c.Header)
-			signs = append(signs, browser.Sign{Status: c.Status, Header: name, Value: value, Selector: c.Selector})
-			keys = append(keys, fmt.Sprintf("%s[%d]", key, i))
-			if c.Selector != "" {
-				// Validated by config: cannot fail here.
-				if sel, err := cascadia.ParseGroup(c.Selector); err == nil {
-					d.sels[c.Selector] = sel
+// Signs are the configured signs of one kind, and the config key that
+// names them in reasons: sign i is Key[i] ("crawl.challenge[0]").
+type Signs struct {
+	Key   string
+	Signs []browser.Sign
+}
+
+// NewDetectors compiles the signs of challenges and CAPTCHAs; an error is
+// a selector that does not parse.
+func NewDetectors(challenge, captcha Signs) (*Detectors, error) {
+	d := &Detectors{sels: map[string]cascadia.Matcher{}}
+	add := func(s Signs) (keys []string, err error) {
+		for i, sign := range s.Signs {
+			keys = append(keys, fmt.Sprintf("%s[%d]", s.Key, i))
+			if sign.Selector != "" {
+				sel, err := cascadia.ParseGroup(sign.Selector)
+				if err != nil {
+					return nil, fmt.Errorf("%s[%d].selector: %w", s.Key, i, err)
 				}
+				d.sels[sign.Selector] = sel
 			}
 		}
-		return signs, keys
+		return keys, nil
 	}
-	d.challenge, d.challengeKey = add("crawl.challenge", cr.Challenge)
-	d.captcha, d.captchaKey = add("crawl.captcha", cr.Captcha)
-	return d
+	var err error
+	if d.challengeKey, err = add(challenge); err != nil {
+		return nil, err
+	}
+	if d.captchaKey, err = add(captcha); err != nil {
+		return nil, err
+	}
+	d.challenge, d.captcha = challenge.Signs, captcha.Signs
+	return d, nil
 }
+
+// Challenges are the configured signs of a challenge, for the browser,
+// which watches for them as it loads a page.
+func (d *Detectors) Challenges() []browser.Sign { return d.challenge }
+
+// Captchas are the configured signs of a CAPTCHA, for the browser.
+func (d *Detectors) Captchas() []browser.Sign { return d.captcha }
 
 // readsBody reports whether a sign looks into the body, which then has to
 // be read before a response can be judged.
-func (d *detectors) readsBody() bool { return len(d.sels) > 0 }
+func (d *Detectors) readsBody() bool { return len(d.sels) > 0 }
 
 // has returns the selector test of a body, parsing it once, on first use.
-func (d *detectors) has(body []byte) func(string) bool {
+func (d *Detectors) has(body []byte) func(string) bool {
 	var doc *html.Node
 	return func(sel string) bool {
 		if doc == nil {
@@ -65,7 +86,7 @@ func (d *detectors) has(body []byte) func(string) bool {
 }
 
 // detectedHeader carries, on a response, what the detectors made of it, so
-// that a page is judged once on its way up (autoTransport, pauseGate, the
+// that a page is judged once on its way up (AutoTransport, PauseGate, the
 // fetch policy) rather than its HTML parsed by each selector sign's user.
 // It is set only when a sign reads the body; what a server sends under
 // this name is dropped where responses come in (stripInternal).
@@ -81,7 +102,7 @@ type detection struct {
 // judged is what the detectors make of a response, read from
 // detectedHeader when an earlier judge left it there, else judged now
 // (and left there for the next, when a sign reads the body).
-func (d *detectors) judged(status int, h http.Header, body []byte) detection {
+func (d *Detectors) judged(status int, h http.Header, body []byte) detection {
 	if v, ok := h[detectedHeader]; ok && len(v) == 1 {
 		switch {
 		case v[0] == "captcha":
@@ -107,20 +128,14 @@ func (d *detectors) judged(status int, h http.Header, body []byte) detection {
 	return v
 }
 
-// stripInternal drops from a response's header what gather's own layers
-// carry there, so that a server cannot speak for them.
-func stripInternal(h http.Header) {
-	h.Del(detectedHeader)
-	h.Del(fetchedByHeader)
-	h.Del(sentContentTypeHeader)
-}
-
-// isChallenge describes the challenge a response is, or returns "".
-func (d *detectors) isChallenge(status int, h http.Header, body []byte) string {
+// IsChallenge describes the challenge a response is, or returns "". When
+// a sign reads the body, the verdict is left on the header for the next
+// judge (a CAPTCHA's or the policy's).
+func (d *Detectors) IsChallenge(status int, h http.Header, body []byte) string {
 	return d.judged(status, h, body).challenge
 }
 
-func (d *detectors) challengeOf(status int, h http.Header, has func(string) bool) string {
+func (d *Detectors) challengeOf(status int, h http.Header, has func(string) bool) string {
 	if browser.AWSChallenge.Match(status, h, has) {
 		return fmt.Sprintf("HTTP %d, x-amzn-waf-action: %s", status, h.Get("x-amzn-waf-action"))
 	}
@@ -132,13 +147,13 @@ func (d *detectors) challengeOf(status int, h http.Header, has func(string) bool
 	return ""
 }
 
-// isCaptcha reports whether a response is a CAPTCHA: AWS WAF's (its
+// IsCaptcha reports whether a response is a CAPTCHA: AWS WAF's (its
 // header says captcha, or HTTP 405 with its header) or a configured one.
-func (d *detectors) isCaptcha(status int, h http.Header, body []byte) bool {
+func (d *Detectors) IsCaptcha(status int, h http.Header, body []byte) bool {
 	return d.judged(status, h, body).captcha
 }
 
-func (d *detectors) captchaOf(status int, h http.Header, has func(string) bool) bool {
+func (d *Detectors) captchaOf(status int, h http.Header, has func(string) bool) bool {
 	if browser.AWSCaptcha.Match(status, h, has) || status == http.StatusMethodNotAllowed && h.Get("x-amzn-waf-action") != "" {
 		return true
 	}

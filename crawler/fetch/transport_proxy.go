@@ -1,4 +1,4 @@
-package crawler
+package fetch
 
 import (
 	"context"
@@ -12,17 +12,10 @@ import (
 	"github.com/gather-crawler/gather/crawler/proxy"
 )
 
-// through sends t's requests through p's proxies (nil: direct).
-func (t *transport) through(p *proxy.Pool) *transport {
-	t.proxies = p
-	t.next = t.carrier()
-	return t
-}
-
 // carrier is what puts a request on the network: base, or base through
 // the proxies when there are any. What wraps it (the archive's capture)
 // sees only the exchanges with the site, never a proxy's refusal.
-func (t *transport) carrier() http.RoundTripper {
+func (t *Transport) carrier() http.RoundTripper {
 	if t.proxies == nil {
 		return t.base
 	}
@@ -30,7 +23,7 @@ func (t *transport) carrier() http.RoundTripper {
 }
 
 // proxySender is a transport's carrier through its proxies.
-type proxySender struct{ t *transport }
+type proxySender struct{ t *Transport }
 
 func (s proxySender) RoundTrip(req *http.Request) (*http.Response, error) { return s.t.send(req) }
 
@@ -42,7 +35,7 @@ func (s proxySender) RoundTrip(req *http.Request) (*http.Response, error) { retu
 // reached the site, so nothing is sent twice. Without proxies, or for a
 // target the environment's NO_PROXY sends direct, it is the base
 // transport's RoundTrip.
-func (t *transport) send(req *http.Request) (*http.Response, error) {
+func (t *Transport) send(req *http.Request) (*http.Response, error) {
 	px, _ := t.proxies.Choose(req.URL, nil)
 	if px == nil {
 		return t.base.RoundTrip(req)
@@ -128,8 +121,8 @@ func onProxyConnect(ctx context.Context, _ *url.URL, req *http.Request, resp *ht
 // company proxy, outside names often resolve only there).
 func guardTarget(ctx context.Context, host string) error {
 	if ip := net.ParseIP(host); ip != nil {
-		if isPrivate(ip) {
-			return fmt.Errorf("%w: %s is a loopback, private, link-local or metadata address", errAddressRefused, ip)
+		if IsPrivate(ip) {
+			return fmt.Errorf("%w: %s is a loopback, private, link-local or metadata address", ErrAddressRefused, ip)
 		}
 		return nil
 	}
@@ -140,8 +133,8 @@ func guardTarget(ctx context.Context, host string) error {
 		return nil
 	}
 	for _, a := range addrs {
-		if isPrivate(a.IP) {
-			return fmt.Errorf("%w: %s resolves to %s, a loopback, private, link-local or metadata address", errAddressRefused, host, a.IP)
+		if IsPrivate(a.IP) {
+			return fmt.Errorf("%w: %s resolves to %s, a loopback, private, link-local or metadata address", ErrAddressRefused, host, a.IP)
 		}
 	}
 	return nil

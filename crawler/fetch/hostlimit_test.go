@@ -1,4 +1,4 @@
-package crawler
+package fetch
 
 import (
 	"context"
@@ -13,11 +13,11 @@ import (
 // busy reports whether host has no free slot: a take that waits 50ms
 // gets none. A slot that is free is taken at once, so a loaded machine
 // cannot make a free slot look busy, only slower to show.
-func busy(t *testing.T, l *hostLimits, host string) bool {
+func busy(t *testing.T, l *HostLimits, host string) bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	release, err := l.take(ctx, host)
+	release, err := l.Take(ctx, host)
 	if err == nil {
 		release()
 		return false
@@ -28,11 +28,11 @@ func busy(t *testing.T, l *hostLimits, host string) bool {
 	return true
 }
 
-func mustTake(t *testing.T, l *hostLimits, host string) func() {
+func mustTake(t *testing.T, l *HostLimits, host string) func() {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	release, err := l.take(ctx, host)
+	release, err := l.Take(ctx, host)
 	if err != nil {
 		t.Fatalf("take %s: %v", host, err)
 	}
@@ -40,7 +40,7 @@ func mustTake(t *testing.T, l *hostLimits, host string) func() {
 }
 
 func TestHostLimits_ParallelismPerHost(t *testing.T) {
-	l := newHostLimits(2, 0, 0)
+	l := NewHostLimits(2, 0, 0)
 	a1, a2 := mustTake(t, l, "a:80"), mustTake(t, l, "a:80")
 	if !busy(t, l, "a:80") {
 		t.Fatal("a third request of a host at parallelism 2 got a slot")
@@ -56,7 +56,7 @@ func TestHostLimits_ParallelismPerHost(t *testing.T) {
 }
 
 func TestHostLimits_DelayHoldsTheSlot(t *testing.T) {
-	l := newHostLimits(1, time.Hour, 0)
+	l := NewHostLimits(1, time.Hour, 0)
 	mustTake(t, l, "a:80")()
 	if !busy(t, l, "a:80") {
 		t.Error("the slot was free before the host's delay passed")
@@ -67,9 +67,9 @@ func TestHostLimits_DelayHoldsTheSlot(t *testing.T) {
 }
 
 func TestHostLimits_CrawlDelayMeansOneAtATime(t *testing.T) {
-	l := newHostLimits(8, 0, 0)
-	l.set("slow:80", 2*time.Second)
-	l.set("slow:80", 0) // the first limit set stays
+	l := NewHostLimits(8, 0, 0)
+	l.Set("slow:80", 2*time.Second)
+	l.Set("slow:80", 0) // the first limit set stays
 	release := mustTake(t, l, "slow:80")
 	if !busy(t, l, "slow:80") {
 		t.Error("a host with a Crawl-delay took two requests at once")
@@ -84,12 +84,12 @@ func TestHostLimits_CrawlDelayMeansOneAtATime(t *testing.T) {
 }
 
 func TestHostLimits_WaitEndsWithContext(t *testing.T) {
-	l := newHostLimits(1, 0, 0)
+	l := NewHostLimits(1, 0, 0)
 	mustTake(t, l, "a:80")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := l.take(ctx, "a:80")
+		_, err := l.Take(ctx, "a:80")
 		done <- err
 	}()
 	cancel()
@@ -107,8 +107,8 @@ func (bodyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // The gate holds a request's slot until its body is closed: that is when
 // colly has read the page, as its own LimitRule held it.
 func TestLimitGate_SlotHeldUntilBodyClosed(t *testing.T) {
-	l := newHostLimits(1, 0, 0)
-	g := limitGate{next: bodyTransport{}, limits: l}
+	l := NewHostLimits(1, 0, 0)
+	g := LimitGate{Next: bodyTransport{}, Limits: l}
 	req, _ := http.NewRequest("GET", "http://a.test/1", nil)
 	resp, err := g.RoundTrip(req)
 	if err != nil {

@@ -1,4 +1,4 @@
-package crawler
+package fetch
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// hostLimits holds crawl.parallelism and crawl.delay per host (host:port,
+// HostLimits holds crawl.parallelism and crawl.delay per host (host:port,
 // the request's Host, as colly's LimitRule matched it) in place of colly's
 // LimitRule. colly's rules cannot be added while requests run: it reads
 // its list of rules without its lock (httpBackend.GetMatchingRule) while
@@ -17,7 +17,7 @@ import (
 // request, once its robots.txt has said its Crawl-delay. The race
 // detector caught the two at once. A map also finds a host's limit in
 // constant time where colly matches each rule's regexp in turn.
-type hostLimits struct {
+type HostLimits struct {
 	parallelism int
 	delay       time.Duration
 	random      time.Duration // up to this much more after each request
@@ -33,14 +33,16 @@ type hostLimit struct {
 	delay time.Duration
 }
 
-func newHostLimits(parallelism int, delay, random time.Duration) *hostLimits {
-	return &hostLimits{parallelism: max(parallelism, 1), delay: delay, random: random, hosts: map[string]*hostLimit{}}
+// NewHostLimits holds each host to parallelism requests at once, each
+// holding its slot delay after its body is closed, and up to random more.
+func NewHostLimits(parallelism int, delay, random time.Duration) *HostLimits {
+	return &HostLimits{parallelism: max(parallelism, 1), delay: delay, random: random, hosts: map[string]*hostLimit{}}
 }
 
-// set fixes host's limit before its first request, unless it has one: a
+// Set fixes host's limit before its first request, unless it has one: a
 // robots.txt Crawl-delay makes the host's requests go one at a time, at
 // least that far apart.
-func (l *hostLimits) set(host string, crawlDelay time.Duration) {
+func (l *HostLimits) Set(host string, crawlDelay time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.hosts[host] != nil {
@@ -49,7 +51,7 @@ func (l *hostLimits) set(host string, crawlDelay time.Duration) {
 	l.hosts[host] = l.newLimit(crawlDelay)
 }
 
-func (l *hostLimits) newLimit(crawlDelay time.Duration) *hostLimit {
+func (l *HostLimits) newLimit(crawlDelay time.Duration) *hostLimit {
 	parallelism, delay := l.parallelism, l.delay
 	if crawlDelay > 0 {
 		parallelism, delay = 1, max(delay, crawlDelay)
@@ -57,23 +59,23 @@ func (l *hostLimits) newLimit(crawlDelay time.Duration) *hostLimit {
 	return &hostLimit{slots: make(chan struct{}, parallelism), delay: delay}
 }
 
-func (l *hostLimits) get(host string) *hostLimit {
+func (l *HostLimits) get(host string) *hostLimit {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	h := l.hosts[host]
 	if h == nil {
-		// Every page passes onRequest, which sets its host's limit first;
-		// a request that did not still gets the crawl's.
+		// Every page passes the run's admission, which sets its host's
+		// limit first; a request that did not still gets the crawl's.
 		h = l.newLimit(0)
 		l.hosts[host] = h
 	}
 	return h
 }
 
-// take waits for one of host's slots, or for ctx to end. release gives it
+// Take waits for one of host's slots, or for ctx to end. release gives it
 // back once the host's delay has passed, without holding up its caller.
-// A nil *hostLimits takes nothing.
-func (l *hostLimits) take(ctx context.Context, host string) (release func(), err error) {
+// A nil *HostLimits takes nothing.
+func (l *HostLimits) Take(ctx context.Context, host string) (release func(), err error) {
 	if l == nil {
 		return noRelease, nil
 	}
@@ -96,37 +98,50 @@ func (l *hostLimits) take(ctx context.Context, host string) (release func(), err
 	}, nil
 }
 
-// limitGate holds each request to its host's limit, from before it is
-// sent until its body is closed. It is the outermost transport, as colly's
-// LimitRule wait was outside it: a page waiting for its host's slot has
-// passed no other gate yet, so a host paused meanwhile (pauseGate) sends
-// it nothing.
-//
-// In a worker of a shared crawl it also takes one of the host's slots
-// shared by every worker (shared), after the local one: whatever fetches
-// the page (HTTP, a browser tab, a challenge's solve), the limit holds
-// across the crawl.
-type limitGate struct {
-	next   http.RoundTripper
-	limits *hostLimits  // nil: none (a worker's robots.txt requests)
-	shared *sharedSlots // nil: a local crawl
+func noRelease() {}
+
+// Slots are hosts' slots held beyond this process: a shared crawl's,
+// across its workers (crawler/shared.go).
+type Slots interface {
+	// Take waits for one of host's slots; release gives it back.
+	Take(ctx context.Context, host string) (release func(), err error)
 }
 
-func (g limitGate) RoundTrip(req *http.Request) (*http.Response, error) {
-	local, err := g.limits.take(req.Context(), req.URL.Host)
+// LimitGate holds each request to its host's limit, from before it is
+// sent until its body is closed. It is the outermost of the chain, as
+// colly's LimitRule wait was outside its transport: a page waiting for
+// its host's slot has passed no other gate yet, so a host paused
+// meanwhile (PauseGate) sends it nothing.
+//
+// In a worker of a shared crawl it also takes one of the host's slots
+// shared by every worker (Shared), after the local one: whatever fetches
+// the page (HTTP, a browser tab, a challenge's solve), the limit holds
+// across the crawl.
+type LimitGate struct {
+	Next   http.RoundTripper
+	Limits *HostLimits // nil: none (a worker's robots.txt requests)
+	Shared Slots       // nil: a local crawl
+}
+
+// RoundTrip sends req once its host has a slot; the slot is held until
+// the response's body is closed.
+func (g LimitGate) RoundTrip(req *http.Request) (*http.Response, error) {
+	local, err := g.Limits.Take(req.Context(), req.URL.Host)
 	if err != nil {
 		return nil, err
 	}
-	crawlWide, err := g.shared.take(req.Context(), req.URL.Host)
-	if err != nil {
-		local()
-		return nil, err
+	crawlWide := noRelease
+	if g.Shared != nil {
+		if crawlWide, err = g.Shared.Take(req.Context(), req.URL.Host); err != nil {
+			local()
+			return nil, err
+		}
 	}
 	release := func() {
 		crawlWide()
 		local()
 	}
-	resp, err := g.next.RoundTrip(req)
+	resp, err := g.Next.RoundTrip(req)
 	if err != nil {
 		release()
 		return nil, err
