@@ -9,12 +9,27 @@
 // where the crawl and the database meet the frontier, are package
 // scaleout's; the workers are crawler.Crawler.Work over it.
 //
+// Its methods, by who calls them:
+//
+//   - a worker, through crawler's interfaces (Frontier, HostPauser,
+//     HostStopper, LateKeeper): Lease, Finish, Drop, Add, Held, HostSlot,
+//     PauseHost, StopHost, Late;
+//   - a seeding: Prepare, NewRun, Enqueue, Force, MarkSeen, MarkSeeded,
+//     Record;
+//   - the sink: Bind, Restarted, Unreconciled, ServerID, UntilUp, and
+//     Consume, which reads the results until the run is over;
+//   - anyone: Open, Close, Addr, Ping, Job, Binding, CheckDatabase,
+//     Drained, Status.
+//
 // The keys of a job are under gather:JOB: — queue (stream, group
 // "workers"), results (stream, group "sink"), seen (set of 10-byte
 // hashes), seeded (set when `gather seed` is done), hosts:HOST (sorted
 // set of slots by expiry), pause:HOST (a Retry-After), stopped (hosts a
 // CAPTCHA stopped), stats and workers (hashes, for status), run (the
-// number of the current run, counted by NewRun).
+// number of the current run, counted by NewRun), database (the database
+// the crawl is bound to), late (a stream of outcomes whose lease was
+// gone), sink (the sink's beat) and restarted (a worker's mark that Redis
+// restarted with no sink to reconcile it).
 package frontier
 
 import (
