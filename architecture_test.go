@@ -89,7 +89,7 @@ func TestArchitecture(t *testing.T) {
 		}
 	}
 	// The scheduler is given the shared-crawl runner; it opens no Redis.
-	never("schedule", redis, mod+"frontier", mod+"scaleout")
+	never("schedule", redis, mod+"frontier", mod+"crawler/scaleout")
 	// The shipped binary does not carry the benchmarks' charts.
 	never("cmd/gather", plot)
 }
@@ -144,7 +144,7 @@ func TestFrontierIsAnAdapter(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, imp := range af.Imports {
-			if p := strings.Trim(imp.Path.Value, `"`); p == "github.com/gather-crawler/gather/config" || p == "github.com/gather-crawler/gather/scaleout" {
+			if p := strings.Trim(imp.Path.Value, `"`); p == "github.com/gather-crawler/gather/config" || p == "github.com/gather-crawler/gather/crawler/scaleout" {
 				t.Errorf("%s imports %s: the frontier knows no config and no run mode", f, p)
 			}
 		}

@@ -15,8 +15,8 @@ import (
 
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/crawler/scaleout"
 	"github.com/gather-crawler/gather/frontier"
-	"github.com/gather-crawler/gather/scaleout"
 	"github.com/gather-crawler/gather/schedule"
 	"github.com/gather-crawler/gather/serve"
 	"github.com/gather-crawler/gather/storage"

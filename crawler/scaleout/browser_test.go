@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/crawler/scaleout"
 	"github.com/gather-crawler/gather/demo"
 	"github.com/gather-crawler/gather/internal/browsertest"
 	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/internal/redistest"
-	"github.com/gather-crawler/gather/scaleout"
 )
 
 // Pages loaded in a browser hold the per-host limit across workers as

@@ -13,11 +13,11 @@ import (
 
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/crawler/scaleout"
 	"github.com/gather-crawler/gather/demo"
 	"github.com/gather-crawler/gather/frontier"
 	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/internal/redistest"
-	"github.com/gather-crawler/gather/scaleout"
 	"github.com/gather-crawler/gather/storage"
 )
 

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/gather-crawler/gather/crawler"
+	"github.com/gather-crawler/gather/crawler/scaleout"
 	"github.com/gather-crawler/gather/demo"
 	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/internal/redistest"
-	"github.com/gather-crawler/gather/scaleout"
 )
 
 // A CAPTCHA stops its host for every worker of a shared crawl, as it
