@@ -191,7 +191,7 @@ func TestCrawl_BrowserBlocksSubRequestsOutsideTheRules(t *testing.T) {
   browser:
     wait_for: "#done"
 `)
-	logs := &lockedBuffer{}
+	logs := &gathertest.Buffer{}
 	opts := browserOpts()
 	opts.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	sum, err := crawl(t, cfg, opts)
@@ -209,24 +209,6 @@ func TestCrawl_BrowserBlocksSubRequestsOutsideTheRules(t *testing.T) {
 			t.Errorf("no blocked request to %s logged:\n%s", want, logs)
 		}
 	}
-}
-
-// lockedBuffer is a log sink that goroutines share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // A CAPTCHA fails its page as such and pauses the host: the host's other

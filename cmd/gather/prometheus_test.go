@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gather-crawler/gather/demo"
+	"github.com/gather-crawler/gather/internal/gathertest"
 )
 
 // requirePrometheusEnv turns a missing prometheus binary from a skip into
@@ -101,7 +102,7 @@ scrape_configs:
 `, addr))
 	p := exec.Command(prom, "--config.file="+conf, "--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
 		"--web.listen-address="+promAddr, "--web.console.templates="+dir, "--web.console.libraries="+dir)
-	var plog syncBuffer
+	var plog gathertest.Buffer
 	p.Stdout, p.Stderr = &plog, &plog
 	if err := p.Start(); err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 )
 
 // waitExitWithin is waitExit with a bound of its own.
-func waitExitWithin(t *testing.T, name string, cmd *exec.Cmd, out *syncBuffer, d time.Duration) {
+func waitExitWithin(t *testing.T, name string, cmd *exec.Cmd, out *gathertest.Buffer, d time.Duration) {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -45,7 +45,7 @@ func TestScaleOut_WorkerFrozenPastTheRun(t *testing.T) {
 	s.seed()
 	sink, sinkOut := s.start("sink")
 	var workers []*exec.Cmd
-	var outs []*syncBuffer
+	var outs []*gathertest.Buffer
 	for _, name := range []string{"w0", "w1", "frozen"} {
 		w, out := s.start("worker", "--name", name)
 		workers, outs = append(workers, w), append(outs, out)

@@ -40,7 +40,7 @@ type scaleOut struct {
 
 type startedProcess struct {
 	args string
-	out  *syncBuffer
+	out  *gathertest.Buffer
 }
 
 func newScaleOut(t *testing.T, n, parallelism int, latency time.Duration) *scaleOut {
@@ -79,7 +79,7 @@ crawl:
 }
 
 // start starts a gather command of the shared crawl.
-func (s *scaleOut) start(args ...string) (*exec.Cmd, *syncBuffer) {
+func (s *scaleOut) start(args ...string) (*exec.Cmd, *gathertest.Buffer) {
 	lease := s.lease
 	if lease == "" {
 		lease = "2s"
@@ -152,7 +152,7 @@ func (s *scaleOut) check() map[string]int {
 	return fetched
 }
 
-func waitExit(t *testing.T, name string, cmd *exec.Cmd, out *syncBuffer) {
+func waitExit(t *testing.T, name string, cmd *exec.Cmd, out *gathertest.Buffer) {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -206,7 +206,7 @@ func TestScaleOut_ThreeWorkersAndASink(t *testing.T) {
 	s.seed()
 	sink, sinkOut := s.start("sink")
 	var workers []*exec.Cmd
-	var outs []*syncBuffer
+	var outs []*gathertest.Buffer
 	for i := range 3 {
 		w, out := s.start("worker", "--name", fmt.Sprintf("w%d", i))
 		workers, outs = append(workers, w), append(outs, out)
@@ -286,7 +286,7 @@ func TestScaleOut_KillsAndRedisRestart(t *testing.T) {
 	deadline := time.Now().Add(60 * time.Second)
 	sink, _ := s.start("sink")
 	workers := make([]*exec.Cmd, 3)
-	outs := make([]*syncBuffer, 3)
+	outs := make([]*gathertest.Buffer, 3)
 	for i := range workers {
 		workers[i], outs[i] = s.start("worker", "--name", fmt.Sprintf("w%d", i))
 	}

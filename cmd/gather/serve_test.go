@@ -16,6 +16,7 @@ import (
 
 	"github.com/gather-crawler/gather/config"
 	"github.com/gather-crawler/gather/demo"
+	"github.com/gather-crawler/gather/internal/gathertest"
 	"github.com/gather-crawler/gather/schedule"
 )
 
@@ -40,7 +41,7 @@ func TestServe_ProcessWithTokenStopsOnSignal(t *testing.T) {
 	db := demoDB(t)
 	cmd := exec.Command(os.Args[0], "serve", "--db", db, "--listen", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "GATHER_TEST_EXEC=1", "GATHER_SERVE_TOKEN=t0ken")
-	out := &syncBuffer{}
+	out := &gathertest.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -50,7 +50,7 @@ func TestShared_CaptchaStopsTheHostForEveryWorker(t *testing.T) {
 	const bound = 120 * time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()
-	buf := &lockedBuffer{}
+	buf := &gathertest.Buffer{}
 	logger := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -52,24 +52,7 @@ type chaos struct {
 	fr    *frontier.Redis // the sink's
 	// log is what the sink and the workers said, shown on failure.
 	log *slog.Logger
-	buf *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	buf *gathertest.Buffer
 }
 
 // open is open with the chaos crawl's log.
@@ -91,7 +74,7 @@ func newChaos(t *testing.T, p redistest.Persistence, n int, latency, lease time.
 	if testing.Short() {
 		t.Skip("chaos: faults injected into a real redis-server")
 	}
-	c := &chaos{t: t, rs: redistest.StartWith(t, p), sites: sites(t, 3, latency), n: n, lease: lease, bound: bound, ended: make(chan struct{}), buf: &lockedBuffer{}}
+	c := &chaos{t: t, rs: redistest.StartWith(t, p), sites: sites(t, 3, latency), n: n, lease: lease, bound: bound, ended: make(chan struct{}), buf: &gathertest.Buffer{}}
 	c.log = slog.New(slog.NewTextHandler(c.buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	t.Cleanup(func() {
 		if t.Failed() {
