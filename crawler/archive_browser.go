@@ -56,7 +56,7 @@ func (a *archiver) rendered(req *http.Request, p *browser.Page) {
 	}
 	wr, err := a.w.Write(ex)
 	if err != nil {
-		a.fail(fmt.Errorf("archive: %w", err))
+		a.fail(err) // the writer's errors say "archive:"
 		return
 	}
 	ref := storage.ArchiveRef{File: wr.Response.File, Offset: wr.Response.Offset, Length: wr.Response.Length,

@@ -53,8 +53,8 @@ func (a *archiver) done(ex *archive.Exchange) {
 	wr, err := a.w.Write(ex)
 	if err != nil {
 		// A full disk: the crawl stops cleanly; the page's record says it
-		// has no archived response.
-		a.fail(fmt.Errorf("archive: %w", err))
+		// has no archived response. The writer's errors say "archive:".
+		a.fail(err)
 		return
 	}
 	if ex.StatusCode >= 300 && ex.StatusCode < 400 {
